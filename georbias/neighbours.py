@@ -1,0 +1,132 @@
+"""Exact great-circle neighbours on the unit sphere, without any dense N x N matrix.
+
+Points are mapped to unit-sphere xyz; a scipy cKDTree answers Euclidean (chord) queries,
+and chord c and great-circle angle d convert exactly: c = 2 sin(d / 2), d = 2 arcsin(c / 2).
+The chord is monotone in the angle, so k-NN and radius sets are the great-circle ones.
+
+Tie order is deterministic: neighbours are sorted by (angle, row index), and when ties
+straddle the k-th place the lowest row indices win.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def lonlat_to_xyz(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
+    """(N,) lon/lat in degrees -> (N, 3) unit vectors."""
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    cl = np.cos(lat)
+    return np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
+
+
+def chord_to_angle(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * np.arcsin(np.clip(np.asarray(chord, dtype=np.float64) / 2.0, 0.0, 1.0))
+
+
+def angle_to_chord(angle: np.ndarray | float) -> np.ndarray | float:
+    return 2.0 * np.sin(np.minimum(np.asarray(angle, dtype=np.float64), np.pi) / 2.0)
+
+
+def radius_to_radians(radius: float, unit: str) -> float:
+    """A radius in 'rad' (great-circle angle) or 'km' (on a 6371 km sphere) -> radians."""
+    if unit in ("rad", "radian", "radians"):
+        return float(radius)
+    if unit == "km":
+        return float(radius) / EARTH_RADIUS_KM
+    raise ValueError(f"radius unit must be 'rad' or 'km', got {unit!r}")
+
+
+def haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle angle in radians between degree coordinates (broadcasting)."""
+    l1, p1, l2, p2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+    return 2.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class SphereIndex:
+    """A cKDTree over unit-sphere points, answering great-circle k-NN and radius queries."""
+
+    def __init__(self, lon_deg: np.ndarray, lat_deg: np.ndarray) -> None:
+        self.xyz = lonlat_to_xyz(lon_deg, lat_deg)
+        self.n = len(self.xyz)
+        self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
+
+    def knn(self, k: int, query_xyz: np.ndarray | None = None, workers: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """k nearest neighbours (self included when querying the indexed points).
+
+        Returns (angles (M, k) radians ascending, indices (M, k)), sorted by (angle, index).
+        """
+        if k < 1:
+            raise ValueError("k must be >= 1")
+        if k > self.n:
+            raise ValueError(f"k = {k} exceeds the number of points ({self.n})")
+        q = self.xyz if query_xyz is None else query_xyz
+        extra = min(self.n - k, 8)
+        kk = k + extra
+        chord, idx = self.tree.query(q, k=kk, workers=workers)
+        chord = np.asarray(chord).reshape(len(q), kk)
+        idx = np.asarray(idx).reshape(len(q), kk)
+        # Order each row by (chord, index) so equal distances break by row index.
+        order = np.lexsort((idx, chord), axis=1)
+        chord = np.take_along_axis(chord, order, axis=1)
+        idx = np.take_along_axis(idx, order, axis=1)
+        # Rows whose tie at the k-th place may extend past the queried window need a radius query.
+        if extra > 0:
+            suspect = np.nonzero(chord[:, k - 1] >= chord[:, -1])[0]
+        else:
+            suspect = np.empty(0, dtype=np.int64)
+        out_c, out_i = chord[:, :k].copy(), idx[:, :k].copy()
+        for r in suspect:
+            cand = np.asarray(self.tree.query_ball_point(q[r], chord[r, k - 1] * (1 + 1e-12) + 1e-300), dtype=np.int64)
+            dc = np.linalg.norm(self.xyz[cand] - q[r], axis=1)
+            o = np.lexsort((cand, dc))[:k]
+            out_c[r], out_i[r] = dc[o], cand[o]
+        return chord_to_angle(out_c), out_i
+
+    def within(self, radius_rad: float, query_xyz: np.ndarray | None = None) -> list[np.ndarray]:
+        """Indices within a great-circle radius (inclusive), each sorted by (angle, index)."""
+        q = self.xyz if query_xyz is None else query_xyz
+        c = float(angle_to_chord(radius_rad)) * (1 + 1e-12)
+        lists = self.tree.query_ball_point(q, c, workers=-1)
+        out = []
+        for r, cand in enumerate(lists):
+            cand = np.asarray(cand, dtype=np.int64)
+            dc = np.linalg.norm(self.xyz[cand] - q[r], axis=1)
+            keep = chord_to_angle(dc) <= radius_rad
+            cand, dc = cand[keep], dc[keep]
+            o = np.lexsort((cand, dc))
+            out.append(cand[o])
+        return out
+
+
+def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int, *, row_standardise: bool = False) -> sp.csr_matrix:
+    """Directed binary k-NN weights (self excluded) as a sparse CSR matrix, O(N k) memory."""
+    n = len(lon_deg)
+    if n < k + 1:
+        raise ValueError(f"need at least k + 1 = {k + 1} points for a {k}-NN graph, got {n}")
+    index = SphereIndex(lon_deg, lat_deg)
+    _, idx = index.knn(k + 1)
+    rows = np.repeat(np.arange(n), k + 1)
+    cols = idx.ravel()
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    # Duplicate coordinates can push self out of the first k+1: keep exactly k per row.
+    rows_k = rows.reshape(-1)
+    counts = np.bincount(rows_k, minlength=n)
+    if np.any(counts != k):
+        sel = np.zeros(len(rows_k), dtype=bool)
+        start = 0
+        for i, c in enumerate(counts):
+            sel[start:start + min(c, k)] = True
+            start += c
+        rows, cols = rows[sel], cols[sel]
+    w = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    if row_standardise:
+        w = sp.diags(1.0 / np.maximum(np.asarray(w.sum(axis=1)).ravel(), 1e-300)) @ w
+    return w.tocsr()

@@ -1,0 +1,3 @@
+from locbench.cli import run
+
+run()

@@ -1,0 +1,78 @@
+"""The `locbench` command: thin parsing and printing; the work lives in the libraries.
+
+Each command group lives in `locbench/commands/<group>.py` and exposes `register(app)`.
+Heavy imports (torch, matplotlib) happen inside the commands, so `--help` stays fast.
+Errors raised on purpose (LocbenchError, georbias.GeoBiasInputError) become one readable
+message on stderr and exit code 2; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from locbench.commands import datasets, encoders, evaluate, geobias, leaderboard, submit
+
+app = typer.Typer(
+    name="locbench",
+    help="Benchmark location encoders and geo-foundation models, with Geo-Bias Scores and a versioned leaderboard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+@app.callback()
+def _root() -> None:
+    """locbench: benchmark location encoders and GeoFMs, with Geo-Bias Scores and a versioned leaderboard."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print the locbench and georbias versions."""
+    import georbias
+
+    import locbench
+
+    typer.echo(f"locbench {locbench.__version__} (georbias {georbias.__version__})")
+
+
+for _module in (evaluate, datasets, encoders, geobias, submit, leaderboard):
+    _module.register(app)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from locbench.errors import LocbenchError
+
+    kinds: list[type[BaseException]] = [LocbenchError]
+    try:
+        from georbias.errors import GeoBiasInputError
+
+        kinds.append(GeoBiasInputError)
+    except ImportError:  # pragma: no cover - georbias is part of this distribution
+        pass
+    return tuple(kinds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, map expected errors to exit code 2 with a clear message."""
+    expected = _expected_errors()
+    try:
+        app(args=argv, prog_name="locbench")
+    except SystemExit as exc:  # typer always ends with SystemExit in standalone mode
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except expected as exc:  # type: ignore[misc]
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run() -> None:  # console-script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
