@@ -1,0 +1,245 @@
+"""Shared pieces of every probe: seeding, encoder construction, ranking and the per-sample rows.
+
+Kept in one place so every protocol ranks classes, breaks ties and writes the
+`locbench.predictions` schema identically; a probe only decides *how scores are made*.
+
+Tie rule (documented contract): classes are ranked by descending score; among equal
+scores the lower class id ranks first. So `rank = 1 + #{c : s_c > s_y} + #{c < y : s_c == s_y}`,
+`y_pred` is the lowest class id with the maximal score, `hit@k = rank <= k`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from locbench.errors import InputError
+
+# progress(stage, completed, total): stage is a short label such as "train" or "predict".
+ProgressFn = Callable[[str, int, int], None]
+
+EVAL_CHUNK = 2048  # rows scored at once: bounds memory at chunk x classes floats
+
+
+def default_threads() -> int:
+    """Torch intra-op threads: all cores up to 8 (more only adds contention on small layers)."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+@contextlib.contextmanager
+def deterministic_torch(seed: int, threads: int | None = None) -> Iterator[None]:
+    """Seed torch, fix thread count and request deterministic kernels; restore afterwards.
+
+    Same seed and thread count → bit-identical predictions on CPU (checked by tests).
+    """
+    import torch
+
+    old_threads = torch.get_num_threads()
+    old_det = torch.are_deterministic_algorithms_enabled()
+    old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.set_num_threads(threads or default_threads())
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
+
+
+def resolve_device(device: str) -> str:
+    """'cpu' or 'cuda' (or 'cuda:N'); InputError if CUDA is asked for but absent."""
+    import torch
+
+    if device == "cpu":
+        return device
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
+        return device
+    raise InputError(f"device must be 'cpu' or 'cuda', got {device!r}")
+
+
+@dataclass
+class BuiltEncoder:
+    """A location encoder ready for a probe (None module = no prior)."""
+
+    name: str
+    module: Any  # torch.nn.Module | None
+    output_dim: int
+    trainable: bool
+    hparams: dict[str, Any]
+
+    @property
+    def is_no_prior(self) -> bool:
+        return self.module is None
+
+
+def encoder_name(encoder: Any) -> str:
+    if encoder is None:
+        return "no_prior"
+    if isinstance(encoder, str):
+        return encoder
+    return str(getattr(encoder, "name", type(encoder).__name__))
+
+
+def build_encoder(encoder: Any, *, seed: int, train_lonlat: np.ndarray | None,
+                  hparams: dict[str, Any] | None = None, preset: str | None = None) -> BuiltEncoder:
+    """Turn an encoder reference into a module.
+
+    Accepts None / "no_prior" (no prior), an `EncoderSpec`-like object with `.build(...)`,
+    a ready `torch.nn.Module` (must expose `output_dim`), or a registry name / `module:factory`.
+    """
+    import torch
+
+    hparams = dict(hparams or {})
+    if encoder is None:
+        return BuiltEncoder("no_prior", None, 0, False, {})
+    if isinstance(encoder, str):
+        from locbench import encoders as _enc
+
+        resolve = getattr(_enc, "resolve_encoder", None) or _enc.get_encoder
+        encoder = resolve(encoder)
+    name = encoder_name(encoder)
+    if isinstance(encoder, torch.nn.Module):
+        module = encoder
+        trainable = any(p.requires_grad for p in module.parameters())
+    else:
+        build = getattr(encoder, "build", None)
+        if build is None:
+            raise InputError(f"encoder {name!r} has no build() method and is not a torch module")
+        kwargs: dict[str, Any] = {"seed": seed, "preset": preset}
+        if getattr(encoder, "needs_train_locations", False):
+            kwargs["train_lonlat"] = train_lonlat
+        else:
+            kwargs["train_lonlat"] = None
+        module = build(**kwargs, **hparams)
+        trainable = bool(getattr(encoder, "trainable", True))
+    if module is None:
+        return BuiltEncoder(name, None, 0, False, {})
+    dim = getattr(module, "output_dim", None)
+    if dim is None:
+        with torch.no_grad():
+            dim = int(module(torch.zeros(1, 2)).shape[-1])
+    return BuiltEncoder(name, module, int(dim), trainable, hparams)
+
+
+def uniform_sphere(n: int, generator: Any) -> Any:
+    """n (lon, lat) degree pairs uniform on the sphere (area-uniform: lat = asin(U[-1, 1]))."""
+    import torch
+
+    u = torch.rand(n, 2, generator=generator, dtype=torch.float32)
+    lon = u[:, 0] * 360.0 - 180.0
+    lat = torch.rad2deg(torch.asin(u[:, 1] * 2.0 - 1.0))
+    return torch.stack([lon, lat], dim=1)
+
+
+def lr_at_epoch(lr: float, epoch: int, decay: float = 0.98) -> float:
+    """TorchSpatial schedule: lr_e = lr * decay**e at the start of epoch e (0-based)."""
+    return lr * decay**epoch
+
+
+def rank_chunk(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rank, y_pred, true score) for one chunk of a score matrix, with the documented tie rule."""
+    n, c = scores.shape
+    rows = np.arange(n)
+    true = scores[rows, y]
+    greater = (scores > true[:, None]).sum(axis=1)
+    ties_before = ((scores == true[:, None]) & (np.arange(c)[None, :] < y[:, None])).sum(axis=1)
+    rank = 1 + greater + ties_before
+    y_pred = np.argmax(scores, axis=1)  # numpy: first (lowest) index of the max
+    return rank.astype(np.int64), y_pred.astype(np.int64), true
+
+
+def classification_frame(split: Any, y_pred: np.ndarray, true_prob: np.ndarray, rank: np.ndarray) -> pd.DataFrame:
+    """Rows in the `locbench.predictions` classification schema, in split order."""
+    rank = np.asarray(rank, dtype=np.int64)
+    return pd.DataFrame({
+        "sample_id": np.asarray(split.sample_ids).astype(str),
+        "lon": np.asarray(split.lon, dtype=np.float64),
+        "lat": np.asarray(split.lat, dtype=np.float64),
+        "y_true": np.asarray(split.labels, dtype=np.int64),
+        "y_pred": np.asarray(y_pred, dtype=np.int64),
+        "true_class_prob": np.clip(np.asarray(true_prob, dtype=np.float64), 0.0, 1.0),
+        "reciprocal_rank": 1.0 / rank,
+        "hit@1": (rank <= 1).astype(np.int64),
+        "hit@3": (rank <= 3).astype(np.int64),
+    })
+
+
+def regression_frame(split: Any, y_pred: np.ndarray) -> pd.DataFrame:
+    """Rows in the regression schema: `y_true, y_pred` or `y_true:<t>, y_pred:<t>` per target."""
+    from locbench.predictions import regression_columns
+
+    yt = np.asarray(split.targets, dtype=np.float64).reshape(len(split.sample_ids), -1)
+    yp = np.asarray(y_pred, dtype=np.float64).reshape(yt.shape)
+    names = list(target_names(split, yt.shape[1]))
+    cols = regression_columns(names)
+    data: dict[str, Any] = {
+        "sample_id": np.asarray(split.sample_ids).astype(str),
+        "lon": np.asarray(split.lon, dtype=np.float64),
+        "lat": np.asarray(split.lat, dtype=np.float64),
+    }
+    for j in range(yt.shape[1]):
+        data[cols[2 * j]] = yt[:, j]
+        data[cols[2 * j + 1]] = yp[:, j]
+    return pd.DataFrame(data)
+
+
+def target_names(split: Any, n: int) -> tuple[str, ...]:
+    names = getattr(split, "target_names", None) or getattr(getattr(split, "spec", None), "targets", None)
+    if names and len(names) == n:
+        return tuple(str(t) for t in names)
+    return tuple(f"t{j}" for j in range(n)) if n > 1 else ("y",)
+
+
+def located_mask(split: Any) -> np.ndarray:
+    lon = np.asarray(split.lon, dtype=np.float64)
+    lat = np.asarray(split.lat, dtype=np.float64)
+    return np.isfinite(lon) & np.isfinite(lat)
+
+
+def num_classes(train: Any, test: Any) -> int:
+    """Class count from the spec, else from the labels seen in either split."""
+    spec_c = getattr(getattr(train, "spec", None), "num_classes", None)
+    seen = int(max(np.max(train.labels, initial=-1), np.max(test.labels, initial=-1))) + 1
+    if spec_c:
+        if seen > int(spec_c):
+            raise InputError(f"label {seen - 1} >= num_classes {spec_c}", column="label")
+        return int(spec_c)
+    return seen
+
+
+def check_split(split: Any, *, role: str, task_type: str) -> None:
+    """Fail early, naming the split and column, when arrays are inconsistent."""
+    name = f"{getattr(getattr(split, 'spec', None), 'name', 'dataset')}/{getattr(split, 'split', role)}"
+    n = len(split.sample_ids)
+    for col in ("lon", "lat"):
+        if len(getattr(split, col)) != n:
+            raise InputError(f"{col} has {len(getattr(split, col))} values for {n} samples", file=name, column=col)
+    if task_type == "classification":
+        if split.labels is None or len(split.labels) != n:
+            raise InputError("classification split needs one label per sample", file=name, column="label")
+        if n and np.min(split.labels) < 0:
+            raise InputError("labels must be non-negative class ids", file=name,
+                             row=int(np.argmin(split.labels)), column="label")
+    else:
+        if split.targets is None or len(split.targets) != n:
+            raise InputError("regression split needs targets for every sample", file=name, column="target")
+        t = np.asarray(split.targets, dtype=np.float64)
+        bad = ~np.isfinite(t.reshape(n, -1)).all(axis=1)
+        if bad.any():
+            raise InputError("target is not finite", file=name, row=int(np.argmax(bad)), column="target")
+    if n == 0:
+        raise InputError(f"{role} split has no rows", file=name)
+
+
+def safe_float(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)

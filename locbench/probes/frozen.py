@@ -1,0 +1,219 @@
+"""Frozen-embedding probes: `linear`, `knn`, `mlp` (for pretrained encoders and GAIR-style tasks).
+
+Protocol (fixed defaults):
+
+* Features: the frozen encoder's embedding of (lon, lat) (weights untouched, eval mode), concatenated
+  with the split's `image_features` (user-supplied per-sample embeddings) when present. With neither
+  (no prior, no features) the prediction is the training class frequencies / training mean.
+  Features are standardised with training statistics; an unlocated row's location embedding is the
+  training mean (zero after standardisation).
+* Hyper-parameters are chosen on a validation split carved from train with the seed
+  (`locbench.probes.holdout`, random or spatial-block, 20 %), scored by top-1 (classification) or
+  R^2 (regression); the probe is then refit on the whole training split. The reported split is never
+  seen during selection.
+  - `linear`: logistic regression (lbfgs, multinomial) with C in (0.01, 0.1, 1, 10), or ridge with
+    alpha in (0.01, 0.1, 1, 10, 100, 1000) on standardised targets.
+  - `knn`: Euclidean k-nearest neighbours, uniform votes / mean, k in (1, 5, 10, 25, 50).
+  - `mlp`: one hidden layer (256, ReLU, dropout 0.1), Adam lr 1e-3, batch 256, fixed epochs (default 50),
+    weight decay in (0, 1e-4, 1e-2); cross-entropy or MSE on standardised targets.
+* Classification scores are class probabilities; ranks use the tie rule of `locbench.probes.common`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from locbench.probes.common import (
+    EVAL_CHUNK,
+    ProgressFn,
+    build_encoder,
+    check_split,
+    classification_frame,
+    located_mask,
+    num_classes,
+    rank_chunk,
+    regression_frame,
+)
+from locbench.probes.holdout import carve_validation
+
+GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "linear": {"classification": (0.01, 0.1, 1.0, 10.0), "regression": (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)},
+    "knn": {"classification": (1, 5, 10, 25, 50), "regression": (1, 5, 10, 25, 50)},
+    "mlp": {"classification": (0.0, 1e-4, 1e-2), "regression": (0.0, 1e-4, 1e-2)},
+}
+MLP_DEFAULTS = {"epochs": 50, "lr": 1e-3, "batch_size": 256, "hidden": 256, "dropout": 0.1}
+
+
+def _features(built: Any, split: Any, device: str) -> np.ndarray | None:
+    """Frozen location embedding (+ image features) as float64; None when there is nothing."""
+    import torch
+
+    parts = []
+    if not built.is_no_prior:
+        loc = located_mask(split)
+        ll = np.stack([np.nan_to_num(split.lon), np.nan_to_num(split.lat)], axis=1).astype(np.float32)
+        emb = np.full((len(ll), built.output_dim), np.nan)
+        built.module.eval()
+        rows = np.flatnonzero(loc)
+        with torch.no_grad():
+            for s in range(0, len(rows), EVAL_CHUNK):
+                r = rows[s:s + EVAL_CHUNK]
+                emb[r] = built.module.to(device)(torch.from_numpy(ll[r]).to(device)).double().cpu().numpy()
+        parts.append(emb)
+    if getattr(split, "image_features", None) is not None:
+        parts.append(np.asarray(split.image_features, dtype=np.float64))
+    return np.hstack(parts) if parts else None
+
+
+def _standardise(tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mu = np.nanmean(tr, axis=0)
+    mu = np.where(np.isfinite(mu), mu, 0.0)
+    sd = np.nanstd(tr, axis=0)
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    return np.nan_to_num((tr - mu) / sd), np.nan_to_num((te - mu) / sd)
+
+
+def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
+                 c: int, seed: int, device: str, epochs: int) -> np.ndarray:
+    """Fit one probe and return class probabilities (n, C) or standardised predictions (n, T)."""
+    if kind == "mlp":
+        return _mlp_fit_predict(task, hp, x, y, xq, c, seed, device, epochs)
+    if task == "classification":
+        if kind == "linear":
+            from sklearn.linear_model import LogisticRegression
+
+            model = LogisticRegression(C=hp, max_iter=300, random_state=seed)
+        else:
+            from sklearn.neighbors import KNeighborsClassifier
+
+            model = KNeighborsClassifier(n_neighbors=min(int(hp), len(y)))
+        if len(np.unique(y)) == 1:
+            out = np.zeros((len(xq), c))
+            out[:, y[0]] = 1.0
+            return out
+        model.fit(x, y)
+        proba = model.predict_proba(xq)
+        out = np.zeros((len(xq), c))
+        out[:, model.classes_] = proba
+        return out
+    if kind == "linear":
+        from sklearn.linear_model import Ridge
+
+        return Ridge(alpha=hp).fit(x, y).predict(xq).reshape(len(xq), -1)
+    from sklearn.neighbors import KNeighborsRegressor
+
+    return KNeighborsRegressor(n_neighbors=min(int(hp), len(y))).fit(x, y).predict(xq).reshape(len(xq), -1)
+
+
+def _mlp_fit_predict(task: str, wd: float, x: np.ndarray, y: np.ndarray, xq: np.ndarray, c: int,
+                     seed: int, device: str, epochs: int) -> np.ndarray:
+    import torch
+
+    torch.manual_seed(seed)
+    d_out = c if task == "classification" else y.reshape(len(y), -1).shape[1]
+    cfg = MLP_DEFAULTS
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], cfg["hidden"]), torch.nn.ReLU(),
+                              torch.nn.Dropout(cfg["dropout"]), torch.nn.Linear(cfg["hidden"], d_out)).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=wd)
+    xt = torch.from_numpy(x.astype(np.float32))
+    yt = torch.from_numpy(y.astype(np.int64)) if task == "classification" else torch.from_numpy(y.reshape(len(y), -1).astype(np.float32))
+    rng = np.random.default_rng(seed)
+    net.train()
+    for _ in range(epochs):
+        idx = torch.from_numpy(rng.permutation(len(xt)))
+        for s in range(0, len(idx), cfg["batch_size"]):
+            bi = idx[s:s + cfg["batch_size"]]
+            out = net(xt[bi].to(device))
+            yb = yt[bi].to(device)
+            loss = (torch.nn.functional.cross_entropy(out, yb) if task == "classification"
+                    else torch.nn.functional.mse_loss(out, yb))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    net.eval()
+    with torch.no_grad():
+        out = net(torch.from_numpy(xq.astype(np.float32)).to(device))
+        out = torch.softmax(out, dim=1) if task == "classification" else out
+    return out.double().cpu().numpy()
+
+
+def _score(task: str, pred: np.ndarray, y: np.ndarray) -> float:
+    if task == "classification":
+        return float(np.mean(np.argmax(pred, axis=1) == y))
+    y = y.reshape(len(y), -1)
+    ss_res = ((y - pred) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
+
+
+def run(kind: str, encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
+        epochs: int | None = None, progress: ProgressFn | None = None, holdout: str = "random",
+        hparams: dict[str, Any] | None = None, preset: str | None = None,
+        **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Select the probe's hyper-parameter on a carved validation split, refit on train, predict test."""
+    task = str(getattr(getattr(train, "spec", None), "task_type", "classification"))
+    check_split(train, role="train", task_type=task)
+    check_split(test, role="test", task_type=task)
+    ep = int(epochs) if epochs is not None else MLP_DEFAULTS["epochs"]
+    built = build_encoder(encoder, seed=seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
+                          hparams=hparams, preset=preset)
+    x_tr, x_te = _features(built, train, device), _features(built, test, device)
+    info: dict[str, Any] = {"probe": kind, "encoder": built.name, "n_train": int(len(train.sample_ids)),
+                            "n_test": int(len(test.sample_ids)), "holdout": holdout,
+                            "encoder_hparams": dict(built.hparams), "location_only": None}
+    t0 = time.perf_counter()
+    if task == "classification":
+        c = num_classes(train, test)
+        y = np.asarray(train.labels, dtype=np.int64)
+        y_te = np.asarray(test.labels, dtype=np.int64)
+    else:
+        c = 0
+        y_raw = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
+        mu, sd = y_raw.mean(axis=0), y_raw.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        y = (y_raw - mu) / sd
+    if x_tr is None:
+        if task == "classification":
+            freq = np.bincount(y, minlength=c) / len(y)
+            probs = np.broadcast_to(freq, (len(y_te), c))
+            info.update({"config": {"fallback": "class_frequency"}, "n_parameters": 0, "train_seconds": 0.0})
+            return _rank(test, probs, y_te), info
+        info.update({"config": {"fallback": "train_mean"}, "n_parameters": 0, "train_seconds": 0.0})
+        return regression_frame(test, np.broadcast_to(mu, (len(test.sample_ids), len(mu)))), info
+    x_tr, x_te = _standardise(x_tr, x_te)
+    val = carve_validation(train.lon, train.lat, seed=seed, method=holdout)
+    grid = GRIDS[kind][task]
+    scores: dict[str, float] = {}
+    steps = len(grid) + 1
+    for i, hp in enumerate(grid):
+        p = _fit_predict(kind, task, hp, x_tr[~val], y[~val], x_tr[val], c, seed, device, ep)
+        scores[str(hp)] = _score(task, p, y[val])
+        if progress:
+            progress("select", i + 1, steps)
+    best = grid[int(np.argmax([scores[str(h)] for h in grid]))]  # first best on ties: strongest regularisation
+    pred = _fit_predict(kind, task, best, x_tr, y, x_te, c, seed, device, ep)
+    if progress:
+        progress("select", steps, steps)
+    info.update({"config": {"grid": list(grid), "selected": best, "validation_rows": int(val.sum()),
+                            "selection_metric": "top1" if task == "classification" else "r2",
+                            "mlp": MLP_DEFAULTS | {"epochs": ep} if kind == "mlp" else None},
+                 "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
+                 "n_features": int(x_tr.shape[1])})
+    if task == "classification":
+        return _rank(test, pred, y_te), info
+    return regression_frame(test, pred * sd + mu), info
+
+
+def _rank(test: Any, probs: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    n = len(y)
+    rank = np.zeros(n, dtype=np.int64)
+    pred = np.zeros(n, dtype=np.int64)
+    true = np.zeros(n)
+    for s in range(0, n, EVAL_CHUNK):
+        sl = slice(s, min(n, s + EVAL_CHUNK))
+        rank[sl], pred[sl], true[sl] = rank_chunk(np.asarray(probs[sl], dtype=np.float64), y[sl])
+    return classification_frame(test, pred, true, rank)

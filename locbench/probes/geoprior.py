@@ -1,0 +1,259 @@
+"""Geo-prior classification probe (LocBench protocol, spec §C1 and §B1).
+
+Protocol (fixed defaults, so numbers are comparable across encoders):
+
+* Model: the location encoder `enc(lon, lat) -> R^D` followed by a per-class sigmoid head
+  `p(y=c|x) = sigmoid(w_c . enc(x))`, `Linear(D, C, bias=False)`. Trained on (location, label)
+  of the *located* training rows only; image features are never used.
+* Loss `full_loss` (presence-only, Mac Aodha et al. 2019), eps = 1e-5, for a batch of B rows:
+  `L = mean_{i,c} l_ic + mean_{i,c} -log(1 - sigmoid(s_c(r_i)) + eps)` where
+  `l_ic = -log(1 - sigmoid(s_c(x_i)) + eps)` for c != y_i and `l_{i,y_i} = C * -log(sigmoid(s_{y_i}(x_i)) + eps)`;
+  `r_i` is one background location per row drawn **uniformly on the sphere** (lon ~ U[-180, 180),
+  lat = asin(U[-1, 1])), seeded — not TorchSpatial's one-quadrant sample.
+* Sampler: class-balanced — each epoch draws min(n_c, 100) rows of every class without
+  replacement and shuffles them; off (plain shuffle) for YFCC, as in LocBench.
+* Optimiser: Adam (weight decay 0), lr_e = lr * 0.98^e at the start of epoch e; batch 1024;
+  a fixed number of epochs (default 30), no early stopping, no model selection on the reported split.
+  `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
+  A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
+* Scores: located row with image predictions → `p(y|I) * p(y|x)` (no renormalisation);
+  unlocated row → `p(y|I)`; dataset without image predictions (embedded sets) → `p(y|x)` alone,
+  and unlocated rows there fall back to the training class frequencies.
+  No prior → `p(y|I)`, or the training class frequencies when there are no image predictions.
+* Reported besides: location-only accuracy (argmax p(y|x) on located rows) and, when image
+  predictions exist, image-only accuracy. Ranks use the tie rule in `locbench.probes.common`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from locbench.probes.common import (
+    EVAL_CHUNK,
+    ProgressFn,
+    build_encoder,
+    check_split,
+    classification_frame,
+    located_mask,
+    lr_at_epoch,
+    num_classes,
+    rank_chunk,
+    uniform_sphere,
+)
+
+DEFAULTS: dict[str, Any] = {
+    "epochs": 30,
+    "lr": 1e-3,
+    "batch_size": 1024,
+    "max_per_class": 100,
+    "lr_decay": 0.98,
+    "eps": 1e-5,
+    "background_weight": 1.0,
+}
+UNBALANCED_DATASETS = ("yfcc",)  # LocBench trains YFCC with a plain shuffled loader
+
+
+def balanced_epoch(labels: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:
+    """One epoch of indices: min(n_c, max_per_class) per class without replacement, shuffled."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    picks = []
+    for group in np.split(order, bounds):
+        if len(group) > max_per_class:
+            group = rng.choice(group, size=max_per_class, replace=False)
+        picks.append(group)
+    idx = np.concatenate(picks) if picks else np.zeros(0, dtype=np.int64)
+    return rng.permutation(idx)
+
+
+def full_loss(logits_x: Any, logits_bg: Any, y: Any, eps: float = 1e-5, bg_weight: float = 1.0) -> Any:
+    """Presence-only loss of §C1 on a batch: positives weighted by C, negatives at x and background."""
+    import torch
+
+    b, c = logits_x.shape
+    p = torch.sigmoid(logits_x)
+    neg = -torch.log(1.0 - p + eps)
+    rows = torch.arange(b, device=logits_x.device)
+    pos = -torch.log(p[rows, y] + eps)
+    total = neg.sum() - neg[rows, y].sum() + c * pos.sum()
+    bg = -torch.log(1.0 - torch.sigmoid(logits_bg) + eps)
+    return total / (b * c) + bg_weight * bg.mean()
+
+
+def class_frequencies(labels: np.ndarray, c: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=c).astype(np.float64)
+    return counts / max(counts.sum(), 1.0)
+
+
+def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
+        epochs: int | None = None, progress: ProgressFn | None = None,
+        hparams: dict[str, Any] | None = None, preset: str | None = None,
+        balanced: bool | None = None, **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Train the geo-prior on `train`, score `test`; returns (predictions, info)."""
+    import torch
+
+    check_split(train, role="train", task_type="classification")
+    check_split(test, role="test", task_type="classification")
+    cfg = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS and v is not None}}
+    if epochs is not None:
+        cfg["epochs"] = int(epochs)
+    dataset = str(getattr(getattr(train, "spec", None), "name", ""))
+    if balanced is None:
+        balanced = not dataset.lower().startswith(UNBALANCED_DATASETS)
+    c = num_classes(train, test)
+    tr_loc = located_mask(train)
+    tr_lonlat = np.stack([train.lon, train.lat], axis=1)[tr_loc].astype(np.float32)
+    tr_y = np.asarray(train.labels, dtype=np.int64)[tr_loc]
+    freq = class_frequencies(np.asarray(train.labels, dtype=np.int64), c)
+
+    built = build_encoder(encoder, seed=seed, train_lonlat=tr_lonlat.astype(np.float64),
+                          hparams=hparams, preset=preset)
+    info: dict[str, Any] = {
+        "probe": "geoprior", "encoder": built.name, "num_classes": c, "balanced_sampler": bool(balanced),
+        "n_train": int(len(train.sample_ids)), "n_train_located": int(tr_loc.sum()),
+        "n_test": int(len(test.sample_ids)), "n_test_located": int(located_mask(test).sum()),
+        "image_predictions": test.image_probs is not None, "encoder_hparams": dict(built.hparams),
+    }
+    img = None if test.image_probs is None else np.asarray(test.image_probs, dtype=np.float64)
+    if img is not None and img.shape != (len(test.sample_ids), c):
+        from locbench.errors import InputError
+
+        raise InputError(f"image_probs has shape {img.shape}, expected ({len(test.sample_ids)}, {c})",
+                         file=dataset, column="image_probs")
+    y_test = np.asarray(test.labels, dtype=np.int64)
+    if built.is_no_prior:
+        base = img if img is not None else np.broadcast_to(freq, (len(y_test), c))
+        df = _rank_all(test, base, y_test)
+        info.update({"config": {"fallback": "image" if img is not None else "class_frequency"},
+                     "n_parameters": 0, "train_seconds": 0.0, "location_only": None})
+        if img is not None:
+            info["image_only"] = _acc(df)
+        return df, info
+
+    torch_gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    module = built.module.to(device)
+    head = torch.nn.Linear(built.output_dim, c, bias=False)
+    torch.nn.init.xavier_uniform_(head.weight, generator=torch.Generator().manual_seed(seed + 1))
+    head = head.to(device)
+    params = list(head.parameters())
+    if built.trainable:
+        params += [p for p in module.parameters() if p.requires_grad]
+    else:
+        for p in module.parameters():
+            p.requires_grad_(False)
+    opt = torch.optim.Adam(params, lr=cfg["lr"], weight_decay=0.0)
+    n_params = sum(p.numel() for p in params)
+
+    x_all = torch.from_numpy(tr_lonlat)
+    y_all = torch.from_numpy(tr_y)
+    bs = int(cfg["batch_size"])
+    epoch_sizes = []
+    counts = np.bincount(tr_y, minlength=c) if len(tr_y) else np.zeros(c, dtype=np.int64)
+    per_epoch = int(np.minimum(counts, cfg["max_per_class"]).sum()) if balanced else len(tr_y)
+    n_batches = -(-per_epoch // bs) if per_epoch else 0
+    total_steps = n_batches * cfg["epochs"]
+    losses: list[float] = []
+    t0 = time.perf_counter()
+    step = 0
+    module.train(built.trainable)
+    head.train()
+    for epoch in range(cfg["epochs"]):
+        for g in opt.param_groups:
+            g["lr"] = lr_at_epoch(cfg["lr"], epoch, cfg["lr_decay"])
+        idx = balanced_epoch(tr_y, cfg["max_per_class"], rng) if balanced else rng.permutation(len(tr_y))
+        epoch_sizes.append(len(idx))
+        run_loss, seen = 0.0, 0
+        for start in range(0, len(idx), bs):
+            bi = torch.from_numpy(idx[start:start + bs])
+            xb = x_all[bi]
+            yb = y_all[bi].to(device)
+            bg = uniform_sphere(len(bi), torch_gen)
+            logits = head(module(torch.cat([xb, bg], dim=0).to(device)))
+            loss = full_loss(logits[: len(bi)], logits[len(bi):], yb, cfg["eps"], cfg["background_weight"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            run_loss += float(loss.detach()) * len(bi)
+            seen += len(bi)
+            step += 1
+            if progress:
+                progress("train", step, total_steps)
+        losses.append(run_loss / max(seen, 1))
+    train_s = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    module.eval()
+    head.eval()
+    df, loc_only = _score(module, head, test, y_test, img, freq, device)
+    info.update({
+        "config": {**cfg, "balanced_sampler": bool(balanced)},
+        "n_parameters": int(n_params),
+        "train_seconds": train_s,
+        "predict_seconds": time.perf_counter() - t1,
+        "samples_per_second": (sum(epoch_sizes) / train_s) if train_s > 0 else None,
+        "samples_per_epoch": per_epoch,
+        "loss_per_epoch": losses,
+        "location_only": loc_only,
+    })
+    if img is not None:
+        info["image_only"] = _acc(_rank_all(test, img, y_test))
+    if progress:
+        progress("predict", 1, 1)
+    return df, info
+
+
+def _score(module: Any, head: Any, test: Any, y: np.ndarray, img: np.ndarray | None,
+           freq: np.ndarray, device: str) -> tuple[pd.DataFrame, dict[str, float] | None]:
+    """Combine p(y|x) with p(y|I) chunk by chunk (never a full N x C matrix at once)."""
+    import torch
+
+    n = len(y)
+    loc = located_mask(test)
+    lonlat = np.stack([np.nan_to_num(test.lon), np.nan_to_num(test.lat)], axis=1).astype(np.float32)
+    rank = np.zeros(n, dtype=np.int64)
+    pred = np.zeros(n, dtype=np.int64)
+    true = np.zeros(n, dtype=np.float64)
+    lo_hits = lo_hits3 = lo_n = 0
+    lo_rr = 0.0
+    with torch.no_grad():
+        for s in range(0, n, EVAL_CHUNK):
+            sl = slice(s, min(n, s + EVAL_CHUNK))
+            m = loc[sl]
+            base = img[sl] if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
+            scores = np.array(base, dtype=np.float64, copy=True)
+            if m.any():
+                p_loc = torch.sigmoid(head(module(torch.from_numpy(lonlat[sl][m]).to(device)))).double().cpu().numpy()
+                scores[m] = p_loc * scores[m] if img is not None else p_loc
+                r_lo, _, _ = rank_chunk(p_loc, y[sl][m])
+                lo_hits += int((r_lo == 1).sum())
+                lo_hits3 += int((r_lo <= 3).sum())
+                lo_rr += float((1.0 / r_lo).sum())
+                lo_n += int(m.sum())
+            r, p, t = rank_chunk(scores, y[sl])
+            rank[sl], pred[sl], true[sl] = r, p, t
+    df = classification_frame(test, pred, true, rank)
+    loc_only = None
+    if lo_n:
+        loc_only = {"top1": 100.0 * lo_hits / lo_n, "top3": 100.0 * lo_hits3 / lo_n, "mrr": lo_rr / lo_n, "n": lo_n}
+    return df, loc_only
+
+
+def _rank_all(test: Any, scores: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    n = len(y)
+    rank = np.zeros(n, dtype=np.int64)
+    pred = np.zeros(n, dtype=np.int64)
+    true = np.zeros(n, dtype=np.float64)
+    for s in range(0, n, EVAL_CHUNK):
+        sl = slice(s, min(n, s + EVAL_CHUNK))
+        rank[sl], pred[sl], true[sl] = rank_chunk(np.asarray(scores[sl], dtype=np.float64), y[sl])
+    return classification_frame(test, pred, true, rank)
+
+
+def _acc(df: pd.DataFrame) -> dict[str, float]:
+    return {"top1": 100.0 * float(df["hit@1"].mean()), "top3": 100.0 * float(df["hit@3"].mean()),
+            "mrr": float(df["reciprocal_rank"].mean()), "n": int(len(df))}

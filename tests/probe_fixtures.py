@@ -1,0 +1,132 @@
+"""Seeded synthetic splits and a tiny location encoder for the probe/evaluate tests.
+
+Each class lives in a known region of the globe (a von-Mises-like cloud around a centre), so a
+location-aware prior must beat the class-frequency baseline, and shuffling locations must destroy it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class FakeSpec:
+    name: str = "synthetic-regions"
+    group: str = "embedded"
+    task_type: str = "classification"
+    num_classes: int | None = 8
+    targets: tuple[str, ...] = ()
+    primary_metric: str = "top1"
+    reported_split: str = "test"
+    train_split: str = "train"
+
+
+@dataclass
+class FakeSplit:
+    spec: FakeSpec
+    split: str
+    sample_ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    labels: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    image_probs: np.ndarray | None = None
+    image_features: np.ndarray | None = None
+    class_names: list[str] | None = None
+    target_names: list[str] | None = None
+    located: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.located is None:
+            self.located = np.isfinite(self.lon) & np.isfinite(self.lat)
+
+
+CENTRES = np.array([[-100, 40], [-60, -15], [20, 50], [25, 0], [80, 25], [135, -25], [140, 40], [-150, 60]], float)
+
+
+def region_points(rng: np.random.Generator, labels: np.ndarray, spread: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    lon = CENTRES[labels, 0] + rng.normal(0, spread, len(labels))
+    lat = np.clip(CENTRES[labels, 1] + rng.normal(0, spread, len(labels)), -89, 89)
+    return (lon + 180) % 360 - 180, lat
+
+
+def classification_splits(seed: int = 0, n_train: int = 1600, n_test: int = 400, shuffle: bool = False,
+                          image_probs: bool = False, n_unlocated: int = 0) -> tuple[FakeSplit, FakeSplit]:
+    rng = np.random.default_rng(seed)
+    spec = FakeSpec()
+    out = []
+    for name, n in (("train", n_train), ("test", n_test)):
+        y = rng.integers(0, 8, n)
+        lon, lat = region_points(rng, y)
+        if shuffle:
+            perm = rng.permutation(n)
+            lon, lat = lon[perm], lat[perm]
+        probs = None
+        if image_probs:  # a weak image classifier: right class gets a small boost
+            probs = rng.dirichlet(np.ones(8), n).astype(np.float32)
+            probs[np.arange(n), y] += 0.15
+            probs /= probs.sum(axis=1, keepdims=True)
+        if name == "test" and n_unlocated:
+            lon[:n_unlocated] = np.nan
+            lat[:n_unlocated] = np.nan
+        out.append(FakeSplit(spec, name, np.array([f"{name}-{i}" for i in range(n)]), lon, lat,
+                             labels=y.astype(np.int64), image_probs=probs))
+    return out[0], out[1]
+
+
+def regression_splits(seed: int = 0, n_train: int = 1500, n_test: int = 400, shuffle: bool = False,
+                      features: bool = False, n_targets: int = 1) -> tuple[FakeSplit, FakeSplit]:
+    """Target = smooth function of location (+ noise); features optionally carry a weak signal."""
+    rng = np.random.default_rng(seed)
+    names = tuple(f"t{j}" for j in range(n_targets)) if n_targets > 1 else ("value",)
+    spec = FakeSpec(name="synthetic-field", task_type="regression", num_classes=None, targets=names, primary_metric="r2")
+    out = []
+    for name, n in (("train", n_train), ("test", n_test)):
+        lon = rng.uniform(-180, 180, n)
+        lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+        y = np.stack([100 + 50 * np.sin(np.radians(lat) * 2 + j) * np.cos(np.radians(lon)) for j in range(n_targets)], 1)
+        y += rng.normal(0, 2, y.shape)
+        feats = None
+        if features:
+            feats = np.hstack([y[:, :1] / 50 + rng.normal(0, 1.5, (n, 1)), rng.normal(0, 1, (n, 7))]).astype(np.float32)
+        if shuffle:
+            perm = rng.permutation(n)
+            lon, lat = lon[perm], lat[perm]
+        out.append(FakeSplit(spec, name, np.array([f"{name}-{i}" for i in range(n)]), lon, lat,
+                             targets=y, image_features=feats, target_names=list(names)))
+    return out[0], out[1]
+
+
+class TinyXYZ(torch.nn.Module):
+    """xyz on the unit sphere -> 2-layer MLP: the smallest sensible location encoder."""
+
+    def __init__(self, seed: int = 0, hidden: int = 64) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.l1 = torch.nn.Linear(3, hidden)
+        self.l2 = torch.nn.Linear(hidden, hidden)
+        for layer in (self.l1, self.l2):
+            torch.nn.init.xavier_uniform_(layer.weight, generator=g)
+            torch.nn.init.zeros_(layer.bias)
+        self.output_dim = hidden
+
+    def forward(self, lonlat: torch.Tensor) -> torch.Tensor:
+        lon, lat = torch.deg2rad(lonlat[:, 0]), torch.deg2rad(lonlat[:, 1])
+        xyz = torch.stack([torch.cos(lat) * torch.cos(lon), torch.cos(lat) * torch.sin(lon), torch.sin(lat)], 1)
+        return torch.relu(self.l2(torch.relu(self.l1(xyz))))
+
+
+@dataclass(frozen=True)
+class TinySpec:
+    """EncoderSpec-like: what probes need (name, trainable, build)."""
+
+    name: str = "tiny-xyz"
+    family: str = "3D"
+    trainable: bool = True
+    needs_train_locations: bool = False
+
+    def build(self, seed: int = 0, preset: str | None = None, train_lonlat=None, **hp):  # noqa: ANN001
+        return TinyXYZ(seed=seed, **hp)
