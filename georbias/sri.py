@@ -1,0 +1,427 @@
+"""Spatial Relative Information (SRI): per-ROI KL divergence between a ROI and its sub-partitions.
+
+Every point is a ROI centre; the ROI holds all points within `radius_rad` (uncapped, centre
+included). Three partitions of the neighbourhood: a scale grid, distance-lag rings and
+direction sectors. For each kept partition j (n_j >= partition_min), KL_j = KL(global || local)
+between `bins`-bin histograms of the ROI values and the partition values, with `smooth` added
+to the local probabilities only. Per ROI:
+
+    sri_raw        = sum_j KL_j * n_j / n_roi        (table era, not renormalised; 0 if no partition)
+    sri_normalized = sum_j KL_j * w_j / sum_j w_j    (NaN if no partition)
+    weight         = n_roi / N
+
+Presets:
+- ``torchspatial``: the table-era GeoBS 2808927 behaviour that produced the published tables,
+  defects included (grid and rings over *all* points, raw radian lat/lon grid, per-array bin
+  edges, `_get_arc_angles` sector angles with the sign(lat) mirror), computed without the
+  N x N distance matrix. Where the reference would crash (mixed-sign angle wrap), the ROI's
+  direction-sector score is NaN and counted.
+- ``locbench``: partitions restricted to the ROI, equal-area local grid (Lambert azimuthal),
+  true initial bearings with compass-centred sectors, fixed global bin edges.
+
+Work is chunked over centres so memory stays O(chunk pairs), never O(N^2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+from scipy.special import rel_entr
+
+from georbias import geometry as geo
+from georbias.errors import GeoBiasInputError
+
+VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
+PRESETS = ("torchspatial", "locbench")
+_PAIR_BUDGET = 2_000_000  # neighbour pairs handled per chunk of centres (bounds memory)
+
+
+@dataclass
+class SRIVariantResult:
+    """One SRI variant: per-ROI arrays (one entry per input point) plus aggregates."""
+
+    name: str
+    sri_raw: np.ndarray          # sum KL_j n_j / n_roi; 0 where no partition kept; NaN where undefined
+    sri_normalized: np.ndarray   # sum KL_j w_j / sum w_j; NaN where no partition kept or undefined
+    n_partitions: np.ndarray     # kept partitions per ROI (int)
+    score: np.ndarray            # the preset's headline per-ROI value (raw for torchspatial, normalized for locbench)
+    aggregate: dict[str, float]
+    n_undefined: int = 0         # ROIs whose score is undefined (reference would crash) -> NaN
+    partitions: dict[str, np.ndarray] | None = None  # optional detail: roi, key, size, kl per kept partition
+
+
+@dataclass
+class SRIResult:
+    """All SRI variants for one set of points; `params` records every parameter used."""
+
+    preset: str
+    n_roi: np.ndarray            # ROI size per point (centre included)
+    weight: np.ndarray           # n_roi / N
+    variants: dict[str, SRIVariantResult]
+    params: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, float]:
+        """Flat {variant: headline aggregate} (the value a leaderboard shows)."""
+        return {f"sri_{name}": v.aggregate["score"] for name, v in self.variants.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe nested dict without the per-ROI arrays."""
+        return {
+            "preset": self.preset,
+            "params": dict(self.params),
+            "counts": dict(self.counts),
+            "aggregate": {name: dict(v.aggregate) for name, v in self.variants.items()},
+            "n_undefined": {name: int(v.n_undefined) for name, v in self.variants.items()},
+        }
+
+
+def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: str = "torchspatial",
+               radius_rad: float = 0.05, scale: float = 0.025, lag: float = 0.005, sectors: int = 8,
+               partition_min: int = 20, bins: int = 2, smooth: float = 1e-8,
+               variants: tuple[str, ...] = VARIANTS, details: bool = False,
+               progress: Any = None) -> SRIResult:
+    """SRI per ROI for the scale-grid, distance-lag and direction-sector partitions.
+
+    `lon`, `lat` in degrees, `values` numeric (NaN coordinates must be dropped by the caller).
+    `details=True` also keeps every kept partition (ROI, key, size, KL). `progress(done, total)`
+    is called after each chunk of centres.
+    """
+    if preset == "head" or preset == "pygbs":
+        raise GeoBiasInputError(
+            f"SRI preset {preset!r} is not offered: the HEAD SRIPartitioner returns k-NN list positions instead of "
+            "dataset indices, so scale-grid SRI is always 0 and the other variants read the first rows of the file. "
+            "Use preset='torchspatial' (table era, reproduces the published tables) or 'locbench'.")
+    if preset not in PRESETS:
+        raise GeoBiasInputError(f"unknown SRI preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad:
+        raise GeoBiasInputError(f"unknown SRI variant(s) {bad}; choose from {', '.join(VARIANTS)} "
+                                "(the defective HEAD variants are not offered)")
+    for name, val in (("radius_rad", radius_rad), ("scale", scale), ("lag", lag)):
+        if not (np.isfinite(val) and val > 0):
+            raise GeoBiasInputError(f"SRI parameter {name} must be a positive number of radians, got {val!r}")
+    if radius_rad > np.pi / 2:
+        raise GeoBiasInputError(f"SRI radius_rad {radius_rad} exceeds pi/2; use a local radius (0.05 = 319 km)")
+    if int(sectors) < 1 or int(bins) < 1 or int(partition_min) < 1:
+        raise GeoBiasInputError("SRI sectors, bins and partition_min must be >= 1")
+    lon, lat, values = geo.validate_points(lon, lat, values, min_points=1, what="SRI")
+
+    n = len(lon)
+    lat_r = geo.deg_to_rad_reference(lat)
+    lon_r = geo.deg_to_rad_reference(lon)
+    kappa = int(math.ceil(radius_rad / scale))
+    n_rings = int(math.ceil(radius_rad / lag))
+    params: dict[str, Any] = {
+        "preset": preset, "radius_rad": float(radius_rad), "scale": float(scale), "lag": float(lag),
+        "sectors": int(sectors), "partition_min": int(partition_min), "bins": int(bins), "smooth": float(smooth),
+        "variants": list(variants), "n_grid_cells_per_axis": 2 * kappa, "n_rings": n_rings,
+        "roi": "all points within radius_rad (great circle, uncapped, centre included)",
+    }
+    if preset == "torchspatial":
+        params.update({
+            "grid": "raw radian lat/lon square cells, over all dataset points (GeoBS 2808927)",
+            "lag_rings": "L*a <= d < L*(a+1), a < ceil(r/L), over all dataset points",
+            "sectors_rule": "_get_arc_angles (sign(lat) mirror, longitude-dependent origin)",
+            "bin_edges": "per array (numpy histogram)", "roi_score": "sri_raw", "dataset_score": "sum_raw_times_weight",
+        })
+    else:
+        params.update({
+            "grid": "Lambert azimuthal equal-area local frame, cells of side `scale`, ROI points only",
+            "lag_rings": "floor(d/L) over ROI points only (d = r joins the last ring)",
+            "sectors_rule": "true initial bearing, sector 0 centred on north, ROI points at distance > 0",
+            "bin_edges": "fixed, from the global min/max of values", "roi_score": "sri_normalized",
+            "dataset_score": "mean_normalized_nan_skipped",
+        })
+
+    calc = _Calculator(lat_r, lon_r, values, preset=preset, radius_rad=radius_rad, scale=scale, lag=lag,
+                       sectors=int(sectors), partition_min=int(partition_min), bins=int(bins), smooth=smooth,
+                       kappa=kappa, n_rings=n_rings, variants=variants, details=details)
+    calc.run(progress)
+
+    out: dict[str, SRIVariantResult] = {}
+    for name in variants:
+        out[name] = calc.finish_variant(name)
+    counts = {"n_points": n, "n_pairs_roi": int(calc.n_roi.sum())}
+    return SRIResult(preset=preset, n_roi=calc.n_roi, weight=calc.n_roi / n, variants=out, params=params,
+                     counts=counts)
+
+
+class _Calculator:
+    """Chunked evaluation of all requested variants; accumulates per-ROI sums."""
+
+    def __init__(self, lat_r: np.ndarray, lon_r: np.ndarray, values: np.ndarray, *, preset: str,
+                 radius_rad: float, scale: float, lag: float, sectors: int, partition_min: int, bins: int,
+                 smooth: float, kappa: int, n_rings: int, variants: tuple[str, ...], details: bool) -> None:
+        self.lat, self.lon, self.v = lat_r, lon_r, values
+        self.n = len(values)
+        self.preset, self.r, self.s, self.lag = preset, radius_rad, scale, lag
+        self.m, self.pmin, self.bins, self.smooth = sectors, partition_min, bins, smooth
+        self.kappa, self.n_rings, self.variants, self.details = kappa, n_rings, variants, details
+        self.n_roi = np.zeros(self.n, dtype=np.int64)
+        self.acc = {name: {"kl_w": np.zeros(self.n), "w": np.zeros(self.n),
+                           "k": np.zeros(self.n, dtype=np.int64), "undef": np.zeros(self.n, dtype=bool),
+                           "parts": []} for name in variants}
+        # Fixed global bin edges (locbench preset).
+        vmin, vmax = float(values.min()), float(values.max())
+        self.global_edges = np.linspace(vmin, vmax, bins + 1) if vmax > vmin else None
+        self.xyz = geo.xyz_rad(lat_r, lon_r)
+        self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
+        # Sphere query radius: the ROI, plus the rings' outer edge in the table era.
+        reach = radius_rad
+        if preset == "torchspatial" and "distance_lag" in variants:
+            reach = max(reach, lag * n_rings)
+        self.chord = float(geo.angle_to_chord_safe(reach))
+        self.tree2d = None
+        if preset == "torchspatial" and "scale_grid" in variants:
+            self.tree2d = cKDTree(np.column_stack([lat_r, lon_r]), leafsize=32, balanced_tree=False)
+        if preset == "torchspatial" and "direction_sector" in variants:
+            self.xyz_ref = geo.xyz_reference(lat_r, lon_r)
+
+    # ---------------------------------------------------------------- driving
+    def _chunks(self) -> list[np.ndarray]:
+        counts = self.tree.query_ball_point(self.xyz, self.chord, return_length=True, workers=-1)
+        if self.tree2d is not None:
+            c2 = self.tree2d.query_ball_point(np.column_stack([self.lat, self.lon]), self.kappa * self.s * (1 + 1e-9),
+                                              p=np.inf, return_length=True, workers=-1)
+            counts = counts + c2
+        bounds = [0]
+        total = 0
+        for i, c in enumerate(np.asarray(counts)):
+            if total + c > _PAIR_BUDGET and i > bounds[-1]:
+                bounds.append(i)
+                total = 0
+            total += int(c)
+        bounds.append(self.n)
+        return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+    def run(self, progress: Any = None) -> None:
+        chunks = self._chunks()
+        done = 0
+        for centres in chunks:
+            self._run_chunk(centres)
+            done += len(centres)
+            if progress is not None:
+                progress(done, self.n)
+
+    def _sphere_pairs(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(centre, point, great-circle distance) for every point within the query reach."""
+        sub = cKDTree(self.xyz[centres], leafsize=32, balanced_tree=False)
+        res = sub.sparse_distance_matrix(self.tree, self.chord * (1 + 1e-9) + 1e-15, output_type="ndarray")
+        ci = centres[res["i"]]
+        pj = res["j"]
+        order = np.lexsort((pj, ci))
+        ci, pj = ci[order], pj[order]
+        d = geo.haversine_rad(self.lat[ci], self.lon[ci], self.lat[pj], self.lon[pj])
+        return ci, pj, d
+
+    def _run_chunk(self, centres: np.ndarray) -> None:
+        ci, pj, d = self._sphere_pairs(centres)
+        in_roi = d <= self.r
+        rc, rp, rd = ci[in_roi], pj[in_roi], d[in_roi]
+        self.n_roi += np.bincount(rc, minlength=self.n)
+        # ROI ("global") histogram per centre.
+        base = centres[0]
+        local_c = rc - base
+        nc = len(centres)
+        g_counts = self._hist(local_c, self.v[rp], nc)            # (nc, bins)
+        g_n = g_counts.sum(axis=1)
+        for name in self.variants:
+            if name == "distance_lag":
+                if self.preset == "torchspatial":
+                    edges = self.lag * np.arange(self.n_rings + 1)
+                    ring = np.searchsorted(edges, d, side="right") - 1
+                    ok = (ring >= 0) & (ring < self.n_rings)
+                    pc, pp, key = ci[ok], pj[ok], ring[ok]
+                else:
+                    ring = np.minimum(np.floor(rd / self.lag).astype(np.int64), self.n_rings - 1)
+                    pc, pp, key = rc, rp, ring
+                self._partitions(name, base, nc, pc, pp, key, self.n_rings, g_counts, g_n)
+            elif name == "scale_grid":
+                if self.preset == "torchspatial":
+                    pc, pp, key = self._grid_pairs_reference(centres)
+                else:
+                    east, north = geo.laea_local(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
+                    a = np.floor(north / self.s).astype(np.int64) + self.kappa
+                    b = np.floor(east / self.s).astype(np.int64) + self.kappa
+                    ok = (a >= 0) & (a < 2 * self.kappa) & (b >= 0) & (b < 2 * self.kappa)
+                    pc, pp, key = rc[ok], rp[ok], (a * 2 * self.kappa + b)[ok]
+                self._partitions(name, base, nc, pc, pp, key, (2 * self.kappa) ** 2, g_counts, g_n)
+            else:
+                if self.preset == "torchspatial":
+                    sector, undefined = self._sectors_reference(rc, rp, base, nc)
+                    self.acc[name]["undef"][base:base + nc] |= undefined
+                else:
+                    sector = self._sectors_locbench(rc, rp, rd)
+                ok = sector >= 0
+                self._partitions(name, base, nc, rc[ok], rp[ok], sector[ok], self.m, g_counts, g_n)
+
+    # ---------------------------------------------------------------- partitions
+    def _grid_pairs_reference(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Table-era grid: cells [lat_c + a s, lat_c + (a+1) s) x [lon_c + b s, ...), over all points."""
+        k2 = 2 * self.kappa
+        sub = cKDTree(np.column_stack([self.lat[centres], self.lon[centres]]), leafsize=32, balanced_tree=False)
+        res = sub.sparse_distance_matrix(self.tree2d, self.kappa * self.s * (1 + 1e-9) + 1e-15, p=np.inf,
+                                         output_type="ndarray")
+        ci = centres[res["i"]]
+        pj = res["j"]
+        offs = self.s * np.arange(-self.kappa, self.kappa + 1)        # a * s for a = -kappa..kappa
+        # Edge e_a = centre + a*s, compared exactly as the reference's masks do.
+        a = _cell_index(self.lat[pj], self.lat[ci], offs)
+        b = _cell_index(self.lon[pj], self.lon[ci], offs)
+        ok = (a >= 0) & (a < k2) & (b >= 0) & (b < k2)
+        return ci[ok], pj[ok], (a * k2 + b)[ok]
+
+    def _sectors_reference(self, rc: np.ndarray, rp: np.ndarray, base: int, nc: int) -> tuple[np.ndarray, np.ndarray]:
+        """`_get_arc_angles` sectors: rotate the mirrored xyz so the centre is the pole, angle = lon_rot - lon_c.
+
+        The spec's NaN angle at distance 0 (arcsin(z > 1)) does not reach the angle: it is
+        atan2(y', x') of the rotated point, and the 1,782-row conformance case matches every
+        sector size only when the centre keeps that (noise) angle.
+        """
+        mats = geo.pole_rotation_matrices(self.lat[base:base + nc], self.lon[base:base + nc])
+        lc = rc - base
+        # One BLAS product per ROI, points in ascending row order, exactly as the reference applies
+        # its rotation: the centre's own angle is rounding noise and only this reproduces it.
+        rot = np.empty((len(rp), 3))
+        starts = np.searchsorted(lc, np.arange(nc + 1))
+        p = self.xyz_ref[rp]
+        for c in range(nc):
+            a, b = starts[c], starts[c + 1]
+            if b > a:
+                rot[a:b] = p[a:b] @ mats[c].T
+        ang = np.arctan2(rot[:, 1], rot[:, 0]) - self.lon[rc]
+        pos = np.bincount(lc, weights=(ang > np.pi), minlength=nc) > 0
+        neg = np.bincount(lc, weights=(ang < -np.pi), minlength=nc) > 0
+        undefined = pos & neg
+        ang = np.where(ang > np.pi, ang - 2 * np.pi, ang)
+        ang = np.where(ang < -np.pi, ang + 2 * np.pi, ang)
+        edges = -np.pi + 2 * np.pi * np.arange(self.m + 1) / self.m
+        sector = np.searchsorted(edges, ang, side="right") - 1
+        sector[np.isnan(ang) | (sector < 0) | (sector >= self.m) | undefined[lc]] = -1
+        return sector, undefined
+
+    def _sectors_locbench(self, rc: np.ndarray, rp: np.ndarray, rd: np.ndarray) -> np.ndarray:
+        """True initial bearing, sectors of width 2 pi / m centred on north; the centre itself has none."""
+        brg = geo.initial_bearing(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
+        width = 2 * np.pi / self.m
+        sector = np.floor(np.mod(brg + width / 2, 2 * np.pi) / width).astype(np.int64) % self.m
+        sector[rd <= 0] = -1
+        return sector
+
+    def _hist(self, group: np.ndarray, vals: np.ndarray, n_groups: int) -> np.ndarray:
+        """(n_groups, bins) histogram counts with the preset's bin-edge rule."""
+        if self.preset == "torchspatial":
+            idx = _numpy_hist_index(group, vals, n_groups, self.bins)
+        elif self.global_edges is None:
+            idx = np.zeros(len(vals), dtype=np.int64)
+        else:
+            idx = np.clip(np.searchsorted(self.global_edges, vals, side="right") - 1, 0, self.bins - 1)
+        return np.bincount(group * self.bins + idx, minlength=n_groups * self.bins).reshape(n_groups, self.bins)
+
+    def _partitions(self, name: str, base: int, nc: int, pc: np.ndarray, pp: np.ndarray, key: np.ndarray,
+                    n_keys: int, g_counts: np.ndarray, g_n: np.ndarray) -> None:
+        """KL of every partition with >= partition_min points against its ROI; accumulate per ROI."""
+        acc = self.acc[name]
+        group = (pc - base) * n_keys + key
+        sizes = np.bincount(group, minlength=nc * n_keys)
+        kept = np.nonzero(sizes >= self.pmin)[0]
+        if len(kept) == 0:
+            return
+        sel = sizes[group] >= self.pmin
+        remap = np.full(nc * n_keys, -1, dtype=np.int64)
+        remap[kept] = np.arange(len(kept))
+        l_counts = self._hist(remap[group[sel]], self.v[pp[sel]], len(kept))
+        roi = kept // n_keys
+        n_j = sizes[kept].astype(np.float64)
+        n_roi = g_n[roi].astype(np.float64)
+        p_l = l_counts / n_j[:, None] + self.smooth
+        p_g = g_counts[roi] / n_roi[:, None]
+        kl = rel_entr(p_g, p_l).sum(axis=1)
+        w = n_j / n_roi
+        acc["kl_w"][base:base + nc] += np.bincount(roi, weights=kl * w, minlength=nc)
+        acc["w"][base:base + nc] += np.bincount(roi, weights=w, minlength=nc)
+        acc["k"][base:base + nc] += np.bincount(roi, minlength=nc)
+        if self.details:
+            acc["parts"].append((roi + base, kept % n_keys, sizes[kept], kl))
+
+    # ---------------------------------------------------------------- results
+    def finish_variant(self, name: str) -> SRIVariantResult:
+        acc = self.acc[name]
+        raw = acc["kl_w"].copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            norm = np.where(acc["k"] > 0, acc["kl_w"] / np.where(acc["w"] > 0, acc["w"], 1.0), np.nan)
+        undef = acc["undef"]
+        raw[undef] = np.nan
+        norm[undef] = np.nan
+        weight = self.n_roi / self.n
+        agg = {
+            "sum_raw_times_weight": float(np.nansum(raw * weight)),
+            "mean_raw": float(np.nanmean(raw)) if np.any(~np.isnan(raw)) else float("nan"),
+            "mean_normalized_nan_skipped": float(np.nanmean(norm)) if np.any(~np.isnan(norm)) else float("nan"),
+            "sum_normalized_times_weight": float(np.nansum(norm * weight)),
+            "n_rois_with_partitions": int(np.sum(acc["k"] > 0)),
+            "n_rois_undefined": int(undef.sum()),
+        }
+        if self.preset == "torchspatial":
+            score, agg["score"] = raw, agg["sum_raw_times_weight"]
+        else:
+            score, agg["score"] = norm, agg["mean_normalized_nan_skipped"]
+        parts = None
+        if self.details:
+            cols = list(zip(*acc["parts"])) if acc["parts"] else [[], [], [], []]
+            parts = {k: (np.concatenate(c) if len(c) else np.empty(0)) for k, c in zip(("roi", "key", "size", "kl"), cols)}
+            o = np.lexsort((parts["key"], parts["roi"]))
+            parts = {k: a[o] for k, a in parts.items()}
+        return SRIVariantResult(name=name, sri_raw=raw, sri_normalized=norm, n_partitions=acc["k"].copy(),
+                                score=score, aggregate=agg, n_undefined=int(undef.sum()), partitions=parts)
+
+
+def _cell_index(x: np.ndarray, centre: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    """Index a such that centre + offs[a] <= x < centre + offs[a+1], else -1 / len(offs)-1 (outside)."""
+    idx = np.floor((x - centre) / (offs[1] - offs[0])).astype(np.int64) + (len(offs) - 1) // 2
+    idx = np.clip(idx, -1, len(offs) - 1)
+    # Exact correction against the reference's edge arithmetic (centre + a*s).
+    for _ in range(2):
+        lo_ok = idx >= 0
+        lo = np.where(lo_ok, centre + offs[np.clip(idx, 0, len(offs) - 1)], -np.inf)
+        dec = lo_ok & (x < lo)
+        idx = np.where(dec, idx - 1, idx)
+        hi_ok = idx < len(offs) - 1
+        hi = np.where(hi_ok, centre + offs[np.clip(idx + 1, 0, len(offs) - 1)], np.inf)
+        inc = hi_ok & (x >= hi)
+        idx = np.where(inc, idx + 1, idx)
+    return idx
+
+
+def _numpy_hist_index(group: np.ndarray, vals: np.ndarray, n_groups: int, bins: int) -> np.ndarray:
+    """Bin index of each value under `np.histogram(x_group, bins)` with each group's own edges.
+
+    numpy uses linspace(min, max, bins+1) edges (min-0.5, max+0.5 for a constant array),
+    the last bin closed: the bin is the i with e_i <= x < e_{i+1} (x = max -> last bin).
+    """
+    mn = np.full(n_groups, np.inf)
+    mx = np.full(n_groups, -np.inf)
+    np.minimum.at(mn, group, vals)
+    np.maximum.at(mx, group, vals)
+    const = mn == mx
+    first = np.where(const, mn - 0.5, mn)
+    last = np.where(const, mx + 0.5, mx)
+    step = (last - first) / bins
+    f, st, la = first[group], step[group], last[group]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        idx = np.floor((vals - f) / (la - f) * bins).astype(np.int64)
+    idx = np.clip(idx, 0, bins - 1)
+
+    def edge(i: np.ndarray) -> np.ndarray:
+        return np.where(i >= bins, la, i * st + f)
+
+    dec = vals < edge(idx)
+    idx = np.where(dec, idx - 1, idx)
+    inc = (vals >= edge(idx + 1)) & (idx != bins - 1)
+    idx = np.where(inc, idx + 1, idx)
+    return np.clip(idx, 0, bins - 1)
