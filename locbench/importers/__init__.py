@@ -1,0 +1,1 @@
+"""Converters from other benchmarks' per-sample outputs to locbench submission folders."""

@@ -1,0 +1,462 @@
+"""Validate and score a submission folder `submissions/<model-id>/`.
+
+A submission is a model card (`submission.json`) plus one predictions file per dataset, named
+`<dataset>.csv`, `<dataset>.csv.gz` or `<dataset>.parquet` (schema: `locbench.predictions`).
+Validation collects every problem (file, row, column) before raising, so a submitter fixes
+everything in one round; nothing is written unless the whole submission is valid.
+
+When the dataset is on disk, sample ids, coordinates (within 1e-4 degrees) and true labels are
+checked against it; otherwise against the registry's published facts (row count, class count,
+coordinate bounds) and the result is marked "not verified against data".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from locbench.errors import DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError
+from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
+
+CARD_FILE = "submission.json"
+PREDICTION_SUFFIXES = (".csv.gz", ".csv", ".parquet")
+IGNORED_SUFFIXES = (".md", ".txt")
+COORD_TOLERANCE_DEG = 1e-4
+MAX_PROBLEMS_PER_KIND = 20
+ENCODER_FAMILIES = ("2D", "3D", "baseline", "pretrained", "plugin", "other")
+
+# The model-card JSON Schema. `submissions/schema/submission.schema.json` is this dict, written out
+# (a test keeps them identical); `check_card` interprets the subset of JSON Schema used here, so
+# no jsonschema dependency is needed and the file and the code cannot drift apart.
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
+_URL = {"type": ["string", "null"], "maxLength": 500, "pattern": r"^https?://[^\s]+$"}
+SUBMISSION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://locbench.org/schema/submission.schema.json",
+    "title": "locbench submission model card (submissions/<model-id>/submission.json)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["model_id", "name", "authors", "licence", "encoder_family", "date", "description"],
+    "properties": {
+        "model_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH,
+                     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+                     "description": "Folder name and leaderboard key; letters, digits, '.', '_', '+', '-'; no '..'."},
+        "name": {**_TEXT, "description": "Display name on the leaderboard."},
+        "authors": {"type": "array", "minItems": 1, "maxItems": 100, "items": _TEXT,
+                    "description": "Author names, in citation order."},
+        "paper_url": {**_URL, "description": "Paper (arXiv, DOI or publisher page); null if none."},
+        "code_url": {**_URL, "description": "Code repository; null if none."},
+        "licence": {**_TEXT, "maxLength": 100, "description": "Licence of the model/predictions (SPDX id preferred)."},
+        "encoder_family": {"type": "string", "enum": list(ENCODER_FAMILIES),
+                           "description": "2D, 3D, baseline (no location), pretrained (GeoFM), plugin, other."},
+        "n_parameters": {"type": ["integer", "null"], "minimum": 0,
+                         "description": "Trainable parameters of the location model; null if unknown."},
+        "pretraining_data": {"type": ["string", "null"], "maxLength": 500,
+                             "description": "Data the model was pre-trained on; null if none."},
+        "contact": {"type": ["string", "null"], "maxLength": 200,
+                    "description": "E-mail or handle for questions about the entry."},
+        "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                 "description": "Date the predictions were produced (YYYY-MM-DD)."},
+        "description": {"type": "string", "maxLength": 5000, "multiline": True,
+                        "description": "What the model is and how the predictions were produced."},
+    },
+}
+
+
+@dataclass
+class Entry:
+    """One validated predictions file of a submission."""
+
+    dataset: str
+    file: Path
+    spec: Any
+    split: str
+    predictions: pd.DataFrame
+    verified: bool
+    note: str
+
+
+@dataclass
+class CheckedSubmission:
+    """A submission that passed validation (nothing written yet)."""
+
+    path: Path
+    model_id: str
+    card: dict[str, Any]
+    entries: list[Entry] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- model card
+
+def _type_ok(value: Any, types: str | list[str]) -> bool:
+    names = [types] if isinstance(types, str) else types
+    for t in names:
+        if t == "string" and isinstance(value, str):
+            return True
+        if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if t == "null" and value is None:
+            return True
+        if t == "array" and isinstance(value, list):
+            return True
+        if t == "object" and isinstance(value, dict):
+            return True
+    return False
+
+
+def _check_value(value: Any, schema: dict[str, Any], where: str, file: str, problems: ProblemList) -> None:
+    if "type" in schema and not _type_ok(value, schema["type"]):
+        want = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
+        problems.add(f"must be {want}, got {type(value).__name__}", file=file, column=where)
+        return
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            problems.add("must not be empty", file=file, column=where)
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            problems.add(f"is {len(value)} characters long; at most {schema['maxLength']} allowed", file=file, column=where)
+        allowed = "\n\t" if schema.get("multiline") else ""
+        if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
+            problems.add("contains control characters", file=file, column=where)
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            problems.add("contains unpaired surrogates (not valid UTF-8)", file=file, column=where)
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            problems.add(f"{value[:60]!r} does not match the pattern {schema['pattern']}", file=file, column=where)
+        if "enum" in schema and value not in schema["enum"]:
+            problems.add(f"{value!r} is not one of {', '.join(schema['enum'])}", file=file, column=where)
+    if isinstance(value, int) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
+        problems.add(f"must be >= {schema['minimum']}", file=file, column=where)
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            problems.add(f"needs at least {schema['minItems']} item(s)", file=file, column=where)
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            problems.add(f"has more than {schema['maxItems']} items", file=file, column=where)
+        for i, item in enumerate(value):
+            _check_value(item, schema.get("items", {}), f"{where}[{i}]", file, problems)
+
+
+def check_card(card: Any, *, file: str = CARD_FILE, folder_name: str | None = None,
+               problems: ProblemList | None = None) -> ProblemList:
+    """Every problem of a model card against SUBMISSION_SCHEMA (plus id safety and folder name)."""
+    problems = problems if problems is not None else ProblemList()
+    if not isinstance(card, dict):
+        problems.add("the model card must be a JSON object", file=file)
+        return problems
+    props = SUBMISSION_SCHEMA["properties"]
+    for key in SUBMISSION_SCHEMA["required"]:
+        if key not in card:
+            problems.add("missing required field", file=file, column=key)
+    for key in card:
+        if key not in props:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), list(props), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(f"unknown field{hint} (allowed: {', '.join(props)})", file=file, column=str(key))
+    for key, schema in props.items():
+        if key in card:
+            _check_value(card[key], schema, key, file, problems)
+    mid = card.get("model_id")
+    if isinstance(mid, str):
+        for msg in id_problems(mid):
+            if "path separator" in msg or "'..'" in msg:  # the schema covers length, characters, pattern
+                problems.add(msg, file=file, column="model_id")
+        if folder_name is not None and mid != folder_name:
+            problems.add(f"model_id {mid!r} must equal the submission folder name {folder_name!r}", file=file,
+                         column="model_id")
+    return problems
+
+
+def read_card(path: Path, problems: ProblemList) -> dict[str, Any] | None:
+    """Parse submission.json (strict UTF-8, JSON object); record problems instead of raising."""
+    if not path.is_file():
+        problems.add(f"missing model card {CARD_FILE} (see submissions/README.md)", file=path)
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.add(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=path)
+        return None
+    try:
+        card = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.add(f"not valid JSON: {exc.msg}", file=path, row=exc.lineno - 1)
+        return None
+    return card
+
+
+# ------------------------------------------------------------------------------ predictions
+
+def dataset_of(file: Path) -> str | None:
+    """Dataset name from a predictions file name, or None when the suffix is not a predictions format."""
+    name = file.name
+    for suffix in PREDICTION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _limit(problems: ProblemList, rows: np.ndarray, make: Callable[[int], Problem]) -> None:
+    for r in rows[:MAX_PROBLEMS_PER_KIND]:
+        problems.items.append(make(int(r)))
+    if len(rows) > MAX_PROBLEMS_PER_KIND:
+        p = make(int(rows[MAX_PROBLEMS_PER_KIND]))
+        problems.items.append(Problem(f"... and {len(rows) - MAX_PROBLEMS_PER_KIND} more rows like this",
+                                      p.file, None, p.column))
+
+
+def _bounds(spec: Any) -> tuple[float, float, float, float] | None:
+    """(lon_min, lon_max, lat_min, lat_max) from a spec's coord_bounds, whichever shape it uses."""
+    b = getattr(spec, "coord_bounds", None)
+    if b is None:
+        return None
+    if isinstance(b, dict):
+        if "lon" in b and "lat" in b:
+            return float(b["lon"][0]), float(b["lon"][1]), float(b["lat"][0]), float(b["lat"][1])
+        keys = ("lon_min", "lon_max", "lat_min", "lat_max")
+        if all(k in b for k in keys):
+            return tuple(float(b[k]) for k in keys)  # type: ignore[return-value]
+        return None
+    seq = list(b)
+    if len(seq) == 2 and all(len(x) == 2 for x in seq):
+        return float(seq[0][0]), float(seq[0][1]), float(seq[1][0]), float(seq[1][1])
+    if len(seq) == 4:
+        return tuple(float(x) for x in seq)  # type: ignore[return-value]
+    return None
+
+
+def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: ProblemList) -> None:
+    """Sample ids exactly the split's; coordinates within 1e-4 deg; true labels/targets agree."""
+    ids = df["sample_id"].astype(str).to_numpy()
+    ref_ids = np.asarray(split.sample_ids).astype(str)
+    ref_pos = pd.Index(ref_ids)
+    if not ref_pos.is_unique:  # pragma: no cover - loaders guarantee unique ids
+        ref_pos = pd.Index(pd.Series(ref_ids).drop_duplicates())
+    pos = ref_pos.get_indexer(ids)
+    extra = np.nonzero(pos < 0)[0]
+    _limit(problems, extra, lambda r: Problem(f"sample_id {ids[r]!r} is not in the dataset's {split.split!r} split",
+                                              file, r, "sample_id"))
+    missing = np.setdiff1d(ref_ids, ids)
+    if len(missing):
+        shown = ", ".join(repr(x) for x in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        problems.add(f"{len(missing)} sample id(s) of the {split.split!r} split are missing: {shown}{more}",
+                     file=file, column="sample_id")
+    ok = np.nonzero(pos >= 0)[0]
+    p = pos[ok]
+    for col, ref in (("lon", np.asarray(split.lon, dtype=np.float64)), ("lat", np.asarray(split.lat, dtype=np.float64))):
+        mine = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)[ok]
+        theirs = ref[p]
+        diff = np.abs(mine - theirs)
+        if col == "lon":
+            diff = np.minimum(diff, 360.0 - diff)  # -180 and 180 are the same meridian
+        bad = (np.isnan(mine) != np.isnan(theirs)) | (np.isfinite(diff) & (diff > COORD_TOLERANCE_DEG))
+        rows = ok[np.nonzero(bad)[0]]
+        _limit(problems, rows, lambda r, col=col, mine_all=pd.to_numeric(df[col], errors="coerce").to_numpy(),
+               ref=ref, pos=pos: Problem(
+                   f"{col} {mine_all[r]!r} differs from the dataset's {ref[pos[r]]!r} by more than {COORD_TOLERANCE_DEG} deg",
+                   file, r, col))
+    task = split.spec.task_type
+    if task == "classification" and getattr(split, "labels", None) is not None:
+        yt = df["y_true"].astype(str).to_numpy()[ok]
+        if not (yt == UNKNOWN_LABEL).all():
+            labels = np.asarray(split.labels)[p]
+            names = list(split.class_names) if getattr(split, "class_names", None) is not None else None
+            as_idx = np.array([str(int(x)) for x in labels])
+            good = yt == as_idx
+            if names is not None:
+                good |= yt == np.array([str(names[int(x)]) for x in labels])
+            rows = ok[np.nonzero(~good)[0]]
+            _limit(problems, rows, lambda r: Problem(f"y_true {df['y_true'].iloc[r]!r} disagrees with the dataset's label",
+                                                     file, r, "y_true"))
+    elif task == "regression" and getattr(split, "targets", None) is not None:
+        from locbench.predictions import regression_columns
+
+        tnames = list(getattr(split, "target_names", None) or getattr(split.spec, "targets", None) or [])
+        cols = regression_columns(tnames)
+        ref_t = np.asarray(split.targets, dtype=np.float64).reshape(len(ref_ids), -1)
+        for j, yt_col in enumerate(cols[0::2]):
+            mine = pd.to_numeric(df[yt_col], errors="coerce").to_numpy(dtype=np.float64)[ok]
+            theirs = ref_t[p, j]
+            bad = ~np.isclose(mine, theirs, rtol=1e-4, atol=1e-6)
+            rows = ok[np.nonzero(bad)[0]]
+            _limit(problems, rows, lambda r, c=yt_col: Problem(f"{c} {df[c].iloc[r]!r} disagrees with the dataset's target",
+                                                               file, r, c))
+
+
+def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList) -> str:
+    """Published-facts checks when the data is not on disk; returns the note for the result file."""
+    checked = []
+    n_expected = getattr(spec, "n_eval_rows", None)
+    if n_expected is not None:
+        checked.append("row count")
+        if len(df) != int(n_expected):
+            problems.add(f"{len(df)} rows, but the {spec.reported_split!r} split of {spec.name} has {int(n_expected)}",
+                         file=file)
+    n_classes = getattr(spec, "num_classes", None)
+    if spec.task_type == "classification" and n_classes:
+        checked.append("class count")
+        for col in ("y_true", "y_pred"):
+            vals = df[col].astype(str)
+            vals = vals[vals != UNKNOWN_LABEL]
+            distinct = vals.nunique()
+            if distinct > int(n_classes):
+                problems.add(f"{distinct} distinct classes, but {spec.name} has {int(n_classes)}", file=file, column=col)
+            nums = pd.to_numeric(vals, errors="coerce")
+            if len(vals) and nums.notna().all():
+                bad = np.nonzero(((nums < 0) | (nums >= int(n_classes)) | (nums % 1 != 0)).to_numpy())[0]
+                rows = vals.index.to_numpy()[bad]
+                _limit(problems, rows, lambda r, col=col: Problem(
+                    f"class id {df[col].iloc[r]!r} outside 0..{int(n_classes) - 1}", file, r, col))
+    bounds = _bounds(spec)
+    if bounds is not None:
+        checked.append("coordinate bounds")
+        lo_lon, hi_lon, lo_lat, hi_lat = bounds
+        tol = COORD_TOLERANCE_DEG
+        for col, lo, hi in (("lon", lo_lon, hi_lon), ("lat", lo_lat, hi_lat)):
+            v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+            rows = np.nonzero(np.isfinite(v) & ((v < lo - tol) | (v > hi + tol)))[0]
+            _limit(problems, rows, lambda r, col=col, v=v, lo=lo, hi=hi: Problem(
+                f"{col} {v[r]:g} outside the dataset's published range [{lo:g}, {hi:g}]", file, r, col))
+    what = ", ".join(checked) if checked else "nothing (no published facts)"
+    return f"not verified against data: dataset files not on disk; checked against the registry's published {what}"
+
+
+def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None
+                           ) -> Entry | None:
+    """Read one predictions file and run every check; None when it has problems."""
+    from locbench.datasets import load_split
+    from locbench.predictions import check_predictions, read_table
+
+    before = len(problems.items)
+    try:
+        df = read_table(path)
+    except LocbenchError as exc:
+        problems.items.extend(exc.problems)
+        return None
+    targets = tuple(getattr(spec, "targets", None) or ()) or None
+    check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
+    if len(problems.items) > before:
+        return None  # structural problems first: the data checks assume the columns exist
+    df = df.copy()
+    df["sample_id"] = df["sample_id"].astype(str)
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
+    try:
+        split = load_split(spec.name, split=None, data_root=data_root)
+    except DataMissingError:
+        split = None
+    if split is not None:
+        check_against_data(df, split, str(path), problems)
+        verified, note = True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the dataset files"
+        split_name = split.split
+    else:
+        note = check_against_registry(df, spec, str(path), problems)
+        verified, split_name = False, spec.reported_split
+    if len(problems.items) > before:
+        return None
+    return Entry(spec.name, path, spec, split_name, df, verified, note)
+
+
+# ------------------------------------------------------------------------------- submission
+
+def validate_submission(path: str | Path, *, data_root: str | Path | None = None) -> CheckedSubmission:
+    """Check a submission folder completely; raise ValidationError listing every problem."""
+    from locbench.datasets import get_dataset, list_datasets
+
+    path = Path(path)
+    problems = ProblemList()
+    if not path.is_dir():
+        raise ValidationError([Problem("submission folder not found (expected submissions/<model-id>/)", str(path))],
+                              summary=f"{path}: not a submission folder")
+    folder_problems = id_problems(path.name, kind="submission folder name")
+    for msg in folder_problems:
+        problems.add(msg, file=path)
+    card_path = path / CARD_FILE
+    card = read_card(card_path, problems)
+    if card is not None:
+        check_card(card, file=str(card_path), folder_name=path.resolve().name, problems=problems)
+    known = [s if isinstance(s, str) else s.name for s in list_datasets()]
+    seen: dict[str, Path] = {}
+    entries: list[Entry] = []
+    files = sorted(p for p in path.iterdir() if p.name != CARD_FILE and not p.name.startswith("."))
+    for f in files:
+        if f.is_dir():
+            problems.add("unexpected folder in a submission", file=f)
+            continue
+        name = dataset_of(f)
+        if name is None:
+            if not f.name.lower().endswith(IGNORED_SUFFIXES):
+                problems.add(f"unexpected file; predictions must be named <dataset>{{{','.join(PREDICTION_SUFFIXES)}}}",
+                             file=f)
+            continue
+        if name in seen:
+            problems.add(f"two predictions files for dataset {name!r} (also {seen[name].name})", file=f)
+            continue
+        seen[name] = f
+        try:
+            spec = get_dataset(name)
+        except NotFoundError:
+            import difflib
+
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            hint = f" Did you mean: {', '.join(close)}?" if close else f" Known: {', '.join(sorted(known))}"
+            problems.add(f"unknown dataset {name!r} (from the file name).{hint}", file=f)
+            continue
+        entry = check_predictions_file(f, spec, problems, data_root=data_root)
+        if entry is not None:
+            entries.append(entry)
+    if not seen and not any(p.file == str(card_path) and "missing model card" in p.message for p in problems.items):
+        problems.add("no predictions files (expected <dataset>.csv, .csv.gz or .parquet)", file=path)
+    problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
+    assert card is not None
+    return CheckedSubmission(path, card["model_id"], card, entries)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def score_submission(checked: CheckedSubmission, *, root: str | Path,
+                     geobias_kwargs: dict[str, Any] | None = None,
+                     progress: Callable[[str], None] | None = None, source: str = "submission") -> list[Path]:
+    """Score every dataset of a validated submission and write the result files.
+
+    All results are computed before the first one is written, so a failure while scoring leaves
+    results/ as it was.
+    """
+    from locbench.results import build_result, write_result
+
+    results = []
+    for entry in checked.entries:
+        if progress:
+            progress(entry.dataset)
+        run = {"submission": {"folder": checked.path.name, "file": entry.file.name,
+                              "file_sha256": file_sha256(entry.file)}}
+        results.append(build_result(model_id=checked.model_id, spec=entry.spec, split=entry.split,
+                                    predictions=entry.predictions, source=source, verified=entry.verified,
+                                    seed=None, geobias_kwargs=geobias_kwargs, run=run,
+                                    verification_note=entry.note, extra={"model_card": checked.card}))
+    return [write_result(root, r) for r in results]
+
+
+def submit(path: str | Path, *, root: str | Path = ".", data_root: str | Path | None = None, check_only: bool = False,
+           geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None
+           ) -> tuple[CheckedSubmission, list[Path]]:
+    """Validate (and unless `check_only`, score and write) one submission folder."""
+    checked = validate_submission(path, data_root=data_root)
+    if check_only:
+        return checked, []
+    return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress)
