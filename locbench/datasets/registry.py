@@ -1,0 +1,42 @@
+"""The explicit registry: every dataset locbench knows, by unique name, in a fixed order."""
+
+from __future__ import annotations
+
+import functools
+
+from locbench.datasets.spec import GROUPS, TASK_TYPES, DatasetSpec
+from locbench.errors import suggest
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> dict[str, DatasetSpec]:
+    from locbench.datasets.catalog_gair import gair_specs
+    from locbench.datasets.catalog_locbench import locbench_specs
+    from locbench.datasets.embedded import embedded_specs
+
+    registry: dict[str, DatasetSpec] = {}
+    for spec in [*locbench_specs(), *gair_specs(), *embedded_specs()]:
+        if spec.name in registry:
+            raise RuntimeError(f"duplicate dataset name {spec.name!r} in the registry")
+        if spec.group not in GROUPS or spec.task_type not in TASK_TYPES:
+            raise RuntimeError(f"dataset {spec.name!r}: bad group {spec.group!r} or task type {spec.task_type!r}")
+        registry[spec.name] = spec
+    return registry
+
+
+def list_datasets(group: str | None = None) -> list[DatasetSpec]:
+    """All specs in registry order, optionally of one group."""
+    specs = list(_registry().values())
+    if group is None:
+        return specs
+    if group not in GROUPS:
+        raise suggest(group, GROUPS, "dataset group")
+    return [s for s in specs if s.group == group]
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """The spec of `name`; NotFoundError with close matches on a typo."""
+    reg = _registry()
+    if name not in reg:
+        raise suggest(name, tuple(reg), "dataset")
+    return reg[name]

@@ -1,0 +1,121 @@
+"""The two value types every other package sees: a dataset's facts and one loaded split.
+
+`DatasetSpec` is what we know about a dataset without reading it (published counts, files,
+licence); `DatasetSplit` is what a loader hands to the probes: aligned arrays, one row per sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+GROUPS = ("locbench", "sustainbench", "gair", "embedded")
+TASK_TYPES = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Facts about one registered dataset (see docs/architecture.md "Datasets").
+
+    Beyond the contract fields: `loader` names the reader, `params` its options, `dirname` the
+    folder under the data root, `optional_files` files used when present, `id_rule` how sample
+    ids are formed, `notes` anything a user must know (deviations, inferred facts).
+    """
+
+    name: str
+    group: str
+    task_type: str
+    modality: str
+    reported_split: str
+    train_split: str
+    splits: tuple[str, ...]
+    num_classes: int | None
+    primary_metric: str
+    n_eval_rows: int | None
+    coord_bounds: tuple[float, float, float, float] | None  # lon_min, lon_max, lat_min, lat_max
+    citation: str
+    licence: str
+    source: str
+    expected_files: tuple[str, ...]
+    version: str
+    provenance: str
+    description: str
+    class_names: tuple[str, ...] | None = None
+    targets: tuple[str, ...] = ()
+    inferred: bool | str = False
+    loader: str = ""
+    dirname: str = ""
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    optional_files: tuple[str, ...] = ()
+    id_rule: str = ""
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, MappingProxyType):
+            object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    @property
+    def needs_files(self) -> bool:
+        """Embedded datasets are built from installed packages; all others read the data root."""
+        return self.group != "embedded"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe view for `locbench datasets info --json`."""
+        out: dict[str, Any] = {}
+        for key in self.__dataclass_fields__:
+            value = getattr(self, key)
+            if isinstance(value, MappingProxyType):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out
+
+
+@dataclass
+class DatasetSplit:
+    """One split as aligned arrays: row i of every array is sample `sample_ids[i]`.
+
+    `lon`/`lat` are float64 degrees with NaN for unlocated rows (`located` False there).
+    Classification fills `labels` (int64 class indices); regression fills `targets` (N, T).
+    `meta` holds per-row extras a loader knows (dates, user ids, image paths, holdout name).
+    """
+
+    spec: DatasetSpec
+    split: str
+    sample_ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    located: np.ndarray
+    labels: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    image_probs: np.ndarray | None = None
+    image_features: np.ndarray | None = None
+    class_names: tuple[str, ...] | None = None
+    target_names: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.sample_ids.shape[0])
+
+    @property
+    def lonlat(self) -> np.ndarray:
+        """(N, 2) float64 array in (lon, lat) order, the encoders' input."""
+        return np.stack([self.lon, self.lat], axis=1)
+
+    def subset(self, index: np.ndarray) -> DatasetSplit:
+        """Rows `index` (int positions or a bool mask) of every aligned array."""
+        def take(a: Any) -> Any:
+            return None if a is None else a[index]
+
+        meta = {k: (v[index] if isinstance(v, np.ndarray) and v.shape[:1] == self.sample_ids.shape else v)
+                for k, v in self.meta.items()}
+        return DatasetSplit(spec=self.spec, split=self.split, sample_ids=self.sample_ids[index],
+                            lon=self.lon[index], lat=self.lat[index], located=self.located[index],
+                            labels=take(self.labels), targets=take(self.targets),
+                            image_probs=take(self.image_probs), image_features=take(self.image_features),
+                            class_names=self.class_names, target_names=self.target_names, meta=meta)
