@@ -14,7 +14,7 @@ import contextlib
 import math
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,6 +76,7 @@ class BuiltEncoder:
     output_dim: int
     trainable: bool
     hparams: dict[str, Any]
+    training: dict[str, Any] = field(default_factory=dict)  # lr/batch_size/epochs from the encoder preset
 
     @property
     def is_no_prior(self) -> bool:
@@ -96,6 +97,9 @@ def build_encoder(encoder: Any, *, seed: int, train_lonlat: np.ndarray | None,
 
     Accepts None / "no_prior" (no prior), an `EncoderSpec`-like object with `.build(...)`,
     a ready `torch.nn.Module` (must expose `output_dim`), or a registry name / `module:factory`.
+    `preset` is the dataset name: the encoder's TorchSpatial preset for it (defaults when it has
+    none) sets the model hyper-parameters, and its training keys (lr, batch_size, epochs,
+    lr_decay) are returned in `.training` for the probe; explicit `hparams` override both.
     """
     import torch
 
@@ -122,13 +126,31 @@ def build_encoder(encoder: Any, *, seed: int, train_lonlat: np.ndarray | None,
             kwargs["train_lonlat"] = None
         module = build(**kwargs, **hparams)
         trainable = bool(getattr(encoder, "trainable", True))
+        preset_fn = getattr(encoder, "preset", None)
+        if module is not None and callable(preset_fn) and preset:
+            merged = {**dict(preset_fn(preset)), **hparams}
+            training = {k: merged[k] for k in TRAINING_KEYS if k in merged}
+            model_hp = {k: v for k, v in merged.items() if k not in TRAINING_KEYS}
+            return BuiltEncoder(name, module, _output_dim(module), trainable, model_hp, training)
     if module is None:
         return BuiltEncoder(name, None, 0, False, {})
+    return BuiltEncoder(name, module, _output_dim(module), trainable, hparams)
+
+
+TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay")
+
+
+def _output_dim(module: Any) -> int:
+    import torch
+
     dim = getattr(module, "output_dim", None)
     if dim is None:
+        was = module.training
+        module.eval()
         with torch.no_grad():
             dim = int(module(torch.zeros(1, 2)).shape[-1])
-    return BuiltEncoder(name, module, int(dim), trainable, hparams)
+        module.train(was)
+    return int(dim)
 
 
 def uniform_sphere(n: int, generator: Any) -> Any:

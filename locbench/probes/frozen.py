@@ -160,7 +160,7 @@ def run(kind: str, encoder: Any, train: Any, test: Any, *, seed: int = 0, device
     check_split(test, role="test", task_type=task)
     ep = int(epochs) if epochs is not None else MLP_DEFAULTS["epochs"]
     built = build_encoder(encoder, seed=seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
-                          hparams=hparams, preset=preset)
+                          hparams=hparams, preset=preset or getattr(getattr(train, "spec", None), "name", None))
     x_tr, x_te = _features(built, train, device), _features(built, test, device)
     info: dict[str, Any] = {"probe": kind, "encoder": built.name, "n_train": int(len(train.sample_ids)),
                             "n_test": int(len(test.sample_ids)), "holdout": holdout,

@@ -98,10 +98,8 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
 
     check_split(train, role="train", task_type="classification")
     check_split(test, role="test", task_type="classification")
-    cfg = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS and v is not None}}
-    if epochs is not None:
-        cfg["epochs"] = int(epochs)
     dataset = str(getattr(getattr(train, "spec", None), "name", ""))
+    overrides = {k: v for k, v in options.items() if k in DEFAULTS and v is not None}
     if balanced is None:
         balanced = not dataset.lower().startswith(UNBALANCED_DATASETS)
     c = num_classes(train, test)
@@ -111,7 +109,12 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
     freq = class_frequencies(np.asarray(train.labels, dtype=np.int64), c)
 
     built = build_encoder(encoder, seed=seed, train_lonlat=tr_lonlat.astype(np.float64),
-                          hparams=hparams, preset=preset)
+                          hparams=hparams, preset=preset or dataset or None)
+    # precedence: protocol defaults < encoder preset for this dataset < explicit options < epochs
+    cfg = {**DEFAULTS, **{k: v for k, v in built.training.items() if k in DEFAULTS}, **overrides}
+    if epochs is not None:
+        cfg["epochs"] = int(epochs)
+    cfg["epochs"], cfg["batch_size"] = int(cfg["epochs"]), int(cfg["batch_size"])
     info: dict[str, Any] = {
         "probe": "geoprior", "encoder": built.name, "num_classes": c, "balanced_sampler": bool(balanced),
         "n_train": int(len(train.sample_ids)), "n_train_located": int(tr_loc.sum()),

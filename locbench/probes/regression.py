@@ -86,9 +86,8 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
 
     check_split(train, role="train", task_type="regression")
     check_split(test, role="test", task_type="regression")
-    cfg = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS and v is not None}}
-    if epochs is not None:
-        cfg["epochs"] = int(epochs)
+    dataset = str(getattr(getattr(train, "spec", None), "name", ""))
+    overrides = {k: v for k, v in options.items() if k in DEFAULTS and v is not None}
     y_tr = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
     n_t = y_tr.shape[1]
     mu, sd = y_tr.mean(axis=0), y_tr.std(axis=0)
@@ -104,7 +103,11 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
                          column="image_features")
     built = build_encoder(encoder, seed=seed,
                           train_lonlat=np.stack([train.lon, train.lat], axis=1)[tr_loc],
-                          hparams=hparams, preset=preset)
+                          hparams=hparams, preset=preset or dataset or None)
+    # the encoder preset's training keys are tuned for geo-prior classification: not used here
+    cfg = {**DEFAULTS, **overrides}
+    if epochs is not None:
+        cfg["epochs"] = int(epochs)
     n_test = len(test.sample_ids)
     info: dict[str, Any] = {
         "probe": "regression", "encoder": built.name, "n_targets": n_t,
