@@ -214,11 +214,13 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
                  source: str = "evaluate", verified: bool = True, seed: int | None = None,
                  geobias_kwargs: dict[str, Any] | None = None, run: dict[str, Any] | None = None,
                  verification_note: str | None = None, compute_geobias_scores: bool = True,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 predictions_file: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score one predictions frame into a JSON-ready result dict (the result-file contract).
 
     `spec` is a `locbench.datasets.DatasetSpec`; `predictions` follows `locbench.predictions`.
     `verified=False` marks a submission checked only against the registry's published facts.
+    Beyond the contract: `verification_note` (why/how verified), `compute_geobias_scores=False`
+    (metrics only), `predictions_file` (where the per-sample rows live, for maps), `extra` fields.
     """
     from locbench.metrics import classification_metrics, regression_metrics
     from locbench.predictions import check_predictions
@@ -268,6 +270,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
         "n_unlocated": int((~located).sum()),
         "predictions_sha256": predictions_sha256(df),
         "predictions_hash_method": HASH_METHOD,
+        "predictions_file": predictions_file,
         "source": source,
         "verified_against_data": bool(verified),
         "verification_note": verification_note or (

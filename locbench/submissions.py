@@ -28,7 +28,7 @@ from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
 
 CARD_FILE = "submission.json"
 PREDICTION_SUFFIXES = (".csv.gz", ".csv", ".parquet")
-IGNORED_SUFFIXES = (".md", ".txt")
+IGNORED_SUFFIXES = (".md", ".txt", ".result.json", ".run.json")  # notes and `locbench evaluate` records
 COORD_TOLERANCE_DEG = 1e-4
 MAX_PROBLEMS_PER_KIND = 20
 ENCODER_FAMILIES = ("2D", "3D", "baseline", "pretrained", "plugin", "other")
@@ -445,10 +445,15 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
             progress(entry.dataset)
         run = {"submission": {"folder": checked.path.name, "file": entry.file.name,
                               "file_sha256": file_sha256(entry.file)}}
+        try:
+            where = entry.file.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            where = str(entry.file.resolve())
         results.append(build_result(model_id=checked.model_id, spec=entry.spec, split=entry.split,
                                     predictions=entry.predictions, source=source, verified=entry.verified,
                                     seed=None, geobias_kwargs=geobias_kwargs, run=run,
-                                    verification_note=entry.note, extra={"model_card": checked.card}))
+                                    verification_note=entry.note, predictions_file=where,
+                                    extra={"model_card": checked.card}))
     return [write_result(root, r) for r in results]
 
 

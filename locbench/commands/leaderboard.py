@@ -1,9 +1,47 @@
-"""CLI commands: leaderboard (being built)."""
+"""CLI: `locbench leaderboard build` — freeze results into a new leaderboard version."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+EPILOG = """[bold]Examples[/bold]
+
+  [dim]# freeze results/ (+ submissions/*/submission.json) into leaderboard/vNNNN/ and refresh index.html[/dim]
+  locbench leaderboard build
+
+  [dim]# a private leaderboard in another folder[/dim]
+  locbench leaderboard build --root ~/my-board
+
+  [dim]# a new version even though no input changed (e.g. after upgrading locbench)[/dim]
+  locbench leaderboard build --force-new
+
+Published versions are never rewritten; a build with unchanged inputs builds nothing.
+"""
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this group's commands to the top-level app."""
+    """Attach the `leaderboard` group to the top-level app."""
+    lb_app = typer.Typer(help="Versioned leaderboard tables and HTML.", no_args_is_help=True)
+    app.add_typer(lb_app, name="leaderboard")
+
+    @lb_app.command("build", epilog=EPILOG)
+    def build_cmd(
+        root: Path = typer.Option(Path("."), "--root", help="Working root holding results/, submissions/ and "
+                                  "leaderboard/ (default: current folder)."),
+        force_new: bool = typer.Option(False, "--force-new", help="Build a new version even if inputs are unchanged."),
+        no_html: bool = typer.Option(False, "--no-html", help="Tables only (scores.csv/json, manifest, CHANGES.md)."),
+    ) -> None:
+        """Freeze every result into leaderboard/vNNNN/ (scores.csv, scores.json, manifest.json, CHANGES.md, HTML)."""
+        from rich.console import Console
+
+        from locbench.leaderboard.build import build_version
+
+        console = Console()
+        with console.status("building leaderboard") as status:
+            outcome = build_version(root, force_new=force_new, render=not no_html,
+                                    progress=lambda s: status.update(f"building leaderboard: {s}"))
+        style = "green" if outcome.created else "yellow"
+        console.print(f"[{style}]{outcome.message}[/{style}]")
+        console.print(f"  {outcome.path}" + ("" if outcome.html or not outcome.created else "  (no HTML)"))

@@ -1,0 +1,233 @@
+"""Freeze result files into a new, never-rewritten leaderboard version `leaderboard/vNNNN/`.
+
+Why each step:
+- a lock file (`leaderboard/.build.lock`, fcntl.flock) serialises concurrent builds, so two never
+  pick the same version number;
+- the version is assembled in a staged folder (HTML included) and renamed as a whole, so a crash
+  leaves no partial version and readers never see one;
+- inputs are hashed; when they equal the latest version's, nothing is built (unless forced);
+- outputs depend only on the inputs, except `scores.json` `created` (the one date field), so the
+  same inputs give byte-identical `scores.csv`, `manifest.json` and `CHANGES.md`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from locbench import atomic
+from locbench.errors import InputError
+
+LOCK_NAME = ".build.lock"
+VERSION_RE = re.compile(r"^v(\d{4,})$")
+MANIFEST_SCHEMA = "locbench.leaderboard-manifest/1"
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What a build did: the version folder, whether it is new, and a one-line message."""
+
+    path: Path
+    version: str
+    created: bool
+    message: str
+    html: bool = False
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def list_versions(leaderboard_dir: Path) -> list[str]:
+    """Complete version folders (a manifest.json inside), oldest first."""
+    if not leaderboard_dir.is_dir():
+        return []
+    found = [p.name for p in leaderboard_dir.iterdir()
+             if p.is_dir() and VERSION_RE.match(p.name) and (p / "manifest.json").exists()]
+    return sorted(found, key=lambda n: int(n[1:]))
+
+
+def next_version(leaderboard_dir: Path) -> str:
+    """One past the highest existing vNNNN (any folder of that name counts, complete or not)."""
+    nums = [int(m.group(1)) for p in (leaderboard_dir.iterdir() if leaderboard_dir.is_dir() else [])
+            if (m := VERSION_RE.match(p.name))]
+    return f"v{(max(nums) + 1) if nums else 1:04d}"
+
+
+@contextlib.contextmanager
+def build_lock(leaderboard_dir: Path) -> Iterator[None]:
+    """Exclusive lock on leaderboard/.build.lock for the duration of a build (blocks until free)."""
+    import fcntl
+
+    leaderboard_dir.mkdir(parents=True, exist_ok=True)
+    with open(leaderboard_dir / LOCK_NAME, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def collect_inputs(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Results, model cards and the hashed input list (results + cards of models with results)."""
+    from locbench.results import iter_result_files, read_result
+
+    results, inputs = [], []
+    for path in iter_result_files(root):
+        results.append(read_result(path))
+        inputs.append(_input_entry(root, path))
+    cards: dict[str, dict[str, Any]] = {}
+    for mid in sorted({r["model_id"] for r in results}):
+        embedded = next((r["model_card"] for r in results
+                         if r["model_id"] == mid and isinstance(r.get("model_card"), dict)), None)
+        path = root / "submissions" / mid / "submission.json"
+        if path.is_file():
+            try:
+                card = json.loads(path.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise InputError(f"model card is not valid JSON: {exc}", file=path) from exc
+            if not isinstance(card, dict):
+                raise InputError("model card must be a JSON object", file=path)
+            cards[mid] = card
+            inputs.append(_input_entry(root, path))
+        elif embedded is not None:
+            cards[mid] = embedded
+        else:
+            cards[mid] = {"model_id": mid, "name": mid}
+    inputs.sort(key=lambda e: e["path"])
+    return results, cards, inputs
+
+
+def _input_entry(root: Path, path: Path) -> dict[str, Any]:
+    return {"path": path.relative_to(root).as_posix(), "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def inputs_digest(inputs: list[dict[str, Any]]) -> str:
+    text = "".join(f"{e['path']}\t{e['sha256']}\n" for e in inputs)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _geobias_params(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """Distinct geo-bias parameter sets, keyed by a short content hash, and which result used which."""
+    sets: dict[str, Any] = {}
+    used: dict[tuple[str, str], str] = {}
+    for r in results:
+        gb = r.get("geobias") or {}
+        params = {"params": gb.get("params"), "value_name": gb.get("value_name"), "value_rule": gb.get("value_rule"),
+                  "engine_version": gb.get("engine_version"), "status": gb.get("status")}
+        key = hashlib.sha256(atomic.dumps_json(params).encode("utf-8")).hexdigest()[:12]
+        sets[key] = params
+        used[(r["model_id"], r["dataset"])] = key
+    return dict(sorted(sets.items())), used
+
+
+def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+    versions = list_versions(leaderboard_dir)
+    if not versions:
+        return None, None, None
+    latest = versions[-1]
+    manifest = json.loads((leaderboard_dir / latest / "manifest.json").read_text(encoding="utf-8"))
+    scores_path = leaderboard_dir / latest / "scores.json"
+    scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.exists() else None
+    return latest, manifest, scores
+
+
+def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
+                  progress: Callable[[str], None] | None = None) -> BuildOutcome:
+    """Build the next version from root/results (+ model cards); see the module docstring."""
+    from locbench.leaderboard import tables
+    from locbench.results import now_iso, package_versions
+
+    root = Path(root)
+    lb = root / "leaderboard"
+    with build_lock(lb):
+        results, cards, inputs = collect_inputs(root)
+        if not results:
+            raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
+                             "`locbench evaluate` first)", file=root / "results")
+        digest = inputs_digest(inputs)
+        previous, prev_manifest, prev_scores = _latest_manifest(lb)
+        if prev_manifest is not None and prev_manifest.get("inputs_digest") == digest and not force_new:
+            return BuildOutcome(lb / previous, previous, False,
+                                f"inputs unchanged since {previous}; nothing built (use --force-new to build anyway)")
+        version = next_version(lb)
+        if progress:
+            progress(f"tables for {len(results)} result(s)")
+        rows = tables.score_rows(results, cards)
+        params, used = _geobias_params(results)
+        for r in rows:
+            r["geobias_params_id"] = used[(r["model_id"], r["dataset"])]
+        model_ids = sorted({r["model_id"] for r in rows})
+        scores = {
+            "version": version,
+            "created": now_iso(),
+            "rows": rows,
+            "models": {m: cards[m] for m in model_ids},
+            "datasets": tables.datasets_info(rows),
+            "aggregates": tables.aggregates(rows),
+            "columns": tables.columns(),
+            "geobias_params": params,
+            "species_datasets": list(tables.SPECIES_DATASETS),
+        }
+        csv_text = tables.csv_text(rows)
+        changes = tables.changes_markdown(version, previous, prev_scores, scores)
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "version": version,
+            "previous_version": previous,
+            "inputs": inputs,
+            "inputs_digest": digest,
+            "models": model_ids,
+            "datasets": sorted({r["dataset"] for r in rows}),
+            "n_results": len(rows),
+            "versions": package_versions(),
+            "result_versions": sorted({json.dumps(r.get("versions") or {}, sort_keys=True) for r in results}),
+            "engine_versions": sorted({str((r.get("geobias") or {}).get("engine_version")) for r in results}),
+            "geobias_params": params,
+            "outputs": {"scores.csv": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
+                        "CHANGES.md": hashlib.sha256(changes.encode("utf-8")).hexdigest()},
+            "date_field": "scores.json:created (the only field that depends on the build time)",
+        }
+        manifest["result_versions"] = [json.loads(s) for s in manifest["result_versions"]]
+        html = False
+        with atomic.staged_dir(lb / version) as staged:
+            atomic.write_text(staged / "scores.csv", csv_text)
+            atomic.write_json(staged / "scores.json", scores)
+            atomic.write_text(staged / "CHANGES.md", changes)
+            atomic.write_json(staged / "manifest.json", manifest)
+            render_version = _renderer("render_version") if render else None
+            if render_version is not None:
+                if progress:
+                    progress("HTML pages")
+                render_version(staged, versions=[*list_versions(lb), version], root=root)
+                html = True
+        if html:
+            render_latest = _renderer("render_latest")
+            if render_latest is not None:
+                render_latest(lb)
+        return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
+                            f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
+
+
+def _renderer(name: str) -> Callable[..., Any] | None:
+    """The HTML engineer's renderer, when this install has it (tables are built either way)."""
+    try:
+        from locbench.leaderboard import render
+    except ImportError:
+        return None
+    return getattr(render, name, None)
+
+
+def build(root: str | Path = ".", *, force_new: bool = False, render: bool = True) -> Path:
+    """Contract entry point: build the next version (or keep the latest if inputs are unchanged)."""
+    return build_version(root, force_new=force_new, render=render).path

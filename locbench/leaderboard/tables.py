@@ -1,0 +1,259 @@
+"""Leaderboard tables from result files: one row per (model, dataset), ranks, aggregates, column meanings.
+
+Pure functions of their inputs (no clock, no file system), so the same results always give the
+same tables; `build.py` adds the version name and date and writes them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# The five LocBench species sets whose mean Top-1 is TorchSpatial's Table 1 "Avg".
+SPECIES_DATASETS = ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
+METRIC_KEYS = ("top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse")
+GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
+CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
+               "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source")
+
+# key -> (label, higher_is_better (None: no better direction), reading direction, meaning)
+COLUMNS: dict[str, tuple[str, bool | None, str, str]] = {
+    "primary_value": ("Primary", True, "see the dataset's primary metric",
+                      "The dataset's primary metric (top1, r2, ...); its direction is the dataset's higher_is_better"),
+    "rank": ("Rank", False, "lower is better",
+             "Rank on the dataset by its primary metric (1 = best; ties share the best rank)"),
+    "top1": ("Top-1 %", True, "higher is better", "Top-1 accuracy (%), all evaluation rows (unlocated ones included)"),
+    "top3": ("Top-3 %", True, "higher is better", "Top-3 accuracy (%)"),
+    "mrr": ("MRR", True, "higher is better", "Mean reciprocal rank of the true class (0-1)"),
+    "macro_f1": ("Macro-F1", True, "higher is better", "Macro-averaged F1 (0-1); blank when true labels are not published"),
+    "r2": ("R²", True, "higher is better", "Coefficient of determination (1 perfect, 0 = predicting the mean)"),
+    "mae": ("MAE", False, "lower is better", "Mean absolute error, in target units"),
+    "rmse": ("RMSE", False, "lower is better", "Root mean squared error, in target units"),
+    "unmarked_ssi": ("uSSI", None, "no better direction (dataset property)",
+                     "Unmarked spatial self-information: depends only on where the test points are, so it is the "
+                     "same for every model on a dataset"),
+    "marked_ssi": ("mSSI", False, "lower is better",
+                   "Marked spatial self-information of per-sample performance (hit@1; regression: error below the "
+                   "median), mean over ROIs; higher = performance more spatially clustered = more geo-bias"),
+    "sri_scale_grid": ("SRI grid", False, "lower is better",
+                       "Spatial relative information, scale-grid partitions (KL divergence; higher = more geo-bias)"),
+    "sri_distance_lag": ("SRI lag", False, "lower is better",
+                         "Spatial relative information, distance-lag partitions (KL divergence; higher = more geo-bias)"),
+    "sri_direction_sector": ("SRI dir", False, "lower is better",
+                             "Spatial relative information, direction-sector partitions (KL divergence; least settled "
+                             "variant)"),
+    "morans_i": ("Moran's I", None, "closer to 0 is better",
+                 "Global Moran's I of per-sample performance (classification: hit@1; regression: absolute error) on "
+                 "a k-NN graph: 0 = errors placed at random, > 0 = errors cluster in space"),
+    "mean_rank": ("Mean rank", False, "lower is better",
+                  "Mean of the model's per-dataset ranks over the datasets it was evaluated on"),
+    "locbench_species_avg": ("LocBench Avg", True, "higher is better",
+                             "Mean Top-1 (%) over BirdSnap, BirdSnap†, NABirds†, iNat2017 and iNat2018, as TorchSpatial's "
+                             "Table 1 'Avg'; blank unless the model has all five"),
+    "verified": ("Verified", None, "yes/no",
+                 "True when the predictions were checked against the dataset files; False = checked against the "
+                 "registry's published facts only ('not verified against data')"),
+    "n_rows": ("Rows", None, "count", "Evaluation rows scored"),
+    "n_located": ("Located", None, "count", "Rows with coordinates (only these enter geo-bias)"),
+}
+
+
+def finite(v: Any) -> float | None:
+    """A finite float or None, so NaN never reaches a rank or a mean."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def higher_is_better(metric: str) -> bool:
+    from locbench.metrics import METRIC_INFO
+
+    return METRIC_INFO.get(metric, (True, ""))[0]
+
+
+def card_name(model_id: str, cards: dict[str, dict[str, Any]]) -> str:
+    name = cards.get(model_id, {}).get("name")
+    return name if isinstance(name, str) and name else model_id
+
+
+def score_rows(results: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per result, with the dataset rank filled in; sorted by dataset, rank, model id."""
+    rows = []
+    for res in results:
+        metrics = res.get("metrics") or {}
+        gb = res.get("geobias") or {}
+        summary = gb.get("summary") or {}
+        row: dict[str, Any] = {
+            "model_id": res["model_id"],
+            "model_name": card_name(res["model_id"], cards),
+            "dataset": res["dataset"],
+            "group": res.get("group"),
+            "task_type": res.get("task_type"),
+            "split": res.get("split"),
+            "primary_metric": res["primary_metric"],
+            "primary_value": finite(res.get("primary_value", metrics.get(res["primary_metric"]))),
+            "rank": None,
+        }
+        for k in METRIC_KEYS:
+            row[k] = finite(metrics.get(k))
+        for k in GEOBIAS_KEYS:
+            row[k] = finite(summary.get(k))
+        row.update({
+            "verified": bool(res.get("verified_against_data", False)),
+            "n_rows": res.get("n_rows"),
+            "n_located": res.get("n_located"),
+            "source": res.get("source"),
+            "metrics": {k: finite(v) for k, v in sorted(metrics.items())},
+            "geobias": {k: (v if isinstance(v, int) and not isinstance(v, bool) else finite(v))
+                        for k, v in sorted(summary.items())},
+            "geobias_status": gb.get("status"),
+            "verification_note": res.get("verification_note"),
+            "predictions_sha256": res.get("predictions_sha256"),
+            "dataset_version": res.get("dataset_version"),
+        })
+        rows.append(row)
+    assign_ranks(rows)
+    rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
+    return rows
+
+
+def assign_ranks(rows: list[dict[str, Any]]) -> None:
+    """Competition ranking per dataset by primary value, direction-aware; ties share the best rank."""
+    by_ds: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_ds.setdefault(r["dataset"], []).append(r)
+    for ds_rows in by_ds.values():
+        hib = higher_is_better(ds_rows[0]["primary_metric"])
+        scored = [r for r in ds_rows if r["primary_value"] is not None]
+        values = sorted((r["primary_value"] for r in scored), reverse=hib)
+        for r in scored:
+            r["rank"] = values.index(r["primary_value"]) + 1
+
+
+def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model: mean rank over its datasets, and the LocBench species Avg when all five are present."""
+    out: dict[str, dict[str, Any]] = {}
+    for mid in sorted({r["model_id"] for r in rows}):
+        mine = [r for r in rows if r["model_id"] == mid]
+        ranks = [r["rank"] for r in mine if r["rank"] is not None]
+        top1 = {r["dataset"]: r["top1"] for r in mine}
+        species = [top1.get(d) for d in SPECIES_DATASETS]
+        out[mid] = {
+            "mean_rank": sum(ranks) / len(ranks) if ranks else None,
+            "n_datasets": len(mine),
+            "locbench_species_avg": (sum(species) / len(species)  # type: ignore[arg-type]
+                                     if all(v is not None for v in species) else None),
+        }
+    return out
+
+
+def datasets_info(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Dataset facts for the tables; descriptions come from the registry when it knows the name."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["dataset"] in out:
+            continue
+        description = ""
+        try:
+            from locbench.datasets import get_dataset
+
+            description = get_dataset(r["dataset"]).description
+        except Exception:  # noqa: BLE001 - unknown to this install's registry: keep the table buildable
+            description = ""
+        out[r["dataset"]] = {"group": r["group"], "task_type": r["task_type"], "primary_metric": r["primary_metric"],
+                             "higher_is_better": higher_is_better(r["primary_metric"]), "split": r["split"],
+                             "description": description}
+    return dict(sorted(out.items()))
+
+
+def columns() -> list[dict[str, Any]]:
+    """Every column's label, direction and meaning (scores.json `columns`)."""
+    return [{"key": k, "label": lab, "higher_is_better": hib, "direction": direction, "description": desc}
+            for k, (lab, hib, direction, desc) in COLUMNS.items()]
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """scores.csv: the contract's columns, stable number formatting, LF line ends."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else repr(v)
+    return str(v)
+
+
+def changes_markdown(version: str, previous: str | None, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """CHANGES.md: models/datasets added or removed and changed scores, against the previous version."""
+    lines = [f"# Changes in {version}", ""]
+    new_rows = {(r["model_id"], r["dataset"]): r for r in new["rows"]}
+    if old is None or previous is None:
+        models = sorted({m for m, _ in new_rows})
+        dsets = sorted({d for _, d in new_rows})
+        lines += ["First version.", "",
+                  f"- {len(models)} model(s): {', '.join(models) or '-'}",
+                  f"- {len(dsets)} dataset(s): {', '.join(dsets) or '-'}",
+                  f"- {len(new_rows)} result(s)", ""]
+        return "\n".join(lines)
+    old_rows = {(r["model_id"], r["dataset"]): r for r in old.get("rows", [])}
+    lines += [f"Compared with {previous}.", ""]
+
+    def section(title: str, items: list[str]) -> None:
+        lines.append(f"## {title}")
+        lines.append("")
+        lines.extend([f"- {i}" for i in items] or ["- none"])
+        lines.append("")
+
+    om, nm = {m for m, _ in old_rows}, {m for m, _ in new_rows}
+    od, nd = {d for _, d in old_rows}, {d for _, d in new_rows}
+    section("Models added", sorted(nm - om))
+    section("Models removed", sorted(om - nm))
+    section("Datasets added", sorted(nd - od))
+    section("Datasets removed", sorted(od - nd))
+    section("Results added", [f"{m} on {d}" for m, d in sorted(set(new_rows) - set(old_rows)) if m in om and d in od])
+    section("Results removed", [f"{m} on {d}" for m, d in sorted(set(old_rows) - set(new_rows)) if m in nm and d in nd])
+    changed = []
+    for key in sorted(set(old_rows) & set(new_rows)):
+        a, b = old_rows[key], new_rows[key]
+        diffs = []
+        for col in ("primary_value", "rank", "marked_ssi", "verified"):
+            if _differs(a.get(col), b.get(col)):
+                diffs.append(f"{col} {_show(a.get(col))} -> {_show(b.get(col))}")
+        if a.get("predictions_sha256") != b.get("predictions_sha256") and not diffs:
+            diffs.append("predictions changed (scores equal)")
+        if diffs:
+            changed.append(f"{key[0]} on {key[1]}: " + "; ".join(diffs))
+    section("Changed scores", changed)
+    return "\n".join(lines)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    fa, fb = finite(a), finite(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a != b
+    if fa is None or fb is None:
+        return (fa is None) != (fb is None)
+    return abs(fa - fb) > 1e-12 * max(1.0, abs(fa))
+
+
+def _show(v: Any) -> str:
+    f = finite(v)
+    if isinstance(v, bool) or f is None:
+        return str(v)
+    return f"{f:.6g}"
