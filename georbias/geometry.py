@@ -18,11 +18,17 @@ def deg_to_rad_reference(x_deg: np.ndarray) -> np.ndarray:
     return np.asarray(x_deg, dtype=np.float64) / 180 * np.pi
 
 
-def haversine_rad(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle angle between radian (lat, lon) points, in the haversine form the reference uses."""
+def haversine_rad(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, *,
+                  cos_lat1: np.ndarray | None = None, cos_lat2: np.ndarray | None = None) -> np.ndarray:
+    """Great-circle angle between radian (lat, lon) points, in the haversine form the reference uses.
+
+    Precomputed cosines may be passed (same values, saves two cos per pair).
+    """
+    c1 = np.cos(lat1) if cos_lat1 is None else cos_lat1
+    c2 = np.cos(lat2) if cos_lat2 is None else cos_lat2
     s0 = np.sin(0.5 * (lat1 - lat2))
     s1 = np.sin(0.5 * (lon1 - lon2))
-    h = s0 * s0 + np.cos(lat1) * np.cos(lat2) * s1 * s1
+    h = s0 * s0 + c1 * c2 * s1 * s1
     return 2.0 * np.arcsin(np.sqrt(h))
 
 

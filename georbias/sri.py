@@ -170,6 +170,7 @@ class _Calculator:
         vmin, vmax = float(values.min()), float(values.max())
         self.global_edges = np.linspace(vmin, vmax, bins + 1) if vmax > vmin else None
         self.xyz = geo.xyz_rad(lat_r, lon_r)
+        self.coslat = np.cos(lat_r)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
         # Sphere query radius: the ROI, plus the rings' outer edge in the table era.
         reach = radius_rad
@@ -209,14 +210,14 @@ class _Calculator:
                 progress(done, self.n)
 
     def _sphere_pairs(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(centre, point, great-circle distance) for every point within the query reach."""
+        """(centre, point, great-circle distance) for every point within the query reach, by (centre, row)."""
         sub = cKDTree(self.xyz[centres], leafsize=32, balanced_tree=False)
         res = sub.sparse_distance_matrix(self.tree, self.chord * (1 + 1e-9) + 1e-15, output_type="ndarray")
-        ci = centres[res["i"]]
-        pj = res["j"]
-        order = np.lexsort((pj, ci))
-        ci, pj = ci[order], pj[order]
-        d = geo.haversine_rad(self.lat[ci], self.lon[ci], self.lat[pj], self.lon[pj])
+        order = np.argsort(res["i"] * self.n + res["j"])
+        ci = centres[res["i"][order]]
+        pj = res["j"][order]
+        d = geo.haversine_rad(self.lat[ci], self.lon[ci], self.lat[pj], self.lon[pj],
+                              cos_lat1=self.coslat[ci], cos_lat2=self.coslat[pj])
         return ci, pj, d
 
     def _run_chunk(self, centres: np.ndarray) -> None:
@@ -382,19 +383,18 @@ class _Calculator:
 
 
 def _cell_index(x: np.ndarray, centre: np.ndarray, offs: np.ndarray) -> np.ndarray:
-    """Index a such that centre + offs[a] <= x < centre + offs[a+1], else -1 / len(offs)-1 (outside)."""
-    idx = np.floor((x - centre) / (offs[1] - offs[0])).astype(np.int64) + (len(offs) - 1) // 2
-    idx = np.clip(idx, -1, len(offs) - 1)
-    # Exact correction against the reference's edge arithmetic (centre + a*s).
-    for _ in range(2):
-        lo_ok = idx >= 0
-        lo = np.where(lo_ok, centre + offs[np.clip(idx, 0, len(offs) - 1)], -np.inf)
-        dec = lo_ok & (x < lo)
-        idx = np.where(dec, idx - 1, idx)
-        hi_ok = idx < len(offs) - 1
-        hi = np.where(hi_ok, centre + offs[np.clip(idx + 1, 0, len(offs) - 1)], np.inf)
-        inc = hi_ok & (x >= hi)
-        idx = np.where(inc, idx + 1, idx)
+    """Index a with centre + offs[a] <= x < centre + offs[a+1]; -1 or len(offs)-1 when outside.
+
+    floor() gives the index to within one; one exact pass against the reference's edge
+    arithmetic (centre + a*s) settles points on or next to a boundary.
+    """
+    top = len(offs) - 1
+    idx = np.floor((x - centre) / (offs[1] - offs[0])).astype(np.int64) + top // 2
+    np.clip(idx, -1, top, out=idx)
+    lo = centre + offs[np.clip(idx, 0, top)]
+    idx -= (idx >= 0) & (x < lo)
+    hi = centre + offs[np.clip(idx + 1, 0, top)]
+    idx += (idx < top) & (x >= hi)
     return idx
 
 
@@ -412,6 +412,9 @@ def _numpy_hist_index(group: np.ndarray, vals: np.ndarray, n_groups: int, bins: 
     first = np.where(const, mn - 0.5, mn)
     last = np.where(const, mx + 0.5, mx)
     step = (last - first) / bins
+    if bins == 2:
+        # The middle edge is 1 * step + first (numpy linspace); x >= it -> upper bin (last bin closed).
+        return (vals >= (step + first)[group]).astype(np.int64)
     f, st, la = first[group], step[group], last[group]
     with np.errstate(invalid="ignore", divide="ignore"):
         idx = np.floor((vals - f) / (la - f) * bins).astype(np.int64)
@@ -420,8 +423,6 @@ def _numpy_hist_index(group: np.ndarray, vals: np.ndarray, n_groups: int, bins: 
     def edge(i: np.ndarray) -> np.ndarray:
         return np.where(i >= bins, la, i * st + f)
 
-    dec = vals < edge(idx)
-    idx = np.where(dec, idx - 1, idx)
-    inc = (vals >= edge(idx + 1)) & (idx != bins - 1)
-    idx = np.where(inc, idx + 1, idx)
+    idx = np.where(vals < edge(idx), idx - 1, idx)
+    idx = np.where((vals >= edge(idx + 1)) & (idx != bins - 1), idx + 1, idx)
     return np.clip(idx, 0, bins - 1)
