@@ -25,6 +25,14 @@ def lonlat_to_xyz(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
     return np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
 
 
+def latlon_rad_to_xyz(lat_rad: np.ndarray, lon_rad: np.ndarray) -> np.ndarray:
+    """(N,) lat/lon in radians -> (N, 3) unit vectors."""
+    lat = np.asarray(lat_rad, dtype=np.float64)
+    lon = np.asarray(lon_rad, dtype=np.float64)
+    cl = np.cos(lat)
+    return np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
+
+
 def chord_to_angle(chord: np.ndarray) -> np.ndarray:
     return 2.0 * np.arcsin(np.clip(np.asarray(chord, dtype=np.float64) / 2.0, 0.0, 1.0))
 
@@ -53,9 +61,19 @@ class SphereIndex:
     """A cKDTree over unit-sphere points, answering great-circle k-NN and radius queries."""
 
     def __init__(self, lon_deg: np.ndarray, lat_deg: np.ndarray) -> None:
-        self.xyz = lonlat_to_xyz(lon_deg, lat_deg)
+        self._build(lonlat_to_xyz(lon_deg, lat_deg))
+
+    def _build(self, xyz: np.ndarray) -> None:
+        self.xyz = np.ascontiguousarray(xyz, dtype=np.float64)
         self.n = len(self.xyz)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
+
+    @classmethod
+    def from_xyz(cls, xyz: np.ndarray) -> "SphereIndex":
+        """Index unit vectors directly (e.g. built from radians, to keep exact inputs exact)."""
+        self = cls.__new__(cls)
+        self._build(xyz)
+        return self
 
     def knn(self, k: int, query_xyz: np.ndarray | None = None, workers: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """k nearest neighbours (self included when querying the indexed points).
