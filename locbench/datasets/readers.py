@@ -128,7 +128,7 @@ def numeric_column(df, column: str, path: Path, *, allow_nan: bool = True) -> np
     """A CSV column as float64; non-numbers (and NaN unless allowed) raise with the row."""
     import pandas as pd
 
-    values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+    values = np.array(pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64), copy=True)  # writable
     raw_missing = df[column].isna().to_numpy()
     bad = np.isnan(values) & ~raw_missing
     if bad.any():
@@ -141,8 +141,11 @@ def numeric_column(df, column: str, path: Path, *, allow_nan: bool = True) -> np
 
 
 def check_coords(lon: np.ndarray, lat: np.ndarray, path: Path, *, lon_col: str = "lon", lat_col: str = "lat",
-                 ids: np.ndarray | None = None) -> np.ndarray:
-    """Validate degree ranges; a row with either coordinate NaN becomes fully unlocated. Returns `located`."""
+                 rows: np.ndarray | None = None) -> np.ndarray:
+    """Validate degree ranges in place; a row with either coordinate NaN becomes fully unlocated.
+
+    Returns `located`. `rows` maps array positions to file rows for the error message.
+    """
     located = np.isfinite(lon) & np.isfinite(lat)
     lon[~located] = np.nan
     lat[~located] = np.nan
@@ -153,6 +156,7 @@ def check_coords(lon: np.ndarray, lat: np.ndarray, path: Path, *, lon_col: str =
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             value = (lon if col == lon_col else lat)[r]
+            r = int(rows[r]) if rows is not None else r
             raise InputError(f"coordinate {value!r} outside [-{lim}, {lim}] degrees (is the (lon, lat) order swapped?)",
                              file=path, row=r, column=col)
     return located
