@@ -1,9 +1,221 @@
-"""CLI commands: geobias (being built)."""
+"""CLI: `locbench geobias FILE --value COL` — Geo-Bias Scores of a per-sample results file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+EPILOG = """[bold]Examples[/bold]
+
+  [dim]# the published TorchSpatial table settings (r = 0.05 rad, K = 100, 4-NN, pdf surprisal)[/dim]
+  locbench geobias eval_inat_2018__val_NeRF.csv.gz --value hit@1
+
+  [dim]# per-ROI table and a JSON report with every parameter[/dim]
+  locbench geobias results.parquet --value hit@1 --per-roi roi.csv --json report.json
+
+  [dim]# geolocation errors binarised at country scale (750 km: error < 750 -> +1), radius in km[/dim]
+  locbench geobias geoloc.csv --value haversine_distance_km --threshold 750 --lower-is-better --radius 637 --radius-unit km
+
+  [dim]# our corrected SSI (two-sided tail, degree = k, misclassified samples are not background)[/dim]
+  locbench geobias results.csv --value hit@1 --preset locbench --scores ssi
+
+Coordinates are degrees (columns lon/lat unless --lon-col/--lat-col); rows with NaN coordinates are
+dropped and counted. See docs/geobias.md for what each score means and how to read it.
+"""
+
+
+def read_table(path: Path, columns: list[str]) -> Any:
+    """Read CSV, gzipped CSV or Parquet; InputError naming the file when unreadable or a column is missing."""
+    import pandas as pd
+
+    from locbench.errors import DataMissingError, InputError
+
+    if not path.exists():
+        raise DataMissingError(f"no such file: {path}", file=path)
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            df = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz", ".gz", ".txt", ".tsv")):
+            df = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",", low_memory=False)
+        else:
+            raise InputError("unknown file type (expected .csv, .csv.gz or .parquet)", file=path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read the file: {exc}", file=path) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(f"missing column(s) {missing}; the file has {list(df.columns)}", file=path,
+                         column=missing[0])
+    return df
+
+
+def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
+    """The column as float64, or InputError naming file, row and column of the first bad cell."""
+    import numpy as np
+    import pandas as pd
+
+    from locbench.errors import InputError
+
+    raw = df[col]
+    num = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = num.isna() & raw.notna()
+    if not allow_nan:
+        bad |= num.isna()
+    if bool(bad.any()):
+        i = int(np.nonzero(bad.to_numpy())[0][0])
+        raise InputError(f"non-numeric or missing value {raw.iloc[i]!r} ({int(bad.sum())} such row(s))",
+                         file=path, row=i, column=col)
+    return num.to_numpy()
+
+
+def _check_ranges(lon: Any, lat: Any, path: Path, lon_col: str, lat_col: str) -> None:
+    import numpy as np
+
+    from locbench.errors import InputError
+
+    for arr, col, lim in ((lon, lon_col, 180.0), (lat, lat_col, 90.0)):
+        bad = np.nonzero(~np.isnan(arr) & (np.abs(arr) > lim))[0]
+        if len(bad):
+            i = int(bad[0])
+            raise InputError(f"{arr[i]!r} is outside [-{lim:g}, {lim:g}] degrees ({len(bad)} such row(s))",
+                             file=path, row=i, column=col)
+
+
+def _fmt(v: Any) -> str:
+    import math
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:.4g}"
+
+
+def print_report(report: Any, path: Path) -> None:
+    """A readable rich table of the summary, grouped by score, with units and counts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    s, c, p = report.summary, report.counts, report.params
+    console = Console()
+    t = Table(title=f"Geo-Bias Scores — {path.name} ({p['value_name']}, preset {p['preset']})", title_justify="left")
+    t.add_column("score")
+    t.add_column("value", justify="right")
+    t.add_column("what it means", style="dim")
+    rows = [
+        ("ssi", "marked_ssi", "mean surprisal (nats) of performance marks per ROI; higher = more geo-biased"),
+        ("ssi", "marked_ssi_weighted", "same, ROI-size weighted"),
+        ("ssi", "unmarked_ssi", "surprisal of where the samples are (same for every model on a dataset)"),
+        ("ssi", "unmarked_ssi_weighted", "same, ROI-size weighted"),
+        ("ssi", "ssi_n_nan", "ROIs with undefined SSI (degenerate variance)"),
+        ("ssi", "ssi_n_saturated", "ROIs at the 589.46 cap (p < 1e-256)"),
+        ("sri", "sri_scale_grid", "KL(ROI ‖ grid cells), nats"),
+        ("sri", "sri_distance_lag", "KL(ROI ‖ distance rings), nats"),
+        ("sri", "sri_direction_sector", "KL(ROI ‖ direction sectors), nats"),
+        ("autocorr", "morans_i", "global Moran's I of performance (k-NN weights)"),
+        ("autocorr", "morans_i_p", "its p-value"),
+        ("autocorr", "gearys_c", "Geary's C (< 1: positive autocorrelation)"),
+        ("autocorr", "getis_ord_g_z", "General G z-score (high-value clustering)"),
+        ("autocorr", "lisa_low_cluster_share", "share of samples in significant low-performance clusters"),
+        ("autocorr", "join_count_bb_z", "join-count z (binary values)"),
+    ]
+    for group, key, desc in rows:
+        if group in p["scores"]:
+            t.add_row(key, _fmt(s.get(key)), desc)
+    console.print(t)
+    console.print(f"rows: {c['n_input']:,} read, {c['n_dropped_nan']:,} dropped (NaN coordinates), "
+                  f"{c['n_used']:,} used · radius {p['radius']} {p['radius_unit']} · K = {p['roi_k']} · "
+                  f"k = {p['weight_k']} · {report.engine_version}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this group's commands to the top-level app."""
+    """Attach `geobias` to the top-level app."""
+
+    @app.command("geobias", epilog=EPILOG)
+    def geobias_cmd(
+        file: Path = typer.Argument(..., help="Per-sample results: CSV, .csv.gz or Parquet, coordinates in degrees."),
+        value: str = typer.Option(..., "--value", "-v", help="Column with per-sample performance (e.g. hit@1)."),
+        lon_col: str = typer.Option("lon", "--lon-col", help="Longitude column (degrees)."),
+        lat_col: str = typer.Option("lat", "--lat-col", help="Latitude column (degrees)."),
+        preset: str = typer.Option("torchspatial", "--preset", help="torchspatial (published tables) | pygbs "
+                                   "(PyGBS HEAD surprisal; no SRI) | locbench (corrected)."),
+        scores: str = typer.Option(None, "--scores", help="Comma list of ssi,sri,autocorr (default: all the preset "
+                                   "offers)."),
+        radius: float = typer.Option(0.05, "--radius", help="ROI radius (0.05 rad ≈ 319 km)."),
+        radius_unit: str = typer.Option("rad", "--radius-unit", help="rad (great-circle angle) or km."),
+        roi_k: int = typer.Option(100, "--roi-k", min=1, help="SSI ROI cap K (the K nearest within the radius)."),
+        weight_k: int = typer.Option(4, "--weight-k", min=1, max=16, help="k of the k-NN weight graph."),
+        threshold: float = typer.Option(None, "--threshold", help="Binarise: value < T → −1 and ≥ T → +1 "
+                                        "(reversed with --lower-is-better), as the reference reader does."),
+        lower_is_better: bool = typer.Option(False, "--lower-is-better", help="With --threshold: value < T is good."),
+        scale: float = typer.Option(0.025, "--scale", help="SRI scale-grid cell size (radians)."),
+        lag: float = typer.Option(0.005, "--lag", help="SRI distance-lag ring width (radians)."),
+        sectors: int = typer.Option(8, "--sectors", min=1, help="SRI direction sectors."),
+        partition_min: int = typer.Option(20, "--partition-min", min=1, help="SRI: skip partitions under N points."),
+        permutations: int = typer.Option(99, "--permutations", min=0, help="Permutations for Moran/LISA inference."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the permutation tests."),
+        per_roi: Path = typer.Option(None, "--per-roi", help="Write the per-ROI table (one row per input row) as CSV."),
+        json_out: Path = typer.Option(None, "--json", help="Write the full report (every parameter, counts) as JSON."),
+    ) -> None:
+        """Geo-Bias Scores (SSI, SRI, spatial autocorrelation) of per-sample performance in FILE."""
+        import georbias
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from locbench.atomic import write_text
+        from locbench.errors import InputError
+
+        if threshold is None and lower_is_better:
+            raise InputError("--lower-is-better only makes sense with --threshold")
+        df = read_table(file, [lon_col, lat_col, value])
+        lon = numeric_column(df, lon_col, file, allow_nan=True)
+        lat = numeric_column(df, lat_col, file, allow_nan=True)
+        located = ~(_isnan(lon) | _isnan(lat))
+        vals = numeric_column(df.loc[located], value, file, allow_nan=False) if located.any() else lon[:0]
+        full = _nan_like(lon)
+        full[located] = vals
+        _check_ranges(lon, lat, file, lon_col, lat_col)
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"{stage.upper()} ROIs", total=total)
+                bar.update(tasks[stage], completed=done)
+
+            try:
+                report = georbias.score(lon, lat, full, preset=preset, scores=scores, radius=radius,
+                                        radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k, threshold=threshold,
+                                        lower_is_better=lower_is_better, scale=scale, lag=lag, sectors=sectors,
+                                        partition_min=partition_min, permutations=permutations, seed=seed,
+                                        value_name=value, progress=progress)
+            except georbias.GeoBiasInputError as exc:
+                raise InputError(str(exc), file=file) from None
+        print_report(report, file)
+        if per_roi is not None:
+            write_text(per_roi, report.per_roi.to_csv(index=False))
+            typer.echo(f"per-ROI table: {per_roi}")
+        if json_out is not None:
+            d = report.to_dict()
+            d["input"] = {"file": str(file), "lon_col": lon_col, "lat_col": lat_col, "value": value}
+            import json
+
+            write_text(json_out, json.dumps(d, indent=2, sort_keys=True, allow_nan=False) + "\n")
+            typer.echo(f"report: {json_out}")
+
+
+def _isnan(a: Any) -> Any:
+    import numpy as np
+
+    return np.isnan(a)
+
+
+def _nan_like(a: Any) -> Any:
+    import numpy as np
+
+    return np.full(len(a), np.nan)
