@@ -411,10 +411,7 @@ def dataset_view(v: Version, ds: str) -> dict:
                            "unverified": False}
                           for j, c in enumerate(cols)]} for i, r in enumerate(rows)]
         tables.append({"id": f"t-{fname}", "title": title, "columns": cols, "rows": trs})
-    params = dict(v.geobias_params) if isinstance(v.geobias_params, dict) else {}
-    extra = [r["geobias"].get("params") for r in rows if isinstance(r["geobias"].get("params"), dict)]
-    if extra and all(e == extra[0] for e in extra):
-        params.update(extra[0])
+    params = dataset_params(v, rows)
     meta = v.datasets.get(ds, {})
     return {"name": ds, "meta": meta, "group": v.group_of(ds), "primary": pm, "tables": tables,
             "params": _flatten(params), "n_models": len(rows),
@@ -422,6 +419,21 @@ def dataset_view(v: Version, ds: str) -> dict:
             "n_rows": sorted({int(x) for x in (num(r.get("n_rows")) for r in rows) if x is not None}),
             "unmarked": sorted({round(x, 4) for x in (value_of(r, "unmarked_ssi") for r in rows) if x is not None}),
             "scatter": scatter_points(v, ds, rows, pm)}
+
+
+def dataset_params(v: Version, rows: list[dict]) -> dict:
+    """The geo-bias parameter set(s) this dataset's rows used.
+
+    The build stores distinct sets keyed by a content hash with `geobias_params_id` per row; one set
+    is shown flat, several keep their ids. A flat `geobias_params` dict (no ids) is shown as is.
+    """
+    gp = v.geobias_params if isinstance(v.geobias_params, dict) else {}
+    ids = sorted({str(r["geobias_params_id"]) for r in rows if r.get("geobias_params_id") in gp})
+    if not ids:
+        return dict(gp)
+    if len(ids) == 1:
+        return dict(gp[ids[0]]) if isinstance(gp[ids[0]], dict) else {ids[0]: gp[ids[0]]}
+    return {i: gp[i] for i in ids}
 
 
 def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
