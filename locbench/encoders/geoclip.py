@@ -24,8 +24,8 @@ from locbench.encoders.base import check_lonlat
 from locbench.encoders.spec import EncoderSpec
 from locbench.errors import DataMissingError, InputError
 
-INSTALL_HINT = ('install the GeoCLIP weights without its heavy dependencies: '
-                '`pip install --no-deps "geoclip==1.3.0"` (or `pip install "locbench[geoclip]"`)')
+INSTALL_HINT = ("install the GeoCLIP wheel WITHOUT its dependencies (its torchvision breaks beside CPU torch): "
+                "pip install --no-deps geoclip==1.3.0")
 WEIGHTS_RELPATH = ("model", "weights", "location_encoder_weights.pth")
 N_BRANCHES, RFF_DIM, HIDDEN, OUT_DIM = 3, 256, 1024, 512
 
