@@ -186,17 +186,23 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
             raise GeoBiasInputError(
                 "autocorrelation scores are not available in this build (georbias.autocorrelation is missing); "
                 "leave 'autocorr' out of scores") from None
-        ares = autocorrelation_scores(lon_deg, lat_deg, v, k=int(weight_k), permutations=int(permutations),
-                                      seed=int(seed))
-        asum = ares.summary() if callable(getattr(ares, "summary", None)) else dict(getattr(ares, "summary", {}))
-        summary.update({k: val for k, val in asum.items() if k in summary})
-        for col, arr in (getattr(ares, "per_sample", None) or {}).items():
-            name = col if col.startswith("lisa_") else f"lisa_{col}"
-            per[name] = np.nan
-            per.loc[rows, name] = np.asarray(arr)
-        detail["autocorr"] = ares.to_dict() if callable(getattr(ares, "to_dict", None)) else asum
+        # On the raw values (as results do for regression errors); which tail is "low performance"
+        # follows lower_is_better. Thresholded values would hide the magnitude of the errors.
+        ares = autocorrelation_scores(lon_deg, lat_deg, vals[used], k=int(weight_k), permutations=int(permutations),
+                                      seed=int(seed), higher_is_better=not lower_is_better)
+        summary.update({k: (float("nan") if val is None else val) for k, val in ares.summary().items()
+                        if k in summary})
+        lisa = ares.lisa
+        for name, arr in (("lisa_i", lisa.Is), ("lisa_q", lisa.q), ("lisa_p_sim", lisa.p_sim),
+                          ("lisa_significant", lisa.significant), ("lisa_label", lisa.label)):
+            per[name] = pd.Series([None] * n_in, dtype=object) if arr.dtype.kind in "OUSb" else np.nan
+            per.loc[rows, name] = arr
+        detail["autocorr"] = ares.to_dict()
+        detail["autocorr"]["values"] = "raw values (threshold not applied)"
 
     per["n_roi"] = per["n_roi"].astype("Int64")
+    summary = {k: (int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else float(v))
+               for k, v in summary.items()}
     params = {"preset": pre.name, "preset_rules": pre.to_dict(), "scores": list(chosen), "radius": float(radius),
               "radius_unit": radius_unit, "radius_rad": radius_rad, "roi_k": int(roi_k), "weight_k": int(weight_k),
               "threshold": threshold, "lower_is_better": bool(lower_is_better), "scale": float(scale),
