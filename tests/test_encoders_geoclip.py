@@ -54,9 +54,14 @@ def test_geoclip_loads_offline_512d_frozen_deterministic():
     assert torch.allclose(a[0, :4], torch.tensor(golden), atol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def geoclip_enc():
+    return load_geoclip()
+
+
 @needs_geoclip
-def test_geoclip_nearby_points_are_closer_than_far_points():
-    enc = load_geoclip()
+def test_geoclip_nearby_points_are_closer_than_far_points(geoclip_enc):
+    enc = geoclip_enc
     pts = torch.tensor([[2.3522, 48.8566], [2.45, 48.80], [-74.006, 40.7128], [151.21, -33.87]])
     with torch.no_grad():
         e = torch.nn.functional.normalize(enc(pts), dim=1)
@@ -68,7 +73,7 @@ def test_geoclip_nearby_points_are_closer_than_far_points():
 
 
 @needs_geoclip
-def test_geoclip_matches_reference_module():
+def test_geoclip_matches_reference_module(geoclip_enc):
     """Cross-check against geoclip's own LocationEncoder, loaded without geoclip/__init__ (which needs
     transformers); skipped when that module cannot be loaded standalone."""
     pkg = weights_path().parents[2]
@@ -88,6 +93,6 @@ def test_geoclip_matches_reference_module():
         sys.modules.update({k: v for k, v in saved.items() if v is not None})
     pts = torch.tensor([[2.35, 48.85], [-74.0, 40.7], [151.2, -33.9], [0.0, 0.0], [179.9, 89.0]])
     with torch.no_grad():
-        ours = load_geoclip()(pts)
+        ours = geoclip_enc(pts)
         theirs = ref(pts[:, [1, 0]]).double()
     assert torch.allclose(ours.double(), theirs, atol=1e-4)

@@ -18,7 +18,7 @@ Builder = Callable[..., Any]
 TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay", "weight_decay")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality/hash: defaults are dicts
 class EncoderSpec:
     """A location encoder: `(N, 2)` lon/lat degrees -> `(N, output_dim)` via `build(...)`.
 
