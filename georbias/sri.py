@@ -119,19 +119,22 @@ def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: 
     params: dict[str, Any] = {
         "preset": preset, "radius_rad": float(radius_rad), "scale": float(scale), "lag": float(lag),
         "sectors": int(sectors), "partition_min": int(partition_min), "bins": int(bins), "smooth": float(smooth),
-        "variants": list(variants), "n_grid_cells_per_axis": 2 * kappa, "n_rings": n_rings,
+        "variants": list(variants), "n_rings": n_rings,
         "roi": "all points within radius_rad (great circle, uncapped, centre included)",
     }
     if preset == "torchspatial":
         params.update({
             "grid": "raw radian lat/lon square cells, over all dataset points (GeoBS 2808927)",
+            "n_grid_cells_per_axis": 2 * kappa,
             "lag_rings": "L*a <= d < L*(a+1), a < ceil(r/L), over all dataset points",
             "sectors_rule": "_get_arc_angles (sign(lat) mirror, longitude-dependent origin)",
             "bin_edges": "per array (numpy histogram)", "roi_score": "sri_raw", "dataset_score": "sum_raw_times_weight",
         })
     else:
         params.update({
-            "grid": "Lambert azimuthal equal-area local frame, cells of side `scale`, ROI points only",
+            "grid": "Lambert azimuthal equal-area local frame, cells of side `scale` centred on the ROI centre, "
+                    "ROI points only",
+            "n_grid_cells_per_axis": 2 * int(math.ceil(radius_rad / scale - 0.5)) + 1,
             "lag_rings": "floor(d/L) over ROI points only (d = r joins the last ring)",
             "sectors_rule": "true initial bearing, sector 0 centred on north, ROI points at distance > 0",
             "bin_edges": "fixed, from the global min/max of values", "roi_score": "sri_normalized",
@@ -162,6 +165,8 @@ class _Calculator:
         self.preset, self.r, self.s, self.lag = preset, radius_rad, scale, lag
         self.m, self.pmin, self.bins, self.smooth = sectors, partition_min, bins, smooth
         self.kappa, self.n_rings, self.variants, self.details = kappa, n_rings, variants, details
+        # Cells per axis: 2 kappa edge-anchored (table era) or 2 ceil(r/s - 1/2) + 1 centred (locbench).
+        self.grid_cells = 2 * kappa if preset == "torchspatial" else 2 * int(math.ceil(radius_rad / scale - 0.5)) + 1
         self.n_roi = np.zeros(self.n, dtype=np.int64)
         self.acc = {name: {"kl_w": np.zeros(self.n), "w": np.zeros(self.n),
                            "k": np.zeros(self.n, dtype=np.int64), "undef": np.zeros(self.n, dtype=bool),
@@ -246,12 +251,8 @@ class _Calculator:
                 if self.preset == "torchspatial":
                     pc, pp, key = self._grid_pairs_reference(centres)
                 else:
-                    east, north = geo.laea_local(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
-                    a = np.floor(north / self.s).astype(np.int64) + self.kappa
-                    b = np.floor(east / self.s).astype(np.int64) + self.kappa
-                    ok = (a >= 0) & (a < 2 * self.kappa) & (b >= 0) & (b < 2 * self.kappa)
-                    pc, pp, key = rc[ok], rp[ok], (a * 2 * self.kappa + b)[ok]
-                self._partitions(name, base, nc, pc, pp, key, (2 * self.kappa) ** 2, g_counts, g_n)
+                    pc, pp, key = self._grid_pairs_locbench(rc, rp)
+                self._partitions(name, base, nc, pc, pp, key, self.grid_cells ** 2, g_counts, g_n)
             else:
                 if self.preset == "torchspatial":
                     sector, undefined = self._sectors_reference(rc, rp, base, nc)
@@ -276,6 +277,16 @@ class _Calculator:
         b = _cell_index(self.lon[pj], self.lon[ci], offs)
         ok = (a >= 0) & (a < k2) & (b >= 0) & (b < k2)
         return ci[ok], pj[ok], (a * k2 + b)[ok]
+
+    def _grid_pairs_locbench(self, rc: np.ndarray, rp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Equal-area grid: square cells of side s in the centre's Lambert azimuthal frame (east, north),
+        centred on the ROI centre so the centre never sits on a cell corner (mirror-symmetric)."""
+        east, north = geo.laea_local(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
+        half = self.grid_cells // 2
+        a = np.floor(north / self.s + 0.5).astype(np.int64) + half
+        b = np.floor(east / self.s + 0.5).astype(np.int64) + half
+        ok = (a >= 0) & (a < self.grid_cells) & (b >= 0) & (b < self.grid_cells)
+        return rc[ok], rp[ok], (a * self.grid_cells + b)[ok]
 
     def _sectors_reference(self, rc: np.ndarray, rp: np.ndarray, base: int, nc: int) -> tuple[np.ndarray, np.ndarray]:
         """`_get_arc_angles` sectors: rotate the mirrored xyz so the centre is the pole, angle = lon_rot - lon_c.
