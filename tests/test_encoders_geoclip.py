@@ -49,6 +49,8 @@ def test_geoclip_loads_offline_512d_frozen_deterministic():
     with torch.no_grad():
         a, b = enc(paris), spec.build(seed=99)(paris)
     assert a.shape == (1, 512) and torch.equal(a, b)
+    with pytest.raises(InputError, match="512"):
+        spec.build(output_dim=256)
     # golden values (first 4 dims) for Paris, from the shipped weights
     golden = [-0.013069887, 0.007399820, -0.006526845, 0.007470695]
     assert torch.allclose(a[0, :4], torch.tensor(golden), atol=1e-5)

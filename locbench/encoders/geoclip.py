@@ -144,7 +144,10 @@ def geoclip_available() -> bool:
 
 
 def _build(hp: Mapping[str, Any], *, seed: int = 0, train_lonlat: Any = None) -> GeoCLIPLocationEncoder:
-    """Pretrained and frozen: seed and train_lonlat do not apply."""
+    """Pretrained and frozen: seed and train_lonlat do not apply; the width is fixed at 512."""
+    if int(hp.get("output_dim", OUT_DIM)) != OUT_DIM:
+        raise InputError(f"GeoCLIP embeddings are {OUT_DIM}-d; output_dim={hp['output_dim']} is not possible",
+                         column="output_dim")
     return load_geoclip(hp.get("weights"))
 
 
