@@ -1,0 +1,84 @@
+"""Registry facts: names, groups, required fields, published numbers, typo suggestions, data root."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from locbench.datasets import data_root, get_dataset, list_datasets
+from locbench.errors import NotFoundError
+
+LOCBENCH = ["birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018", "yfcc", "fmow",
+            "mosaiks-population", "mosaiks-elevation", "mosaiks-forest-cover", "mosaiks-nightlights"]
+GAIR = ["gair-fmow-sentinel", "gair-eurosat", "gair-worldstrat-ipcc", "gair-worldstrat-lccs", "gair-sv-perception",
+        "gair-sv-quality", "gair-sv-platform", "gair-sv-view-direction", "gair-socioeconomic", "gair-species-location"]
+
+
+def test_names_unique_and_groups_complete():
+    names = [s.name for s in list_datasets()]
+    assert len(names) == len(set(names))
+    assert [s.name for s in list_datasets("locbench")] == LOCBENCH
+    assert [s.name for s in list_datasets("gair")] == GAIR
+    assert len(list_datasets("sustainbench")) == 6
+    assert {s.name for s in list_datasets("embedded")} == {
+        "embedded-cities-continent", "embedded-cities-population", "embedded-land-sea"}
+
+
+@pytest.mark.parametrize("spec", list_datasets(), ids=lambda s: s.name)
+def test_required_fields(spec):
+    for field in ("name", "group", "task_type", "modality", "reported_split", "train_split", "primary_metric",
+                  "citation", "licence", "source", "version", "provenance", "description", "loader", "id_rule"):
+        assert getattr(spec, field), field
+    assert spec.reported_split in spec.splits and spec.train_split in spec.splits
+    if spec.task_type == "classification":
+        assert spec.num_classes and spec.num_classes >= 2 and spec.targets == ()
+        if spec.class_names is not None:
+            assert len(spec.class_names) == spec.num_classes == len(set(spec.class_names))
+    else:
+        assert spec.targets and spec.num_classes is None
+    assert bool(spec.expected_files) == (spec.group != "embedded")
+    assert len(spec.coord_bounds) == 4
+    spec.to_dict()  # JSON-safe view does not fail
+
+
+def test_published_facts():
+    rows = {n: get_dataset(n).n_eval_rows for n in LOCBENCH}
+    assert rows == {"birdsnap": 2262, "birdsnap-ebird": 2262, "nabirds-ebird": 24633, "inat2017": 95986,
+                    "inat2018": 24426, "yfcc": 17798, "fmow": 53041, "mosaiks-population": None,
+                    "mosaiks-elevation": None, "mosaiks-forest-cover": None, "mosaiks-nightlights": None}
+    classes = {n: get_dataset(n).num_classes for n in LOCBENCH[:7]}
+    assert classes == {"birdsnap": 500, "birdsnap-ebird": 500, "nabirds-ebird": 555, "inat2017": 5089,
+                       "inat2018": 8142, "yfcc": 100, "fmow": 62}
+    assert [get_dataset(n).reported_split for n in LOCBENCH[:7]] == ["test", "test", "test", "val", "val", "test", "val"]
+    assert get_dataset("birdsnap").params["meta_type"] == "orig_meta"
+    assert get_dataset("birdsnap-ebird").params["meta_type"] == "ebird_meta"
+    assert get_dataset("mosaiks-forest-cover").expected_files == ("mosaiks/Y_forest.csv", "mosaiks/X_forest.npy")
+    assert all("10.6084/m9.figshare.26026798" in get_dataset(n).source for n in LOCBENCH)
+    assert all(get_dataset(n).inferred for n in GAIR)
+    assert get_dataset("gair-sv-perception").targets == ("beautiful", "boring", "depressing", "lively", "safe", "wealthy")
+    assert len(get_dataset("gair-socioeconomic").targets) == 10
+
+
+def test_spec_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        get_dataset("yfcc").name = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        get_dataset("yfcc").params["x"] = 1  # type: ignore[index]
+
+
+def test_typo_suggests_close_names():
+    with pytest.raises(NotFoundError) as err:
+        get_dataset("inat218")
+    assert "Did you mean: inat2018" in str(err.value)
+    with pytest.raises(NotFoundError):
+        list_datasets("gairr")
+
+
+def test_data_root_precedence(monkeypatch, tmp_path):
+    monkeypatch.delenv("LOCBENCH_DATA", raising=False)
+    assert data_root() == Path("~/.locbench/data").expanduser()
+    monkeypatch.setenv("LOCBENCH_DATA", str(tmp_path / "env"))
+    assert data_root() == tmp_path / "env"
+    assert data_root(tmp_path / "arg") == tmp_path / "arg"
