@@ -472,3 +472,35 @@ def test_custom_spec_roundtrip():
     assert isinstance(spec, EncoderSpec)
     d = spec.to_dict()
     assert d["pe_dim"] == 3 and d["family"] == "3D" and "inat2018" in d["presets"]
+
+
+def _reference_sphere(name: str, lam: float, phi: float, f: list[float]) -> list[float]:
+    """Spec §B formulas written out literally, one scale at a time (radians)."""
+    s, c = math.sin, math.cos
+    out: list[float] = []
+    if name == "Sphere2Vec-dfs":
+        A = [s(lam * fs) for fs in f] + [c(lam * fs) for fs in f]
+        B = [s(phi * fs) for fs in f] + [c(phi * fs) for fs in f]
+        out = [a * b for a in A for b in B]
+    for fs in f:
+        ls, ps = lam * fs, phi * fs
+        if name == "Sphere2Vec-sphereC":
+            out += [s(ps), c(ps) * c(ls), c(ps) * s(ls)]
+        elif name == "Sphere2Vec-sphereC+":
+            out += [s(ps), c(ps), s(ls), c(ls), c(ps) * c(ls), c(ps) * s(ls)]
+        elif name == "Sphere2Vec-sphereM":
+            out += [s(ps), c(ps) * c(lam), c(phi) * c(ls), c(ps) * s(lam), c(phi) * s(ls)]
+        elif name == "Sphere2Vec-sphereM+":
+            out += [s(ps), c(ps), s(ls), c(ls), c(ps) * c(lam), c(phi) * c(ls), c(ps) * s(lam), c(phi) * s(ls)]
+        elif name == "Sphere2Vec-dfs":
+            out += [s(ps), c(ps), s(ls), c(ls)]
+    return out
+
+
+@pytest.mark.parametrize("name", SPHERE)
+def test_sphere_family_matches_literal_formulas_at_three_scales(name):
+    lon, lat = -71.3, 52.7
+    hp = {"frequency_num": 3, "min_radius": 0.04, "max_radius": 1.0}  # f = 25, 5, 1
+    got = pe(name, [[lon, lat]], **hp)[0].numpy()
+    want = _reference_sphere(name, math.radians(lon), math.radians(lat), [25.0, 5.0, 1.0])
+    np.testing.assert_allclose(got, want, atol=1e-9)
