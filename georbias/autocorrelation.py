@@ -38,10 +38,13 @@ class LisaResult:
 
     Is: np.ndarray          # local Moran I_i = (n-1) z_i (W z)_i / sum z^2, z standardised
     q: np.ndarray           # quadrant 1 HH, 2 LH, 3 LL, 4 HL (esda coding)
-    p_sim: np.ndarray       # folded conditional-permutation pseudo-p
-    significant: np.ndarray  # BH-FDR significant at alpha
+    p_sim: np.ndarray       # folded conditional-permutation pseudo-p (floor 1 / (P + 1))
+    z_sim: np.ndarray       # (I_i - mean of its permutation draws) / their std
+    p_z_sim: np.ndarray     # one-sided normal p of |z_sim| (esda's p_z_sim), continuous
+    significant: np.ndarray  # BH-FDR significant at alpha, on the p named by `p_rule`
     label: np.ndarray       # "HH" / "LH" / "LL" / "HL" where significant, "ns" otherwise
     fdr_threshold: float    # largest p accepted by Benjamini-Hochberg (0 if none)
+    p_rule: str = "z_sim"   # which p-values the FDR step used: "z_sim" or "sim"
 
 
 @dataclass
@@ -75,7 +78,7 @@ class AutocorrelationResult:
             "moran": dict(self.moran), "geary": dict(self.geary), "general_g": dict(self.general_g),
             "join_counts": None if self.join_counts is None else dict(self.join_counts),
             "lisa": {"label_counts": {str(k): int(v) for k, v in zip(labels, counts)},
-                     "fdr_threshold": float(self.lisa.fdr_threshold),
+                     "fdr_threshold": float(self.lisa.fdr_threshold), "p_rule": self.lisa.p_rule,
                      "low_cluster_share": float(self.lisa_low_cluster_share)},
             "params": dict(self.params), "counts": dict(self.counts),
         }
@@ -83,11 +86,14 @@ class AutocorrelationResult:
 
 def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, k: int = 8,
                            permutations: int = 99, seed: int = 0, alpha: float = 0.05,
-                           higher_is_better: bool = True) -> AutocorrelationResult:
+                           higher_is_better: bool = True, lisa_p: str = "z_sim") -> AutocorrelationResult:
     """All autocorrelation statistics of `values` on the directed k-NN graph of (lon, lat) degrees.
 
     `higher_is_better` decides which LISA cluster is "low performance": LL for accuracies
-    (default), HH for errors. Each statistic draws from its own stream spawned from `seed`.
+    (default), HH for errors. `lisa_p` picks the p-values fed to Benjamini-Hochberg: "z_sim"
+    (default; normal p from each point's own permutation mean and std) or "sim" (pseudo-p).
+    Why z_sim: the pseudo-p cannot go below 1/(P+1), and BH needs p_(i) <= i alpha / n, so with
+    P = 99 nothing is ever significant unless over 20 % of all points are; z_sim has no floor.
     """
     from georbias.neighbours import knn_weights
 
@@ -96,6 +102,8 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
         raise GeoBiasInputError(f"autocorrelation: k must be >= 1, got {k}")
     if permutations < 0:
         raise GeoBiasInputError(f"autocorrelation: permutations must be >= 0, got {permutations}")
+    if lisa_p not in ("z_sim", "sim"):
+        raise GeoBiasInputError(f"autocorrelation: lisa_p must be 'z_sim' or 'sim', got {lisa_p!r}")
     if not 0 < alpha < 1:
         raise GeoBiasInputError(f"autocorrelation: alpha must be in (0, 1), got {alpha}")
     lon, lat, y = geo.validate_points(lon, lat, values, min_points=max(k + 1, 4), what="autocorrelation")
@@ -118,7 +126,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     jc_sims: list | None = [] if binary else None
     perms = _permutation_block_iter(rng_global, n, permutations)
     moran, geary, gg = _global_stats(y, a, w, perms, permutations, constant, jc_sims)
-    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant)
+    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p)
     low = "LL" if higher_is_better else "HH"
     share = float(np.mean(lisa.label == low))
     jc = _join_counts(y, a, permutations, jc_sims) if binary else None
@@ -128,7 +136,8 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
         "weights": "directed k-NN on the sphere (great circle, self excluded, ties by row index), not symmetrised",
         "moran_geary_lisa_weights": "row-standardised", "g_join_count_weights": "binary",
         "moran_p": "two-sided (norm, rand); p_sim folded", "geary_p": "one-sided toward the deviation",
-        "g_p": "1 - Phi(|z|)", "lisa_fdr": "Benjamini-Hochberg on conditional-permutation p_sim",
+        "g_p": "1 - Phi(|z|)", "lisa_p": lisa_p,
+        "lisa_fdr": f"Benjamini-Hochberg at alpha on conditional-permutation {'p_z_sim' if lisa_p == 'z_sim' else 'p_sim'}",
         "lisa_low_cluster": low, "join_counts": "on binary values only; B = the larger value; each directed link 1/2",
         "seed_streams": "SeedSequence(seed).spawn(2): global permutations (Moran, Geary, G, join counts), LISA",
     }
@@ -296,21 +305,22 @@ def benjamini_hochberg(p: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
 
 
 def _lisa(y: np.ndarray, w: sp.csr_matrix, permutations: int, rng: np.random.Generator, alpha: float,
-          constant: bool) -> LisaResult:
+          constant: bool, p_rule: str = "z_sim") -> LisaResult:
     n = len(y)
     if constant:
         nanv = np.full(n, np.nan)
-        return LisaResult(Is=nanv, q=np.zeros(n, dtype=np.int64), p_sim=nanv.copy(),
-                          significant=np.zeros(n, dtype=bool), label=np.full(n, "ns", dtype=object),
-                          fdr_threshold=0.0)
+        return LisaResult(Is=nanv, q=np.zeros(n, dtype=np.int64), p_sim=nanv.copy(), z_sim=nanv.copy(),
+                          p_z_sim=nanv.copy(), significant=np.zeros(n, dtype=bool),
+                          label=np.full(n, "ns", dtype=object), fdr_threshold=0.0, p_rule=p_rule)
     z = (y - y.mean()) / y.std()
     den = float(z @ z)
     lag = w @ z
     is_ = (n - 1) * z * lag / den
     zp, lp = z > 0, lag > 0
     q = np.where(zp & lp, 1, np.where(~zp & lp, 2, np.where(~zp & ~lp, 3, 4))).astype(np.int64)
+    p_sim, z_sim, p_z = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    sig, thr = np.zeros(n, dtype=bool), 0.0
     if permutations > 0:
-        p_sim = np.empty(n)
         deg = np.diff(w.indptr)
         scale = (n - 1) / den
         for d in np.unique(deg):
@@ -328,12 +338,16 @@ def _lisa(y: np.ndarray, w: sp.csr_matrix, permutations: int, rng: np.random.Gen
                 larger = np.sum(sim >= is_[rows, None], axis=1)
                 larger = np.minimum(larger, permutations - larger)
                 p_sim[rows] = (larger + 1.0) / (permutations + 1.0)
-        sig, thr = benjamini_hochberg(p_sim, alpha)
-    else:
-        p_sim = np.full(n, np.nan)
-        sig, thr = np.zeros(n, dtype=bool), 0.0
+                sd = sim.std(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    z_sim[rows] = (is_[rows] - sim.mean(axis=1)) / sd
+        p_z = stats.norm.sf(np.abs(z_sim))
+        p_use = p_z if p_rule == "z_sim" else p_sim
+        p_use = np.where(np.isnan(p_use), 1.0, p_use)            # zero-variance draws: not significant
+        sig, thr = benjamini_hochberg(p_use, alpha)
     label = np.where(sig, np.vectorize(QUAD_LABELS.get, otypes=[object])(q), "ns").astype(object)
-    return LisaResult(Is=is_, q=q, p_sim=p_sim, significant=sig, label=label, fdr_threshold=thr)
+    return LisaResult(Is=is_, q=q, p_sim=p_sim, z_sim=z_sim, p_z_sim=p_z, significant=sig, label=label,
+                      fdr_threshold=thr, p_rule=p_rule)
 
 
 # --------------------------------------------------------------------------- join counts
