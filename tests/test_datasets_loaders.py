@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
-from make_dataset_fixtures import CORRUPTIONS, corrupt, region_boxes, write_fixture  # noqa: E402
+from make_dataset_fixtures import corrupt, corruptions_for, region_boxes, write_fixture  # noqa: E402
 
 from locbench.datasets import list_datasets, load_split  # noqa: E402
 from locbench.errors import DataMissingError, InputError, LocbenchError  # noqa: E402
@@ -188,16 +188,13 @@ def test_missing_root_says_where_to_get_the_data(tmp_path):
 
 MALFORMED = [(name, kind) for name in ("birdsnap-ebird", "inat2018", "fmow", "yfcc", "mosaiks-elevation",
                                        "sustainbench-asset-index", "gair-sv-perception", "gair-worldstrat-lccs")
-             for kind in CORRUPTIONS]
+             for kind in corruptions_for(name)]
 
 
 @pytest.mark.parametrize(("name", "kind"), MALFORMED, ids=[f"{n}-{k}" for n, k in MALFORMED])
 def test_malformed_variants_raise_typed_errors(name, kind, tmp_path):
     fx = write_fixture(name, tmp_path, seed=13, n=12)
-    try:
-        path, phrase = corrupt(fx, kind)
-    except ValueError:
-        pytest.skip(f"{name} has no {kind} variant (layout without that file type)")
+    path, phrase = corrupt(fx, kind)
     expected = DataMissingError if kind == "missing-file" else InputError
     spec = fx.name
     split = "test" if kind in ("wrong-shape", "truncated-npy", "row-mismatch") and name.startswith("gair") else None
@@ -233,3 +230,13 @@ def test_image_without_location_entry(tmp_path):
     path.write_text(json.dumps(locs[1:]))
     with pytest.raises(InputError, match="has no entry in val2017_locations.json"):
         load_split("inat2017", "val", tmp_path)
+
+
+def test_subset_keeps_rows_aligned(tmp_path):
+    write_fixture("birdsnap-ebird", tmp_path, seed=16, n=20)
+    split = load_split("birdsnap-ebird", "test", tmp_path)
+    part = split.subset(split.located)
+    assert len(part) == int(split.located.sum()) and part.located.all()
+    np.testing.assert_array_equal(part.image_probs, split.image_probs[split.located])
+    np.testing.assert_array_equal(part.meta["im_path"], split.meta["im_path"][split.located])
+    np.testing.assert_array_equal(part.lonlat, np.stack([split.lon, split.lat], 1)[split.located])

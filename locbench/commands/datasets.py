@@ -59,10 +59,13 @@ def list_cmd(
     from rich.table import Table
 
     specs = {s.name: s for s in list_datasets(group)}
-    table = Table(title=f"datasets (data root: {root})")
+    table = Table(title=f"datasets (data root: {root})", pad_edge=False)
     table.add_column("name", no_wrap=True)
-    for col in ("group", "task", "classes / targets", "split", "status"):
-        table.add_column(col)
+    table.add_column("group")
+    table.add_column("task", no_wrap=True)
+    table.add_column("classes / targets")
+    table.add_column("split", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for r in rows:
         colour = {"present": "green", "embedded": "green", "missing": "yellow"}[r["status"]]
         task = {"classification": "classif.", "regression": "regress."}[r["task_type"]]

@@ -345,6 +345,18 @@ def write_fixture(name: str, root: str | Path, seed: int = 0, n: int = 40, *, nu
 CORRUPTIONS = ("missing-file", "missing-json-key", "wrong-shape", "nan-label", "truncated-npy", "row-mismatch")
 
 
+def corruptions_for(name: str) -> tuple[str, ...]:
+    """The malformed variants a dataset's layout has (no JSON key in a CSV layout, no .npy in SustainBench)."""
+    loader = get_dataset(name).loader
+    kinds = list(CORRUPTIONS)
+    if loader not in ("birds", "inat"):
+        kinds.remove("missing-json-key")
+    if loader == "sustainbench":
+        for k in ("wrong-shape", "truncated-npy", "row-mismatch"):
+            kinds.remove(k)
+    return tuple(kinds)
+
+
 def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
     """Damage a written fixture; returns (the file that is now wrong, a phrase the error must contain).
 
