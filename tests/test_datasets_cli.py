@@ -69,6 +69,7 @@ def test_check_named_missing_present_malformed(capsys, tmp_path):
     code, reports = _json(capsys, ["datasets", "check", "fmow", "--json", "--data-root", str(tmp_path)])
     assert code == 0 and reports[0]["status"] == "present"
     assert reports[0]["loaded"] == {"train": len(fx.splits["train"]["sample_ids"]), "val": 6}
+    assert "published count is 53,041" in reports[0]["warnings"][0]
     corrupt(fx, "row-mismatch")
     code, reports = _json(capsys, ["datasets", "check", "fmow", "--json", "--data-root", str(tmp_path)])
     assert code == 2 and reports[0]["status"] == "malformed"

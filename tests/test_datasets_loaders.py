@@ -240,3 +240,10 @@ def test_subset_keeps_rows_aligned(tmp_path):
     np.testing.assert_array_equal(part.image_probs, split.image_probs[split.located])
     np.testing.assert_array_equal(part.meta["im_path"], split.meta["im_path"][split.located])
     np.testing.assert_array_equal(part.lonlat, np.stack([split.lon, split.lat], 1)[split.located])
+
+
+def test_unknown_option_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="does not take option"):
+        load_split("inat2018", data_root=tmp_path, holdout="spatial-block")
+    with pytest.raises(InputError, match="subsample"):
+        load_split("embedded-land-sea", "test", tmp_path, subsample=0.5)

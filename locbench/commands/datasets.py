@@ -164,6 +164,8 @@ def check_cmd(
                 console.print(f"    missing {escape(str(Path(r.root) / f))}")
             for p in r.problems:
                 console.print(f"    [red]{escape(p)}[/red]")
+            for w in r.warnings:
+                console.print(f"    [yellow]note:[/yellow] {escape(w)}")
             if not r.ok:
                 console.print(f"    get it: {escape(r.source)}")
     if name is not None and not reports[0].ok:

@@ -22,6 +22,7 @@ class CheckReport:
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     loaded: dict[str, int] = field(default_factory=dict)  # split -> rows (deep checks)
+    warnings: list[str] = field(default_factory=list)  # e.g. row count differs from the published one
     source: str = ""
 
     @property
@@ -30,7 +31,7 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "root": self.root, "status": self.status, "ok": self.ok, "missing": self.missing,
-                "problems": self.problems, "loaded": self.loaded, "source": self.source}
+                "problems": self.problems, "loaded": self.loaded, "warnings": self.warnings, "source": self.source}
 
 
 def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
@@ -68,4 +69,8 @@ def check_dataset(name: str, data_root_override: str | Path | None = None, *, de
             except LocbenchError as exc:
                 rep.status = "malformed"
                 rep.problems.extend(p.format() for p in exc.problems)
+        got = rep.loaded.get(spec.reported_split)
+        if got is not None and spec.n_eval_rows is not None and got != spec.n_eval_rows:
+            rep.warnings.append(f"{spec.reported_split} split has {got:,} rows; the published count is "
+                                f"{spec.n_eval_rows:,} (a different download or version?)")
     return rep

@@ -8,6 +8,16 @@ from typing import Any
 from locbench.datasets.registry import get_dataset
 from locbench.datasets.root import data_root
 from locbench.datasets.spec import DatasetSplit
+from locbench.errors import InputError
+
+_CLS = ("remove_invalid", "image_probs", "features")
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "embedded": ("holdout", "seed", "block_deg", "cache"),
+    "birds": _CLS, "inat": _CLS, "yfcc": _CLS,
+    "mosaiks": ("subsample", "seed", "features"),
+    "sustainbench": ("subsample", "seed"),
+    "gair-csv": ("embeddings",),
+}
 
 
 def load_split(name: str, split: str | None = None, data_root: str | Path | None = None, **options: Any) -> DatasetSplit:
@@ -24,6 +34,11 @@ def load_split(name: str, split: str | None = None, data_root: str | Path | None
     spec = get_dataset(name)
     split = split or spec.reported_split
     root = _root(data_root)
+    allowed = OPTIONS[spec.loader.split("-")[0] if spec.loader.startswith("embedded") else spec.loader]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise InputError(f"{name} does not take option(s) {', '.join(unknown)}; it takes {', '.join(allowed) or 'none'}",
+                         column=unknown[0])
     if spec.loader.startswith("embedded"):
         from locbench.datasets.embedded import load_embedded
 
