@@ -535,7 +535,7 @@ def card_items(card: dict) -> list[tuple[str, str]]:
     return items
 
 
-def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0) -> dict:
+def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, maps_mode: str = "all") -> dict:
     """The model card, its per-dataset results and its world maps (when per-sample data are available)."""
     from locbench.leaderboard import maps
 
@@ -558,9 +558,9 @@ def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0) -
                     for k in ("marked_ssi", "sri_distance_lag", "sri_scale_grid", "morans_i")],
             "n_rows": fmt(r.get("n_rows"), "n_rows"), "n_located": fmt(r.get("n_located"), "n_located"),
             "verified": r["verified"], "source": r.get("source", "")})
-        if root is not None:
+        if root is not None and maps_mode != "none":
             figures.append(maps.maps_for(r, Path(root), dataset_label=ds, model_label=v.model_name(model_id),
-                                         seed=seed))
+                                         seed=seed, lisa=maps_mode == "all"))
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card), "results": results,
@@ -618,13 +618,20 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
 
+MAPS_MODES = ("all", "performance", "none")
+
+
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
-                   progress: ProgressFn | None = None, seed: int = 0) -> list[Path]:
+                   progress: ProgressFn | None = None, seed: int = 0, maps: str = "all") -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
-    working root whose `results/` point at per-sample predictions for the maps. Returns the pages written.
+    working root whose `results/` point at per-sample predictions for the maps. Optional beyond the
+    contract: `progress(label, done, total)`, the LISA `seed`, and `maps` ("all", "performance" to skip
+    LISA, "none"). Returns the pages written.
     """
+    if maps not in MAPS_MODES:
+        raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
     version_dir = Path(version_dir)
     v = load_version(version_dir)
     name = version_dir.name if VERSION_RE.match(version_dir.name) else v.name
@@ -647,7 +654,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
             progress(f"dataset {ds}", i + 1, total)
     for j, m in enumerate(models):
         ctx = _common(v, versions, page="model", **common)
-        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, seed=seed))
+        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, seed=seed, maps_mode=maps))
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)
