@@ -35,7 +35,6 @@ def test_splits_partition_and_are_deterministic(name, tmp_path):
     s = parts["test"]
     assert s.located.all() and s.lon.dtype == np.float64
     assert (np.abs(s.lon) <= 180).all() and (np.abs(s.lat) <= 90).all()
-    s.labels if spec.task_type == "classification" else s.targets  # noqa: B018
     assert (s.labels is not None) == (spec.task_type == "classification")
 
 
@@ -156,3 +155,15 @@ def test_land_mask_equals_global_land_mask_package():
     lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 3000)))
     lon[:4], lat[:4] = [180, -180, 0, 179.999], [90, -90, 0, -89.999]
     np.testing.assert_array_equal(is_land(lon, lat), globe.is_land(lat.copy(), lon.copy()))
+
+
+def test_golden_ids_and_points_are_stable(tmp_path):
+    """Stored results refer to these ids: a change here changes every embedded leaderboard row."""
+    pts = load_split("embedded-land-sea", "all", tmp_path)
+    assert pts.lon[0] == pytest.approx(105.0556705468777, abs=1e-12)
+    assert pts.lat[0] == pytest.approx(66.3430691985944, abs=1e-12)
+    assert pts.labels[:10].tolist() == [1, 0, 0, 0, 0, 0, 1, 0, 0, 0] and int(pts.labels.sum()) == 11637
+    assert load_split("embedded-cities-continent", "test", tmp_path).sample_ids[:3].tolist() == ["10570", "32767", "32900"]
+    assert load_split("embedded-land-sea", "test", tmp_path).sample_ids[:3].tolist() == ["p00002", "p00009", "p00012"]
+    block = load_split("embedded-cities-population", "test", tmp_path, holdout="spatial-block")
+    assert block.sample_ids[:3].tolist() == ["55671", "56055", "99446"] and len(block) == 7033
