@@ -244,7 +244,9 @@ class Version:
     def ordered_datasets(self) -> list[str]:
         names = list(self.datasets) + sorted({r["dataset"] for r in self.rows} - set(self.datasets))
         rank = {g: i for i, g in enumerate(GROUP_ORDER)}
-        return sorted(names, key=lambda d: (rank.get(self.group_of(d), len(rank)), names.index(d)))
+        reg = _registry_order()
+        return sorted(names, key=lambda d: (rank.get(self.group_of(d), len(rank)), reg.get(d, len(reg)),
+                                            names.index(d)))
 
     def group_of(self, dataset: str) -> str:
         g = self.datasets.get(dataset, {}).get("group")
@@ -272,6 +274,15 @@ class Version:
 
     def __post_init__(self) -> None:
         self._index = {(r["model_id"], r["dataset"]): r for r in self.rows}
+
+
+def _registry_order() -> dict[str, int]:
+    """Dataset registry order (the published tables' column order), so columns read like the paper."""
+    try:
+        from locbench.datasets import list_datasets
+    except ImportError:  # pragma: no cover - registry is part of locbench
+        return {}
+    return {getattr(d, "name", str(d)): i for i, d in enumerate(list_datasets())}
 
 
 def _truthy(v: Any) -> bool:
