@@ -292,3 +292,18 @@ def test_helpers() -> None:
     assert render.page_slug("../x").startswith("x-")
     blocks = render.markdown_blocks("# v2\n\n- one\n- two\ntext")
     assert blocks == [("h", "v2"), ("ul", ["one", "two"]), ("p", "text")]
+
+
+def test_staged_folder_renders_under_its_final_name(tmp_path: Path) -> None:
+    """build.py renders inside `.vNNNN.<random>.partial` before the rename: links must use vNNNN."""
+    vdir = make_version(tmp_path, version="v0003")
+    staged = vdir.with_name(".v0003.abc123.partial")
+    vdir.rename(staged)
+    pages = render.render_version(staged, versions=["v0001", "v0002", "v0003"], root=tmp_path / "none", maps="none")
+    assert len(pages) == 1 + 6 + 18
+    text, p = parse(staged / "index.html")
+    options = [(a["value"], "selected" in a) for t, a in p.tags if t == "option"]
+    assert options == [("index.html", True), ("../v0002/index.html", False), ("../v0001/index.html", False)]
+    assert ".partial" not in text
+    with pytest.raises(InputError, match="maps must be one of"):
+        render.render_version(staged, versions=[], root=tmp_path, maps="some")
