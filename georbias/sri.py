@@ -25,6 +25,7 @@ Work is chunked over centres so memory stays O(chunk pairs), never O(N^2).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,8 @@ from georbias.errors import GeoBiasInputError
 
 VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
 PRESETS = ("torchspatial", "locbench")
-_PAIR_BUDGET = 2_000_000  # neighbour pairs handled per chunk of centres (bounds memory)
+_WORKERS = 2             # threads over centre chunks
+_PAIR_BUDGET = 300_000   # neighbour pairs per chunk: bounds memory; arrays this small reuse heap pages
 
 
 @dataclass
@@ -174,6 +176,17 @@ class _Calculator:
         # Fixed global bin edges (locbench preset).
         vmin, vmax = float(values.min()), float(values.max())
         self.global_edges = np.linspace(vmin, vmax, bins + 1) if vmax > vmin else None
+        # Fast path for values with at most two levels (hit@1, +-1): a histogram is (n, n_high).
+        self.two_valued = len(np.unique(values)) <= 2
+        if self.two_valued:
+            self.is_hi = (values == vmax).astype(np.float64)
+            self.const_bin = tuple(int(_numpy_hist_index(np.zeros(1, dtype=np.int64), np.array([v]), 1, bins)[0])
+                                   for v in (vmin, vmax))
+            if self.global_edges is None:
+                self.fixed_bin = (0, 0)
+            else:
+                self.fixed_bin = tuple(int(np.clip(np.searchsorted(self.global_edges, v, side="right") - 1, 0, bins - 1))
+                                       for v in (vmin, vmax))
         self.xyz = geo.xyz_rad(lat_r, lon_r)
         self.coslat = np.cos(lat_r)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
@@ -187,54 +200,76 @@ class _Calculator:
             self.tree2d = cKDTree(np.column_stack([lat_r, lon_r]), leafsize=32, balanced_tree=False)
         if preset == "torchspatial" and "direction_sector" in variants:
             self.xyz_ref = geo.xyz_reference(lat_r, lon_r)
+            self.xyz_ref_cols = [self.xyz_ref[:, j].copy() for j in range(3)]
 
     # ---------------------------------------------------------------- driving
     def _chunks(self) -> list[np.ndarray]:
-        counts = self.tree.query_ball_point(self.xyz, self.chord, return_length=True, workers=-1)
+        """Consecutive centre ranges holding about _PAIR_BUDGET neighbour pairs each (bounds memory)."""
+        counts = np.asarray(self.tree.query_ball_point(self.xyz, self.chord, return_length=True, workers=-1),
+                            dtype=np.float64)
         if self.tree2d is not None:
-            c2 = self.tree2d.query_ball_point(np.column_stack([self.lat, self.lon]), self.kappa * self.s * (1 + 1e-9),
-                                              p=np.inf, return_length=True, workers=-1)
-            counts = counts + c2
+            # The lat/lon square holds at most (2 kappa s)^2 / (pi r^2) times the cap's points (cos lat <= 1).
+            counts = counts * (1.0 + (2 * self.kappa * self.s) ** 2 / (np.pi * self.r ** 2))
+        ends = np.cumsum(counts)
         bounds = [0]
-        total = 0
-        for i, c in enumerate(np.asarray(counts)):
-            if total + c > _PAIR_BUDGET and i > bounds[-1]:
-                bounds.append(i)
-                total = 0
-            total += int(c)
-        bounds.append(self.n)
-        return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        while bounds[-1] < self.n:
+            start_total = ends[bounds[-1] - 1] if bounds[-1] > 0 else 0.0
+            nxt = int(np.searchsorted(ends, start_total + _PAIR_BUDGET, side="right"))
+            bounds.append(min(self.n, max(nxt, bounds[-1] + 1)))
+        return [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def run(self, progress: Any = None) -> None:
+        """Process centre chunks on up to two threads (numpy and the tree release the GIL); each
+        chunk writes only its own centres' slots, so the result does not depend on scheduling."""
+        from concurrent.futures import ThreadPoolExecutor
+
         chunks = self._chunks()
+        workers = max(1, min(_WORKERS, os.cpu_count() or 1, len(chunks)))
         done = 0
-        for centres in chunks:
-            self._run_chunk(centres)
-            done += len(centres)
-            if progress is not None:
-                progress(done, self.n)
+        if workers == 1:
+            for centres in chunks:
+                self._run_chunk(centres)
+                done += len(centres)
+                if progress is not None:
+                    progress(done, self.n)
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for centres in pool.map(lambda c: (self._run_chunk(c), c)[1], chunks):
+                done += len(centres)
+                if progress is not None:
+                    progress(done, self.n)
 
     def _sphere_pairs(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(centre, point, great-circle distance) for every point within the query reach, by (centre, row)."""
+        """(centre, point, great-circle distance) for every point within the query reach (any order).
+
+        Distances come from the tree's chord (d = 2 asin(c / 2)); pairs within 1e-9 rad of a ring
+        edge or of the radius are recomputed with the reference's haversine so that boundary
+        membership is decided by the same arithmetic as the reference.
+        """
         sub = cKDTree(self.xyz[centres], leafsize=32, balanced_tree=False)
         res = sub.sparse_distance_matrix(self.tree, self.chord * (1 + 1e-9) + 1e-15, output_type="ndarray")
-        order = np.argsort(res["i"] * self.n + res["j"])
-        ci = centres[res["i"][order]]
-        pj = res["j"][order]
-        d = geo.haversine_rad(self.lat[ci], self.lon[ci], self.lat[pj], self.lon[pj],
-                              cos_lat1=self.coslat[ci], cos_lat2=self.coslat[pj])
+        ci = centres[res["i"]]
+        pj = res["j"]
+        d = 2.0 * np.arcsin(np.minimum(res["v"] * 0.5, 1.0))
+        del res
+        near = np.abs(d - self.lag * np.rint(d / self.lag)) < 1e-9
+        near |= np.abs(d - self.r) < 1e-9
+        idx = np.nonzero(near)[0]
+        c, j = ci[idx], pj[idx]
+        d[idx] = geo.haversine_rad(self.lat[c], self.lon[c], self.lat[j], self.lon[j],
+                                   cos_lat1=self.coslat[c], cos_lat2=self.coslat[j])
         return ci, pj, d
 
     def _run_chunk(self, centres: np.ndarray) -> None:
         ci, pj, d = self._sphere_pairs(centres)
         in_roi = d <= self.r
         rc, rp, rd = ci[in_roi], pj[in_roi], d[in_roi]
-        self.n_roi += np.bincount(rc, minlength=self.n)
         # ROI ("global") histogram per centre.
         base = centres[0]
         local_c = rc - base
         nc = len(centres)
-        g_counts = self._hist(local_c, self.v[rp], nc)            # (nc, bins)
+        self.n_roi[base:base + nc] += np.bincount(local_c, minlength=nc)
+        g_counts = self._hist(local_c, rp, nc)                    # (nc, bins)
         g_n = g_counts.sum(axis=1)
         for name in self.variants:
             if name == "distance_lag":
@@ -255,7 +290,7 @@ class _Calculator:
                 self._partitions(name, base, nc, pc, pp, key, self.grid_cells ** 2, g_counts, g_n)
             else:
                 if self.preset == "torchspatial":
-                    sector, undefined = self._sectors_reference(rc, rp, base, nc)
+                    sector, undefined = self._sectors_reference(rc, rp, rd, base, nc)
                     self.acc[name]["undef"][base:base + nc] |= undefined
                 else:
                     sector = self._sectors_locbench(rc, rp, rd)
@@ -288,7 +323,8 @@ class _Calculator:
         ok = (a >= 0) & (a < self.grid_cells) & (b >= 0) & (b < self.grid_cells)
         return rc[ok], rp[ok], (a * self.grid_cells + b)[ok]
 
-    def _sectors_reference(self, rc: np.ndarray, rp: np.ndarray, base: int, nc: int) -> tuple[np.ndarray, np.ndarray]:
+    def _sectors_reference(self, rc: np.ndarray, rp: np.ndarray, rd: np.ndarray, base: int,
+                           nc: int) -> tuple[np.ndarray, np.ndarray]:
         """`_get_arc_angles` sectors: rotate the mirrored xyz so the centre is the pole, angle = lon_rot - lon_c.
 
         The spec's NaN angle at distance 0 (arcsin(z > 1)) does not reach the angle: it is
@@ -297,16 +333,25 @@ class _Calculator:
         """
         mats = geo.pole_rotation_matrices(self.lat[base:base + nc], self.lon[base:base + nc])
         lc = rc - base
-        # One BLAS product per ROI, points in ascending row order, exactly as the reference applies
-        # its rotation: the centre's own angle is rounding noise and only this reproduces it.
-        rot = np.empty((len(rp), 3))
-        starts = np.searchsorted(lc, np.arange(nc + 1))
-        p = self.xyz_ref[rp]
-        for c in range(nc):
-            a, b = starts[c], starts[c + 1]
-            if b > a:
-                rot[a:b] = p[a:b] @ mats[c].T
-        ang = np.arctan2(rot[:, 1], rot[:, 0]) - self.lon[rc]
+        flat = mats.reshape(nc, 9)
+        px, py, pz = self.xyz_ref_cols[0][rp], self.xyz_ref_cols[1][rp], self.xyz_ref_cols[2][rp]
+        xr = flat[:, 0].copy()[lc] * px + flat[:, 1].copy()[lc] * py + flat[:, 2].copy()[lc] * pz
+        yr = flat[:, 3].copy()[lc] * px + flat[:, 4].copy()[lc] * py + flat[:, 5].copy()[lc] * pz
+        del px, py, pz
+        # Points at (almost) the centre: their angle is rounding noise, so recompute them with the
+        # reference's own arithmetic, a BLAS product. A row's result does not depend on the other
+        # rows once there are 2+ rows (checked on the conformance case), so a spare row is appended.
+        crit = np.nonzero(rd < 1e-6)[0]
+        crit = crit[np.argsort(lc[crit], kind="stable")]
+        pc = np.vstack([self.xyz_ref[rp[crit]], np.zeros((1, 3))])
+        bounds = np.searchsorted(lc[crit], np.arange(nc + 1))
+        for c in np.nonzero(np.diff(bounds))[0]:
+            a, b = bounds[c], bounds[c + 1]
+            block = pc[a:max(b, a + 2)] @ mats[c].T
+            rows = crit[a:b]
+            xr[rows] = block[:b - a, 0]
+            yr[rows] = block[:b - a, 1]
+        ang = np.arctan2(yr, xr) - self.lon[rc]
         pos = np.bincount(lc, weights=(ang > np.pi), minlength=nc) > 0
         neg = np.bincount(lc, weights=(ang < -np.pi), minlength=nc) > 0
         undefined = pos & neg
@@ -325,8 +370,26 @@ class _Calculator:
         sector[rd <= 0] = -1
         return sector
 
-    def _hist(self, group: np.ndarray, vals: np.ndarray, n_groups: int) -> np.ndarray:
-        """(n_groups, bins) histogram counts with the preset's bin-edge rule."""
+    def _hist(self, group: np.ndarray, pts: np.ndarray, n_groups: int) -> np.ndarray:
+        """(n_groups, bins) histogram counts of the values of points `pts`, by group, with the preset's edges."""
+        if self.two_valued:
+            n = np.bincount(group, minlength=n_groups)
+            nh = np.rint(np.bincount(group, weights=self.is_hi[pts], minlength=n_groups)).astype(np.int64)
+            out = np.zeros((n_groups, self.bins), dtype=np.int64)
+            if self.preset == "torchspatial":
+                mixed = (nh > 0) & (nh < n)
+                out[mixed, 0] = n[mixed] - nh[mixed]
+                out[mixed, self.bins - 1] += nh[mixed]
+                # A constant array gets edges (v - 0.5, v + 0.5): its bin does not depend on v's size.
+                lo_only = (nh == 0) & (n > 0)
+                hi_only = (nh == n) & (n > 0) & ~lo_only
+                out[lo_only, self.const_bin[0]] += n[lo_only]
+                out[hi_only, self.const_bin[1]] += n[hi_only]
+            else:
+                out[:, self.fixed_bin[0]] += n - nh
+                out[:, self.fixed_bin[1]] += nh
+            return out
+        vals = self.v[pts]
         if self.preset == "torchspatial":
             idx = _numpy_hist_index(group, vals, n_groups, self.bins)
         elif self.global_edges is None:
@@ -340,14 +403,20 @@ class _Calculator:
         """KL of every partition with >= partition_min points against its ROI; accumulate per ROI."""
         acc = self.acc[name]
         group = (pc - base) * n_keys + key
-        sizes = np.bincount(group, minlength=nc * n_keys)
-        kept = np.nonzero(sizes >= self.pmin)[0]
+        if self.two_valued:
+            all_counts = self._hist(group, pp, nc * n_keys)
+            sizes = all_counts.sum(axis=1)
+            kept = np.nonzero(sizes >= self.pmin)[0]
+            l_counts = all_counts[kept]
+        else:
+            sizes = np.bincount(group, minlength=nc * n_keys)
+            kept = np.nonzero(sizes >= self.pmin)[0]
+            sel = sizes[group] >= self.pmin
+            remap = np.full(nc * n_keys, -1, dtype=np.int64)
+            remap[kept] = np.arange(len(kept))
+            l_counts = self._hist(remap[group[sel]], pp[sel], len(kept))
         if len(kept) == 0:
             return
-        sel = sizes[group] >= self.pmin
-        remap = np.full(nc * n_keys, -1, dtype=np.int64)
-        remap[kept] = np.arange(len(kept))
-        l_counts = self._hist(remap[group[sel]], self.v[pp[sel]], len(kept))
         roi = kept // n_keys
         n_j = sizes[kept].astype(np.float64)
         n_roi = g_n[roi].astype(np.float64)
