@@ -352,11 +352,7 @@ class _Calculator:
             xr[rows] = block[:b - a, 0]
             yr[rows] = block[:b - a, 1]
         ang = np.arctan2(yr, xr) - self.lon[rc]
-        pos = np.bincount(lc, weights=(ang > np.pi), minlength=nc) > 0
-        neg = np.bincount(lc, weights=(ang < -np.pi), minlength=nc) > 0
-        undefined = pos & neg
-        ang = np.where(ang > np.pi, ang - 2 * np.pi, ang)
-        ang = np.where(ang < -np.pi, ang + 2 * np.pi, ang)
+        ang, undefined = wrap_reference_angles(ang, lc, nc)
         edges = -np.pi + 2 * np.pi * np.arange(self.m + 1) / self.m
         sector = np.searchsorted(edges, ang, side="right") - 1
         sector[np.isnan(ang) | (sector < 0) | (sector >= self.m) | undefined[lc]] = -1
@@ -460,6 +456,17 @@ class _Calculator:
             parts = {k: a[o] for k, a in parts.items()}
         return SRIVariantResult(name=name, sri_raw=raw, sri_normalized=norm, n_partitions=acc["k"].copy(),
                                 score=score, aggregate=agg, n_undefined=int(undef.sum()), partitions=parts)
+
+
+def wrap_reference_angles(ang: np.ndarray, roi: np.ndarray, n_roi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's wrap of `lon_rot - lon_c` per ROI: angles beyond +pi lose 2 pi, beyond -pi gain
+    2 pi; a ROI with overflows on *both* sides made the reference raise, so it is flagged undefined
+    (its sector score becomes NaN) instead of crashing. `roi` holds each angle's ROI in [0, n_roi)."""
+    pos = np.bincount(roi, weights=(ang > np.pi), minlength=n_roi) > 0
+    neg = np.bincount(roi, weights=(ang < -np.pi), minlength=n_roi) > 0
+    ang = np.where(ang > np.pi, ang - 2 * np.pi, ang)
+    ang = np.where(ang < -np.pi, ang + 2 * np.pi, ang)
+    return ang, pos & neg
 
 
 def _cell_index(x: np.ndarray, centre: np.ndarray, offs: np.ndarray) -> np.ndarray:

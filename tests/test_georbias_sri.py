@@ -312,3 +312,46 @@ def test_bad_input_names_row_and_column():
         sri_scores([0.0, 1.0], [0.0, 1.0], [1.0, 0.0], variants=("head_grid",))
     with pytest.raises(GeoBiasInputError, match="scale"):
         sri_scores([0.0, 1.0], [0.0, 1.0], [1.0, 0.0], scale=0)
+
+
+def test_reference_wrap_flags_mixed_sign_rois_instead_of_crashing():
+    ang = np.array([3.5, 0.2, -3.3, -0.1, 3.3, 1.0])
+    roi = np.array([0, 0, 0, 1, 1, 2])
+    wrapped, undefined = sri_mod.wrap_reference_angles(ang, roi, 3)
+    assert undefined.tolist() == [True, False, False]
+    np.testing.assert_allclose(wrapped, [3.5 - 2 * np.pi, 0.2, -3.3 + 2 * np.pi, -0.1, 3.3 - 2 * np.pi, 1.0])
+
+
+def test_torchspatial_southern_hemisphere_and_antimeridian_do_not_crash():
+    # The reference's sign(lat) mirror garbles sectors south of the equator; it must still run.
+    lon, lat, vals = clustered_points(4, 300, centre=(179.2, -0.3), spread=0.5)
+    lon = (lon + 180) % 360 - 180
+    res = sri_scores(lon, lat, vals, preset="torchspatial")
+    for v in VARIANTS:
+        r = res.variants[v]
+        assert np.all(np.isfinite(r.sri_raw))
+        assert r.aggregate["n_rois_undefined"] == r.n_undefined == 0
+
+
+def test_two_level_fast_path_equals_generic_histograms(monkeypatch):
+    lon, lat, vals = clustered_points(9, 250, spread=0.8)
+    # A far-away point with a third value switches the generic path on without touching other ROIs.
+    lon3, lat3, vals3 = np.r_[lon, -120.0], np.r_[lat, -40.0], np.r_[vals, 0.5]
+    for preset in ("torchspatial", "locbench"):
+        fast = sri_scores(lon, lat, vals, preset=preset)
+        generic = sri_scores(lon3, lat3, vals3, preset=preset)
+        for v in VARIANTS:
+            np.testing.assert_allclose(generic.variants[v].sri_raw[:-1], fast.variants[v].sri_raw,
+                                       rtol=1e-12, atol=1e-15, err_msg=f"{preset} {v}")
+
+
+def test_threads_and_chunking_do_not_change_results(monkeypatch):
+    lon, lat, vals = clustered_points(12, 400, spread=0.7)
+    base = sri_scores(lon, lat, vals, preset="torchspatial", details=True)
+    monkeypatch.setattr(sri_mod, "_PAIR_BUDGET", 2000)
+    monkeypatch.setattr(sri_mod, "_WORKERS", 1)
+    serial = sri_scores(lon, lat, vals, preset="torchspatial", details=True)
+    for v in VARIANTS:
+        np.testing.assert_array_equal(serial.variants[v].sri_raw, base.variants[v].sri_raw)
+        for key in ("roi", "key", "size"):
+            np.testing.assert_array_equal(serial.variants[v].partitions[key], base.variants[v].partitions[key])
