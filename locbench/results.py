@@ -32,7 +32,8 @@ from locbench.errors import InputError, LocbenchError, NotFoundError
 
 RESULT_SCHEMA = "locbench.result/1"
 UNKNOWN_LABEL = "unknown"  # y_true of imported rows whose true class is not published (TorchSpatial CSVs)
-HASH_METHOD = "sha256 of the predictions as CSV (columns in file order, index dropped, floats %.17g, LF)"
+HASH_METHOD = ("sha256 over columns in order: name, then numeric values as little-endian float64 (NaN canonical) "
+               "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
 DEFAULT_PERMUTATIONS = 99
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -83,9 +84,22 @@ def now_iso() -> str:
 
 
 def predictions_sha256(df: pd.DataFrame) -> str:
-    """Content hash of a predictions frame, independent of the file format it came from."""
-    text = df.to_csv(index=False, float_format="%.17g", lineterminator="\n")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Content hash of a predictions frame, independent of the file format it came from.
+
+    Numeric columns hash as float64 bytes (so 1 and 1.0, CSV and Parquet agree; NaN canonical,
+    -0.0 as 0.0), text columns as their strings; fast because nothing is formatted as text.
+    """
+    h = hashlib.sha256()
+    for col in df.columns:
+        s = df[col]
+        h.update(f"{col}\0".encode("utf-8"))
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            arr = s.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0
+            arr[np.isnan(arr)] = np.nan
+            h.update(b"f8" + arr.astype("<f8").tobytes())
+        else:
+            h.update(b"s" + "\x1f".join(s.astype(str).tolist()).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def package_versions() -> dict[str, str]:

@@ -40,7 +40,6 @@ _TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 _URL = {"type": ["string", "null"], "maxLength": 500, "pattern": r"^https?://[^\s]+$"}
 SUBMISSION_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://locbench.org/schema/submission.schema.json",
     "title": "locbench submission model card (submissions/<model-id>/submission.json)",
     "type": "object",
     "additionalProperties": False,
@@ -65,7 +64,7 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                     "description": "E-mail or handle for questions about the entry."},
         "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
                  "description": "Date the predictions were produced (YYYY-MM-DD)."},
-        "description": {"type": "string", "maxLength": 5000, "multiline": True,
+        "description": {"type": "string", "maxLength": 5000, "x-allow-newlines": True,
                         "description": "What the model is and how the predictions were produced."},
     },
 }
@@ -122,7 +121,7 @@ def _check_value(value: Any, schema: dict[str, Any], where: str, file: str, prob
             problems.add("must not be empty", file=file, column=where)
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             problems.add(f"is {len(value)} characters long; at most {schema['maxLength']} allowed", file=file, column=where)
-        allowed = "\n\t" if schema.get("multiline") else ""
+        allowed = "\n\t" if schema.get("x-allow-newlines") else ""
         if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
             problems.add("contains control characters", file=file, column=where)
         if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
@@ -244,7 +243,9 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
     extra = np.nonzero(pos < 0)[0]
     _limit(problems, extra, lambda r: Problem(f"sample_id {ids[r]!r} is not in the dataset's {split.split!r} split",
                                               file, r, "sample_id"))
-    missing = np.setdiff1d(ref_ids, ids)
+    present = np.zeros(len(ref_pos), dtype=bool)
+    present[pos[pos >= 0]] = True
+    missing = np.asarray(ref_pos)[~present]  # in split order; setdiff1d on strings is quadratic-slow
     if len(missing):
         shown = ", ".join(repr(x) for x in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -431,7 +432,8 @@ def file_sha256(path: Path) -> str:
 
 def score_submission(checked: CheckedSubmission, *, root: str | Path,
                      geobias_kwargs: dict[str, Any] | None = None,
-                     progress: Callable[[str], None] | None = None, source: str = "submission") -> list[Path]:
+                     progress: Callable[[str], None] | None = None, source: str = "submission",
+                     geobias: bool = True) -> list[Path]:
     """Score every dataset of a validated submission and write the result files.
 
     All results are computed before the first one is written, so a failure while scoring leaves
@@ -453,15 +455,17 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
                                     predictions=entry.predictions, source=source, verified=entry.verified,
                                     seed=None, geobias_kwargs=geobias_kwargs, run=run,
                                     verification_note=entry.note, predictions_file=where,
+                                    compute_geobias_scores=geobias,
                                     extra={"model_card": checked.card}))
     return [write_result(root, r) for r in results]
 
 
 def submit(path: str | Path, *, root: str | Path = ".", data_root: str | Path | None = None, check_only: bool = False,
-           geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None
-           ) -> tuple[CheckedSubmission, list[Path]]:
+           geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None,
+           geobias: bool = True) -> tuple[CheckedSubmission, list[Path]]:
     """Validate (and unless `check_only`, score and write) one submission folder."""
     checked = validate_submission(path, data_root=data_root)
     if check_only:
         return checked, []
-    return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress)
+    return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress,
+                                     geobias=geobias)

@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         root: Path = typer.Option(Path("."), "--root", help="Working root holding results/ (default: current folder)."),
         data_root: str = typer.Option(None, "--data-root", help="Dataset root for checks against the data "
                                       "(else $LOCBENCH_DATA, else ~/.locbench/data)."),
+        no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores; faster)."),
     ) -> None:
         """Validate a submission folder and (without --check) score it into results/<model-id>/<dataset>.json."""
         from rich.console import Console
@@ -58,13 +59,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"[green]OK[/green] {checked.model_id}: {len(checked.entries)} dataset(s) valid (--check: "
                           "nothing written)")
             return
-        written = _with_progress(console, checked, root)
+        written = _with_progress(console, checked, root, not no_geobias)
         for p in written:
             console.print(f"  wrote {p}")
         console.print(f"[green]scored[/green] {checked.model_id}: {len(written)} result(s); "
                       "`locbench leaderboard build` freezes them into a version")
 
-    def _with_progress(console, checked, root: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    def _with_progress(console, checked, root: Path, geobias: bool) -> list[Path]:  # type: ignore[no-untyped-def]
         """Score with a rich bar: one step per dataset (geo-bias dominates the time)."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
                 seen.append(name)
                 bar.update(task, description=f"{checked.model_id} / {name}")
 
-            paths = score_submission(checked, root=root, progress=progress)
+            paths = score_submission(checked, root=root, progress=progress, geobias=geobias)
             bar.advance(task)
         return paths
 
@@ -95,6 +96,7 @@ def register(app: typer.Typer) -> None:
         root: Path = typer.Option(Path("."), "--root", help="Working root holding results/ (default: current folder)."),
         score: bool = typer.Option(True, "--score/--no-score", help="Also validate and score the imported "
                                    "submissions into ROOT/results (default: yes)."),
+        no_geobias: bool = typer.Option(False, "--no-geobias", help="When scoring: metrics only (skip Geo-Bias Scores)."),
     ) -> None:
         """Convert TorchSpatial eval_results CSVs into submissions/torchspatial-<encoder>/ folders.
 
@@ -132,6 +134,6 @@ def register(app: typer.Typer) -> None:
                 def progress(name: str, c=c) -> None:  # type: ignore[no-untyped-def]
                     bar.update(task, description=f"{c.model_id} / {name}")
 
-                written += score_submission(c, root=root, progress=progress, source="import")
+                written += score_submission(c, root=root, progress=progress, source="import", geobias=not no_geobias)
                 bar.advance(task, len(c.entries))
         console.print(f"[green]scored[/green] {len(written)} result(s) into {root / 'results'}")

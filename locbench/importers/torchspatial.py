@@ -450,7 +450,7 @@ def import_torchspatial(src: str | Path, out: str | Path, *,
     for mid, by_ds in sorted(per_model.items()):
         folder = out / mid
         for ds, df in sorted(by_ds.items()):
-            report.files.append(write_predictions(df, folder / f"{ds}.csv.gz"))
+            report.files.append(write_predictions(df, folder / f"{ds}.parquet"))
         atomic.write_json(folder / "submission.json", model_card(enc_of_model[mid], list(by_ds)))
         report.models[mid] = folder
     return report
