@@ -29,7 +29,7 @@ from georbias import geometry as geo
 from georbias.errors import GeoBiasInputError
 
 QUAD_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}   # esda Moran_Local.q coding
-_PERM_BLOCK = 64
+_PERM_BLOCK = 16          # permutations per sparse product: bounds memory at 100k+ points
 
 
 @dataclass
