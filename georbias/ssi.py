@@ -32,7 +32,8 @@ from georbias.surprisal import SATURATION, moran_moments, surprisal
 from georbias.values import presence_marks
 
 BACKGROUND_VALUE = 0.0
-_CANDIDATES = 16  # background points looked at per presence point before falling back to a ball query
+_CANDIDATES = 12  # background points looked at per presence point before falling back to a ball query
+_GLOBAL_LIST = 8  # global nearest neighbours looked at per presence point before using the whole ROI
 _ROI_CHUNK = 20_000  # ROI centres per k-NN query (bounds the (chunk, K) arrays)
 _PAIR_BUDGET = 3_000_000  # presence pairs per vectorised batch (bounds memory)
 
@@ -122,18 +123,65 @@ def _rotation_to_pole(lat_c: np.ndarray, lon_c: np.ndarray) -> np.ndarray:
 class GraphSummary:
     """What I = X'WX needs from the weight graph of a batch of C ROIs of size n."""
 
-    nbr: np.ndarray  # (C, n, k) presence neighbour index of each presence point, -1 = a background point
+    pp_row: np.ndarray  # (E,) presence -> presence edges: flat row c * n + p of the source ...
+    pp_q: np.ndarray  # (E,) ... and the index q of the target inside the same ROI
+    to_bg: np.ndarray  # (C, n) how many of each presence point's k neighbours are background
     from_bg: np.ndarray  # (C, n) how many background points take this presence point as a neighbour
     m: int  # background points per ROI
     k: int
     tie_live: np.ndarray | None = None  # (C,) the centre/ring-2 tie decided an edge (see roi_graph)
 
 
-def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int,
-              centre_first: np.ndarray | None = None) -> GraphSummary:
+def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: np.ndarray, gdist: np.ndarray,
+                         thr: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, presence index, chord) of presence points that may be among a row's k nearest.
+
+    flat (C*n, 3) pole-frame points; ids_mem (C, n) dataset ids of the ROI members; glist/gdist
+    (C, n, G) each member's G nearest dataset points and chords, ascending. A row's list is
+    complete when it holds k ROI members within thr or reaches past thr; other rows use every
+    ROI member.
+    """
+    c, _, g = glist.shape
+    n_rows = c * n
+    thr3 = thr.reshape(c, n, 1)
+    near = gdist <= thr3 * (1 + 1e-6) + 1e-15
+    cr, cp, cj = np.nonzero(near)
+    big = int(max(ids_mem.max(), glist.max())) + 1  # keys (chunk row, dataset id) must not collide
+    keys = (np.arange(c)[:, None] * big + ids_mem).ravel()
+    ko = np.argsort(keys)
+    sorted_keys = keys[ko]
+    ckeys = cr * big + glist[cr, cp, cj]
+    at = np.minimum(np.searchsorted(sorted_keys, ckeys), n_rows - 1)
+    q_row = ko[at]  # flat row of the candidate inside this chunk (valid where hit)
+    row = cr * n + cp
+    hit = (sorted_keys[at] == ckeys) & (q_row != row)
+    row, qq = row[hit], q_row[hit] - cr[hit] * n
+    found = np.bincount(row, minlength=n_rows)
+    short = (found < k) & (gdist[:, :, -1].ravel() <= thr * (1 + 1e-6) + 1e-15)
+    if short.any():
+        keep = ~short[row]
+        srows = np.nonzero(short)[0]
+        row_s = np.repeat(srows, n)
+        q_s = np.tile(np.arange(n), len(srows))
+        ok = q_s != (row_s % n)
+        row = np.concatenate([row[keep], row_s[ok]])
+        qq = np.concatenate([qq[keep], q_s[ok]])
+    diff = flat[row] - flat[row - row % n + qq]
+    dpq = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    ok = dpq <= thr[row]
+    row, qq, dpq = row[ok], qq[ok], dpq[ok]
+    if short.any():  # fallback rows come last and in ROI order: sort everything by (row, distance)
+        o = np.lexsort((dpq, row))
+        row, qq, dpq = row[o], qq[o], dpq[o]
+    # otherwise rows are grouped and each row is in global-list order (distance, then row id)
+    return row, qq, dpq
+
+
+def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.ndarray, glist: np.ndarray,
+              gdist: np.ndarray, centre_first: np.ndarray | None = None) -> GraphSummary:
     """Exact directed k-NN graph over presence (C, n, 3 pole-frame) + background, summarised.
 
-    The ring geometry has one exact tie that matters: the centre (presence 0, at the pole) and
+    ids_mem/glist/gdist: see _presence_candidates. The ring geometry has one exact tie that matters: the centre (presence 0, at the pole) and
     ring-2 point 0 are both exactly one spacing from ring-1 point 0. The reference breaks it by
     floating-point rounding (effectively at random); `centre_first` (C,) settles it here (None:
     the centre wins), and `tie_live` records the ROIs where it changed the graph.
@@ -141,27 +189,36 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int,
     c, n, _ = local.shape
     flat = local.reshape(-1, 3)
     kq = min(max(k, _CANDIDATES), geo.m)
-    dq, iq = geo.tree.query(flat, k=kq, workers=-1)
+    bound = 2.0 * geo.reach
+    dq, iq = geo.tree.query(flat, k=kq, workers=-1, distance_upper_bound=bound)
     dq = np.asarray(dq).reshape(len(flat), kq)
     iq = np.asarray(iq).reshape(len(flat), kq)
+    far = ~np.isfinite(dq[:, k - 1])
+    if far.any():  # a presence point with fewer than k background points nearby (never seen in practice)
+        d2_, i2_ = geo.tree.query(flat[far], k=kq)
+        dq[far], iq[far] = d2_, i2_
+    iq = np.where(np.isfinite(dq), iq, 0)
 
-    # Presence rows: the k nearest among the other presence points and the background.
-    kk = min(k, n - 1)
-    d2 = np.zeros((c, n, n))
-    for a in range(3):
-        diff = local[:, :, None, a] - local[:, None, :, a]
-        d2 += diff * diff
-    d2[:, np.arange(n), np.arange(n)] = np.inf
-    if kk > 0:
-        ipp = np.argpartition(d2, kk - 1, axis=2)[:, :, :kk] if kk < n - 1 else np.argsort(d2, axis=2)[:, :, :kk]
-        dpp = np.sqrt(np.take_along_axis(d2, ipp, axis=2))
+    # Presence rows: the k nearest among the other presence points and the background. Only
+    # presence points closer than the row's k-th nearest background point (thr) can enter.
+    # Candidates come from each point's global nearest-neighbour list, kept when in this ROI;
+    # rows where that list may be too short fall back to all n members of their ROI.
+    thr = dq[:, k - 1]
+    n_rows = c * n
+    if n > 1:
+        row_p, qq, dpq = _presence_candidates(flat, n, ids_mem, glist, gdist, thr, k)
     else:
-        ipp = np.zeros((c, n, 0), dtype=np.int64)
-        dpp = np.zeros((c, n, 0))
-    dist = np.concatenate([dpp, dq[:, :k].reshape(c, n, k)], axis=2)
-    who = np.concatenate([ipp, np.full((c, n, k), -1, dtype=np.int64)], axis=2)
-    order = np.argsort(dist, axis=2, kind="stable")[:, :, :k]
-    nbr = np.take_along_axis(who, order, axis=2)
+        row_p, qq, dpq = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    # A candidate q is a neighbour of row p iff (#closer presence) + (#closer background) < k;
+    # exact ties go to the presence point (then to the nearer global-list/ROI order).
+    o = np.arange(len(row_p))  # grouped by row, nearest first (see _presence_candidates)
+    start = np.ones(len(o), dtype=bool)
+    start[1:] = row_p[1:] != row_p[:-1]
+    rank_p = np.arange(len(o)) - np.maximum.accumulate(np.where(start, np.arange(len(o)), 0))
+    rank_b = (dq[row_p, :k] < dpq[:, None]).sum(axis=1)
+    acc = rank_p + rank_b < k
+    pp_row, pp_q = row_p[acc], qq[acc]
+    to_bg = (k - np.bincount(pp_row, minlength=n_rows)).reshape(c, n)
 
     # Background rows: presence point p enters b's k-NN iff (#presence closer to b) + (#background
     # closer to b) < k. Only p within b's background k-th distance can qualify.
@@ -195,10 +252,11 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int,
         delta = delta.copy()
         delta[tie] = np.where(first[roi[tie]], np.nextafter(d_ring2, 0.0), np.nextafter(d_ring2, 1.0))
     closer_bg = (geo.knn_dist[bidx] < delta[:, None]).sum(axis=1)
-    order = np.lexsort((delta, bidx, roi))
-    roi_s, b_s = roi[order], bidx[order]
+    gkey = roi * geo.m + bidx
+    order = np.lexsort((delta, gkey))
+    g_s = gkey[order]
     start = np.ones(len(order), dtype=bool)
-    start[1:] = (roi_s[1:] != roi_s[:-1]) | (b_s[1:] != b_s[:-1])
+    start[1:] = g_s[1:] != g_s[:-1]
     group_start = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order)) - group_start
@@ -208,7 +266,7 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int,
     if tie.any():
         live = tie & (rank + (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1) == k - 1)
         tie_live[roi[live]] = True
-    return GraphSummary(nbr=nbr, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live)
+    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live)
 
 
 def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
@@ -218,12 +276,10 @@ def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
     xbar = (v.sum(axis=1) + m * BACKGROUND_VALUE) / (n + m)
     xp = v - xbar[:, None]
     xb = BACKGROUND_VALUE - xbar
-    is_p = graph.nbr >= 0
-    nb = np.where(is_p, graph.nbr, 0)
-    xq = np.take_along_axis(xp, nb.reshape(c, -1), axis=1).reshape(c, n, k)
-    s_pp = (xp * np.where(is_p, xq, 0.0).sum(axis=2)).sum(axis=1)
-    to_bg = k - is_p.sum(axis=2)
-    s_pb = xb * (xp * to_bg).sum(axis=1)
+    xf = xp.ravel()
+    roi = graph.pp_row // n
+    s_pp = np.bincount(roi, weights=xf[graph.pp_row] * xf[roi * n + graph.pp_q], minlength=c)
+    s_pb = xb * (xp * graph.to_bg).sum(axis=1)
     s_bp = xb * (xp * graph.from_bg).sum(axis=1)
     s_bb = xb * xb * (m * k - graph.from_bg.sum(axis=1))
     return s_pp + s_pb + s_bp + s_bb
@@ -328,6 +384,10 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     n_pts = len(xyz)
     n_roi, members = roi_members(xyz, radius_rad, roi_k)
     degree = preset.degree(weight_k)
+    # each point's nearest dataset neighbours (from the ROI lists) and chords, for presence k-NN
+    g_n = min(_GLOBAL_LIST, members.shape[1])
+    glist_all = np.ascontiguousarray(members[:, :g_n])
+    gdist_all = np.sqrt(((xyz[:, None, :] - xyz[glist_all]) ** 2).sum(axis=2))
 
     out = {name: np.full(n_pts, np.nan) for name in
            ("u_ssi", "u_i", "u_mu", "u_var", "m_ssi", "m_i", "m_mu", "m_var")}
@@ -352,7 +412,8 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
             local = np.einsum("cni,cij->cnj", xyz[mem], rot)
             # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
             at_pole = mem[:, 0] == ids
-            graph = roi_graph(local, geo, weight_k, centre_first=np.where(at_pole, centre_first, True))
+            graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
+                              centre_first=np.where(at_pole, centre_first, True))
             tie_live[ids] = graph.tie_live & at_pole
             u_vals = np.ones((len(ids), size))
             m_vals = marks[mem]
