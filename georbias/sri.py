@@ -16,8 +16,10 @@ Presets:
   edges, `_get_arc_angles` sector angles with the sign(lat) mirror), computed without the
   N x N distance matrix. Where the reference would crash (mixed-sign angle wrap), the ROI's
   direction-sector score is NaN and counted.
-- ``locbench``: partitions restricted to the ROI, equal-area local grid (Lambert azimuthal),
-  true initial bearings with compass-centred sectors, fixed global bin edges.
+- ``locbench``: partitions restricted to the ROI, equal-area local grid (Lambert azimuthal,
+  cells centred on the ROI centre), true initial bearings with compass-centred sectors (the
+  centre and its duplicates have no bearing), fixed global bin edges, smoothed local
+  probabilities renormalised; headline per-ROI score = sri_normalized.
 
 Work is chunked over centres so memory stays O(chunk pairs), never O(N^2).
 """
@@ -131,6 +133,7 @@ def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: 
             "lag_rings": "L*a <= d < L*(a+1), a < ceil(r/L), over all dataset points",
             "sectors_rule": "_get_arc_angles (sign(lat) mirror, longitude-dependent origin)",
             "bin_edges": "per array (numpy histogram)", "roi_score": "sri_raw", "dataset_score": "sum_raw_times_weight",
+            "smoothing": "smooth added to local probabilities only, not renormalised (KL can be -2e-8)",
         })
     else:
         params.update({
@@ -140,6 +143,7 @@ def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: 
             "lag_rings": "floor(d/L) over ROI points only (d = r joins the last ring)",
             "sectors_rule": "true initial bearing, sector 0 centred on north, ROI points at distance > 0",
             "bin_edges": "fixed, from the global min/max of values", "roi_score": "sri_normalized",
+            "smoothing": "smooth added to local probabilities, then renormalised (KL >= 0)",
             "dataset_score": "mean_normalized_nan_skipped",
         })
 
@@ -417,6 +421,8 @@ class _Calculator:
         n_j = sizes[kept].astype(np.float64)
         n_roi = g_n[roi].astype(np.float64)
         p_l = l_counts / n_j[:, None] + self.smooth
+        if self.preset == "locbench":
+            p_l /= 1.0 + self.bins * self.smooth        # a distribution again, so KL >= 0 (reference: not)
         p_g = g_counts[roi] / n_roi[:, None]
         kl = rel_entr(p_g, p_l).sum(axis=1)
         w = n_j / n_roi

@@ -269,8 +269,9 @@ def test_fixed_bin_edges_separate_all_zero_from_all_one_partitions():
     n_j = np.array([26, 25, 50])
     # torchspatial: per-array edges put the all-0 ring in the *upper* bin, like the all-1 rings.
     kl_ts = [rel_entr(pg, np.array([0, 1]) + eps).sum()] * 3
-    # locbench: fixed edges; the all-0 ring sits in the lower bin.
-    kl_lb = [rel_entr(pg, np.array([1, 0]) + eps).sum()] + [rel_entr(pg, np.array([0, 1]) + eps).sum()] * 2
+    # locbench: fixed edges; the all-0 ring sits in the lower bin (smoothed local p renormalised).
+    kl_lb = ([rel_entr(pg, (np.array([1, 0]) + eps) / (1 + 2 * eps)).sum()]
+             + [rel_entr(pg, (np.array([0, 1]) + eps) / (1 + 2 * eps)).sum()] * 2)
     for preset, kl in (("torchspatial", kl_ts), ("locbench", kl_lb)):
         res = sri_scores(lon, lat, v, preset=preset)
         lag = res.variants["distance_lag"]
@@ -280,6 +281,22 @@ def test_fixed_bin_edges_separate_all_zero_from_all_one_partitions():
     lb = sri_scores(lon, lat, v, preset="locbench").variants["distance_lag"].sri_raw[0]
     ts = sri_scores(lon, lat, v, preset="torchspatial").variants["distance_lag"].sri_raw[0]
     assert lb > ts + 2.0   # the all-0 ring now counts as maximally different from a mostly-1 ROI
+
+
+def test_locbench_kl_is_eps_small_for_identical_histograms_and_never_negative():
+    lon, lat, vals = clustered_points(3, 200)
+    const = sri_scores(lon, lat, np.ones(200), preset="locbench", partition_min=5)
+    ts = sri_scores(lon, lat, np.ones(200), preset="torchspatial", partition_min=5)
+    for v in VARIANTS:
+        kept = const.variants[v].n_partitions > 0
+        assert kept.any()
+        # KL([1, 0] || ([1, 0] + eps) / (1 + 2 eps)) = ln((1 + 2 eps) / (1 + eps)) ~ eps, per unit weight.
+        assert np.all((const.variants[v].sri_raw[kept] > 0) & (const.variants[v].sri_raw[kept] <= 1e-8))
+        np.testing.assert_allclose(const.variants[v].sri_normalized[kept], np.log((1 + 2e-8) / (1 + 1e-8)), rtol=1e-6)
+        assert np.all(ts.variants[v].sri_raw[ts.variants[v].n_partitions > 0] < 0)   # reference: -eps terms
+    res = sri_scores(lon, lat, vals, preset="locbench", partition_min=5)
+    for v in VARIANTS:
+        assert np.all(res.variants[v].sri_raw >= -1e-15)
 
 
 def test_result_shapes_params_and_no_partitions_case():
