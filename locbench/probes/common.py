@@ -29,8 +29,12 @@ EVAL_CHUNK = 2048  # rows scored at once: bounds memory at chunk x classes float
 
 
 def default_threads() -> int:
-    """Torch intra-op threads: all cores up to 8 (more only adds contention on small layers)."""
-    return max(1, min(8, os.cpu_count() or 1))
+    """Torch intra-op threads: half the cores, at most 8.
+
+    The probe layers are small; oversubscribing cores (other processes, hyper-threads) made
+    training 3-4x slower on a shared 2-core machine, while half the cores loses little.
+    """
+    return max(1, min(8, (os.cpu_count() or 1) // 2))
 
 
 @contextlib.contextmanager
@@ -137,7 +141,7 @@ def build_encoder(encoder: Any, *, seed: int, train_lonlat: np.ndarray | None,
     return BuiltEncoder(name, module, _output_dim(module), trainable, hparams)
 
 
-TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay")
+TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay", "weight_decay")
 
 
 def _output_dim(module: Any) -> int:

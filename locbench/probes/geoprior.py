@@ -11,7 +11,9 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   `r_i` is one background location per row drawn **uniformly on the sphere** (lon ~ U[-180, 180),
   lat = asin(U[-1, 1])), seeded — not TorchSpatial's one-quadrant sample.
 * Sampler: class-balanced — each epoch draws min(n_c, 100) rows of every class without
-  replacement and shuffles them; off (plain shuffle) for YFCC, as in LocBench.
+  replacement and shuffles them; off (plain shuffle) for YFCC, as in LocBench. Also off for the
+  embedded datasets (group "embedded"): with 2-7 classes the cap would leave 200-700 rows per
+  epoch out of ~25k, and they have no published protocol to follow.
 * Optimiser: Adam (weight decay 0), lr_e = lr * 0.98^e at the start of epoch e; batch 1024;
   a fixed number of epochs (default 30), no early stopping, no model selection on the reported split.
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
@@ -101,7 +103,8 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
     dataset = str(getattr(getattr(train, "spec", None), "name", ""))
     overrides = {k: v for k, v in options.items() if k in DEFAULTS and v is not None}
     if balanced is None:
-        balanced = not dataset.lower().startswith(UNBALANCED_DATASETS)
+        group = str(getattr(getattr(train, "spec", None), "group", ""))
+        balanced = group != "embedded" and not dataset.lower().startswith(UNBALANCED_DATASETS)
     c = num_classes(train, test)
     tr_loc = located_mask(train)
     tr_lonlat = np.stack([train.lon, train.lat], axis=1)[tr_loc].astype(np.float32)

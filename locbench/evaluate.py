@@ -1,0 +1,271 @@
+"""`locbench evaluate` as a library: encoder x dataset -> predictions, metrics + geo-bias, run record.
+
+For every pair it writes a submission-style folder `out/<model-id>/` so `locbench submit
+out/<model-id>` is how our own runs reach the leaderboard:
+
+    submission.json          model card (model_id, name, authors, ... description)
+    <dataset>.csv            per-sample predictions (locbench.predictions schema)
+    <dataset>.result.json    locbench.results.build_result: metrics + Geo-Bias Scores
+    <dataset>.run.json       run record: full config, versions, seed, timings, hardware
+
+Everything is validated before any training starts, so a typo costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from locbench import atomic
+from locbench.errors import InputError
+
+# The no-argument run: a small, meaningful comparison on the embedded (offline) datasets.
+# xyz is left out: with this little training it does not separate land from sea (71.2 vs 71.0 % no-prior).
+DEFAULT_ENCODERS = ("no_prior", "Sphere2Vec-sphereM", "Space2Vec-theory", "spherical_harmonics")
+# Training budget of the no-argument run per task type: (epochs, training rows kept, seeded).
+# Chosen so the whole run, Geo-Bias Scores included, stays under 3 min on 2 CPU cores; the test
+# split is never cut, so the numbers are real (if under-trained) evaluations.
+QUICK_BUDGET = {"classification": (3, 5000), "regression": (2, 12000)}
+DEFAULT_OUT = "locbench-runs"
+HOLDOUTS = ("random", "spatial-block")
+
+
+class Reporter(Protocol):
+    """What evaluate tells its caller while it works (the CLI draws rich progress bars)."""
+
+    def start(self, label: str) -> None: ...
+    def advance(self, stage: str, completed: int, total: int) -> None: ...
+    def finish(self, outcome: RunOutcome) -> None: ...
+
+
+class _Silent:
+    def start(self, label: str) -> None:
+        pass
+
+    def advance(self, stage: str, completed: int, total: int) -> None:
+        pass
+
+    def finish(self, outcome: RunOutcome) -> None:
+        pass
+
+
+@dataclass
+class RunOutcome:
+    """One encoder x dataset run, as the summary table shows it."""
+
+    model_id: str
+    encoder: str
+    dataset: str
+    probe: str
+    task_type: str
+    primary_metric: str
+    primary_value: float | None
+    higher_is_better: bool
+    marked_ssi: float | None
+    unmarked_ssi: float | None
+    location_only: float | None
+    seconds: float
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def model_id_for(encoder_name: str) -> str:
+    """`locbench-<name lowercased, every char outside [a-z0-9._-] -> '-'>`."""
+    return "locbench-" + re.sub(r"[^a-z0-9._-]", "-", encoder_name.lower())
+
+
+def citation_authors(citation: str) -> str:
+    """Authors part of a 'Authors. Title. Venue.' citation string."""
+    head = (citation or "").split(". ", 1)[0].strip().rstrip(".")
+    return head or "unknown"
+
+
+def model_card(spec: Any, model_id: str, n_parameters: int | None) -> dict[str, Any]:
+    """The submission.json card for one of our runs of a registered encoder."""
+    from locbench.results import now_iso
+
+    name = str(getattr(spec, "name", model_id))
+    family = str(getattr(spec, "family", "plugin"))
+    citation = str(getattr(spec, "citation", "") or "")
+    return {
+        "model_id": model_id,
+        "name": name if family != "baseline" else f"{name} (no location prior)",
+        "authors": citation_authors(citation),
+        "paper_url": getattr(spec, "paper_url", None),
+        "code_url": getattr(spec, "code_url", None),
+        "licence": "MIT",
+        "encoder_family": family,
+        "n_parameters": n_parameters,
+        "pretraining_data": None if getattr(spec, "trainable", True) or family == "baseline" else getattr(spec, "pretraining_data", None),
+        "contact": None,
+        "date": now_iso()[:10],
+        "description": (f"{getattr(spec, 'description', '')} Trained and scored by `locbench evaluate` "
+                        f"(standardized probes, seeded). Citation: {citation}").strip(),
+    }
+
+
+def default_datasets() -> list[str]:
+    """Embedded datasets: built from installed packages, so the default run needs no downloads."""
+    from locbench.datasets import list_datasets
+
+    return [s.name for s in list_datasets(group="embedded")]
+
+
+def _resolve_encoder(name: str) -> Any:
+    from locbench import encoders
+
+    return encoders.resolve_encoder(name)
+
+
+def _load(spec: Any, split: str | None, data_root: str | None, holdout: str) -> Any:
+    """load_split; the holdout goes to datasets that assign their own splits (embedded ones).
+
+    Their split seed stays the dataset default (not --seed), so every run scores the same rows.
+    """
+    from locbench.datasets import load_split
+
+    kwargs: dict[str, Any] = {"split": split, "data_root": data_root}
+    if "holdouts" in getattr(spec, "params", {}):
+        kwargs["holdout"] = holdout
+    return load_split(spec.name, **kwargs)
+
+
+def _n_params(spec: Any, seed: int, dataset: str) -> int | None:
+    try:
+        module = spec.build(seed=seed, preset=dataset) if hasattr(spec, "build") else None
+    except Exception:  # noqa: BLE001 - a card field only; the run itself reports real errors
+        return None
+    if module is None:
+        return 0
+    return int(sum(p.numel() for p in module.parameters()))
+
+
+def plan(encoders: list[str], datasets: list[str], probe: str | None) -> tuple[list[Any], list[Any]]:
+    """Resolve every name and check probe/task compatibility before any work (errors → exit 2)."""
+    from locbench.datasets import get_dataset
+    from locbench.probes import check_probe
+
+    enc_specs = [_resolve_encoder(e) for e in encoders]
+    ds_specs = [get_dataset(d) for d in datasets]
+    for ds in ds_specs:
+        if probe is not None:
+            check_probe(probe, ds.task_type)
+    ids = [model_id_for(str(getattr(s, "name", e))) for s, e in zip(enc_specs, encoders)]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise InputError(f"encoders map to the same model id: {', '.join(sorted(dup))}", column="--encoder")
+    return enc_specs, ds_specs
+
+
+def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = None, *, probe: str | None = None,
+             seed: int = 0, device: str = "cpu", epochs: int | None = None, out: str | Path = DEFAULT_OUT,
+             data_root: str | None = None, holdout: str = "random", geobias: bool = True,
+             geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
+             max_train_rows: int | None = None, reporter: Reporter | None = None) -> list[RunOutcome]:
+    """Run every encoder on every dataset; write the folder layout above; return the outcomes.
+
+    With neither encoders nor datasets given, runs the quick default comparison
+    (`DEFAULT_ENCODERS` on the embedded datasets with the `QUICK_BUDGET` training budget, unless
+    `epochs` / `max_train_rows` are set). `max_train_rows` keeps a seeded random subset of the
+    training split (the reported split is never cut).
+    """
+    from locbench.probes import default_probe, resolve_device, run_probe
+    from locbench.predictions import write_predictions
+    from locbench.results import build_result
+    from locbench.runrecord import build_run_record
+
+    if holdout not in HOLDOUTS:
+        raise InputError(f"--holdout must be one of {', '.join(HOLDOUTS)}, got {holdout!r}", column="--holdout")
+    quick = not encoders and not datasets
+    encoders = list(encoders or DEFAULT_ENCODERS)
+    datasets = list(datasets or default_datasets())
+    if not datasets:
+        raise InputError("no datasets to evaluate (no embedded datasets are registered); pass --dataset")
+    if max_train_rows is not None and max_train_rows < 1:
+        raise InputError(f"--max-train-rows must be >= 1, got {max_train_rows}", column="--max-train-rows")
+    device = resolve_device(device)
+    enc_specs, ds_specs = plan(encoders, datasets, probe)
+    reporter = reporter or _Silent()
+    out = Path(out)
+    outcomes: list[RunOutcome] = []
+    for ds in ds_specs:
+        t_load = time.perf_counter()
+        train = _load(ds, ds.train_split, data_root, holdout)
+        test = _load(ds, None, data_root, holdout)
+        ep, cap = epochs, max_train_rows
+        if quick:
+            q_ep, q_cap = QUICK_BUDGET[ds.task_type]
+            ep, cap = (q_ep if ep is None else ep), (q_cap if cap is None else cap)
+        n_train_full = len(train.sample_ids)
+        if cap is not None and n_train_full > cap:
+            import numpy as np
+
+            train = train.subset(np.sort(np.random.default_rng(seed).choice(n_train_full, cap, replace=False)))
+        load_s = time.perf_counter() - t_load
+        p = probe or default_probe(ds.task_type)
+        for spec in enc_specs:
+            enc_name = str(getattr(spec, "name", spec))
+            model_id = model_id_for(enc_name)
+            reporter.start(f"{enc_name} · {ds.name} · {p}")
+            t0 = time.perf_counter()
+            options: dict[str, Any] = {"holdout": holdout} if p in ("linear", "knn", "mlp") else {}
+            df, info = run_probe(p, spec, train, test, seed=seed, device=device, epochs=ep,
+                                 progress=reporter.advance, threads=threads, **options)
+            probe_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
+                           "device": device, "holdout": holdout, "run_record": f"{ds.name}.run.json",
+                           "location_only": info.get("location_only")}
+            result = build_result(model_id=model_id, spec=ds, split=test.split, predictions=df,
+                                  source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
+                                  run=run_summary, compute_geobias_scores=geobias)
+            score_s = time.perf_counter() - t1
+            folder = out / model_id
+            paths = {
+                "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),
+                "result": str(atomic.write_json(folder / f"{ds.name}.result.json", result)),
+            }
+            config = {"encoder": enc_name, "encoder_hparams": info.get("encoder_hparams"), "dataset": ds.name,
+                      "dataset_version": getattr(ds, "version", None), "split": test.split,
+                      "train_split": train.split, "probe": p, "probe_config": info.get("config"),
+                      "seed": seed, "epochs": ep, "device": device, "holdout": holdout,
+                      "max_train_rows": cap, "n_train_rows_available": n_train_full,
+                      "n_train_rows_used": len(train.sample_ids),
+                      "data_root": data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
+                      "quick_default_run": quick, "threads": threads}
+            record = build_run_record(model_id=model_id, encoder=enc_name, dataset=ds.name, split=test.split,
+                                      train_split=train.split, probe=p, config=config, probe_info=info,
+                                      timings={"load": load_s, "probe": probe_s,
+                                               "train": info.get("train_seconds") or 0.0,
+                                               "metrics_and_geobias": score_s,
+                                               "total": probe_s + score_s},
+                                      seed=seed, device=device)
+            paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
+            card = model_card(spec, model_id, _n_params(spec, seed, ds.name))
+            paths["card"] = str(atomic.write_json(folder / "submission.json", card))
+            summary = (result.get("geobias") or {}).get("summary") or {}
+            outcome = RunOutcome(
+                model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
+                primary_metric=result["primary_metric"], primary_value=_f(result["primary_value"]),
+                higher_is_better=bool(result["higher_is_better"]),
+                marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
+                location_only=_f((info.get("location_only") or {}).get(result["primary_metric"])),
+                seconds=time.perf_counter() - t0, paths=paths)
+            outcomes.append(outcome)
+            reporter.finish(outcome)
+    atomic.write_json(out / "summary.json", {"seed": seed, "device": device, "probe": probe,
+                                             "runs": [o.to_dict() for o in outcomes]})
+    return outcomes
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if v != v else v
