@@ -1,0 +1,209 @@
+"""Result files: metrics equal closed forms, the geo-bias value rule, hashing, safe atomic writes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import georbias
+from locbench.errors import InputError, ValidationError
+from locbench.results import (GeoBiasUnavailableError, build_result, id_problems, predictions_sha256, read_result,
+                              write_result)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The DatasetSpec fields build_result reads (a stand-in so these tests need no registry data)."""
+
+    name: str
+    task_type: str
+    primary_metric: str
+    targets: tuple[str, ...] = ()
+    version: str = "1"
+    group: str = "embedded"
+    reported_split: str = "test"
+
+
+CLS = Spec("toy-cls", "classification", "top1")
+REG = Spec("toy-reg", "regression", "mae", targets=("y",))
+
+
+def cls_frame(n: int = 120, seed: int = 0, n_unlocated: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rank = rng.integers(1, 6, n)
+    y_true = rng.integers(0, 4, n).astype(str)
+    hit = rank == 1
+    lon, lat = rng.uniform(-20, 20, n), rng.uniform(-10, 30, n)
+    lon[:n_unlocated] = np.nan
+    lat[:n_unlocated] = np.nan
+    return pd.DataFrame({"sample_id": [f"s{i}" for i in range(n)], "lon": lon, "lat": lat, "y_true": y_true,
+                         "y_pred": np.where(hit, y_true, "9"), "true_class_prob": rng.uniform(0, 1, n),
+                         "reciprocal_rank": 1.0 / rank, "hit@1": hit.astype(float), "hit@3": (rank <= 3).astype(float)})
+
+
+def reg_frame(n: int = 150, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, 1, n)
+    return pd.DataFrame({"sample_id": np.arange(n).astype(str), "lon": rng.uniform(-50, 50, n),
+                         "lat": rng.uniform(-40, 40, n), "y_true": y, "y_pred": y + rng.normal(0, 0.5, n)})
+
+
+def test_classification_metrics_and_counts() -> None:
+    from sklearn.metrics import f1_score
+
+    df = cls_frame()
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df, seed=3, compute_geobias_scores=False)
+    assert r["metrics"]["top1"] == pytest.approx(100 * df["hit@1"].mean(), abs=1e-12)
+    assert r["metrics"]["top3"] == pytest.approx(100 * df["hit@3"].mean(), abs=1e-12)
+    assert r["metrics"]["mrr"] == pytest.approx(df["reciprocal_rank"].mean(), abs=1e-12)
+    assert r["metrics"]["macro_f1"] == pytest.approx(f1_score(df.y_true, df.y_pred, average="macro"), abs=1e-12)
+    assert (r["n_rows"], r["n_located"], r["n_unlocated"]) == (120, 113, 7)
+    assert r["primary_metric"] == "top1" and r["primary_value"] == r["metrics"]["top1"] and r["higher_is_better"]
+    assert r["split"] == "test" and r["seed"] == 3 and r["dataset_version"] == "1"
+    assert r["versions"]["locbench"] and r["versions"]["georbias"] == georbias.__version__
+    assert r["verified_against_data"] is True
+
+
+def test_regression_metrics_equal_sklearn() -> None:
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    df = reg_frame()
+    r = build_result(model_id="m-1", spec=REG, split="test", predictions=df, compute_geobias_scores=False)
+    assert r["metrics"]["r2"] == pytest.approx(r2_score(df.y_true, df.y_pred), abs=1e-12)
+    assert r["metrics"]["mae"] == pytest.approx(mean_absolute_error(df.y_true, df.y_pred), abs=1e-12)
+    assert r["metrics"]["rmse"] == pytest.approx(np.sqrt(mean_squared_error(df.y_true, df.y_pred)), abs=1e-12)
+    assert r["primary_metric"] == "mae" and r["higher_is_better"] is False
+
+
+def test_unknown_labels_skip_macro_f1() -> None:
+    df = cls_frame().assign(y_true="unknown")
+    df["y_pred"] = np.where(df["hit@1"] == 1, "unknown", "other")
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df, compute_geobias_scores=False)
+    assert np.isnan(r["metrics"]["macro_f1"]) and r["metric_notes"]
+
+
+def test_content_hash_is_format_independent_and_sensitive() -> None:
+    df = cls_frame()
+    h = predictions_sha256(df)
+    assert h == predictions_sha256(df.copy())
+    as_int = df.assign(**{"hit@1": df["hit@1"].astype(int)})
+    assert predictions_sha256(as_int) == h  # 1 and 1.0 are the same value
+    changed = df.copy()
+    changed.loc[50, "true_class_prob"] += 1e-9
+    assert predictions_sha256(changed) != h
+    assert predictions_sha256(df[list(reversed(df.columns))]) != h  # column order is content
+
+
+def test_invalid_predictions_are_rejected() -> None:
+    df = cls_frame()
+    df.loc[3, "hit@1"] = 1.0 - df.loc[3, "hit@1"]
+    with pytest.raises(ValidationError):
+        build_result(model_id="m-1", spec=CLS, split=None, predictions=df, compute_geobias_scores=False)
+
+
+class _Report:
+    def __init__(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        self.params = {"radius": 0.05}
+        self.counts = {"n_input": 0}
+        self.engine_version = "fake"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary, "per_roi": [1, 2, 3]}
+
+
+def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hit@1 of the located rows only, higher is better, no threshold."""
+    calls = []
+
+    def fake(lon, lat, values, **kw):  # type: ignore[no-untyped-def]
+        calls.append((np.asarray(lon), np.asarray(lat), np.asarray(values), kw))
+        return _Report({"marked_ssi": 1.5, "morans_i": 0.1})
+
+    monkeypatch.setattr(georbias, "score", fake)
+    df = cls_frame()
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df)
+    [(lon, lat, values, kw)] = calls
+    located = df.lon.notna().to_numpy()
+    np.testing.assert_array_equal(values, df["hit@1"].to_numpy()[located])
+    np.testing.assert_array_equal(lon, df.lon.to_numpy()[located])
+    assert kw["lower_is_better"] is False and kw.get("threshold") is None and kw["seed"] == 0
+    gb = r["geobias"]
+    assert gb["status"] == "ok" and gb["value_name"] == "hit@1" and gb["n_unlocated_excluded"] == 7
+    assert gb["summary"] == {"marked_ssi": 1.5, "morans_i": 0.1}
+    assert "per_roi" not in gb["detail"]["all"]  # per-sample arrays stay out of result files
+
+
+def test_geobias_value_rule_regression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SSI/SRI on |error| thresholded at the median (lower is better); autocorrelation on raw |error|."""
+    calls = []
+
+    def fake(lon, lat, values, **kw):  # type: ignore[no-untyped-def]
+        calls.append((np.asarray(values), kw))
+        return _Report({"marked_ssi": 2.0, "morans_i": 0.3} if "ssi" in kw["scores"] else
+                       {"marked_ssi": 99.0, "morans_i": 0.7, "gearys_c": 0.9})
+
+    monkeypatch.setattr(georbias, "score", fake)
+    df = reg_frame()
+    r = build_result(model_id="m-1", spec=REG, split=None, predictions=df)
+    err = np.abs(df.y_true - df.y_pred).to_numpy()
+    (v1, kw1), (v2, kw2) = calls
+    np.testing.assert_allclose(v1, err)
+    np.testing.assert_allclose(v2, err)
+    assert set(kw1["scores"]) == {"ssi", "sri"} and kw1["threshold"] == pytest.approx(np.median(err))
+    assert kw1["lower_is_better"] is True
+    assert kw2["scores"] == ("autocorr",) and kw2.get("threshold") is None
+    assert r["geobias"]["summary"] == {"marked_ssi": 2.0, "morans_i": 0.7, "gearys_c": 0.9}
+
+
+def test_real_engine_small_input() -> None:
+    """Integration with the real georbias engine on 120 points: the contract keys come back."""
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(),
+                     geobias_kwargs={"permutations": 9})
+    gb = r["geobias"]
+    assert gb["status"] == "ok", gb
+    for key in ("unmarked_ssi", "marked_ssi", "sri_distance_lag", "morans_i"):
+        assert key in gb["summary"]
+    assert gb["params"]["all"]["permutations"] == 9  # our setting is recorded with every parameter
+    assert gb["n_located"] == 113 and gb["engine_version"]
+    json.dumps(gb, allow_nan=True)  # JSON-safe
+
+
+def test_missing_engine_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(georbias, "score", raising=False)
+    with pytest.raises(GeoBiasUnavailableError, match="compute_geobias_scores=False"):
+        build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame())
+
+
+def test_write_and_read_roundtrip(tmp_path: Path) -> None:
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    path = write_result(tmp_path, r)
+    assert path == tmp_path / "results" / "m-1" / "toy-cls.json"
+    back = read_result(path)
+    assert back["metrics"]["top1"] == r["metrics"]["top1"] and back["predictions_sha256"] == r["predictions_sha256"]
+    assert [p.name for p in path.parent.iterdir()] == ["toy-cls.json"]  # no temp files left
+
+
+@pytest.mark.parametrize("bad", ["../escape", "a/b", "a\\b", "..", "", "x" * 81, "bell\x07", ".hidden", "sp ace"])
+def test_unsafe_model_ids_are_refused(bad: str, tmp_path: Path) -> None:
+    assert id_problems(bad)
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    r["model_id"] = bad
+    with pytest.raises(InputError):
+        write_result(tmp_path, r)
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "results").exists()
+
+
+def test_read_result_checks_location(tmp_path: Path) -> None:
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    wrong = tmp_path / "results" / "other" / "toy-cls.json"
+    wrong.parent.mkdir(parents=True)
+    wrong.write_text(json.dumps(r, allow_nan=True))
+    with pytest.raises(InputError, match="stored under"):
+        read_result(wrong)
