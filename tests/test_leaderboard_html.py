@@ -136,7 +136,7 @@ def test_overview_rows_and_columns_match_scores_csv(site: dict) -> None:
         assert groups == ["Model", "Summary", "LocBench", "GAIR", "Embedded"]
         assert len(t["body"]) == len(models)
         names = {r["model_name"] for r in rows}
-        assert {r[0]["text"].replace("not verified against data", "").strip() for r in t["body"]} == names
+        assert {r[0]["text"].replace("unverified (not verified against data)", "").strip() for r in t["body"]} == names
         for r in t["body"]:
             assert r[0]["tag"] == "th" and r[0]["scope"] == "row"
             assert len(r) == 1 + len(metric_row)
@@ -148,7 +148,7 @@ def test_overview_values_and_best_marks(site: dict) -> None:
     t = p.tables["overview"]
     order = [c["data-col"] for c in t["head"][-1]]
     ds_order = [c["text"].strip() for c in t["head"][1][1:]]
-    by_name = {r[0]["text"].replace("not verified against data", "").strip(): r for r in t["body"]}
+    by_name = {r[0]["text"].replace("unverified (not verified against data)", "").strip(): r for r in t["body"]}
     for r in rows:
         j = 2 + 2 * ds_order.index(r["dataset"])  # 0-based among metric columns
         cell = by_name[r["model_name"]][1 + j]
@@ -159,6 +159,8 @@ def test_overview_values_and_best_marks(site: dict) -> None:
             assert ssi["data-v"] == "" and ssi["text"].strip() == "–" and "na" in ssi["class"]
         else:
             assert float(ssi["data-v"]) == pytest.approx(float(r["marked_ssi"]))
+    flagged = {n for n, r in by_name.items() if "not verified against data" in r[0]["text"]}
+    assert flagged == {r["model_name"] for r in rows if r["verified"] == "False"} == {HOSTILE}
     # direction-aware best: max Top-1 on birdsnap, min MAE on embedded_elevation, min mSSI
     for ds, key, pick in (("birdsnap", "primary_value", max), ("embedded_elevation", "primary_value", min),
                           ("inat2018", "marked_ssi", min)):
