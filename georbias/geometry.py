@@ -85,6 +85,16 @@ def laea_local(lat_c: np.ndarray, lon_c: np.ndarray, lat: np.ndarray, lon: np.nd
     return east, north
 
 
+def laea_from_trig(s1: np.ndarray, c1: np.ndarray, s2: np.ndarray, c2: np.ndarray, sdl: np.ndarray,
+                   cdl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`laea_local` from precomputed sin/cos of the centre latitude (1), point latitude (2) and
+    longitude difference; atan2(east, north) of the result is the true initial bearing."""
+    u = c1 * s2 - s1 * c2 * cdl                      # the bearing's x term
+    cos_c = s1 * s2 + c1 * c2 * cdl
+    k = np.sqrt(2.0 / np.maximum(1.0 + cos_c, 1e-300))
+    return k * c2 * sdl, k * u
+
+
 def validate_points(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, min_points: int = 1,
                     what: str = "geo-bias score") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check degree coordinates and values; return float64 copies or raise GeoBiasInputError naming the row."""

@@ -193,6 +193,7 @@ class _Calculator:
                                        for v in (vmin, vmax))
         self.xyz = geo.xyz_rad(lat_r, lon_r)
         self.coslat = np.cos(lat_r)
+        self.sinlat = np.sin(lat_r)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
         # Sphere query radius: the ROI, plus the rings' outer edge in the table era.
         reach = radius_rad
@@ -275,6 +276,12 @@ class _Calculator:
         self.n_roi[base:base + nc] += np.bincount(local_c, minlength=nc)
         g_counts = self._hist(local_c, rp, nc)                    # (nc, bins)
         g_n = g_counts.sum(axis=1)
+        if self.preset == "locbench" and ("scale_grid" in self.variants or "direction_sector" in self.variants):
+            # One local equal-area frame per pair serves the grid and (as atan2(east, north)) the bearings.
+            dl = self.lon[rp] - self.lon[rc]
+            east, north = geo.laea_from_trig(self.sinlat[rc], self.coslat[rc], self.sinlat[rp], self.coslat[rp],
+                                             np.sin(dl), np.cos(dl))
+            del dl
         for name in self.variants:
             if name == "distance_lag":
                 if self.preset == "torchspatial":
@@ -290,14 +297,14 @@ class _Calculator:
                 if self.preset == "torchspatial":
                     pc, pp, key = self._grid_pairs_reference(centres)
                 else:
-                    pc, pp, key = self._grid_pairs_locbench(rc, rp)
+                    pc, pp, key = self._grid_pairs_locbench(rc, rp, east, north)
                 self._partitions(name, base, nc, pc, pp, key, self.grid_cells ** 2, g_counts, g_n)
             else:
                 if self.preset == "torchspatial":
                     sector, undefined = self._sectors_reference(rc, rp, rd, base, nc)
                     self.acc[name]["undef"][base:base + nc] |= undefined
                 else:
-                    sector = self._sectors_locbench(rc, rp, rd)
+                    sector = self._sectors_locbench(east, north, rd)
                 ok = sector >= 0
                 self._partitions(name, base, nc, rc[ok], rp[ok], sector[ok], self.m, g_counts, g_n)
 
@@ -317,10 +324,10 @@ class _Calculator:
         ok = (a >= 0) & (a < k2) & (b >= 0) & (b < k2)
         return ci[ok], pj[ok], (a * k2 + b)[ok]
 
-    def _grid_pairs_locbench(self, rc: np.ndarray, rp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _grid_pairs_locbench(self, rc: np.ndarray, rp: np.ndarray, east: np.ndarray,
+                             north: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Equal-area grid: square cells of side s in the centre's Lambert azimuthal frame (east, north),
         centred on the ROI centre so the centre never sits on a cell corner (mirror-symmetric)."""
-        east, north = geo.laea_local(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
         half = self.grid_cells // 2
         a = np.floor(north / self.s + 0.5).astype(np.int64) + half
         b = np.floor(east / self.s + 0.5).astype(np.int64) + half
@@ -362,10 +369,11 @@ class _Calculator:
         sector[np.isnan(ang) | (sector < 0) | (sector >= self.m) | undefined[lc]] = -1
         return sector, undefined
 
-    def _sectors_locbench(self, rc: np.ndarray, rp: np.ndarray, rd: np.ndarray) -> np.ndarray:
-        """True initial bearing, sectors of width 2 pi / m centred on north; the centre itself has none."""
-        brg = geo.initial_bearing(self.lat[rc], self.lon[rc], self.lat[rp], self.lon[rp])
+    def _sectors_locbench(self, east: np.ndarray, north: np.ndarray, rd: np.ndarray) -> np.ndarray:
+        """True initial bearing (atan2(east, north) in the local frame), sectors of width 2 pi / m
+        centred on north; the centre itself and its duplicates have no bearing."""
         width = 2 * np.pi / self.m
+        brg = np.arctan2(east, north)
         sector = np.floor(np.mod(brg + width / 2, 2 * np.pi) / width).astype(np.int64) % self.m
         sector[rd <= 0] = -1
         return sector

@@ -171,6 +171,13 @@ def test_initial_bearings_compass_points_both_hemispheres_and_antimeridian():
             got = geo.initial_bearing(math.radians(lat0), math.radians(lon0), math.radians(lat2), math.radians(lon2))
             diff = (math.degrees(float(got)) - brg + 180) % 360 - 180
             assert abs(diff) < 1e-9, (lat0, lon0, brg)
+            # The SRI code takes the bearing as atan2(east, north) of the equal-area frame.
+            p1, l1, p2, l2 = (math.radians(x) for x in (lat0, lon0, lat2, lon2))
+            e, nn = geo.laea_from_trig(math.sin(p1), math.cos(p1), math.sin(p2), math.cos(p2),
+                                       math.sin(l2 - l1), math.cos(l2 - l1))
+            assert math.atan2(e, nn) % (2 * math.pi) == pytest.approx(float(got), abs=1e-9)
+            e2, n2 = geo.laea_local(p1, l1, p2, l2)
+            assert (float(e2), float(n2)) == pytest.approx((e, nn), abs=1e-15)
 
 
 def symmetric_star(lat0: float, lon0: float, per_dir: int = 25, dirs: int = 8) -> tuple[np.ndarray, np.ndarray]:
