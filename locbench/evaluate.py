@@ -79,10 +79,12 @@ def model_id_for(encoder_name: str) -> str:
     return "locbench-" + re.sub(r"[^a-z0-9._-]", "-", encoder_name.lower())
 
 
-def citation_authors(citation: str) -> str:
-    """Authors part of a 'Authors. Title. Venue.' citation string."""
+def citation_authors(citation: str) -> list[str]:
+    """Author names from an 'A, B & C. Title. Venue.' citation ('X et al.' kept as one entry)."""
     head = (citation or "").split(". ", 1)[0].strip().rstrip(".")
-    return head or "unknown"
+    names = [n.strip() for n in re.split(r",|&|\band\b", head) if n.strip()]
+    names = [n + "." if n.endswith(" et al") else n for n in names]
+    return names or ["unknown"]
 
 
 def model_card(spec: Any, model_id: str, n_parameters: int | None) -> dict[str, Any]:
@@ -207,7 +209,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
 
             train = train.subset(np.sort(np.random.default_rng(seed).choice(n_train_full, cap, replace=False)))
         load_s = time.perf_counter() - t_load
-        p = probe or default_probe(ds.task_type)
+        p = probe or default_probe(ds.task_type, ds)
         for spec in enc_specs:
             enc_name = str(getattr(spec, "name", spec))
             model_id = model_id_for(enc_name)

@@ -62,6 +62,8 @@ def register(app: typer.Typer) -> None:
         from locbench.evaluate import evaluate
 
         console = Console()
+        if not console.is_terminal:  # logs and CI: do not squeeze the table into 80 columns
+            console = Console(width=max(console.width, 150))
         reporter = _RichReporter(console)
         t0 = time.perf_counter()
         with reporter:

@@ -36,8 +36,16 @@ def list_probes() -> list[str]:
     return list(PROBES)
 
 
-def default_probe(task_type: str) -> str:
-    """The LocBench protocol for the task: geo-prior for classification, §C2 regression otherwise."""
+def default_probe(task_type: str, spec: Any = None) -> str:
+    """The protocol a dataset is scored with unless --probe says otherwise.
+
+    LocBench-style tasks: geo-prior for classification, §C2 regression otherwise. GAIR image /
+    street-view tasks (group "gair", modality other than location) are frozen-embedding tasks:
+    `linear` on the user-supplied embeddings (plus the frozen location embedding, if any).
+    """
+    if spec is not None and getattr(spec, "group", "") == "gair" and \
+            not str(getattr(spec, "modality", "")).startswith("location") and getattr(spec, "loader", "") != "inat":
+        return "linear"
     return "geoprior" if task_type == "classification" else "regression"
 
 
@@ -55,7 +63,7 @@ def run_probe(probe: str | None, encoder: Any, train: Any, test: Any, *, seed: i
               **options: Any) -> tuple[Any, dict[str, Any]]:
     """Train/evaluate `encoder` on `train` → per-sample predictions on `test` (deterministic per seed)."""
     task = str(getattr(getattr(train, "spec", None), "task_type", "classification"))
-    probe = probe or default_probe(task)
+    probe = probe or default_probe(task, getattr(train, "spec", None))
     check_probe(probe, task)
     device = resolve_device(device)
     if epochs is not None and int(epochs) < 1:

@@ -233,14 +233,15 @@ def located_mask(split: Any) -> np.ndarray:
 
 
 def num_classes(train: Any, test: Any) -> int:
-    """Class count from the spec, else from the labels seen in either split."""
-    spec_c = getattr(getattr(train, "spec", None), "num_classes", None)
+    """Class count: the width of the image-prediction matrix when there is one (the data decides),
+    else the spec's `num_classes`, else the largest label seen + 1."""
     seen = int(max(np.max(train.labels, initial=-1), np.max(test.labels, initial=-1))) + 1
-    if spec_c:
-        if seen > int(spec_c):
-            raise InputError(f"label {seen - 1} >= num_classes {spec_c}", column="label")
-        return int(spec_c)
-    return seen
+    probs = getattr(test, "image_probs", None)
+    spec_c = getattr(getattr(train, "spec", None), "num_classes", None)
+    c = int(probs.shape[1]) if probs is not None else int(spec_c) if spec_c else seen
+    if seen > c:
+        raise InputError(f"label {seen - 1} >= number of classes {c}", column="label")
+    return c
 
 
 def check_split(split: Any, *, role: str, task_type: str) -> None:
