@@ -32,7 +32,7 @@ from georbias.surprisal import SATURATION, moran_moments, surprisal
 from georbias.values import presence_marks
 
 BACKGROUND_VALUE = 0.0
-_CANDIDATES = 12  # background points looked at per presence point before falling back to a ball query
+_CANDIDATES = 10  # background points looked at per presence point before falling back to a ball query
 _GLOBAL_LIST = 8  # global nearest neighbours looked at per presence point before using the whole ROI
 _ROI_CHUNK = 20_000  # ROI centres per k-NN query (bounds the (chunk, K) arrays)
 _PAIR_BUDGET = 3_000_000  # presence pairs per vectorised batch (bounds memory)
@@ -158,6 +158,7 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
     row, qq = row[hit], q_row[hit] - cr[hit] * n
     found = np.bincount(row, minlength=n_rows)
     short = (found < k) & (gdist[:, :, -1].ravel() <= thr * (1 + 1e-6) + 1e-15)
+    n_direct = len(row)
     if short.any():
         keep = ~short[row]
         srows = np.nonzero(short)[0]
@@ -166,14 +167,18 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
         ok = q_s != (row_s % n)
         row = np.concatenate([row[keep], row_s[ok]])
         qq = np.concatenate([qq[keep], q_s[ok]])
+        n_direct = int(keep.sum())
     diff = flat[row] - flat[row - row % n + qq]
     dpq = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     ok = dpq <= thr[row]
-    row, qq, dpq = row[ok], qq[ok], dpq[ok]
-    if short.any():  # fallback rows come last and in ROI order: sort everything by (row, distance)
-        o = np.lexsort((dpq, row))
-        row, qq, dpq = row[o], qq[o], dpq[o]
-    # otherwise rows are grouped and each row is in global-list order (distance, then row id)
+    fallback = np.arange(len(row)) >= n_direct
+    row, qq, dpq, fallback = row[ok], qq[ok], dpq[ok], fallback[ok]
+    if fallback.any():  # fallback rows come last, in ROI order: sort just them by (row, distance)
+        f0 = int(np.argmax(fallback))
+        o = np.lexsort((dpq[f0:], row[f0:])) + f0
+        row[f0:], qq[f0:], dpq[f0:] = row[o], qq[o], dpq[o]
+    # each row's entries are contiguous and nearest first (direct rows in global-list order:
+    # distance, then row id), which is all the rank computation needs
     return row, qq, dpq
 
 
@@ -252,14 +257,18 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         delta = delta.copy()
         delta[tie] = np.where(first[roi[tie]], np.nextafter(d_ring2, 0.0), np.nextafter(d_ring2, 1.0))
     closer_bg = (geo.knn_dist[bidx] < delta[:, None]).sum(axis=1)
+    # rank of p among the presence candidates of the same background point (most have just one)
     gkey = roi * geo.m + bidx
-    order = np.lexsort((delta, gkey))
-    g_s = gkey[order]
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = g_s[1:] != g_s[:-1]
-    group_start = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - group_start
+    per_group = np.bincount(gkey, minlength=c * geo.m)
+    rank = np.zeros(len(gkey), dtype=np.int64)
+    multi = np.nonzero(per_group[gkey] > 1)[0]
+    if len(multi):
+        sub = np.lexsort((delta[multi], gkey[multi]))
+        g_s = gkey[multi][sub]
+        start = np.ones(len(sub), dtype=bool)
+        start[1:] = g_s[1:] != g_s[:-1]
+        group_start = np.maximum.accumulate(np.where(start, np.arange(len(sub)), 0))
+        rank[multi[sub]] = np.arange(len(sub)) - group_start
     accepted = rank + closer_bg < k
     from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
     tie_live = np.zeros(c, dtype=bool)

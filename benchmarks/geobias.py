@@ -1,0 +1,145 @@
+"""Wall time and peak memory of each Geo-Bias Score, on synthetic global data and the iNat2018 file.
+
+Each (input, score) runs in a fresh subprocess so its peak RSS is its own (the RSS includes the
+Python interpreter and numpy/scipy, reported separately as "base"). Unmarked and marked SSI share
+one weight graph and are computed together; the reference needs ~299 + ~316 s for them on the
+iNat2018 NeRF file (conformance README, "Reference timings", same 2-core machine class).
+
+    python benchmarks/geobias.py                         # 10k, 50k, 100k, 500k + iNat2018 (long)
+    python benchmarks/geobias.py --sizes 10000 --scores ssi,sri_distance_lag
+    python benchmarks/geobias.py --sizes "" --inat ../shared/reference/torchspatial/classification/eval_inat_2018__val_NeRF.csv.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INAT = ROOT.parent / "shared" / "reference" / "torchspatial" / "classification" / "eval_inat_2018__val_NeRF.csv.gz"
+SCORES = ("ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "autocorr")
+# Reference timings on the iNat2018 NeRF file (24,343 located rows), conformance README.
+REFERENCE_S = {"ssi": 299.0 + 316.0, "sri_scale_grid": 112.0, "sri_distance_lag": 73.0, "sri_direction_sector": 109.0}
+REFERENCE_MB = {"ssi": 236.0, "sri_scale_grid": 4790.0, "sri_distance_lag": 4790.0, "sri_direction_sector": 4790.0}
+
+
+def synthetic(n: int, seed: int):
+    """Global clustered points (80 % in 300 clusters of varied spread, 20 % uniform) and 0/1 hits."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_cl = 300
+    c_lat = np.degrees(np.arcsin(rng.uniform(-0.9, 0.95, n_cl)))
+    c_lon = rng.uniform(-180, 180, n_cl)
+    spread = np.exp(rng.uniform(np.log(0.3), np.log(6.0), n_cl))  # degrees
+    n_clustered = int(0.8 * n)
+    which = rng.integers(0, n_cl, n_clustered)
+    lat = c_lat[which] + rng.normal(0, 1, n_clustered) * spread[which]
+    lon = c_lon[which] + rng.normal(0, 1, n_clustered) * spread[which] / np.maximum(np.cos(np.radians(c_lat[which])), 0.2)
+    lat = np.concatenate([lat, np.degrees(np.arcsin(rng.uniform(-1, 1, n - n_clustered)))])
+    lon = np.concatenate([lon, rng.uniform(-180, 180, n - n_clustered)])
+    lat = np.clip(lat, -89.9, 89.9)
+    lon = (lon + 180.0) % 360.0 - 180.0
+    p_hit = 0.35 + 0.5 * (np.abs(lat) < 45)
+    hit = (rng.random(n) < p_hit).astype(float)
+    return lon, lat, hit
+
+
+def load_inat(path: Path):
+    import pandas as pd
+
+    df = pd.read_csv(path).dropna(subset=["lon", "lat"])
+    return df["lon"].to_numpy(), df["lat"].to_numpy(), df["hit@1"].to_numpy(dtype=float)
+
+
+def run_one(source: str, score: str, seed: int) -> dict:
+    """Child process: load the input, run one score, report wall time and peak RSS."""
+    import numpy as np
+
+    lon, lat, v = load_inat(Path(source)) if not source.isdigit() else synthetic(int(source), seed)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    if score == "ssi":
+        from georbias.presets import get_preset
+        from georbias.ssi import ssi_scores
+
+        r = ssi_scores(np.radians(lat), np.radians(lon), v, preset=get_preset("torchspatial"))
+        value = r.aggregates()["marked"]["mean"]
+    elif score.startswith("sri_"):
+        from georbias.sri import sri_scores
+
+        r = sri_scores(lon, lat, v, preset="torchspatial", variants=(score[4:],))
+        value = r.summary()[score]
+    else:
+        from georbias.autocorrelation import autocorrelation_scores
+
+        r = autocorrelation_scores(lon, lat, v, k=4, permutations=99, seed=seed)
+        value = r.summary()["morans_i"]
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": int(len(lon)), "wall_s": wall, "cpu_s": cpu, "peak_mb": peak, "base_mb": base, "value": float(value)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,50000,100000,500000", help="comma list of synthetic sizes ('' = none)")
+    ap.add_argument("--scores", default=",".join(SCORES), help=f"comma list from {','.join(SCORES)}")
+    ap.add_argument("--inat", default=str(DEFAULT_INAT), help="iNat2018 NeRF eval CSV ('' = skip)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
+    ap.add_argument("--one", nargs=2, metavar=("SOURCE", "SCORE"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one[0], args.one[1], args.seed)))
+        return 0
+
+    scores = [s for s in args.scores.split(",") if s]
+    bad = [s for s in scores if s not in SCORES]
+    if bad:
+        ap.error(f"unknown score(s) {bad}")
+    sources = [s for s in args.sizes.split(",") if s.strip()]
+    if args.inat and Path(args.inat).exists():
+        sources.append(args.inat)
+    elif args.inat:
+        print(f"(iNat file not found: {args.inat}; skipped)", file=sys.stderr)
+    print(f"{os.cpu_count()} CPUs visible; load average {os.getloadavg()[0]:.1f} (timings are inflated by other load)")
+    header = f"{'input':>12} {'n':>8} {'score':>22} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'base MB':>8} {'ref s':>7} {'x faster':>8}  value"
+    print(header)
+    print("-" * len(header))
+    totals: dict[str, float] = {}
+    cpu_totals: dict[str, float] = {}
+    for src in sources:
+        label = src if src.isdigit() else "iNat2018"
+        for score in scores:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", src, score, "--seed", str(args.seed)]
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
+            except subprocess.TimeoutExpired:
+                print(f"{label:>12} {'':>8} {score:>22} {'timeout':>8}")
+                continue
+            if out.returncode != 0:
+                print(f"{label:>12} {'':>8} {score:>22} failed: {out.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            totals[label] = totals.get(label, 0.0) + r["wall_s"]
+            cpu_totals[label] = cpu_totals.get(label, 0.0) + r["cpu_s"]
+            ref = REFERENCE_S.get(score) if label == "iNat2018" else None
+            ratio = f"{ref / r['wall_s']:8.0f}" if ref else f"{'':>8}"
+            refs = f"{ref:7.0f}" if ref else f"{'':>7}"
+            print(f"{label:>12} {r['n']:>8} {score:>22} {r['wall_s']:8.2f} {r['cpu_s']:7.2f} {r['peak_mb']:8.0f} {r['base_mb']:8.0f} "
+                  f"{refs} {ratio}  {r['value']:.6g}", flush=True)
+    for label, t in totals.items():
+        print(f"total, {label}: wall {t:.1f} s, cpu {cpu_totals[label]:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
