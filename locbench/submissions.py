@@ -30,6 +30,10 @@ CARD_FILE = "submission.json"
 PREDICTION_SUFFIXES = (".csv.gz", ".csv", ".parquet")
 IGNORED_SUFFIXES = (".md", ".txt", ".result.json", ".run.json")  # notes and `locbench evaluate` records
 COORD_TOLERANCE_DEG = 1e-4
+# Published coordinate ranges are rounded to 0.1 deg (e.g. BirdSnap† lon -176.6..-37.4 holds -176.644):
+# half a unit of that rounding plus the coordinate tolerance keeps true rows in and still catches
+# swapped lon/lat or other gross errors.
+BOUNDS_SLACK_DEG = 0.05 + COORD_TOLERANCE_DEG
 MAX_PROBLEMS_PER_KIND = 20
 ENCODER_FAMILIES = ("2D", "3D", "baseline", "pretrained", "plugin", "other")
 
@@ -321,7 +325,7 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
     if bounds is not None:
         checked.append("coordinate bounds")
         lo_lon, hi_lon, lo_lat, hi_lat = bounds
-        tol = COORD_TOLERANCE_DEG
+        tol = BOUNDS_SLACK_DEG
         for col, lo, hi in (("lon", lo_lon, hi_lon), ("lat", lo_lat, hi_lat)):
             v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
             rows = np.nonzero(np.isfinite(v) & ((v < lo - tol) | (v > hi + tol)))[0]
