@@ -379,3 +379,15 @@ def test_threads_and_chunking_do_not_change_results(monkeypatch):
         np.testing.assert_array_equal(serial.variants[v].sri_raw, base.variants[v].sri_raw)
         for key in ("roi", "key", "size"):
             np.testing.assert_array_equal(serial.variants[v].partitions[key], base.variants[v].partitions[key])
+
+
+@pytest.mark.parametrize("preset", ["torchspatial", "locbench"])
+def test_single_variant_runs_equal_the_full_run_and_report_progress(preset):
+    lon, lat, vals = clustered_points(1, 300)
+    full = sri_scores(lon, lat, vals, preset=preset)
+    for v in VARIANTS:
+        calls = []
+        one = sri_scores(lon, lat, vals, preset=preset, variants=(v,), progress=lambda d, t: calls.append((d, t)))
+        assert list(one.variants) == [v]
+        np.testing.assert_array_equal(one.variants[v].sri_raw, full.variants[v].sri_raw)
+        assert calls and calls[-1] == (300, 300)
