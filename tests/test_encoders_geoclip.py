@@ -15,7 +15,7 @@ from locbench.errors import DataMissingError, InputError
 
 needs_geoclip = pytest.mark.skipif(
     not geoclip_available(),
-    reason="GeoCLIP weights not installed: pip install --no-deps geoclip==1.3.0 (extra locbench[geoclip])")
+    reason="GeoCLIP weights not installed: pip install 'locbench[geoclip]'")
 
 
 def test_equal_earth_closed_forms():
@@ -34,7 +34,7 @@ def test_missing_weights_file_is_a_typed_error(tmp_path):
         bad.write_bytes(b"not a torch file")
         load_geoclip(bad)
     if not geoclip_available():
-        with pytest.raises(DataMissingError, match="pip install --no-deps"):
+        with pytest.raises(DataMissingError, match="locbench\\[geoclip\\]"):
             weights_path()
 
 

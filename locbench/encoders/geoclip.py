@@ -24,8 +24,8 @@ from locbench.encoders.base import check_lonlat
 from locbench.encoders.spec import EncoderSpec
 from locbench.errors import DataMissingError, InputError
 
-INSTALL_HINT = ("install the GeoCLIP wheel WITHOUT its dependencies (its torchvision breaks beside CPU torch): "
-                "pip install --no-deps geoclip==1.3.0")
+INSTALL_HINT = ('install the optional extra: pip install "locbench[geoclip]" '
+                "(or just the wheel that carries the weights: pip install --no-deps geoclip==1.3.0)")
 WEIGHTS_RELPATH = ("model", "weights", "location_encoder_weights.pth")
 N_BRANCHES, RFF_DIM, HIDDEN, OUT_DIM = 3, 256, 1024, 512
 
@@ -158,7 +158,7 @@ GEOCLIP_SPEC = EncoderSpec(
              "for Effective Worldwide Geo-localization. NeurIPS 2023.",
     trainable=False,
     description="Pretrained, frozen GeoCLIP location encoder (512-d) from the weights in the PyPI geoclip "
-                "wheel; needs `pip install --no-deps geoclip==1.3.0` (extra: locbench[geoclip]).",
+                "wheel; needs `pip install 'locbench[geoclip]'`.",
     deviations=("Re-implemented from the paper (Equal Earth + 3-scale RFF + MLPs) and loaded from the "
                 "wheel's state dict, because importing geoclip pulls torchvision/transformers.",
                 "Inputs are (lon, lat) like every locbench encoder; swapped to GeoCLIP's [lat, lon] inside."),
