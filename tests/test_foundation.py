@@ -107,3 +107,11 @@ def test_prediction_checks_report_every_problem_with_location(tmp_path):
 
 def test_cli_version_runs():
     assert main(["version"]) == 0
+
+
+def test_atomic_files_are_world_readable(tmp_path):
+    import os
+    import stat
+
+    p = atomic.write_text(tmp_path / "x.json", "{}")
+    assert stat.S_IMODE(os.stat(p).st_mode) & 0o044 == 0o044
