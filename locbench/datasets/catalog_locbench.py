@@ -146,9 +146,10 @@ def locbench_specs() -> list[DatasetSpec]:
               description="BirdSnap with its original (sparse) photo metadata: 500 bird species; only 816 of 2,262 test rows are located."),
         _bird("birdsnap-ebird", dataset="birdsnap", meta_type="ebird_meta", num_classes=500, n_eval=2262,
               train_rows=42490, unlocated=45, citation=f"{birdsnap_cite}; {GEOPRIOR}",
-              bounds=(-176.6, -37.4, -90.0, 90.0),
+              bounds=(-176.7, -37.3, -90.0, 90.0),
               description="BirdSnap† : the same images with locations simulated from eBird (Mac Aodha et al. 2019); 500 species, North America.",
-              notes=("coord_bounds: published eval-row longitude extent -176.6..-37.4; latitude extent not published.",)),
+              notes=("coord_bounds: published eval-row longitude extent -176.6..-37.4 (rounded to 0.1 deg, so widened "
+                     "outward by 0.1 deg: real rows reach -176.644 and -37.353); latitude extent not published.",)),
         _bird("nabirds-ebird", dataset="nabirds", meta_type="ebird_meta", num_classes=555, n_eval=24633,
               train_rows=22599, unlocated=222, citation=f"{nabirds_cite}; {GEOPRIOR}", bounds=GLOBAL,
               description="NABirds† : 555 North American bird classes with eBird-simulated locations."),
@@ -159,7 +160,7 @@ def locbench_specs() -> list[DatasetSpec]:
         DatasetSpec(
             name="yfcc", group="locbench", task_type="classification", modality="image+location",
             reported_split="test", train_split="train", splits=("train", "test"), num_classes=100,
-            primary_metric="top1", n_eval_rows=17798, coord_bounds=(-166.6, -65.5, 18.0, 65.0),
+            primary_metric="top1", n_eval_rows=17798, coord_bounds=(-166.7, -65.4, 17.9, 65.1),  # published extent rounded outward by 0.1 deg
             citation=(f"{TORCHSPATIAL}; Tang, K. et al. Improving Image Classification with Location Context. ICCV 2015; "
                       "Thomee, B. et al. YFCC100M. Communications of the ACM 59(2), 2016"),
             licence=LOCBENCH_LICENCE, source=LOCBENCH_SOURCE,
