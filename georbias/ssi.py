@@ -20,6 +20,8 @@ BallTree order among exact ties is not reproduced (the conformance cases flag th
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,6 +36,7 @@ from georbias.values import presence_marks
 BACKGROUND_VALUE = 0.0
 _CANDIDATES = 10  # background points looked at per presence point before falling back to a ball query
 _GLOBAL_LIST = 8  # global nearest neighbours looked at per presence point before using the whole ROI
+_THREADS = 4  # worker threads over ROI chunks (capped by the CPU count)
 _ROI_CHUNK = 20_000  # ROI centres per k-NN query (bounds the (chunk, K) arrays)
 _PAIR_BUDGET = 3_000_000  # presence pairs per vectorised batch (bounds memory)
 
@@ -183,7 +186,7 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
 
 
 def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.ndarray, glist: np.ndarray,
-              gdist: np.ndarray, centre_first: np.ndarray | None = None) -> GraphSummary:
+              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1) -> GraphSummary:
     """Exact directed k-NN graph over presence (C, n, 3 pole-frame) + background, summarised.
 
     ids_mem/glist/gdist: see _presence_candidates. The ring geometry has one exact tie that matters: the centre (presence 0, at the pole) and
@@ -195,7 +198,7 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     flat = local.reshape(-1, 3)
     kq = min(max(k, _CANDIDATES), geo.m)
     bound = 2.0 * geo.reach
-    dq, iq = geo.tree.query(flat, k=kq, workers=-1, distance_upper_bound=bound)
+    dq, iq = geo.tree.query(flat, k=kq, workers=workers, distance_upper_bound=bound)
     dq = np.asarray(dq).reshape(len(flat), kq)
     iq = np.asarray(iq).reshape(len(flat), kq)
     far = ~np.isfinite(dq[:, k - 1])
@@ -409,34 +412,48 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     order = np.argsort(n_roi, kind="stable")
     sizes, starts = np.unique(n_roi[order], return_index=True)
     bounds = list(starts) + [n_pts]
+    tasks = []
     for size, a, b in zip(sizes, bounds[:-1], bounds[1:]):
         size = int(size)
-        geo = _BACKGROUND.get(size, radius_rad, weight_k)
-        ids_all = order[a:b]
+        geo = _BACKGROUND.get(size, radius_rad, weight_k)  # built here, read-only in the workers
         step = max(1, _PAIR_BUDGET // (size * size))
-        for s in range(0, len(ids_all), step):
-            ids = ids_all[s:s + step]
-            mem = members[ids, :size]
-            rot = _rotation_to_pole(lat[ids], lon[ids])
-            local = np.einsum("cni,cij->cnj", xyz[mem], rot)
-            # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
-            at_pole = mem[:, 0] == ids
-            graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
-                              centre_first=np.where(at_pole, centre_first, True))
-            tie_live[ids] = graph.tie_live & at_pole
-            u_vals = np.ones((len(ids), size))
-            m_vals = marks[mem]
-            out["u_i"][ids] = moran_upper(graph, u_vals)
-            out["m_i"][ids] = moran_upper(graph, m_vals)
-            cs_u = np.tile(np.array([[BACKGROUND_VALUE, 1.0]]), (len(ids), 1))
-            ns_u = np.tile(np.array([[float(geo.m), float(size)]]), (len(ids), 1))
-            out["u_mu"][ids], out["u_var"][ids] = moran_moments(cs_u, ns_u, degree)
-            cs_m, ns_m = _classes(m_vals, geo.m)
-            out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
-            density[ids] = geo.density
-            n_bg[ids] = geo.m
+        tasks += [(geo, order[a + s:min(b, a + s + step)]) for s in range(0, b - a, step)]
+
+    def work(geo: BackgroundGeometry, ids: np.ndarray) -> int:
+        size = geo.n
+        mem = members[ids, :size]
+        rot = _rotation_to_pole(lat[ids], lon[ids])
+        local = np.einsum("cni,cij->cnj", xyz[mem], rot)
+        # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
+        at_pole = mem[:, 0] == ids
+        graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
+                          centre_first=np.where(at_pole, centre_first, True), workers=1)
+        tie_live[ids] = graph.tie_live & at_pole
+        m_vals = marks[mem]
+        out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
+        out["m_i"][ids] = moran_upper(graph, m_vals)
+        mu_u, var_u = moran_moments(np.array([[BACKGROUND_VALUE, 1.0]]), np.array([[float(geo.m), float(size)]]),
+                                    degree)
+        out["u_mu"][ids], out["u_var"][ids] = mu_u[0], var_u[0]
+        cs_m, ns_m = _classes(m_vals, geo.m)
+        out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
+        density[ids] = geo.density
+        n_bg[ids] = geo.m
+        return len(ids)
+
+    # Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
+    n_threads = max(1, min(_THREADS, os.cpu_count() or 1))
+    if n_threads == 1 or len(tasks) < 4:
+        for geo, ids in tasks:
+            done = work(geo, ids)
             if progress is not None:
-                progress(len(ids))
+                progress(done)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for fut in as_completed([pool.submit(work, geo, ids) for geo, ids in tasks]):
+                done = fut.result()
+                if progress is not None:
+                    progress(done)
 
     variants = []
     for p in ("u", "m"):
