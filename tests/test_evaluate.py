@@ -163,3 +163,14 @@ def test_gair_task_defaults_to_linear_probe_on_embeddings(tmp_path):
     assert out[0].probe == "linear" and out[0].primary_metric == "r2"
     df = pd.read_csv(tmp_path / "o" / "locbench-no_prior" / "gair-sv-perception.csv")
     assert "y_pred:beautiful" in df.columns and len(df) == 80
+
+
+def test_module_factory_encoder_reference(birds_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "plugins" / "toy_encoder_plugin"))
+    code = main(["evaluate", "-e", "locbench_toy_encoder:make_spec", "-d", "birdsnap", "--data-root", str(birds_root),
+                 "--epochs", "1", "--out", str(tmp_path), "--no-geobias", "--threads", "1"])
+    assert code == 0, capsys.readouterr().err
+    card = json.loads((tmp_path / "locbench-toy-cosine" / "submission.json").read_text())
+    assert card["encoder_family"] == "plugin" and card["n_parameters"] > 0
+    result = json.loads((tmp_path / "locbench-toy-cosine" / "birdsnap.result.json").read_text())
+    assert result["geobias"]["status"] == "not computed"

@@ -14,11 +14,14 @@ EPILOG = """[bold]Examples[/bold]
   [dim]# one encoder on one LocBench dataset (files under --data-root), 5 epochs[/dim]
   locbench evaluate --encoder Sphere2Vec-sphereM --dataset birdsnap --epochs 5 --data-root ~/locbench-data
 
-  [dim]# compare two encoders with the no-prior baseline, spatial-block holdout, on a GPU[/dim]
-  locbench evaluate -e no_prior -e xyz -e NeRF -d <dataset> --holdout spatial-block --device cuda
+  [dim]# two encoders and the no-prior baseline on held-out 10° blocks (extrapolation), on a GPU[/dim]
+  locbench evaluate -e no_prior -e xyz -e NeRF -d embedded-land-sea --holdout spatial-block --device cuda
 
-  [dim]# your own encoder (module:factory) with a frozen-embedding linear probe[/dim]
-  locbench evaluate -e mypkg.encoders:make_encoder -d <dataset> --probe linear
+  [dim]# your own encoder (package.module:factory) with a frozen-embedding kNN probe[/dim]
+  locbench evaluate -e mypkg.encoders:make_spec -d embedded-cities-continent --probe knn
+
+  [dim]# a GAIR task on user-supplied embeddings (default probe there: linear)[/dim]
+  locbench evaluate -e no_prior -d gair-eurosat --data-root ~/locbench-data
 
 Each model gets [bold]OUT/<model-id>/[/bold] with submission.json, <dataset>.csv (per-sample predictions),
 <dataset>.result.json (metrics + Geo-Bias Scores) and <dataset>.run.json (config, versions, timings,
@@ -37,7 +40,8 @@ def register(app: typer.Typer) -> None:
         dataset: list[str] = typer.Option(None, "--dataset", "-d", help="Dataset name (see `locbench datasets list`). "
                                           "Repeatable. Default: the embedded datasets (no download needed)."),
         probe: str = typer.Option(None, "--probe", "-p", help="geoprior | regression | linear | knn | mlp. "
-                                  "Default: geoprior for classification, regression for regression."),
+                                  "Default: geoprior for classification, regression for regression, linear for "
+                                  "GAIR image tasks."),
         seed: int = typer.Option(0, "--seed", "-s", help="Seed of every random choice (same seed → same predictions)."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
         epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default: the encoder preset / probe "

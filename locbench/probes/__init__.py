@@ -84,6 +84,9 @@ def run_probe(probe: str | None, encoder: Any, train: Any, test: Any, *, seed: i
 
             df, info = frozen.run(probe, encoder, train, test, seed=seed, device=device, epochs=epochs,
                                   progress=progress, **options)
+        import torch
+
+        info["torch_threads"] = torch.get_num_threads()  # inside the context: the count actually used
     info.setdefault("probe", probe)
     info["seed"] = seed
     info["device"] = device
