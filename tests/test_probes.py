@@ -226,9 +226,12 @@ def test_bad_probe_and_task_mismatch_and_shapes():
         run_probe("geoprio", None, tr, te)
     with pytest.raises(InputError, match="regression"):
         run_probe("regression", None, tr, te)
-    bad = type(te)(**{**te.__dict__, "image_probs": te.image_probs[:, :5]})
+    bad = type(te)(**{**te.__dict__, "image_probs": te.image_probs[:10]})
     with pytest.raises(InputError, match="image_probs"):
         run_probe("geoprior", None, tr, bad)
+    narrow = type(te)(**{**te.__dict__, "image_probs": te.image_probs[:, :5]})
+    with pytest.raises(InputError, match="label"):
+        run_probe("geoprior", None, tr, narrow)
     with pytest.raises(InputError, match="epochs"):
         run_probe("geoprior", None, tr, te, epochs=0)
     with pytest.raises(InputError, match="CUDA|cuda"):

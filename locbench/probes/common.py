@@ -240,7 +240,13 @@ def num_classes(train: Any, test: Any) -> int:
     spec_c = getattr(getattr(train, "spec", None), "num_classes", None)
     c = int(probs.shape[1]) if probs is not None else int(spec_c) if spec_c else seen
     if seen > c:
-        raise InputError(f"label {seen - 1} >= number of classes {c}", column="label")
+        for split in (train, test):
+            bad = np.flatnonzero(np.asarray(split.labels) >= c)
+            if len(bad):
+                name = f"{getattr(getattr(split, 'spec', None), 'name', 'dataset')}/{getattr(split, 'split', '')}"
+                raise InputError(f"label {int(split.labels[bad[0]])} >= number of classes {c} "
+                                 f"(width of image_probs or the spec's num_classes)", file=name,
+                                 row=int(bad[0]), column="label")
     return c
 
 
