@@ -80,6 +80,21 @@ def _standardise(tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
                  c: int, seed: int, device: str, epochs: int) -> np.ndarray:
     """Fit one probe and return class probabilities (n, C) or standardised predictions (n, T)."""
+    import warnings
+
+    with warnings.catch_warnings():  # small validation folds make sklearn chatty; results are what they are
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        except ImportError:  # pragma: no cover
+            pass
+        return _fit_predict_raw(kind, task, hp, x, y, xq, c, seed, device, epochs)
+
+
+def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
+                     c: int, seed: int, device: str, epochs: int) -> np.ndarray:
     if kind == "mlp":
         return _mlp_fit_predict(task, hp, x, y, xq, c, seed, device, epochs)
     if task == "classification":
