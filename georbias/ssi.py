@@ -297,9 +297,18 @@ def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
     return s_pp + s_pb + s_bp + s_bb
 
 
-def _classes(v: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values (ascending) and counts per ROI, with m background points of value 0."""
+def _classes(v: np.ndarray, m: int, distinct: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (ascending) and counts per ROI, with m background points of value 0.
+
+    `distinct`: all values v can take (few): counted per ROI instead of sorted; classes with a
+    zero count are padding, which moran_moments ignores.
+    """
     c, n = v.shape
+    if distinct is not None:
+        vals = np.union1d(distinct, [BACKGROUND_VALUE])
+        ns = np.stack([(v == u).sum(axis=1) for u in vals], axis=1).astype(np.float64)
+        ns[:, np.searchsorted(vals, BACKGROUND_VALUE)] += m
+        return np.broadcast_to(vals, ns.shape).copy(), ns
     allv = np.concatenate([v, np.full((c, 1), BACKGROUND_VALUE)], axis=1)
     w = np.concatenate([np.ones((c, n)), np.full((c, 1), float(m))], axis=1)
     order = np.argsort(allv, axis=1, kind="stable")
@@ -369,7 +378,7 @@ def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int) -> tuple[np.ndar
     index = SphereIndex.from_xyz(xyz)
     k_eff = min(roi_k, len(xyz))
     n_roi = np.empty(len(xyz), dtype=np.int64)
-    members = np.empty((len(xyz), k_eff), dtype=np.int64)
+    members = np.empty((len(xyz), k_eff), dtype=np.int32 if len(xyz) < 2**31 else np.int64)  # halves memory
     for s in range(0, len(xyz), _ROI_CHUNK):
         ang, idx = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
         n_roi[s:s + len(ang)] = (ang <= radius_rad).sum(axis=1)
@@ -396,6 +405,8 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     n_pts = len(xyz)
     n_roi, members = roi_members(xyz, radius_rad, roi_k)
     degree = preset.degree(weight_k)
+    distinct = np.unique(marks)
+    distinct = distinct if len(distinct) <= 16 else None  # few distinct marks: count instead of sort
     # each point's nearest dataset neighbours (from the ROI lists) and chords, for presence k-NN
     g_n = min(_GLOBAL_LIST, members.shape[1])
     glist_all = np.ascontiguousarray(members[:, :g_n])
@@ -423,7 +434,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         size = geo.n
         mem = members[ids, :size]
         rot = _rotation_to_pole(lat[ids], lon[ids])
-        local = np.einsum("cni,cij->cnj", xyz[mem], rot)
+        local = np.matmul(xyz[mem], rot)
         # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
         at_pole = mem[:, 0] == ids
         graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
@@ -435,7 +446,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         mu_u, var_u = moran_moments(np.array([[BACKGROUND_VALUE, 1.0]]), np.array([[float(geo.m), float(size)]]),
                                     degree)
         out["u_mu"][ids], out["u_var"][ids] = mu_u[0], var_u[0]
-        cs_m, ns_m = _classes(m_vals, geo.m)
+        cs_m, ns_m = _classes(m_vals, geo.m, distinct)
         out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
         density[ids] = geo.density
         n_bg[ids] = geo.m
