@@ -101,6 +101,7 @@ def test_reference_aggregates_from_reference_rois(shared_dir: Path) -> None:
             assert a["n_nan"] == agg[f"{variant}_n_nan"] and a["n_saturated"] == agg[f"{variant}_n_saturated"]
 
 
+@pytest.mark.slow
 def test_eurosat_published_table(shared_dir: Path) -> None:
     """Published eurosat gpt4o table (r = 0.1, K = 100): pnp_ssi and ROI sizes from exact radians."""
     import georbias
