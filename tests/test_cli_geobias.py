@@ -61,6 +61,9 @@ def test_threshold_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
     (lambda df: df.assign(**{"hit@1": df["hit@1"].astype(object).where(df.index != 4, "oops")}), [],
      "row 4, column 'hit@1'"),
     (lambda df: df.assign(lat=df["lat"].where(df.index != 9, 123.0)), [], "row 9, column 'lat'"),
+    # row 7 is unlocated, so the bad value in row 12 sits at position 11 of the located rows
+    (lambda df: df.assign(**{"hit@1": df["hit@1"].astype(float).where(df.index != 12, np.nan)}), [],
+     "row 12, column 'hit@1'"),
     (lambda df: df, ["--value", "missing"], "column 'missing'"),
     (lambda df: df.head(4), [], "at least weight_k + 1"),
     (lambda df: df, ["--preset", "pygbs", "--scores", "sri"], "defective"),

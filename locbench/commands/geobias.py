@@ -67,8 +67,9 @@ def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
         bad |= num.isna()
     if bool(bad.any()):
         i = int(np.nonzero(bad.to_numpy())[0][0])
+        row = int(raw.index[i])  # the file's 0-based data row, also when df is a subset of rows
         raise InputError(f"non-numeric or missing value {raw.iloc[i]!r} ({int(bad.sum())} such row(s))",
-                         file=path, row=i, column=col)
+                         file=path, row=row, column=col)
     return num.to_numpy()
 
 
