@@ -79,6 +79,9 @@ def build_run_record(*, model_id: str, encoder: str, dataset: str, split: str, t
     """The JSON-ready run record (no arrays; the probe info is already JSON-safe)."""
     from locbench.results import now_iso
 
+    hw = hardware()
+    if probe_info.get("torch_threads"):  # the count the probe ran with, not the process default
+        hw["torch_threads"] = probe_info["torch_threads"]
     return {
         "schema": RUN_SCHEMA,
         "model_id": model_id,
@@ -93,7 +96,7 @@ def build_run_record(*, model_id: str, encoder: str, dataset: str, split: str, t
         "probe_info": probe_info,
         "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
         "versions": versions(),
-        "hardware": hardware(),
+        "hardware": hw,
         "command": " ".join(sys.argv),
         "date": now_iso(),
     }

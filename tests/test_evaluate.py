@@ -77,6 +77,7 @@ def test_cli_tiny_run_writes_submission_folders_and_prints_summary(birds_root, c
         run = json.loads((folder / "birdsnap.run.json").read_text())
         assert run["seed"] == 0 and run["device"] == "cpu" and run["probe"] == "geoprior"
         assert run["config"]["epochs"] == 2 and run["hardware"]["cpu_count"] >= 1
+        assert run["hardware"]["torch_threads"] == 1 == run["probe_info"]["torch_threads"]
         assert {"torch", "locbench", "georbias", "numpy"} <= set(run["versions"])
         assert {"train", "metrics_and_geobias", "total"} <= set(run["timings_s"])
     assert card["encoder_family"] == "3D" and card["n_parameters"] > 0
