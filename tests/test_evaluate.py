@@ -175,3 +175,15 @@ def test_module_factory_encoder_reference(birds_root, tmp_path, monkeypatch, cap
     assert card["encoder_family"] == "plugin" and card["n_parameters"] > 0
     result = json.loads((tmp_path / "locbench-toy-cosine" / "birdsnap.result.json").read_text())
     assert result["geobias"]["status"] == "not computed"
+
+
+def test_embedded_dataset_small_budget_location_beats_no_prior(tmp_path):
+    outs = evaluate(["no_prior", "Sphere2Vec-sphereM"], ["embedded-cities-continent"], epochs=2, max_train_rows=2000,
+                    out=tmp_path, geobias=False, threads=1)
+    top1 = {o.encoder: o.primary_value for o in outs}
+    assert top1["Sphere2Vec-sphereM"] > top1["no_prior"] + 30, top1
+    run = json.loads((tmp_path / "locbench-sphere2vec-spherem" / "embedded-cities-continent.run.json").read_text())
+    assert run["config"]["n_train_rows_used"] == 2000 and run["config"]["n_train_rows_available"] > 2000
+    assert outs[1].location_only == pytest.approx(top1["Sphere2Vec-sphereM"])  # no image predictions
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [r["model_id"] for r in summary["runs"]] == ["locbench-no_prior", "locbench-sphere2vec-spherem"]
