@@ -65,6 +65,8 @@ def resolve_device(device: str) -> str:
     if device == "cpu":
         return device
     if device.startswith("cuda"):
+        # deterministic cuBLAS needs a fixed workspace; must be set before the first CUDA call
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         if not torch.cuda.is_available():
             raise InputError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
         return device

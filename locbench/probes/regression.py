@@ -12,6 +12,8 @@ Protocol (fixed defaults):
   E = 64 (TorchSpatial's default `embed_dim_before_regress`), T = number of targets.
 * Loss MSE on the standardised targets, Adam (weight decay 0), lr_e = 1e-3 * 0.98^e, batch 1024,
   shuffled, a fixed number of epochs (default 30), trained end to end on the located training rows.
+  The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
+  the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
 * No prior: the image-only MLP (`img -> MLP(E -> 256 -> T)`), or the training mean when there are no
   image features. Unlocated test rows (rare for regression sets) get the training mean and are
   counted in `info["n_test_fallback"]`.
