@@ -238,3 +238,14 @@ def test_bad_probe_and_task_mismatch_and_shapes():
         if torch.cuda.is_available():
             raise InputError("cuda present: nothing to test")
         run_probe("geoprior", None, tr, te, device="cuda")
+
+
+def test_sparse_image_probs_give_the_same_predictions():
+    import scipy.sparse
+
+    tr, te = classification_splits(seed=7, n_train=300, n_test=120, image_probs=True, n_unlocated=10)
+    sp = type(te)(**{**te.__dict__, "image_probs": scipy.sparse.csr_matrix(te.image_probs)})
+    for enc in (None, TinySpec()):
+        a, _ = run_probe("geoprior", enc, tr, te, seed=0, epochs=2)
+        b, _ = run_probe("geoprior", enc, tr, sp, seed=0, epochs=2)
+        pd.testing.assert_frame_equal(a, b)

@@ -124,7 +124,7 @@ def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cp
         "n_test": int(len(test.sample_ids)), "n_test_located": int(located_mask(test).sum()),
         "image_predictions": test.image_probs is not None, "encoder_hparams": dict(built.hparams),
     }
-    img = None if test.image_probs is None else np.asarray(test.image_probs, dtype=np.float64)
+    img = _as_matrix(test.image_probs)  # kept in its dtype (iNat: GBs); float64 only chunk by chunk
     if img is not None and img.shape != (len(test.sample_ids), c):
         from locbench.errors import InputError
 
@@ -230,7 +230,7 @@ def _score(module: Any, head: Any, test: Any, y: np.ndarray, img: np.ndarray | N
         for s in range(0, n, EVAL_CHUNK):
             sl = slice(s, min(n, s + EVAL_CHUNK))
             m = loc[sl]
-            base = img[sl] if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
+            base = _dense(img[sl]) if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
             scores = np.array(base, dtype=np.float64, copy=True)
             if m.any():
                 p_loc = torch.sigmoid(head(module(torch.from_numpy(lonlat[sl][m]).to(device)))).double().cpu().numpy()
@@ -256,8 +256,21 @@ def _rank_all(test: Any, scores: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     true = np.zeros(n, dtype=np.float64)
     for s in range(0, n, EVAL_CHUNK):
         sl = slice(s, min(n, s + EVAL_CHUNK))
-        rank[sl], pred[sl], true[sl] = rank_chunk(np.asarray(scores[sl], dtype=np.float64), y[sl])
+        rank[sl], pred[sl], true[sl] = rank_chunk(_dense(scores[sl]), y[sl])
     return classification_frame(test, pred, true, rank)
+
+
+def _as_matrix(probs: Any) -> Any:
+    """Image predictions as given: a dense array (any float dtype) or a scipy CSR matrix."""
+    if probs is None:
+        return None
+    import scipy.sparse
+
+    return probs.tocsr() if scipy.sparse.issparse(probs) else np.asarray(probs)
+
+
+def _dense(block: Any) -> np.ndarray:
+    return np.asarray(block.toarray() if hasattr(block, "toarray") else block, dtype=np.float64)
 
 
 def _acc(df: pd.DataFrame) -> dict[str, float]:
