@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from probe_fixtures import TinySpec, TinyXYZ, classification_splits, regression_splits
+from test_probes_fixtures import TinySpec, TinyXYZ, classification_splits, regression_splits
 
 from locbench.errors import InputError, NotFoundError
 from locbench.metrics import classification_metrics, regression_metrics
