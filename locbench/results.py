@@ -14,6 +14,7 @@ Unlocated rows (NaN lon/lat) count for the metrics but are left out of geo-bias;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -104,6 +105,11 @@ def predictions_sha256(df: pd.DataFrame) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of the code that produced a number (recorded in results and manifests)."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
     from importlib import metadata
 
     import georbias
@@ -117,7 +123,7 @@ def package_versions() -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:  # pragma: no cover - declared dependencies
             out[pkg] = "absent"
-    return out
+    return tuple(out.items())
 
 
 def _spec_attr(spec: Any, name: str, default: Any = None) -> Any:

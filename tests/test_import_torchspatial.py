@@ -284,3 +284,57 @@ def test_reference_coordinates_are_true_degrees(imported) -> None:
     located = wrap.lon.notna()
     assert 0.4 < located.mean() < 0.7 and (wrap.lon[located].abs() <= 180).all()
     assert (wrap.lon[located].abs() > 1).mean() > 0.9  # degrees, not sines
+
+
+# ------------------------------------------------------------------------- with the data on disk
+
+def _birdsnap_data(tmp_path: Path):  # type: ignore[no-untyped-def]
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from make_dataset_fixtures import write_fixture
+
+    from locbench.datasets import load_split
+
+    data = tmp_path / "data"
+    write_fixture("birdsnap", data, seed=0, n=60)
+    return data, load_split("birdsnap", data_root=data)
+
+
+def _ts_files_for(split, folder: Path, seed: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """TorchSpatial-style no_prior + NeRF files whose rows are `split`'s rows, in order."""
+    rng = np.random.default_rng(seed)
+    n = len(split)
+    p = rng.uniform(0.1, 1, n)
+    rank = rng.integers(1, 4, n)
+    base = {"true_class_prob": p, "reciprocal_rank": 1.0 / rank, "hit@1": (rank == 1).astype(float),
+            "hit@3": (rank <= 3).astype(float)}
+    _write(folder / "eval_birdsnap_orig_meta_test_no_prior.csv", pd.DataFrame(base), index=True)
+    _write(folder / "eval_birdsnap_orig_meta_test_NeRF.csv",
+           pd.DataFrame({"lon": split.lon, "lat": split.lat, **base}), index=True)
+
+
+def test_import_uses_data_ids_and_is_verified(tmp_path: Path) -> None:
+    data, split = _birdsnap_data(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    _ts_files_for(split, src)
+    report = import_torchspatial(src, tmp_path / "out", data_root=data)
+    assert any("sample ids taken from the data" in r for r in report.repairs)
+    df = pd.read_parquet(tmp_path / "out" / "torchspatial-no_prior" / "birdsnap.parquet")
+    assert list(df.sample_id) == list(split.sample_ids)
+    checked = validate_submission(tmp_path / "out" / "torchspatial-no_prior", data_root=data)
+    assert [e.verified for e in checked.entries] == [True]
+
+
+def test_import_refuses_rows_that_do_not_match_the_data(tmp_path: Path) -> None:
+    data, split = _birdsnap_data(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    _ts_files_for(split, src)
+    f = src / "eval_birdsnap_orig_meta_test_NeRF.csv"
+    df = pd.read_csv(f, index_col=0)
+    df[["lon", "lat"]] = df[["lon", "lat"]].iloc[::-1].to_numpy()  # rows of another order
+    df.to_csv(f)
+    with pytest.raises(InputError, match="do not align"):
+        import_torchspatial(src, tmp_path / "out", data_root=data)

@@ -181,3 +181,30 @@ def test_card_checks_cover_types_and_limits() -> None:
     assert {"n_parameters", "authors", "date", "description"} <= cols
     assert check_card(dict(card, n_parameters=True)).items  # bool is not an integer
     assert check_card(dict(card, description="two\nlines\tok")).items == []
+
+
+def test_locbench_dataset_on_disk_is_verified_against_it(tmp_path: Path) -> None:
+    """With BirdSnap files on disk: ids and coordinates are checked against them, and mismatches are caught."""
+    sys.path.insert(0, str(HERE / "data"))
+    from make_dataset_fixtures import write_fixture
+
+    from locbench.datasets import load_split
+
+    data = tmp_path / "data"
+    write_fixture("birdsnap", data, seed=0, n=60)
+    split = load_split("birdsnap", data_root=data)
+    rng = np.random.default_rng(5)
+    labels = [str(int(x)) for x in split.labels]
+    df = GENERATOR.classification_rows(rng, split.sample_ids, split.lon, split.lat, labels, 5)
+    GENERATOR.write(tmp_path / "ok-model", GENERATOR.card("ok-model"), {"birdsnap.csv": df})
+    [entry] = validate_submission(tmp_path / "ok-model", data_root=data).entries
+    assert entry.verified and entry.split == "test"
+    assert int(np.isnan(entry.predictions.lon).sum()) == int((~split.located).sum()) > 0
+    bad = df.copy()
+    r = int(np.nonzero(split.located)[0][0])
+    bad.loc[r, "lat"] += 0.001
+    bad.loc[r + 1, "y_true"] = "999"
+    GENERATOR.write(tmp_path / "bad-model", GENERATOR.card("bad-model"), {"birdsnap.csv": bad})
+    with pytest.raises(ValidationError) as info:
+        validate_submission(tmp_path / "bad-model", data_root=data)
+    assert {(p.row, p.column) for p in info.value.problems} == {(r, "lat"), (r + 1, "y_true")}

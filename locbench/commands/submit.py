@@ -97,6 +97,8 @@ def register(app: typer.Typer) -> None:
         score: bool = typer.Option(True, "--score/--no-score", help="Also validate and score the imported "
                                    "submissions into ROOT/results (default: yes)."),
         no_geobias: bool = typer.Option(False, "--no-geobias", help="When scoring: metrics only (skip Geo-Bias Scores)."),
+        data_root: str = typer.Option(None, "--data-root", help="Dataset root: when a dataset is there, its sample "
+                                      "ids are used and the import is verified against it."),
     ) -> None:
         """Convert TorchSpatial eval_results CSVs into submissions/torchspatial-<encoder>/ folders.
 
@@ -114,7 +116,8 @@ def register(app: typer.Typer) -> None:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("reading", total=None)
-            report = import_torchspatial(src, dest, progress=lambda s: bar.update(task, description=f"importing {s}"))
+            report = import_torchspatial(src, dest, data_root=data_root,
+                                         progress=lambda s: bar.update(task, description=f"importing {s}"))
         for w in report.warnings:
             console.print(f"[yellow]warning[/yellow] {w}")
         for r in report.repairs:
@@ -122,7 +125,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"imported {len(report.models)} model(s), {len(report.files)} predictions file(s) → {dest}")
         if not score:
             return
-        checked = [validate_submission(folder) for folder in report.models.values()]
+        checked = [validate_submission(folder, data_root=data_root) for folder in report.models.values()]
         n = sum(len(c.entries) for c in checked)
         from rich.progress import BarColumn, MofNCompleteColumn
 

@@ -8,7 +8,8 @@ The CSVs need repair before they are usable, and every repair is verified, never
 - classification rows carry no labels: `y_true` is "unknown" (the CSVs do not publish class ids) and
   `y_pred` is "unknown" on a hit (prediction equals the true class) and "other" on a miss, so
   hit@1 == (y_pred == y_true); macro-F1 is therefore not computed for imported rows;
-- sample ids are the row index of the eval split (the CSVs' unnamed index, checked to be 0..N-1);
+- sample ids are the row index of the eval split (the CSVs' unnamed index, checked to be 0..N-1), or,
+  when the dataset is on disk, the data's own sample ids (rows and coordinates checked to agree);
 - no-prior classification files have no coordinates: they are taken from a sibling encoder file of
   the same dataset after checking the row order agrees (unlocated rows have identical
   true_class_prob/hits; everywhere else the prior can only lower the true class's score);
@@ -418,11 +419,46 @@ def model_card(encoder: str, datasets: list[str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- the import
 
-def import_torchspatial(src: str | Path, out: str | Path, *,
+def align_with_data(frames: dict[str, pd.DataFrame], dataset: str, data_root: str | Path | None,
+                    report: ImportReport) -> dict[str, pd.DataFrame]:
+    """When the dataset is on disk, use its sample ids (and coordinates) for the imported rows.
+
+    TorchSpatial rows follow the loader's order of the kept eval rows, which is our split's row
+    order; the coordinates restored from the CSVs must then agree with the data within 1e-4 deg
+    (checked), and a group with no coordinates at all (no-prior only) gets the data's. Without
+    the data, sample ids stay eval-split row numbers.
+    """
+    from locbench.datasets import load_split
+    from locbench.errors import DataMissingError
+
+    try:
+        split = load_split(dataset, split=None, data_root=data_root)
+    except DataMissingError:
+        return frames
+    n = len(next(iter(frames.values())))
+    if len(split) != n:
+        report.warnings.append(f"{dataset}: {n} TorchSpatial rows but the data's {split.split!r} split has "
+                               f"{len(split)}; sample ids left as row numbers")
+        return frames
+    ref = next(iter(frames.values()))
+    lon, lat = np.asarray(split.lon, dtype=np.float64), np.asarray(split.lat, dtype=np.float64)
+    if ref["lon"].notna().any():
+        for col, theirs in (("lon", lon), ("lat", lat)):
+            r = _first_mismatch(ref[col].to_numpy(dtype=np.float64), theirs, 1e-4)
+            if r is not None:
+                raise InputError(f"TorchSpatial rows do not align with the {dataset} data ({col} differs); "
+                                 "cannot use the data's sample ids", row=r, column=col)
+    ids = np.asarray(split.sample_ids).astype(str)
+    report.repairs.append(f"{dataset}: sample ids taken from the data on disk (row order and coordinates verified)")
+    return {e: df.assign(sample_id=ids, lon=lon, lat=lat) for e, df in frames.items()}
+
+
+def import_torchspatial(src: str | Path, out: str | Path, *, data_root: str | Path | None = None,
                         progress: Callable[[str], None] | None = None) -> ImportReport:
     """Convert every recognised file under `src` into `out/<model-id>/` submission folders.
 
     Everything is read, repaired and checked first; files are written only when all groups pass.
+    With the dataset on disk (`data_root`), classification rows get the data's sample ids.
     """
     from locbench.predictions import write_predictions
 
@@ -439,7 +475,10 @@ def import_torchspatial(src: str | Path, out: str | Path, *,
         if progress:
             progress(f"{ds} {meta}".strip())
         ours = dataset_for(ds, meta)
-        frames = classification_group(group, report) if task == "classification" else regression_group(group, report)
+        if task == "classification":
+            frames = align_with_data(classification_group(group, report), ours, data_root, report)
+        else:
+            frames = regression_group(group, report)
         for enc, df in frames.items():
             mid = model_id_for(enc)
             if ours in per_model.setdefault(mid, {}):
