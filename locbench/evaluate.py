@@ -87,9 +87,24 @@ def citation_authors(citation: str) -> list[str]:
     return names or ["unknown"]
 
 
-def model_card(spec: Any, model_id: str, n_parameters: int | None) -> dict[str, Any]:
-    """The submission.json card for one of our runs of a registered encoder."""
+def model_card(spec: Any, model_id: str, n_parameters: int | None, *, custom: bool = False) -> dict[str, Any]:
+    """The submission.json card for one of our runs of a registered encoder.
+
+    `custom` (a --model-id run, e.g. user-supplied embeddings): the model is the user's, so the card
+    names it by its id with authors 'unknown' — edit the card before submitting.
+    """
     from locbench.results import now_iso
+
+    if custom:
+        family = str(getattr(spec, "family", "other"))
+        return {
+            "model_id": model_id, "name": model_id, "authors": ["unknown"], "paper_url": None, "code_url": None,
+            "licence": "unknown", "encoder_family": "other" if family == "baseline" else family,
+            "n_parameters": None, "pretraining_data": None, "contact": None, "date": now_iso()[:10],
+            "description": (f"Scored by `locbench evaluate` with location encoder {getattr(spec, 'name', '?')!r} and "
+                            "the dataset's user-supplied embeddings (if any). Edit name, authors and licence "
+                            "before submitting."),
+        }
 
     name = str(getattr(spec, "name", model_id))
     family = str(getattr(spec, "family", "plugin"))
@@ -147,7 +162,8 @@ def _n_params(spec: Any, seed: int, dataset: str) -> int | None:
     return int(sum(p.numel() for p in module.parameters()))
 
 
-def plan(encoders: list[str], datasets: list[str], probe: str | None) -> tuple[list[Any], list[Any]]:
+def plan(encoders: list[str], datasets: list[str], probe: str | None,
+         model_id: str | None = None) -> tuple[list[Any], list[Any]]:
     """Resolve every name and check probe/task compatibility before any work (errors → exit 2)."""
     from locbench.datasets import get_dataset
     from locbench.probes import check_probe
@@ -157,6 +173,12 @@ def plan(encoders: list[str], datasets: list[str], probe: str | None) -> tuple[l
     for ds in ds_specs:
         if probe is not None:
             check_probe(probe, ds.task_type)
+    if model_id is not None:
+        from locbench.results import check_id
+
+        check_id(model_id)
+        if len(encoders) != 1:
+            raise InputError("--model-id names one model: pass exactly one --encoder with it", column="--model-id")
     ids = [model_id_for(str(getattr(s, "name", e))) for s, e in zip(enc_specs, encoders)]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
@@ -168,13 +190,15 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
              seed: int = 0, device: str = "cpu", epochs: int | None = None, out: str | Path = DEFAULT_OUT,
              data_root: str | None = None, holdout: str = "random", geobias: bool = True,
              geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
-             max_train_rows: int | None = None, reporter: Reporter | None = None) -> list[RunOutcome]:
+             max_train_rows: int | None = None, model_id: str | None = None,
+             reporter: Reporter | None = None) -> list[RunOutcome]:
     """Run every encoder on every dataset; write the folder layout above; return the outcomes.
 
     With neither encoders nor datasets given, runs the quick default comparison
     (`DEFAULT_ENCODERS` on the embedded datasets with the `QUICK_BUDGET` training budget, unless
     `epochs` / `max_train_rows` are set). `max_train_rows` keeps a seeded random subset of the
-    training split (the reported split is never cut).
+    training split (the reported split is never cut). `model_id` replaces the derived
+    `locbench-<encoder>` id (one encoder only), e.g. for user-supplied GAIR embeddings.
     """
     from locbench.probes import default_probe, resolve_device, run_probe
     from locbench.predictions import write_predictions
@@ -191,7 +215,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     if max_train_rows is not None and max_train_rows < 1:
         raise InputError(f"--max-train-rows must be >= 1, got {max_train_rows}", column="--max-train-rows")
     device = resolve_device(device)
-    enc_specs, ds_specs = plan(encoders, datasets, probe)
+    enc_specs, ds_specs = plan(encoders, datasets, probe, model_id)
     reporter = reporter or _Silent()
     out = Path(out)
     outcomes: list[RunOutcome] = []
@@ -212,7 +236,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
         p = probe or default_probe(ds.task_type, ds)
         for spec in enc_specs:
             enc_name = str(getattr(spec, "name", spec))
-            model_id = model_id_for(enc_name)
+            mid = model_id or model_id_for(enc_name)
             reporter.start(f"{enc_name} · {ds.name} · {p}")
             t0 = time.perf_counter()
             options: dict[str, Any] = {"holdout": holdout} if p in ("linear", "knn", "mlp") else {}
@@ -223,11 +247,11 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
             run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
                            "device": device, "holdout": holdout, "run_record": f"{ds.name}.run.json",
                            "location_only": info.get("location_only")}
-            result = build_result(model_id=model_id, spec=ds, split=test.split, predictions=df,
+            result = build_result(model_id=mid, spec=ds, split=test.split, predictions=df,
                                   source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
                                   run=run_summary, compute_geobias_scores=geobias)
             score_s = time.perf_counter() - t1
-            folder = out / model_id
+            folder = out / mid
             paths = {
                 "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),
                 "result": str(atomic.write_json(folder / f"{ds.name}.result.json", result)),
@@ -240,7 +264,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
                       "n_train_rows_used": len(train.sample_ids),
                       "data_root": data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
                       "quick_default_run": quick, "threads": threads}
-            record = build_run_record(model_id=model_id, encoder=enc_name, dataset=ds.name, split=test.split,
+            record = build_run_record(model_id=mid, encoder=enc_name, dataset=ds.name, split=test.split,
                                       train_split=train.split, probe=p, config=config, probe_info=info,
                                       timings={"load": load_s, "probe": probe_s,
                                                "train": info.get("train_seconds") or 0.0,
@@ -248,11 +272,11 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
                                                "total": probe_s + score_s},
                                       seed=seed, device=device)
             paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
-            card = model_card(spec, model_id, _n_params(spec, seed, ds.name))
+            card = model_card(spec, mid, _n_params(spec, seed, ds.name), custom=model_id is not None)
             paths["card"] = str(atomic.write_json(folder / "submission.json", card))
             summary = (result.get("geobias") or {}).get("summary") or {}
             outcome = RunOutcome(
-                model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
+                model_id=mid, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
                 primary_metric=result["primary_metric"], primary_value=_f(result["primary_value"]),
                 higher_is_better=bool(result["higher_is_better"]),
                 marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),

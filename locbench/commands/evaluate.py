@@ -20,8 +20,9 @@ EPILOG = """[bold]Examples[/bold]
   [dim]# your own encoder (package.module:factory) with a frozen-embedding kNN probe[/dim]
   locbench evaluate -e mypkg.encoders:make_spec -d embedded-cities-continent --probe knn
 
-  [dim]# a GAIR task on user-supplied embeddings (default probe there: linear)[/dim]
-  locbench evaluate -e no_prior -d gair-eurosat --data-root ~/locbench-data
+  [dim]# a GAIR task on your GeoFM's embeddings, put in <data-root>/<dataset folder>/embeddings/<split>.npy
+  # (default probe there: linear; no_prior = the embeddings alone)[/dim]
+  locbench evaluate -e no_prior -d gair-eurosat --data-root ~/locbench-data --model-id my-geofm
 
 Each model gets [bold]OUT/<model-id>/[/bold] with submission.json, <dataset>.csv (per-sample predictions),
 <dataset>.result.json (metrics + Geo-Bias Scores) and <dataset>.run.json (config, versions, timings,
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
                                     "(datasets without published splits, and the validation split of frozen probes)."),
         no_geobias: bool = typer.Option(False, "--no-geobias", help="Skip Geo-Bias Scores (metrics only; faster)."),
         threads: int = typer.Option(None, "--threads", min=1, help="Torch CPU threads (default: half the cores, at most 8)."),
+        model_id: str = typer.Option(None, "--model-id", help="Model id of the output folder instead of "
+                                     "locbench-<encoder> (one --encoder only), e.g. for your GAIR embeddings."),
         max_train_rows: int = typer.Option(None, "--max-train-rows", min=1, help="Train on a seeded random subset of "
                                            "at most N training rows (the reported split is never cut)."),
     ) -> None:
@@ -74,7 +77,7 @@ def register(app: typer.Typer) -> None:
             outcomes = evaluate(encoder or None, dataset or None, probe=probe, seed=seed, device=device,
                                 epochs=epochs, out=out, data_root=data_root, holdout=holdout,
                                 geobias=not no_geobias, threads=threads, max_train_rows=max_train_rows,
-                                reporter=reporter)
+                                model_id=model_id, reporter=reporter)
         console.print(summary_table(outcomes))
         console.print(f"[dim]{len(outcomes)} run(s) in {time.perf_counter() - t0:.1f} s → {out}/<model-id>/ "
                       f"(submit with `locbench submit {out}/<model-id>`)[/dim]")
