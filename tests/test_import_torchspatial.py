@@ -338,3 +338,14 @@ def test_import_refuses_rows_that_do_not_match_the_data(tmp_path: Path) -> None:
     df.to_csv(f)
     with pytest.raises(InputError, match="do not align"):
         import_torchspatial(src, tmp_path / "out", data_root=data)
+
+
+def test_plain_file_wins_over_its_copy(ts_dir, tmp_path: Path) -> None:
+    src, _, _ = ts_dir
+    f = src / "regression" / "eval_mosaiks_population__test_NeRF.csv"
+    (src / "regression" / "eval_mosaiks_population__test_NeRF copy.csv").write_bytes(f.read_bytes())
+    from locbench.importers.torchspatial import scan
+
+    files, warnings = scan(src)
+    assert f in {t.path for t in files}
+    assert any("NeRF copy.csv: duplicate of eval_mosaiks_population__test_NeRF.csv" in w for w in warnings)

@@ -185,13 +185,13 @@ def scan(src: str | Path) -> tuple[list[TSFile], list[str]]:
         found.append(ts)
     # a plain and a " copy" version of the same run: keep the plain one
     seen: dict[tuple[str, str, str, str], TSFile] = {}
-    for ts in found:
+    for ts in sorted(found, key=lambda t: (" copy." in t.path.name, t.path.name)):
         key = (*ts.group_key, ts.encoder)
         if key in seen:
             warnings.append(f"{ts.path}: duplicate of {seen[key].path.name}; skipped")
             continue
         seen[key] = ts
-    return list(seen.values()), warnings
+    return sorted(seen.values(), key=lambda t: t.path.name), warnings
 
 
 def _is_empty(path: Path) -> bool:

@@ -136,10 +136,15 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
     if not versions:
         return None, None, None
     latest = versions[-1]
-    manifest = json.loads((leaderboard_dir / latest / "manifest.json").read_text(encoding="utf-8"))
-    scores_path = leaderboard_dir / latest / "scores.json"
-    scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.exists() else None
-    return latest, manifest, scores
+    docs = []
+    for name in ("manifest.json", "scores.json"):
+        path = leaderboard_dir / latest / name
+        try:
+            docs.append(json.loads(path.read_text(encoding="utf-8")) if path.exists() else None)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"published version is unreadable ({exc}); it must not be edited by hand",
+                             file=path) from exc
+    return latest, docs[0], docs[1]
 
 
 def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
