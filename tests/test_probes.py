@@ -249,3 +249,15 @@ def test_sparse_image_probs_give_the_same_predictions():
         a, _ = run_probe("geoprior", enc, tr, te, seed=0, epochs=2)
         b, _ = run_probe("geoprior", enc, tr, sp, seed=0, epochs=2)
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_selection_metric_follows_primary_metric():
+    from dataclasses import replace
+
+    tr, te = classification_splits(seed=8, n_train=300, n_test=80)
+    spec = replace(tr.spec, primary_metric="macro_f1")
+    tr2, te2 = (type(s)(**{**s.__dict__, "spec": spec}) for s in (tr, te))
+    _, info = run_probe("knn", TinySpec(), tr2, te2, seed=0)
+    assert info["config"]["selection_metric"] == "macro_f1"
+    _, info = run_probe("knn", TinySpec(), tr, te, seed=0)
+    assert info["config"]["selection_metric"] == "top1"

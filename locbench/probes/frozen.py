@@ -8,9 +8,9 @@ Protocol (fixed defaults):
   Features are standardised with training statistics; an unlocated row's location embedding is the
   training mean (zero after standardisation).
 * Hyper-parameters are chosen on a validation split carved from train with the seed
-  (`locbench.probes.holdout`, random or spatial-block, 20 %), scored by top-1 (classification) or
-  R^2 (regression); the probe is then refit on the whole training split. The reported split is never
-  seen during selection.
+  (`locbench.probes.holdout`, random or spatial-block, 20 %), scored by top-1 (classification; macro-F1
+  where that is the dataset's primary metric) or R^2 (regression); the probe is then refit on the whole
+  training split. The reported split is never seen during selection.
   - `linear`: logistic regression (lbfgs, multinomial) with C in (0.01, 0.1, 1, 10), or ridge with
     alpha in (0.01, 0.1, 1, 10, 100, 1000) on standardised targets.
   - `knn`: Euclidean k-nearest neighbours, uniform votes / mean, k in (1, 5, 10, 25, 50).
@@ -156,8 +156,12 @@ def _mlp_fit_predict(task: str, wd: float, x: np.ndarray, y: np.ndarray, xq: np.
     return out.double().cpu().numpy()
 
 
-def _score(task: str, pred: np.ndarray, y: np.ndarray) -> float:
+def _score(task: str, pred: np.ndarray, y: np.ndarray, metric: str = "top1") -> float:
     if task == "classification":
+        if metric == "macro_f1":
+            from locbench.metrics import macro_f1_score
+
+            return macro_f1_score(y, np.argmax(pred, axis=1))
         return float(np.mean(np.argmax(pred, axis=1) == y))
     y = y.reshape(len(y), -1)
     ss_res = ((y - pred) ** 2).sum(axis=0)
@@ -202,11 +206,14 @@ def run(kind: str, encoder: Any, train: Any, test: Any, *, seed: int = 0, device
     x_tr, x_te = _standardise(x_tr, x_te)
     val = carve_validation(train.lon, train.lat, seed=seed, method=holdout)
     grid = GRIDS[kind][task]
+    primary = str(getattr(getattr(train, "spec", None), "primary_metric", "") or "")
+    metric = "macro_f1" if (task == "classification" and primary == "macro_f1") else \
+        ("top1" if task == "classification" else "r2")
     scores: dict[str, float] = {}
     steps = len(grid) + 1
     for i, hp in enumerate(grid):
         p = _fit_predict(kind, task, hp, x_tr[~val], y[~val], x_tr[val], c, seed, device, ep)
-        scores[str(hp)] = _score(task, p, y[val])
+        scores[str(hp)] = _score(task, p, y[val], metric)
         if progress:
             progress("select", i + 1, steps)
     best = grid[int(np.argmax([scores[str(h)] for h in grid]))]  # first best on ties: strongest regularisation
@@ -214,7 +221,7 @@ def run(kind: str, encoder: Any, train: Any, test: Any, *, seed: int = 0, device
     if progress:
         progress("select", steps, steps)
     info.update({"config": {"grid": list(grid), "selected": best, "validation_rows": int(val.sum()),
-                            "selection_metric": "top1" if task == "classification" else "r2",
+                            "selection_metric": metric,
                             "mlp": MLP_DEFAULTS | {"epochs": ep} if kind == "mlp" else None},
                  "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
                  "n_features": int(x_tr.shape[1])})
