@@ -261,3 +261,11 @@ def test_selection_metric_follows_primary_metric():
     assert info["config"]["selection_metric"] == "macro_f1"
     _, info = run_probe("knn", TinySpec(), tr, te, seed=0)
     assert info["config"]["selection_metric"] == "top1"
+
+
+def test_mlp_probe_classification_on_frozen_embedding():
+    tr, te = classification_splits(seed=9, n_train=400, n_test=100)
+    df, info = run_probe("mlp", TinySpec(), tr, te, seed=0, epochs=10)
+    assert info["config"]["mlp"]["epochs"] == 10 and info["config"]["selected"] in (0.0, 1e-4, 1e-2)
+    assert classification_metrics(df)["top1"] > 80
+    assert not check_predictions(df, "classification")
