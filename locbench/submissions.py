@@ -382,13 +382,13 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
     if not path.is_dir():
         raise ValidationError([Problem("submission folder not found (expected submissions/<model-id>/)", str(path))],
                               summary=f"{path}: not a submission folder")
-    folder_problems = id_problems(path.name, kind="submission folder name")
-    for msg in folder_problems:
+    folder = path.resolve().name  # `locbench submit .` names the folder it is run in
+    for msg in id_problems(folder, kind="submission folder name"):
         problems.add(msg, file=path)
     card_path = path / CARD_FILE
     card = read_card(card_path, problems)
     if card is not None:
-        check_card(card, file=str(card_path), folder_name=path.resolve().name, problems=problems)
+        check_card(card, file=str(card_path), folder_name=folder, problems=problems)
     known = [s if isinstance(s, str) else s.name for s in list_datasets()]
     seen: dict[str, Path] = {}
     entries: list[Entry] = []
