@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from locbench.errors import NotFoundError
+
 # The five LocBench species sets whose mean Top-1 is TorchSpatial's Table 1 "Avg".
 SPECIES_DATASETS = ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
 METRIC_KEYS = ("top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse")
@@ -162,7 +164,7 @@ def datasets_info(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             from locbench.datasets import get_dataset
 
             description = get_dataset(r["dataset"]).description
-        except Exception:  # noqa: BLE001 - unknown to this install's registry: keep the table buildable
+        except (ImportError, NotFoundError):  # unknown to this install's registry: keep the table buildable
             description = ""
         out[r["dataset"]] = {"group": r["group"], "task_type": r["task_type"], "primary_metric": r["primary_metric"],
                              "higher_is_better": higher_is_better(r["primary_metric"]), "split": r["split"],
