@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from locbench import atomic
 from locbench.errors import InputError
+from locbench.leaderboard.tables import finite
 
 HERE = Path(__file__).parent
 VERSION_RE = re.compile(r"^v\d{4,}$")
@@ -85,15 +85,8 @@ ProgressFn = Callable[[str, int, int], None]
 # ---------------------------------------------------------------- formatting and safety helpers
 
 
-def num(v: Any) -> float | None:
-    """A finite float, or None for missing/NaN/non-numeric (so templates show a dash)."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+# A finite float, or None for missing/NaN/non-numeric (so templates show a dash): the same rule as the tables.
+num = finite
 
 
 def fmt(v: Any, key: str = "") -> str:
