@@ -75,8 +75,11 @@ class RunOutcome:
 
 
 def model_id_for(encoder_name: str) -> str:
-    """`locbench-<name lowercased, every char outside [a-z0-9._-] -> '-'>`."""
-    return "locbench-" + re.sub(r"[^a-z0-9._-]", "-", encoder_name.lower())
+    """`locbench-<name lowercased, '+' spelled 'plus', every other char outside [a-z0-9._-] -> '-'>`.
+
+    '+' is spelled out so Sphere2Vec-sphereC+ and -sphereC get distinct, readable ids.
+    """
+    return "locbench-" + re.sub(r"[^a-z0-9._-]", "-", encoder_name.lower().replace("+", "-plus"))
 
 
 def citation_authors(citation: str) -> list[str]:
