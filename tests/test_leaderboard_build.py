@@ -178,6 +178,16 @@ def test_crash_mid_build_leaves_no_partial_version(root: Path, monkeypatch: pyte
     assert build(root, render=False).name == "v0001"
 
 
+def test_staging_left_by_a_killed_build_is_cleared(root: Path) -> None:
+    lb = root / "leaderboard"
+    stale = lb / ".v0001.abc123.partial"  # what SIGKILL during a build leaves behind
+    stale.mkdir(parents=True)
+    (stale / "scores.csv").write_text("half")
+    assert build(root, render=False).name == "v0001"
+    assert not stale.exists()
+    assert sorted(p.name for p in lb.iterdir() if p.name != build_mod.LOCK_NAME) == ["v0001"]
+
+
 def test_concurrent_builds_are_serialised(root: Path) -> None:
     outcomes = []
 

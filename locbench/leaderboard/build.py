@@ -205,6 +205,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         }
         manifest["result_versions"] = [json.loads(s) for s in manifest["result_versions"]]
         html = False
+        _remove_stale_partials(lb)
         with atomic.staged_dir(lb / version) as staged:
             atomic.write_text(staged / "scores.csv", csv_text)
             atomic.write_json(staged / "scores.json", scores)
@@ -231,6 +232,15 @@ def _renderer(name: str) -> Callable[..., Any] | None:
     except ImportError:
         return None
     return getattr(render, name, None)
+
+
+def _remove_stale_partials(lb: Path) -> None:
+    """Delete staging folders a killed build left behind (SIGKILL skips cleanup); we hold the lock."""
+    import shutil
+
+    for stale in lb.glob(".v*.partial"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def build(root: str | Path = ".", *, force_new: bool = False, render: bool = True) -> Path:
