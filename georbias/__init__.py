@@ -67,12 +67,12 @@ def _validate(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, value_name: 
         bad = np.nonzero(used & ~(np.abs(arr) <= lim))[0]
         if len(bad):
             i = int(bad[0])
-            raise GeoBiasInputError(f"row {i}, column {name!r}: {arr[i]!r} is outside [-{lim:g}, {lim:g}] "
+            raise GeoBiasInputError(f"row {i}, column {name!r}: {float(arr[i])!r} is outside [-{lim:g}, {lim:g}] "
                                     f"({coords_unit}); {len(bad)} such row(s)")
     bad = np.nonzero(used & ~np.isfinite(values))[0]
     if len(bad):
         i = int(bad[0])
-        raise GeoBiasInputError(f"row {i}, column {value_name!r}: value {values[i]!r} is not a finite number "
+        raise GeoBiasInputError(f"row {i}, column {value_name!r}: value {float(values[i])!r} is not a finite number "
                                 f"({len(bad)} such row(s))")
     if int(used.sum()) < need:
         raise GeoBiasInputError(f"need at least weight_k + 1 = {need} located points, got {int(used.sum())} "

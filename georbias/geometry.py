@@ -114,11 +114,11 @@ def validate_points(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, min
     for name, arr, lim in (("lon", lon, 180.0), ("lat", lat, 90.0)):
         bad = np.nonzero(~np.isfinite(arr) | (np.abs(arr) > lim))[0]
         if len(bad):
-            raise GeoBiasInputError(f"{what}: row {bad[0]} column {name}: {arr[bad[0]]!r} is not a finite degree "
+            raise GeoBiasInputError(f"{what}: row {bad[0]} column {name}: {float(arr[bad[0]])!r} is not a finite degree "
                                     f"value in [-{lim:g}, {lim:g}] ({len(bad)} such rows; drop unlocated rows first)")
     bad = np.nonzero(~np.isfinite(values))[0]
     if len(bad):
-        raise GeoBiasInputError(f"{what}: row {bad[0]} column value: {values[bad[0]]!r} is not finite ({len(bad)} such rows)")
+        raise GeoBiasInputError(f"{what}: row {bad[0]} column value: {float(values[bad[0]])!r} is not finite ({len(bad)} such rows)")
     if len(lon) < min_points:
         raise GeoBiasInputError(f"{what}: need at least {min_points} points, got {len(lon)}")
     return lon, lat, values

@@ -82,7 +82,7 @@ def _check_ranges(lon: Any, lat: Any, path: Path, lon_col: str, lat_col: str) ->
         bad = np.nonzero(~np.isnan(arr) & (np.abs(arr) > lim))[0]
         if len(bad):
             i = int(bad[0])
-            raise InputError(f"{arr[i]!r} is outside [-{lim:g}, {lim:g}] degrees ({len(bad)} such row(s))",
+            raise InputError(f"{float(arr[i])!r} is outside [-{lim:g}, {lim:g}] degrees ({len(bad)} such row(s))",
                              file=path, row=i, column=col)
 
 
