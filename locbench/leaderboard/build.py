@@ -215,7 +215,13 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             if render_version is not None:
                 if progress:
                     progress("HTML pages")
-                render_version(staged, versions=[*list_versions(lb), version], root=root)
+                page_progress = None
+                if progress is not None:
+                    report = progress
+
+                    def page_progress(label: str, done: int, total: int) -> None:
+                        report(f"HTML page {done}/{total} ({label})")
+                render_version(staged, versions=[*list_versions(lb), version], root=root, progress=page_progress)
                 html = True
         if html:
             render_latest = _renderer("render_latest")
