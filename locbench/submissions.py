@@ -12,7 +12,6 @@ coordinate bounds) and the result is marked "not verified against data".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from locbench.hashing import sha256_file as file_sha256
 from locbench.errors import DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError
 from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
 
@@ -424,14 +424,6 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
     problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
     assert card is not None
     return CheckedSubmission(path, card["model_id"], card, entries)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def score_submission(checked: CheckedSubmission, *, root: str | Path,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from locbench import atomic
+from locbench.hashing import sha256_file
 from locbench.errors import InputError
 
 LOCK_NAME = ".build.lock"
@@ -38,14 +39,6 @@ class BuildOutcome:
     created: bool
     message: str
     html: bool = False
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def list_versions(leaderboard_dir: Path) -> list[str]:
@@ -215,13 +208,8 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             if render_version is not None:
                 if progress:
                     progress("HTML pages")
-                page_progress = None
-                if progress is not None:
-                    report = progress
-
-                    def page_progress(label: str, done: int, total: int) -> None:
-                        report(f"HTML page {done}/{total} ({label})")
-                render_version(staged, versions=[*list_versions(lb), version], root=root, progress=page_progress)
+                render_version(staged, versions=[*list_versions(lb), version], root=root,
+                               progress=_page_progress(progress))
                 html = True
         if html:
             render_latest = _renderer("render_latest")
@@ -238,6 +226,14 @@ def _renderer(name: str) -> Callable[..., Any] | None:
     except ImportError:
         return None
     return getattr(render, name, None)
+
+
+def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:
+    """Adapt the build's one-line progress to the renderer's (label, done, total) callback."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
 
 
 def _remove_stale_partials(lb: Path) -> None:
