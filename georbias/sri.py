@@ -252,6 +252,8 @@ class _Calculator:
         membership is decided by the same arithmetic as the reference.
         """
         sub = cKDTree(self.xyz[centres], leafsize=32, balanced_tree=False)
+        # Not dense: an ndarray of (i, j, chord) pairs within reach, for one chunk of centres sized
+        # by _PAIR_BUDGET, so memory is O(chunk pairs).
         res = sub.sparse_distance_matrix(self.tree, self.chord * (1 + 1e-9) + 1e-15, output_type="ndarray")
         ci = centres[res["i"]]
         pj = res["j"]
@@ -313,6 +315,7 @@ class _Calculator:
         """Table-era grid: cells [lat_c + a s, lat_c + (a+1) s) x [lon_c + b s, ...), over all points."""
         k2 = 2 * self.kappa
         sub = cKDTree(np.column_stack([self.lat[centres], self.lon[centres]]), leafsize=32, balanced_tree=False)
+        # Not dense: (i, j, dist) pairs inside the grid square, for one budgeted chunk of centres.
         res = sub.sparse_distance_matrix(self.tree2d, self.kappa * self.s * (1 + 1e-9) + 1e-15, p=np.inf,
                                          output_type="ndarray")
         ci = centres[res["i"]]

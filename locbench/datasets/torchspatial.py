@@ -59,7 +59,7 @@ def _load_probs(path: Path, *, sparse: bool, want: bool | None, n_classes: int, 
         data = mat.tocsr().astype(np.float32, copy=False)  # densify straight to float32 (iNat2017 val: 2 GB)
         if data.data.size and not np.all(np.isfinite(data.data)):
             raise InputError("image-prediction matrix contains NaN or infinite values", file=path)
-        return data[rows].toarray()
+        return data[rows].toarray()  # N x classes (the contract's dense p(y|I)), not N x N
     arr = load_npy(path, cols=n_classes, hint=hint, what="image-prediction matrix", mmap=True)
     rows = _matrix_rows(arr.shape[0], n_entries, entry_index, valid_pos, path, n_valid)
     out = np.asarray(arr[rows], dtype=np.float32)

@@ -270,6 +270,7 @@ def _as_matrix(probs: Any) -> Any:
 
 
 def _dense(block: Any) -> np.ndarray:
+    """One evaluation chunk (EVAL_CHUNK rows x classes) as float64; never the whole N x C matrix."""
     return np.asarray(block.toarray() if hasattr(block, "toarray") else block, dtype=np.float64)
 
 
