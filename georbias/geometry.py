@@ -32,12 +32,6 @@ def haversine_rad(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np
     return 2.0 * np.arcsin(np.sqrt(h))
 
 
-def xyz_rad(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Correct unit vectors from radian (lat, lon), shape (N, 3)."""
-    cl = np.cos(lat)
-    return np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
-
-
 def xyz_reference(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """The reference `_latlon_to_xyz`: y carries a sign(lat) factor, mirroring longitude south of the equator."""
     cl = np.cos(lat)

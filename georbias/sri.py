@@ -37,6 +37,7 @@ from scipy.special import rel_entr
 
 from georbias import geometry as geo
 from georbias.errors import GeoBiasInputError
+from georbias.neighbours import latlon_rad_to_xyz
 
 VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
 PRESETS = ("torchspatial", "locbench")
@@ -191,7 +192,7 @@ class _Calculator:
             else:
                 self.fixed_bin = tuple(int(np.clip(np.searchsorted(self.global_edges, v, side="right") - 1, 0, bins - 1))
                                        for v in (vmin, vmax))
-        self.xyz = geo.xyz_rad(lat_r, lon_r)
+        self.xyz = latlon_rad_to_xyz(lat_r, lon_r)
         self.coslat = np.cos(lat_r)
         self.sinlat = np.sin(lat_r)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)

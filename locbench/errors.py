@@ -88,10 +88,14 @@ class ProblemList:
             raise ValidationError(self.items, summary=summary)
 
 
-def suggest(name: str, choices: list[str] | tuple[str, ...], kind: str) -> NotFoundError:
-    """Build a NotFoundError for an unknown name, with difflib suggestions."""
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """' Did you mean: a, b?' for close difflib matches, else '' (shared by every unknown-name error)."""
     import difflib
 
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    return NotFoundError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(choices))}")
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
+def suggest(name: str, choices: list[str] | tuple[str, ...], kind: str) -> NotFoundError:
+    """Build a NotFoundError for an unknown name, with difflib suggestions."""
+    return NotFoundError(f"unknown {kind} {name!r}.{did_you_mean(name, choices)} Known: {', '.join(sorted(choices))}")

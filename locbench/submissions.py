@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from locbench.errors import (DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError,
+                             did_you_mean)
 from locbench.hashing import sha256_file as file_sha256
-from locbench.errors import DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError
 from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
 
 CARD_FILE = "submission.json"
@@ -410,10 +411,7 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
         try:
             spec = get_dataset(name)
         except NotFoundError:
-            import difflib
-
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-            hint = f" Did you mean: {', '.join(close)}?" if close else f" Known: {', '.join(sorted(known))}"
+            hint = did_you_mean(name, known) or f" Known: {', '.join(sorted(known))}"
             problems.add(f"unknown dataset {name!r} (from the file name).{hint}", file=f)
             continue
         entry = check_predictions_file(f, spec, problems, data_root=data_root)
