@@ -41,7 +41,10 @@ def required_columns(task_type: str, targets: list[str] | tuple[str, ...] | None
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read CSV, gzipped CSV or Parquet, turning parser failures into an InputError naming the file."""
+    """Read CSV, gzipped CSV, TSV or Parquet, turning parser failures into an InputError naming the file.
+
+    The one table reader of locbench's own commands (predictions, submissions, `locbench geobias`).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path)
@@ -49,7 +52,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if name.endswith(".parquet") or name.endswith(".pq"):
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype={"sample_id": str}, keep_default_na=True)
+        sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else ","
+        return pd.read_csv(path, sep=sep, dtype={"sample_id": str}, keep_default_na=True, low_memory=False)
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=path) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:

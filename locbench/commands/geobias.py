@@ -27,25 +27,11 @@ dropped and counted. See docs/geobias.md for what each score means and how to re
 
 
 def read_table(path: Path, columns: list[str]) -> Any:
-    """Read CSV, gzipped CSV or Parquet; InputError naming the file when unreadable or a column is missing."""
-    import pandas as pd
+    """The shared table reader, plus a check that the needed columns exist (InputError naming file and column)."""
+    from locbench.errors import InputError
+    from locbench.predictions import read_table as read_any_table
 
-    from locbench.errors import DataMissingError, InputError
-
-    if not path.exists():
-        raise DataMissingError(f"no such file: {path}", file=path)
-    name = path.name.lower()
-    try:
-        if name.endswith((".parquet", ".pq")):
-            df = pd.read_parquet(path)
-        elif name.endswith((".csv", ".csv.gz", ".gz", ".txt", ".tsv")):
-            df = pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",", low_memory=False)
-        else:
-            raise InputError("unknown file type (expected .csv, .csv.gz or .parquet)", file=path)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"cannot read the file: {exc}", file=path) from None
+    df = read_any_table(path)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputError(f"missing column(s) {missing}; the file has {list(df.columns)}", file=path,
