@@ -196,3 +196,66 @@ def test_every_stored_parameter_set_equals_our_preset(shared_dir):
             assert preset[key] == settings[key], (name, key, preset[key], settings[key])
         if "epochs" in settings:
             assert row.epochs_source == "stored params"
+
+
+# --- `locbench evaluate --batch-size / --activation` -------------------------------------------
+@pytest.fixture(scope="module")
+def birds_root(tmp_path_factory) -> Path:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from make_dataset_fixtures import write_fixture
+
+    root = tmp_path_factory.mktemp("data")
+    write_fixture("birdsnap", root, seed=0, n=60, num_classes=4, class_regions="auto", image_signal=0.5)
+    return root
+
+
+def test_evaluate_sets_batch_size_and_activation_and_records_them(birds_root, tmp_path, capsys):
+    from locbench.cli import main
+
+    code = main(["evaluate", "-e", "no_prior", "-e", "Space2Vec-theory", "-d", "birdsnap", "--data-root",
+                 str(birds_root), "--epochs", "1", "--out", str(tmp_path), "--threads", "1",
+                 "--batch-size", "7", "--activation", "tanh", "--no-geobias"])
+    assert code == 0, capsys.readouterr().err
+    run = json.loads((tmp_path / "locbench-space2vec-theory" / "birdsnap.run.json").read_text())
+    assert (run["config"]["batch_size"], run["config"]["activation"]) == (7, "tanh")
+    assert run["probe_info"]["config"]["batch_size"] == 7  # what the probe trained with
+    assert run["config"]["encoder_hparams"]["activation"] == "tanh"
+    assert run["config"]["encoder_hparams"]["hidden_dim"] == 256  # the rest of the birdsnap preset stays
+    base = json.loads((tmp_path / "locbench-no_prior" / "birdsnap.run.json").read_text())
+    assert base["config"]["activation"] == "tanh" and base["config"]["encoder_hparams"] == {}
+
+
+def test_evaluate_without_overrides_uses_the_preset(birds_root, tmp_path):
+    from locbench.evaluate import evaluate
+
+    evaluate(["Space2Vec-theory"], ["birdsnap"], data_root=str(birds_root), epochs=1, out=tmp_path,
+             geobias=False, threads=1)
+    run = json.loads((tmp_path / "locbench-space2vec-theory" / "birdsnap.run.json").read_text())
+    assert (run["config"]["batch_size"], run["config"]["activation"]) == (None, None)
+    assert run["probe_info"]["config"]["batch_size"] == 4096  # BATCH4096 in the published birdsnap run
+    assert run["config"]["encoder_hparams"]["activation"] == "leakyrelu"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["-e", "xyz", "--activation", "swish"], "--activation must be one of"),
+    (["-e", "xyz", "-e", "wrap", "--activation", "relu"], "'wrap' has no activation"),
+    (["-e", "xyz", "--batch-size", "0"], "batch-size"),
+    (["-e", "xyz", "--batch-size", "64", "--probe", "knn"], "probe 'knn'"),
+])
+def test_evaluate_bad_training_overrides_exit_2(args, needle, birds_root, tmp_path, capsys):
+    from locbench.cli import main
+
+    code = main(["evaluate", *args, "-d", "birdsnap", "--data-root", str(birds_root), "--out", str(tmp_path),
+                 "--epochs", "1"])
+    assert code == 2 and needle in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_evaluate_help_names_the_overrides(capsys):
+    from locbench.cli import main
+
+    assert main(["evaluate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--batch-size" in out and "--activation" in out and "leakyrelu" in out
