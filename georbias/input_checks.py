@@ -40,7 +40,7 @@ def saturation_warnings(n_saturated: int, n_rois: int) -> list[str]:
     """Many (or all) SSI ROIs at the surprisal cap: the SSI mean is set by the cap, not by the data."""
     if n_rois == 0 or n_saturated < SATURATION_WARN_SHARE * n_rois:
         return []
-    which = "every ROI" if n_saturated == n_rois else f"{n_saturated:,} of {n_rois:,} ROIs ({n_saturated / n_rois:.0%})"
+    which = "every ROI" if n_saturated == n_rois else f"{n_saturated:,} of {n_rois:,} ROIs ({n_saturated / n_rois:.1%})"
     hint = " (radian coordinates read as degrees do this)" if n_saturated == n_rois else ""
     return [f"SSI: {which} at the {SATURATION:.2f} surprisal cap (p < 1e-256){hint}; marked/unmarked SSI means are "
             "dominated by the cap"]
