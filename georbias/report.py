@@ -42,7 +42,7 @@ def json_safe(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         f = float(obj)
-        return f if math.isfinite(f) else None
+        return f + 0.0 if math.isfinite(f) else None  # + 0.0: -0.0 -> 0.0
     return obj
 
 
