@@ -21,6 +21,7 @@ import numpy as np
 HEADLINE_SCORE = "error_morans_i"
 HEADLINE_K = 8          # neighbours per point: the one default (stable under duplicate locations)
 HEADLINE_ALPHA = 0.05   # two-sided significance level of `significant`
+MAX_TIED_LINKS = 20_000_000  # links of exactly tied neighbours (duplicate groups of g > k give g (g - 1))
 HEADLINE_SUMMARY_KEYS = ("headline_score", "headline_value", "headline_z", "headline_p", "headline_significant")
 
 
@@ -71,6 +72,13 @@ def headline_score(lon_deg: np.ndarray, lat_deg: np.ndarray, values: np.ndarray,
         return undefined_headline("every sample is at the same location: there is no 'where' to compare")
     order = np.lexsort((v, lat, lon))
     lon, lat, v = lon[order], lat[order], v[order]
+    starts = np.flatnonzero(np.r_[True, (np.diff(lon) != 0) | (np.diff(lat) != 0), True])
+    group = np.diff(starts)          # sizes of groups of samples at one location
+    big = group[group > k].astype(np.float64)
+    if float((big * (big - 1)).sum()) > MAX_TIED_LINKS:
+        return undefined_headline(f"{int(big.sum()):,} samples share {len(big):,} locations (largest group "
+                                  f"{int(group.max()):,}): the tie-shared {k}-NN graph would need over "
+                                  f"{MAX_TIED_LINKS:,} links; aggregate duplicates first")
     a = tie_shared_knn_weights(lon, lat, k)
     w = (a / float(k)).tocsr()
     with np.errstate(all="ignore"):   # Geary / G parts may be degenerate here; only Moran's part is used

@@ -73,6 +73,13 @@ def test_headline_undefined_with_reason() -> None:
     assert json.loads(rep.to_json())["summary"]["headline_value"] is None
 
 
+def test_headline_refuses_huge_duplicate_groups() -> None:
+    """Two locations holding 4,000 samples each would need 32M tie-shared links: undefined, with the reason."""
+    lon, lat = np.repeat([1.0, 2.0], 4000), np.zeros(8000)
+    h = headline_score(lon, lat, np.tile([0.0, 1.0], 4000))
+    assert h.value is None and "largest group 4,000" in h.reason
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str
