@@ -104,6 +104,24 @@ def check_v2(loc: Locations, n_perm: int, seed: int) -> tuple[bool, float]:
     return ok, max(b.high for b in bands)
 
 
+def contrast_v2_marked_ssi(loc: Locations, seed: int, subset: int = 4000) -> None:
+    """Not a check: marked SSI (torchspatial) on the same kind of uniform errors, to show its rate dependence."""
+    import georbias
+
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(loc.lon), min(subset, len(loc.lon)), replace=False))
+    lon, lat = loc.lon[idx], loc.lat[idx]
+    vals = []
+    for rate in RATES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", georbias.GeoBiasWarning)
+            vals.append(georbias.score(lon, lat, uniform_errors(len(lon), rate, rng), scores="ssi")
+                        .summary["marked_ssi"])
+    print(f"  contrast: marked SSI (torchspatial) of uniform errors on {len(lon):,} of these samples: "
+          + "  ".join(f"{r:.0%}: {v:.2f}" for r, v in zip(RATES, vals))
+          + f"  (changes with the error rate alone: {'decreasing' if np.all(np.diff(vals) < 0) else 'not monotone'})")
+
+
 def check_v3(loc: Locations, band_high: float, seed: int) -> bool:
     """Concentrated errors: increasing in the concentration, and above the V2 band from concentration 0.5 on."""
     rng = np.random.default_rng(seed)
@@ -201,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= check_v1(loc, args.seed)
         v2_ok, band_high = check_v2(loc, args.n_perm, args.seed)
         ok &= v2_ok
+        if not args.no_ssi:
+            contrast_v2_marked_ssi(loc, args.seed)
         ok &= check_v3(loc, band_high, args.seed)
     ok &= check_v5()
     if shared is not None:
