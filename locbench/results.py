@@ -318,9 +318,15 @@ def result_path(root: str | Path, model_id: str, dataset: str) -> Path:
 
 
 def write_result(root: str | Path, result: dict[str, Any]) -> Path:
-    """Write a result atomically to root/results/<model_id>/<dataset>.json and return the path."""
+    """Write a result atomically to root/results/<model_id>/<dataset>.json and return the path.
+
+    The file is sealed (`locbench.integrity`: content hash in its `integrity` block); a result with
+    infinite numbers is refused.
+    """
+    from locbench import integrity
+
     path = result_path(root, result["model_id"], result["dataset"])
-    return atomic.write_json(path, result)
+    return atomic.write_json(path, integrity.seal(result))
 
 
 def read_result(path: str | Path) -> dict[str, Any]:

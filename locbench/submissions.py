@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from locbench.errors import (DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError,
-                             did_you_mean)
+                             did_you_mean, shown)
 from locbench.hashing import sha256_file as file_sha256
 from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
 
@@ -86,6 +86,7 @@ class Entry:
     predictions: pd.DataFrame
     verified: bool
     note: str
+    warnings: list[str] = field(default_factory=list)  # likely unit mistakes (errors under --strict)
 
 
 @dataclass
@@ -184,6 +185,9 @@ def read_card(path: Path, problems: ProblemList) -> dict[str, Any] | None:
         problems.add(f"missing model card {CARD_FILE} (see submissions/README.md)", file=path)
         return None
     raw = path.read_bytes()
+    if not raw.strip():
+        problems.add("empty file (0 bytes)" if not raw else "empty file (only whitespace)", file=path)
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -246,15 +250,15 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
         ref_pos = pd.Index(pd.Series(ref_ids).drop_duplicates())
     pos = ref_pos.get_indexer(ids)
     extra = np.nonzero(pos < 0)[0]
-    _limit(problems, extra, lambda r: Problem(f"sample_id {ids[r]!r} is not in the dataset's {split.split!r} split",
+    _limit(problems, extra, lambda r: Problem(f"sample_id {shown(ids[r])} is not in the dataset's {split.split!r} split",
                                               file, r, "sample_id"))
     present = np.zeros(len(ref_pos), dtype=bool)
     present[pos[pos >= 0]] = True
     missing = np.asarray(ref_pos)[~present]  # in split order; setdiff1d on strings is quadratic-slow
     if len(missing):
-        shown = ", ".join(repr(x) for x in missing[:10])
+        listed = ", ".join(repr(str(x)) for x in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        problems.add(f"{len(missing)} sample id(s) of the {split.split!r} split are missing: {shown}{more}",
+        problems.add(f"{len(missing)} sample id(s) of the {split.split!r} split are missing: {listed}{more}",
                      file=file, column="sample_id")
     ok = np.nonzero(pos >= 0)[0]
     p = pos[ok]
@@ -268,7 +272,7 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
         rows = ok[np.nonzero(bad)[0]]
         _limit(problems, rows, lambda r, col=col, mine_all=pd.to_numeric(df[col], errors="coerce").to_numpy(),
                ref=ref, pos=pos: Problem(
-                   f"{col} {mine_all[r]!r} differs from the dataset's {ref[pos[r]]!r} by more than {COORD_TOLERANCE_DEG} deg",
+                   f"{col} {shown(mine_all[r])} differs from the dataset's {shown(ref[pos[r]])} by more than {COORD_TOLERANCE_DEG} deg",
                    file, r, col))
     task = split.spec.task_type
     if task == "classification" and getattr(split, "labels", None) is not None:
@@ -281,7 +285,7 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
             if names is not None:
                 good |= yt == np.array([str(names[int(x)]) for x in labels])
             rows = ok[np.nonzero(~good)[0]]
-            _limit(problems, rows, lambda r: Problem(f"y_true {df['y_true'].iloc[r]!r} disagrees with the dataset's label",
+            _limit(problems, rows, lambda r: Problem(f"y_true {shown(df['y_true'].iloc[r])} disagrees with the dataset's label",
                                                      file, r, "y_true"))
     elif task == "regression" and getattr(split, "targets", None) is not None:
         from locbench.predictions import regression_columns
@@ -294,7 +298,7 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
             theirs = ref_t[p, j]
             bad = ~np.isclose(mine, theirs, rtol=1e-4, atol=1e-6)
             rows = ok[np.nonzero(bad)[0]]
-            _limit(problems, rows, lambda r, c=yt_col: Problem(f"{c} {df[c].iloc[r]!r} disagrees with the dataset's target",
+            _limit(problems, rows, lambda r, c=yt_col: Problem(f"{c} {shown(df[c].iloc[r])} disagrees with the dataset's target",
                                                                file, r, c))
 
 
@@ -321,7 +325,7 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
                 bad = np.nonzero(((nums < 0) | (nums >= int(n_classes)) | (nums % 1 != 0)).to_numpy())[0]
                 rows = vals.index.to_numpy()[bad]
                 _limit(problems, rows, lambda r, col=col: Problem(
-                    f"class id {df[col].iloc[r]!r} outside 0..{int(n_classes) - 1}", file, r, col))
+                    f"class id {shown(df[col].iloc[r])} outside 0..{int(n_classes) - 1}", file, r, col))
     bounds = _bounds(spec)
     if bounds is not None:
         checked.append("coordinate bounds")
@@ -336,11 +340,14 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
     return f"not verified against data: dataset files not on disk; checked against the registry's published {what}"
 
 
-def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None
-                           ) -> Entry | None:
-    """Read one predictions file and run every check; None when it has problems."""
-    from locbench.datasets import load_split
-    from locbench.predictions import check_predictions, read_table
+def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None,
+                           strict: bool = False) -> Entry | None:
+    """Read one predictions file and run every check; None when it has problems.
+
+    Coordinate unit mistakes (radians, 0..360, swapped) are a warning on the Entry, a problem under
+    `strict`, and always a problem beside other problems (they usually explain them).
+    """
+    from locbench.predictions import check_predictions, normalise_predictions, read_table
 
     before = len(problems.items)
     try:
@@ -351,31 +358,69 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     targets = tuple(getattr(spec, "targets", None) or ()) or None
     check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
     if len(problems.items) > before:
+        _add_unit_hints(df, spec, path, problems)
         return None  # structural problems first: the data checks assume the columns exist
-    df = df.copy()
-    df["sample_id"] = df["sample_id"].astype(str)
-    df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
-    df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
+    df = normalise_predictions(df)
+    verified, note, split_name = _check_content(df, spec, path, problems, data_root)
+    units = _unit_mistakes(df, spec)
+    if len(problems.items) > before or (strict and units):
+        for msg in units:
+            problems.add(msg + ("" if len(problems.items) > before else " (an error under --strict)"), file=path)
+        return None
+    return Entry(spec.name, path, spec, split_name, df, verified, note, warnings=units)
+
+
+def _check_content(df: pd.DataFrame, spec: Any, path: Path, problems: ProblemList,
+                   data_root: str | Path | None) -> tuple[bool, str, str]:
+    """Against the dataset files when on disk, else the registry: (verified, note, split name)."""
+    from locbench.datasets import load_split
+
     try:
         split = load_split(spec.name, split=None, data_root=data_root)
     except DataMissingError:
         split = None
     if split is not None:
         check_against_data(df, split, str(path), problems)
-        verified, note = True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the dataset files"
-        split_name = split.split
-    else:
-        note = check_against_registry(df, spec, str(path), problems)
-        verified, split_name = False, spec.reported_split
-    if len(problems.items) > before:
-        return None
-    return Entry(spec.name, path, spec, split_name, df, verified, note)
+        return True, (f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against "
+                      "the dataset files"), split.split
+    return False, check_against_registry(df, spec, str(path), problems), spec.reported_split
+
+
+def _unit_mistakes(df: pd.DataFrame, spec: Any) -> list[str]:
+    from locbench.unit_checks import unit_mistakes
+
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
+    return unit_mistakes(lon, lat, _bounds(spec))
+
+
+def _add_unit_hints(df: pd.DataFrame, spec: Any, path: Path, problems: ProblemList) -> None:
+    if "lon" in df.columns and "lat" in df.columns:
+        for msg in _unit_mistakes(df, spec):
+            problems.add(f"likely cause: {msg}", file=path)
+
+
+def outside_links(folder: Path) -> list[Problem]:
+    """Symbolic links in a submission folder that lead outside it (a submission is a closed folder)."""
+    base = folder.resolve()
+    found = []
+    for f in sorted(folder.iterdir()):
+        if f.is_symlink():
+            target = f.resolve()
+            if target != base and base not in target.parents:
+                found.append(Problem(f"symbolic link leading outside the submission folder (to {target}); "
+                                     "copy the file into the folder instead", str(f)))
+    return found
 
 
 # ------------------------------------------------------------------------------- submission
 
-def validate_submission(path: str | Path, *, data_root: str | Path | None = None) -> CheckedSubmission:
-    """Check a submission folder completely; raise ValidationError listing every problem."""
+def validate_submission(path: str | Path, *, data_root: str | Path | None = None,
+                        strict: bool = False) -> CheckedSubmission:
+    """Check a submission folder completely; raise ValidationError listing every problem.
+
+    `strict`: likely coordinate unit mistakes are errors instead of warnings.
+    """
     from locbench.datasets import get_dataset, list_datasets
 
     path = Path(path)
@@ -386,15 +431,20 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
     folder = path.resolve().name  # `locbench submit .` names the folder it is run in
     for msg in id_problems(folder, kind="submission folder name"):
         problems.add(msg, file=path)
+    links = outside_links(path)
+    problems.items.extend(links)
     card_path = path / CARD_FILE
-    card = read_card(card_path, problems)
+    card = read_card(card_path, problems) if not any(p.file == str(card_path) for p in links) else None
     if card is not None:
         check_card(card, file=str(card_path), folder_name=folder, problems=problems)
     known = [s if isinstance(s, str) else s.name for s in list_datasets()]
     seen: dict[str, Path] = {}
     entries: list[Entry] = []
     files = sorted(p for p in path.iterdir() if p.name != CARD_FILE and not p.name.startswith("."))
+    linked = {p.file for p in links}
     for f in files:
+        if str(f) in linked:
+            continue
         if f.is_dir():
             problems.add("unexpected folder in a submission", file=f)
             continue
@@ -414,7 +464,7 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
             hint = did_you_mean(name, known) or f" Known: {', '.join(sorted(known))}"
             problems.add(f"unknown dataset {name!r} (from the file name).{hint}", file=f)
             continue
-        entry = check_predictions_file(f, spec, problems, data_root=data_root)
+        entry = check_predictions_file(f, spec, problems, data_root=data_root, strict=strict)
         if entry is not None:
             entries.append(entry)
     if not seen and not any(p.file == str(card_path) and "missing model card" in p.message for p in problems.items):
@@ -451,14 +501,17 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
                                     verification_note=entry.note, predictions_file=where,
                                     compute_geobias_scores=geobias,
                                     extra={"model_card": checked.card}))
-    return [write_result(root, r) for r in results]
+    from locbench.integrity import seal
+
+    sealed = [seal(r) for r in results]  # refuses every non-finite result before the first write
+    return [write_result(root, r) for r in sealed]
 
 
 def submit(path: str | Path, *, root: str | Path = ".", data_root: str | Path | None = None, check_only: bool = False,
            geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None,
-           geobias: bool = True) -> tuple[CheckedSubmission, list[Path]]:
+           geobias: bool = True, strict: bool = False) -> tuple[CheckedSubmission, list[Path]]:
     """Validate (and unless `check_only`, score and write) one submission folder."""
-    checked = validate_submission(path, data_root=data_root)
+    checked = validate_submission(path, data_root=data_root, strict=strict)
     if check_only:
         return checked, []
     return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress,

@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,26 +60,163 @@ def next_version(leaderboard_dir: Path) -> str:
 
 
 @contextlib.contextmanager
-def build_lock(leaderboard_dir: Path) -> Iterator[None]:
-    """Exclusive lock on leaderboard/.build.lock for the duration of a build (blocks until free)."""
+def build_lock(leaderboard_dir: Path, notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on leaderboard/.build.lock for the duration of a build.
+
+    A second build waits and says for whom (the pid written in the file); the kernel drops an
+    flock when its holder dies, so a killed build never blocks the next one, which reports the
+    stale pid it found and removes the lock file at the end.
+    """
     import fcntl
 
+    say = notify or _stderr
     leaderboard_dir.mkdir(parents=True, exist_ok=True)
-    with open(leaderboard_dir / LOCK_NAME, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    path = leaderboard_dir / LOCK_NAME
+    while True:
+        fh = open(path, "a+")
         try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another leaderboard build (pid {_lock_holder(path) or '?'}) to finish ...")
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        if _is_same_file(fh, path):
+            break
+        fh.close()  # the holder removed the file after we opened it: lock the new one
+    stale = _lock_holder(path)
+    if stale is not None and stale != os.getpid() and not _pid_alive(stale):
+        say(f"cleared a stale build lock left by pid {stale} (a build that was killed)")
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
 
 
-def collect_inputs(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Results, model cards and the hashed input list (results + cards of models with results)."""
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _lock_holder(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _is_same_file(fh: Any, path: Path) -> bool:
+    try:
+        return os.fstat(fh.fileno()).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def fault_point(stage: str) -> None:
+    """Fault injection for the crash-safety tests: LOCBENCH_BUILD_FAULT="<stage>:kill" SIGKILLs this
+    process at `stage`, "<stage>:sleep=<s>" pauses there (stages: locked, tables, html, renamed, index)."""
+    spec = os.environ.get("LOCBENCH_BUILD_FAULT", "")
+    where, _, action = spec.partition(":")
+    if where != stage:
+        return
+    if action == "kill":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+    if action.startswith("sleep="):
+        import time
+
+        _stderr(f"fault point {stage}: sleeping {action[6:]} s")
+        time.sleep(float(action[6:]))
+
+
+def checked_results(root: Path, notify: Callable[[str], None] | None = None
+                    ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Result files fit to build from, and a message per file left out.
+
+    Malformed files (not JSON, missing fields, infinite or non-numeric metrics) are reported and
+    left out, so one bad file never blocks a build; a file that fails its integrity check
+    (`locbench.integrity`: content hash, predictions hash) refuses the whole build (IntegrityError).
+    """
+    from locbench import integrity
+    from locbench.errors import LocbenchError
     from locbench.results import iter_result_files, read_result
 
-    results, inputs = [], []
+    say = notify or _stderr
+    kept, skipped = [], []
     for path in iter_result_files(root):
-        results.append(read_result(path))
+        try:
+            result = read_result(path)
+            _check_result_numbers(result, path)
+        except LocbenchError as exc:
+            skipped.append(f"left out {path}: {exc}")
+            say(skipped[-1])
+            continue
+        integrity.verify_content(result, path)
+        integrity.verify_predictions(result, path, root)
+        kept.append((path, result))
+    return kept, skipped
+
+
+def _check_result_numbers(result: dict[str, Any], path: Path) -> None:
+    """Metrics and primary value are numbers (or null) and finite: what tables and pages compute with."""
+    from locbench.integrity import non_finite_fields
+
+    metrics = result["metrics"]
+    if not isinstance(metrics, dict):
+        raise InputError("metrics must be a JSON object", file=path, column="metrics")
+    for key, value in [*metrics.items(), ("primary_value", result.get("primary_value"))]:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(f"{key} must be a number or null, got {value!r}"[:200], file=path, column=key)
+    bad = non_finite_fields(result)
+    if bad:
+        raise InputError(f"non-finite numbers in {', '.join(bad[:5])}", file=path)
+
+
+def protect_published(leaderboard_dir: Path) -> None:
+    """Make every complete version folder read-only on disk (idempotent; also seals older versions)."""
+    for name in list_versions(leaderboard_dir):
+        folder = leaderboard_dir / name
+        if folder.stat().st_mode & 0o222:
+            atomic.make_read_only(folder)
+
+
+def check_published_outputs(leaderboard_dir: Path, version: str, manifest: dict[str, Any]) -> None:
+    """IntegrityError when a published version's files differ from the hashes its manifest pins."""
+    from locbench.errors import IntegrityError
+
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        return
+    for name, digest in sorted(outputs.items()):
+        path = leaderboard_dir / version / name
+        if path.is_file() and sha256_file(path) != digest:
+            raise IntegrityError(f"published version {version} was modified on disk ({name} does not match its "
+                                 "manifest); restore it (e.g. `git checkout -- leaderboard/`) before building",
+                                 file=path)
+
+
+def collect_inputs(root: Path, notify: Callable[[str], None] | None = None
+                   ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Results, model cards and the hashed input list (results + cards of models with results)."""
+    results, inputs = [], []
+    for path, result in checked_results(root, notify)[0]:
+        results.append(result)
         inputs.append(_input_entry(root, path))
     cards: dict[str, dict[str, Any]] = {}
     for mid in sorted({r["model_id"] for r in results}):
@@ -141,20 +280,24 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
 
 
 def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
-                  progress: Callable[[str], None] | None = None) -> BuildOutcome:
+                  progress: Callable[[str], None] | None = None,
+                  notify: Callable[[str], None] | None = None) -> BuildOutcome:
     """Build the next version from root/results (+ model cards); see the module docstring."""
     from locbench.leaderboard import tables
     from locbench.results import now_iso, package_versions
 
     root = Path(root)
     lb = root / "leaderboard"
-    with build_lock(lb):
-        results, cards, inputs = collect_inputs(root)
+    with atomic.published_guard(), build_lock(lb, notify):
+        _prepare(lb, notify)
+        results, cards, inputs = collect_inputs(root, notify)
         if not results:
             raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
                              "`locbench evaluate` first)", file=root / "results")
         digest = inputs_digest(inputs)
         previous, prev_manifest, prev_scores = _latest_manifest(lb)
+        if previous is not None and prev_manifest is not None:
+            check_published_outputs(lb, previous, prev_manifest)
         if prev_manifest is not None and prev_manifest.get("inputs_digest") == digest and not force_new:
             return BuildOutcome(lb / previous, previous, False,
                                 f"inputs unchanged since {previous}; nothing built (use --force-new to build anyway)")
@@ -198,12 +341,12 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         }
         manifest["result_versions"] = [json.loads(s) for s in manifest["result_versions"]]
         html = False
-        _remove_stale_partials(lb)
         with atomic.staged_dir(lb / version) as staged:
             atomic.write_text(staged / "scores.csv", csv_text)
             atomic.write_json(staged / "scores.json", scores)
             atomic.write_text(staged / "CHANGES.md", changes)
             atomic.write_json(staged / "manifest.json", manifest)
+            fault_point("tables")
             render_version = _renderer("render_version") if render else None
             if render_version is not None:
                 if progress:
@@ -211,10 +354,14 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
                 render_version(staged, versions=[*list_versions(lb), version], root=root,
                                progress=_page_progress(progress))
                 html = True
+            fault_point("html")
+        fault_point("renamed")
+        atomic.make_read_only(lb / version)
         if html:
             render_latest = _renderer("render_latest")
             if render_latest is not None:
                 render_latest(lb)
+        fault_point("index")
         return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
                             f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
 
@@ -236,13 +383,21 @@ def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int
     return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
 
 
-def _remove_stale_partials(lb: Path) -> None:
+def _prepare(lb: Path, notify: Callable[[str], None] | None) -> None:
+    """First steps of every build, under the lock: clean a killed build's leftovers, seal versions."""
+    fault_point("locked")
+    _remove_stale_partials(lb, notify)
+    protect_published(lb)
+
+
+def _remove_stale_partials(lb: Path, notify: Callable[[str], None] | None = None) -> None:
     """Delete staging folders a killed build left behind (SIGKILL skips cleanup); we hold the lock."""
     import shutil
 
-    for stale in lb.glob(".v*.partial"):
+    for stale in sorted(lb.glob(".v*.partial")):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
+            (notify or _stderr)(f"removed {stale.name}, the partial folder of a build that was killed")
 
 
 def build(root: str | Path = ".", *, force_new: bool = False, render: bool = True) -> Path:
