@@ -41,7 +41,7 @@ def unit_mistakes(lon: np.ndarray, lat: np.ndarray, bounds: Bounds | None = None
     wider = (extent[1] - extent[0] > 2 * math.pi + 1.0) or (extent[3] - extent[2] > math.pi + 1.0)
     if wider and np.all(np.abs(x) <= math.pi + 1e-9) and np.all(np.abs(y) <= math.pi / 2 + 1e-9):
         out.append(f"coordinates look like radians, not degrees: all {len(x)} located rows lie within "
-                   f"lon ±pi, lat ±pi/2, but the dataset spans lon {extent[0]:g}..{extent[1]:g}, "
+                   f"lon ±pi, lat ±pi/2, while the expected extent is lon {extent[0]:g}..{extent[1]:g}, "
                    f"lat {extent[2]:g}..{extent[3]:g} degrees; convert with numpy.degrees")
     if np.all((x >= 0) & (x <= 360)) and np.any(x > 180):
         out.append("longitudes look like 0..360 instead of -180..180; convert with lon = ((lon + 180) % 360) - 180")

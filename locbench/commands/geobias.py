@@ -59,6 +59,47 @@ def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
     return num.to_numpy()
 
 
+def check_options(*, outputs: dict[str, Path | None], numbers: dict[str, float | None]) -> None:
+    """Before any computation: outputs writable (not a folder, not in a published version), numbers finite."""
+    import math
+
+    from locbench.atomic import check_output
+    from locbench.errors import InputError
+
+    for option, value in numbers.items():
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{option} must be a finite number, got {value!r}")
+    for option, out in outputs.items():
+        if out is not None:
+            check_output(out, option=option)
+
+
+def check_magnitude(values: Any, path: Path, col: str) -> None:
+    """InputError at the first |value| > MAX_ABS_VALUE (the scores' arithmetic would overflow)."""
+    import numpy as np
+
+    from locbench.errors import InputError
+    from locbench.predictions import MAX_ABS_VALUE
+
+    with np.errstate(invalid="ignore"):
+        big = np.nonzero(np.abs(values) > MAX_ABS_VALUE)[0]
+    if len(big):
+        raise InputError(f"value {float(values[big[0]])!r} is too large: |x| must be at most {MAX_ABS_VALUE:g} "
+                         f"(the scores' arithmetic would overflow; {len(big)} such row(s))",
+                         file=path, row=int(big[0]), column=col)
+
+
+def unit_warnings(lon: Any, lat: Any, path: Path, *, strict: bool) -> None:
+    """Warn (error under --strict) when the coordinates look like radians or 0..360 longitudes."""
+    from locbench.errors import InputError
+    from locbench.unit_checks import unit_mistakes
+
+    for msg in unit_mistakes(lon, lat):
+        if strict:
+            raise InputError(f"{msg} (an error under --strict)", file=path)
+        typer.secho(f"warning: {path}: {msg}", fg="yellow", err=True)
+
+
 def _check_ranges(lon: Any, lat: Any, path: Path, lon_col: str, lat_col: str) -> None:
     import numpy as np
 
@@ -147,6 +188,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the permutation tests."),
         per_roi: Path = typer.Option(None, "--per-roi", help="Write the per-ROI table (one row per input row) as CSV."),
         json_out: Path = typer.Option(None, "--json", help="Write the full report (every parameter, counts) as JSON."),
+        strict: bool = typer.Option(False, "--strict", help="Likely unit mistakes (radians, 0..360 longitudes) are "
+                                    "errors, not warnings."),
     ) -> None:
         """Geo-Bias Scores (SSI, SRI, spatial autocorrelation) of per-sample performance in FILE."""
         import georbias
@@ -157,6 +200,8 @@ def register(app: typer.Typer) -> None:
 
         if threshold is None and lower_is_better:
             raise InputError("--lower-is-better only makes sense with --threshold")
+        check_options(outputs={"--per-roi": per_roi, "--json": json_out},
+                      numbers={"--threshold": threshold, "--radius": radius, "--scale": scale, "--lag": lag})
         df = read_table(file, [lon_col, lat_col, value])
         lon = numeric_column(df, lon_col, file, allow_nan=True)
         lat = numeric_column(df, lat_col, file, allow_nan=True)
@@ -164,7 +209,9 @@ def register(app: typer.Typer) -> None:
         vals = numeric_column(df.loc[located], value, file, allow_nan=False) if located.any() else lon[:0]
         full = _nan_like(lon)
         full[located] = vals
+        unit_warnings(lon, lat, file, strict=strict)
         _check_ranges(lon, lat, file, lon_col, lat_col)
+        check_magnitude(full, file, value)
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       transient=True) as bar:

@@ -44,17 +44,24 @@ def register(app: typer.Typer) -> None:
         data_root: str = typer.Option(None, "--data-root", help="Dataset root for checks against the data "
                                       "(else $LOCBENCH_DATA, else ~/.locbench/data)."),
         no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores; faster)."),
+        strict: bool = typer.Option(False, "--strict", help="Likely coordinate unit mistakes (radians, 0..360, "
+                                    "swapped lon/lat) are errors, not warnings."),
     ) -> None:
         """Validate a submission folder and (without --check) score it into results/<model-id>/<dataset>.json."""
         from rich.console import Console
 
+        from locbench.atomic import check_output_dir
         from locbench.submissions import validate_submission
 
         console = Console()
-        checked = validate_submission(path, data_root=data_root)
+        if not check:
+            check_output_dir(root / "results", option="--root")
+        checked = validate_submission(path, data_root=data_root, strict=strict)
         for e in checked.entries:
             mark = "[green]verified against data[/green]" if e.verified else "[yellow]not verified against data[/yellow]"
             console.print(f"  {e.dataset}: {len(e.predictions):,} rows, {mark}")
+            for w in e.warnings:
+                console.print(f"  [yellow]warning[/yellow] {e.file}: {w} (an error under --strict)")
         if check:
             console.print(f"[green]OK[/green] {checked.model_id}: {len(checked.entries)} dataset(s) valid (--check: "
                           "nothing written)")
@@ -108,11 +115,15 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from locbench.atomic import check_output_dir
         from locbench.importers.torchspatial import import_torchspatial
         from locbench.submissions import score_submission, validate_submission
 
         console = Console()
         dest = out if out is not None else root / "submissions"
+        check_output_dir(dest, option="--out")
+        if score:
+            check_output_dir(root / "results", option="--root")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("reading", total=None)
