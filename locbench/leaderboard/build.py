@@ -289,7 +289,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
     root = Path(root)
     lb = root / "leaderboard"
     with atomic.published_guard(), build_lock(lb, notify):
-        _prepare(lb, notify)
+        _prepare(lb, notify, render)
         results, cards, inputs = collect_inputs(root, notify)
         if not results:
             raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
@@ -383,11 +383,29 @@ def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int
     return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
 
 
-def _prepare(lb: Path, notify: Callable[[str], None] | None) -> None:
+def _prepare(lb: Path, notify: Callable[[str], None] | None, render: bool) -> None:
     """First steps of every build, under the lock: clean a killed build's leftovers, seal versions."""
     fault_point("locked")
     _remove_stale_partials(lb, notify)
     protect_published(lb)
+    if render:
+        _repair_index(lb, notify)
+
+
+def _repair_index(lb: Path, notify: Callable[[str], None] | None) -> None:
+    """Rewrite leaderboard/index.html when it is older than the latest HTML version: a build was
+    killed after publishing that version and before pointing the index at it."""
+    versions = list_versions(lb)
+    if not versions or not (lb / versions[-1] / "index.html").is_file():
+        return
+    index, manifest = lb / "index.html", lb / versions[-1] / "manifest.json"
+    if index.is_file() and index.stat().st_mtime_ns >= manifest.stat().st_mtime_ns:
+        return
+    render_latest = _renderer("render_latest")
+    if render_latest is not None:
+        render_latest(lb)
+        (notify or _stderr)(f"index.html was behind {versions[-1]} (a build was killed after publishing it); "
+                            "rewritten")
 
 
 def _remove_stale_partials(lb: Path, notify: Callable[[str], None] | None = None) -> None:
