@@ -18,10 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from locbench.errors import InputError, IntegrityError
+
+if TYPE_CHECKING:
+    from locbench.results import Result
 
 METHOD = ("sha256 of the canonical JSON (sorted keys, no whitespace, UTF-8, NaN/inf as null) of the result "
           "without its 'integrity' block")
@@ -60,19 +64,19 @@ def non_finite_fields(obj: Any, where: str = "") -> list[str]:
     return []
 
 
-def seal(result: dict[str, Any]) -> dict[str, Any]:
-    """The result with its `integrity` block; refuses a result holding infinite numbers."""
-    bad = non_finite_fields({k: v for k, v in result.items() if k != "integrity"})
+def seal(result: Result) -> Result:
+    """The result with its `integrity` block over exactly what `to_json` writes; refuses infinite numbers."""
+    body = {k: v for k, v in result.to_dict().items() if k != "integrity"}
+    bad = non_finite_fields(body)
     if bad:
         raise InputError(f"refusing to write a result with non-finite numbers in {', '.join(bad[:5])} "
-                         f"(model {result.get('model_id')!r}, dataset {result.get('dataset')!r})")
-    sealed = {k: v for k, v in result.items() if k != "integrity"}
-    sealed["integrity"] = {"content_sha256": content_sha256(sealed), "method": METHOD}
-    return sealed
+                         f"(model {result.model_id!r}, dataset {result.dataset!r})")
+    return replace(result, integrity={"content_sha256": content_sha256(body), "method": METHOD})
 
 
 def verify_content(result: dict[str, Any], path: Path) -> None:
-    """IntegrityError when the file has no integrity block or its content no longer matches it."""
+    """IntegrityError when the file (its parsed JSON, as on disk) has no integrity block or its
+    content no longer matches it."""
     hint = RESCORE_HINT.format(model=result.get("model_id"))
     block = result.get("integrity")
     if not isinstance(block, dict) or not isinstance(block.get("content_sha256"), str):

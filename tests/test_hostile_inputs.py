@@ -129,33 +129,38 @@ def test_huge_regression_prediction_refused_by_check_and_submit(root: Path, flag
 
 
 def test_bad_result_file_is_left_out_and_the_build_goes_on(root: Path, capsys: pytest.CaptureFixture) -> None:
-    """A result with an infinite MAE (JSON `Infinity`), one that is not JSON and one with a text metric:
-    each reported and left out; the build of the good ones succeeds."""
+    """A result with an infinite MAE (JSON `Infinity`), one that is not JSON, a text metric and a text
+    primary value: each reported and left out; the build of the good ones succeeds."""
     good = json.loads((root / "results" / "model-a" / f"{REG_DS}.json").read_text())
     bad = dict(good, model_id="model-inf", metrics=dict(good["metrics"], mae=float("inf")))
     (root / "results" / "model-inf").mkdir()
     (root / "results" / "model-inf" / f"{REG_DS}.json").write_text(json.dumps(bad))  # writes Infinity
     (root / "results" / "model-junk").mkdir()
     (root / "results" / "model-junk" / f"{REG_DS}.json").write_text("{not json")
-    text_metric = dict(good, model_id="model-text", primary_value="high")
-    (root / "results" / "model-text").mkdir()
-    (root / "results" / "model-text" / f"{REG_DS}.json").write_text(json.dumps(text_metric))
+    for mid, doc in (("model-text", dict(good, metrics=dict(good["metrics"], r2="high"))),
+                     ("model-pv", dict(good, primary_value="high"))):
+        (root / "results" / mid).mkdir()
+        (root / "results" / mid / f"{REG_DS}.json").write_text(json.dumps(dict(doc, model_id=mid)))
     code, text = cli(capsys, "leaderboard", "build", "--root", root, "--no-html", "--force-new")
     assert code == 0, text
     assert "built v0002: 2 result(s)" in text
     for mid, why in (("model-inf", "non-finite numbers in metrics.mae"), ("model-junk", "not a valid JSON"),
-                     ("model-text", "primary_value must be a number")):
+                     ("model-text", "metric r2 must be a number or null, got 'high'"),
+                     ("model-pv", "column 'primary_value': wrong type str")):
         assert f"left out {root / 'results' / mid / REG_DS}.json" in text and why in text, (mid, text)
     assert json.loads((root / "leaderboard" / "v0002" / "manifest.json").read_text())["models"] == [
         "model-a", "model-b"]
 
 
-def test_writing_a_non_finite_result_is_refused(tmp_path: Path) -> None:
-    from locbench.errors import InputError
-    from locbench.results import write_result
+def test_writing_a_non_finite_result_is_refused(root: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
 
+    from locbench.errors import InputError
+    from locbench.results import Result, write_result
+
+    good = Result.from_json(root / "results" / "model-a" / f"{REG_DS}.json")
     with pytest.raises(InputError, match="non-finite numbers in metrics.mae"):
-        write_result(tmp_path, {"model_id": "m", "dataset": "d", "metrics": {"mae": float("inf")}})
+        write_result(tmp_path, replace(good, metrics=dict(good.metrics, mae=float("inf"))))
     assert not (tmp_path / "results").exists()
 
 

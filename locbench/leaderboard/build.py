@@ -21,11 +21,15 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+
+if TYPE_CHECKING:
+    from locbench.cards import ModelMeta
+    from locbench.results import Result
 
 LOCK_NAME = ".build.lock"
 VERSION_RE = re.compile(r"^v(\d{4,})$")
@@ -146,7 +150,7 @@ def fault_point(stage: str) -> None:
 
 
 def checked_results(root: Path, notify: Callable[[str], None] | None = None
-                    ) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+                    ) -> tuple[list[tuple[Path, Result]], list[str]]:
     """Result files fit to build from, and a message per file left out.
 
     Malformed files (not JSON, missing fields, infinite or non-numeric metrics) are reported and
@@ -167,23 +171,21 @@ def checked_results(root: Path, notify: Callable[[str], None] | None = None
             skipped.append(f"left out {path}: {exc}")
             say(skipped[-1])
             continue
-        integrity.verify_content(result, path)
-        integrity.verify_predictions(result, path, root)
+        raw = json.loads(path.read_text(encoding="utf-8"))  # valid: read_result parsed it
+        integrity.verify_content(raw, path)
+        integrity.verify_predictions(raw, path, root)
         kept.append((path, result))
     return kept, skipped
 
 
-def _check_result_numbers(result: dict[str, Any], path: Path) -> None:
-    """Metrics and primary value are numbers (or null) and finite: what tables and pages compute with."""
+def _check_result_numbers(result: Result, path: Path) -> None:
+    """Metrics are numbers (or null) and nothing is infinite: what tables and pages compute with."""
     from locbench.integrity import non_finite_fields
 
-    metrics = result["metrics"]
-    if not isinstance(metrics, dict):
-        raise InputError("metrics must be a JSON object", file=path, column="metrics")
-    for key, value in [*metrics.items(), ("primary_value", result.get("primary_value"))]:
+    for key, value in result.metrics.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise InputError(f"{key} must be a number or null, got {value!r}"[:200], file=path, column=key)
-    bad = non_finite_fields(result)
+            raise InputError(f"metric {key} must be a number or null, got {value!r}"[:200], file=path, column=key)
+    bad = non_finite_fields(result.to_dict())
     if bad:
         raise InputError(f"non-finite numbers in {', '.join(bad[:5])}", file=path)
 
@@ -212,30 +214,27 @@ def check_published_outputs(leaderboard_dir: Path, version: str, manifest: dict[
 
 
 def collect_inputs(root: Path, notify: Callable[[str], None] | None = None
-                   ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Results, model cards and the hashed input list (results + cards of models with results)."""
+                   ) -> tuple[list[Result], dict[str, ModelMeta | None], list[dict[str, Any]]]:
+    """Results, model cards and the hashed input list (results + cards of models with results).
+
+    A model's card is its submission folder's submission.json when present, else the card the
+    result carries (imports keep no submission folder in the tree), else None. Result files pass
+    `checked_results` first (bad ones left out, tampered ones refused).
+    """
+    from locbench.cards import CARD_FILE, ModelMeta
+
     results, inputs = [], []
     for path, result in checked_results(root, notify)[0]:
         results.append(result)
         inputs.append(_input_entry(root, path))
-    cards: dict[str, dict[str, Any]] = {}
-    for mid in sorted({r["model_id"] for r in results}):
-        embedded = next((r["model_card"] for r in results
-                         if r["model_id"] == mid and isinstance(r.get("model_card"), dict)), None)
-        path = root / "submissions" / mid / "submission.json"
+    cards: dict[str, ModelMeta | None] = {}
+    for mid in sorted({r.model_id for r in results}):
+        path = root / "submissions" / mid / CARD_FILE
         if path.is_file():
-            try:
-                card = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InputError(f"model card is not valid JSON: {exc}", file=path) from exc
-            if not isinstance(card, dict):
-                raise InputError("model card must be a JSON object", file=path)
-            cards[mid] = card
+            cards[mid] = ModelMeta.read(path, folder_name=mid)
             inputs.append(_input_entry(root, path))
-        elif embedded is not None:
-            cards[mid] = embedded
         else:
-            cards[mid] = {"model_id": mid, "name": mid}
+            cards[mid] = next((r.model_card for r in results if r.model_id == mid and r.model_card is not None), None)
     inputs.sort(key=lambda e: e["path"])
     return results, cards, inputs
 
@@ -249,17 +248,17 @@ def inputs_digest(inputs: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _geobias_params(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+def _geobias_params(results: list[Result]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
     """Distinct geo-bias parameter sets, keyed by a short content hash, and which result used which."""
     sets: dict[str, Any] = {}
     used: dict[tuple[str, str], str] = {}
     for r in results:
-        gb = r.get("geobias") or {}
+        gb = r.geobias
         params = {"params": gb.get("params"), "value_name": gb.get("value_name"), "value_rule": gb.get("value_rule"),
                   "engine_version": gb.get("engine_version"), "status": gb.get("status")}
         key = hashlib.sha256(atomic.dumps_json(params).encode("utf-8")).hexdigest()[:12]
         sets[key] = params
-        used[(r["model_id"], r["dataset"])] = key
+        used[(r.model_id, r.dataset)] = key
     return dict(sorted(sets.items())), used
 
 
@@ -313,7 +312,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "version": version,
             "created": now_iso(),
             "rows": rows,
-            "models": {m: cards[m] for m in model_ids},
+            "models": {m: tables.card_dict(m, cards) for m in model_ids},
             "datasets": tables.datasets_info(rows),
             "aggregates": tables.aggregates(rows),
             "columns": tables.columns(),
@@ -332,8 +331,8 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "datasets": sorted({r["dataset"] for r in rows}),
             "n_results": len(rows),
             "versions": package_versions(),
-            "result_versions": sorted({json.dumps(r.get("versions") or {}, sort_keys=True) for r in results}),
-            "engine_versions": sorted({str((r.get("geobias") or {}).get("engine_version")) for r in results}),
+            "result_versions": sorted({json.dumps(r.versions, sort_keys=True) for r in results}),
+            "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
             "geobias_params": params,
             "outputs": {"scores.csv": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
                         "CHANGES.md": hashlib.sha256(changes.encode("utf-8")).hexdigest()},
@@ -347,8 +346,9 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             atomic.write_text(staged / "CHANGES.md", changes)
             atomic.write_json(staged / "manifest.json", manifest)
             fault_point("tables")
-            render_version = _renderer("render_version") if render else None
-            if render_version is not None:
+            if render:
+                from locbench.leaderboard.render import render_version
+
                 if progress:
                     progress("HTML pages")
                 render_version(staged, versions=[*list_versions(lb), version], root=root,
@@ -358,21 +358,12 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         fault_point("renamed")
         atomic.make_read_only(lb / version)
         if html:
-            render_latest = _renderer("render_latest")
-            if render_latest is not None:
-                render_latest(lb)
+            from locbench.leaderboard.render import render_latest
+
+            render_latest(lb)
         fault_point("index")
         return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
                             f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
-
-
-def _renderer(name: str) -> Callable[..., Any] | None:
-    """The HTML engineer's renderer, when this install has it (tables are built either way)."""
-    try:
-        from locbench.leaderboard import render
-    except ImportError:
-        return None
-    return getattr(render, name, None)
 
 
 def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:
@@ -401,11 +392,10 @@ def _repair_index(lb: Path, notify: Callable[[str], None] | None) -> None:
     index, manifest = lb / "index.html", lb / versions[-1] / "manifest.json"
     if index.is_file() and index.stat().st_mtime_ns >= manifest.stat().st_mtime_ns:
         return
-    render_latest = _renderer("render_latest")
-    if render_latest is not None:
-        render_latest(lb)
-        (notify or _stderr)(f"index.html was behind {versions[-1]} (a build was killed after publishing it); "
-                            "rewritten")
+    from locbench.leaderboard.render import render_latest
+
+    render_latest(lb)
+    (notify or _stderr)(f"index.html was behind {versions[-1]} (a build was killed after publishing it); rewritten")
 
 
 def _remove_stale_partials(lb: Path, notify: Callable[[str], None] | None = None) -> None:
