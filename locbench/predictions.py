@@ -133,7 +133,9 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
         problems.add(f"missing required column (expected columns: {', '.join(need)})", file=file, column=c)
     if missing:
         return problems
-    ids = df["sample_id"].astype(str)
+    for r in np.nonzero(df["sample_id"].isna().to_numpy())[0][:20]:  # '', NA, None, nan read as missing
+        problems.add("empty sample_id (every row needs an id)", file=file, row=int(r), column="sample_id")
+    ids = df["sample_id"].astype(object).astype(str)
     dup = ids.duplicated(keep="first")
     for r in np.nonzero(dup.to_numpy())[0][:50]:
         problems.add(f"duplicate sample_id {shown(ids.iloc[r])}", file=file, row=int(r), column="sample_id")

@@ -224,7 +224,8 @@ def predictions_sha256(df: pd.DataFrame) -> str:
             arr[np.isnan(arr)] = np.nan
             h.update(b"f8" + arr.astype("<f8").tobytes())
         else:
-            h.update(b"s" + "\x1f".join(s.astype(str).tolist()).encode("utf-8", "surrogatepass"))
+            # via object: missing cells of pyarrow-backed text columns are "nan" (as object columns give), not NaN
+            h.update(b"s" + "\x1f".join(s.astype(object).astype(str).tolist()).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
