@@ -42,11 +42,15 @@ def required_columns(task_type: str, targets: list[str] | tuple[str, ...] | None
     raise InputError(f"task type must be one of {TASK_TYPES}, got {task_type!r}")
 
 
-# Largest magnitude a number in any input may have. The arithmetic downstream takes fourth powers
-# (kurtosis in the variance of Moran's I, Geary's C) of differences of values, summed over up to
-# ~1e9 rows: (2e50)**4 * 1e9 ~ 2e210 stays far below float64's 1.8e308, while 1e77 would already
-# overflow. Real predictions (class ids, probabilities, targets, errors) are nowhere near 1e50.
+# Magnitudes a value that geo-bias scores are computed on (regression targets/predictions, a
+# `locbench geobias` value column) may have. The arithmetic downstream takes fourth powers
+# (kurtosis in the variance of Moran's I, General G moments) of differences of values, summed over
+# up to ~1e9 rows: (2e50)**4 * 1e9 ~ 2e210 stays far below float64's 1.8e308 (1e77 would overflow).
+# At the small end, nonzero values below 1e-50 would let those powers underflow to 0 (a variance of
+# 0 for values that differ); differences of values >= 1e-50 are >= ~1e-66, whose 4th power 1e-264
+# is still a normal float. Exact 0 is fine. Real predictions are nowhere near either bound.
 MAX_ABS_VALUE = 1e50
+MIN_ABS_VALUE = 1e-50
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -114,12 +118,26 @@ def normalise_predictions(df: pd.DataFrame) -> pd.DataFrame:
 
 def magnitude_problems(values: np.ndarray, raw: pd.Series, *, file: str | Path, column: str,
                        problems: ProblemList) -> None:
-    """Numbers beyond ±MAX_ABS_VALUE (finite but too large for the scores' arithmetic), at most 20 rows."""
+    """Finite numbers outside MIN_ABS_VALUE <= |x| <= MAX_ABS_VALUE (or 0), at most 20 rows each."""
+    for r in np.nonzero(magnitude_outside(values))[0][:20]:
+        problems.add(magnitude_message(raw.iloc[r]), file=file, row=int(r), column=column)
+
+
+def magnitude_outside(values: np.ndarray) -> np.ndarray:
+    """Mask of finite values too large or too small (but nonzero) for the scores' arithmetic."""
     with np.errstate(invalid="ignore"):
-        big = np.isfinite(values) & (np.abs(values) > MAX_ABS_VALUE)
-    for r in np.nonzero(big)[0][:20]:
-        problems.add(f"value {shown(raw.iloc[r])} is too large: |x| must be at most {MAX_ABS_VALUE:g} "
-                     "(the scores' arithmetic would overflow)", file=file, row=int(r), column=column)
+        size = np.abs(np.asarray(values, dtype=np.float64))
+        return np.isfinite(size) & ((size > MAX_ABS_VALUE) | ((size > 0) & (size < MIN_ABS_VALUE)))
+
+
+def magnitude_message(value: object) -> str:
+    """Why a value is refused, naming the bound it crosses."""
+    big = abs(float(pd.to_numeric(value, errors="coerce"))) > MAX_ABS_VALUE
+    if big:
+        return (f"value {shown(value)} is too large: |x| must be at most {MAX_ABS_VALUE:g} "
+                "(the scores' arithmetic would overflow)")
+    return (f"value {shown(value)} is too small: a nonzero |x| must be at least {MIN_ABS_VALUE:g} "
+            "(the scores' arithmetic would underflow to 0)")
 
 
 def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<predictions>",

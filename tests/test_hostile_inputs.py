@@ -113,6 +113,17 @@ def test_huge_value_in_geobias(root: Path, tmp_path: Path, capsys: pytest.Captur
     assert tree(root) == before and not (root / "rep.json").exists()
 
 
+def test_tiny_values_in_geobias_are_refused_not_divided_by_zero(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """All values ~1e-300: their squares underflow to 0 (a ZeroDivisionError in Moran's I before)."""
+    df = geo_table()
+    df["tiny"] = np.random.default_rng(0).normal(0, 1e-300, len(df))
+    df.loc[0, "tiny"] = 0.0  # exact zero is fine
+    df.to_csv(tmp_path / "tiny.csv", index=False)
+    code, text = cli(capsys, "geobias", tmp_path / "tiny.csv", "--value", "tiny")
+    assert_refused(code, text, "tiny.csv, row 1, column 'tiny'", "too small", "at least 1e-50")
+
+
 # ----------------------------------------- row 2: 1e308 y_pred: --check and submit agree (exit 2)
 
 @pytest.mark.parametrize("flags", [["--check"], [], ["--no-geobias"]])

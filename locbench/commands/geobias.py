@@ -75,18 +75,16 @@ def check_options(*, outputs: dict[str, Path | None], numbers: dict[str, float |
 
 
 def check_magnitude(values: Any, path: Path, col: str) -> None:
-    """InputError at the first |value| > MAX_ABS_VALUE (the scores' arithmetic would overflow)."""
+    """InputError at the first value outside the bounds the scores' arithmetic needs (predictions.MAX/MIN_ABS_VALUE)."""
     import numpy as np
 
     from locbench.errors import InputError
-    from locbench.predictions import MAX_ABS_VALUE
+    from locbench.predictions import magnitude_message, magnitude_outside
 
-    with np.errstate(invalid="ignore"):
-        big = np.nonzero(np.abs(values) > MAX_ABS_VALUE)[0]
-    if len(big):
-        raise InputError(f"value {float(values[big[0]])!r} is too large: |x| must be at most {MAX_ABS_VALUE:g} "
-                         f"(the scores' arithmetic would overflow; {len(big)} such row(s))",
-                         file=path, row=int(big[0]), column=col)
+    bad = np.nonzero(magnitude_outside(values))[0]
+    if len(bad):
+        raise InputError(f"{magnitude_message(float(values[bad[0]]))}; {len(bad)} such row(s)",
+                         file=path, row=int(bad[0]), column=col)
 
 
 def unit_warnings(lon: Any, lat: Any, path: Path, *, strict: bool) -> None:
