@@ -224,8 +224,9 @@ def predictions_sha256(df: pd.DataFrame) -> str:
             arr[np.isnan(arr)] = np.nan
             h.update(b"f8" + arr.astype("<f8").tobytes())
         else:
-            # via object: missing cells of pyarrow-backed text columns are "nan" (as object columns give), not NaN
-            h.update(b"s" + "\x1f".join(s.astype(object).astype(str).tolist()).encode("utf-8", "surrogatepass"))
+            # missing text cells hash as "nan" (astype(str) keeps them missing in pandas' string dtype)
+            text = [str(v) for v in s.astype(object).where(s.notna(), "nan").tolist()]
+            h.update(b"s" + "\x1f".join(text).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 

@@ -427,3 +427,25 @@ def test_empty_predictions_file_and_folder_instead_of_file(tmp_path: Path, capsy
     (tmp_path / "dir.csv").mkdir()
     code, text = cli(capsys, "geobias", tmp_path / "dir.csv", "--value", "hit@1")
     assert_refused(code, text, "dir.csv: is a folder, not a table file")
+
+
+# ------------------------------------------------------------ found by the fuzzers (regressions)
+
+def test_empty_sample_id_and_missing_text_cells(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """'None' as a sample id is read as missing (was a TypeError in the predictions hash); an extra text
+    column with missing cells scores (its cells hash as 'nan')."""
+    df = regression_rows()
+    df["sample_id"] = df["sample_id"].astype(object)
+    df.loc[0, "sample_id"] = "None"
+    folder = tmp_path / "none-id"
+    GEN.write(folder, GEN.card("none-id"), {f"{REG_DS}.csv": df})
+    code, text = cli(capsys, "submit", folder, "--root", root, "--no-geobias")
+    assert_refused(code, text, "row 0, column 'sample_id': empty sample_id")
+    extra = regression_rows(seed=9)
+    extra["note"] = ["x", None] * (len(extra) // 2)
+    folder = tmp_path / "extra-col"
+    GEN.write(folder, GEN.card("extra-col"), {f"{REG_DS}.csv": extra})
+    code, text = cli(capsys, "submit", folder, "--root", root, "--no-geobias")
+    assert code == 0, text
+    code, text = cli(capsys, "leaderboard", "build", "--root", root, "--no-html")
+    assert code == 0 and "built v0002" in text, text  # its predictions hash re-checks at build time
