@@ -287,6 +287,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
 
     root = Path(root)
     lb = root / "leaderboard"
+    _check_root(root)
     with atomic.published_guard(), build_lock(lb, notify):
         _prepare(lb, notify, render)
         results, cards, inputs = collect_inputs(root, notify)
@@ -372,6 +373,14 @@ def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int
         return None
     report = progress
     return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
+
+
+def _check_root(root: Path) -> None:
+    """Fail before creating anything (the lock file, leaderboard/) when there is nothing to build from."""
+    if not (root / "results").is_dir():
+        raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
+                         "`locbench evaluate` first)", file=root / "results")
+    atomic.check_output_dir(root / "leaderboard", option="--root")
 
 
 def _prepare(lb: Path, notify: Callable[[str], None] | None, render: bool) -> None:
