@@ -371,6 +371,8 @@ def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | 
     if not labels_known:
         metrics["macro_f1"] = float("nan")
         notes.append("macro_f1 not computed: true class labels are not published for these rows")
+    if df["reciprocal_rank"].isna().all():
+        notes.append("mrr not computed: reciprocal ranks are not published for these rows")
     return metrics, notes
 
 
