@@ -78,6 +78,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - any parser failure is a malformed input file
         raise InputError(f"cannot be read as a table: {type(exc).__name__}: {exc}".splitlines()[0], file=path) from exc
     _check_separator(df, path, sep)
+    return _huge_ints_as_text(df)
+
+
+def _huge_ints_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Integers beyond float64's range (a 400-digit cell) kept as their text: pandas' to_numeric
+    raises OverflowError on such Python ints, but reads the text as inf, which the checks refuse."""
+    for col in df.columns[df.dtypes == object]:
+        s = df[col]
+        huge = s.map(lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 1023)
+        if huge.any():
+            df[col] = s.where(~huge, s.map(str))
     return df
 
 

@@ -449,3 +449,22 @@ def test_empty_sample_id_and_missing_text_cells(root: Path, tmp_path: Path, caps
     assert code == 0, text
     code, text = cli(capsys, "leaderboard", "build", "--root", root, "--no-html")
     assert code == 0 and "built v0002" in text, text  # its predictions hash re-checks at build time
+
+
+def test_400_digit_integer_cell(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """pandas' to_numeric raised OverflowError on a 400-digit integer; now it is a value out of range."""
+    df = geo_table()
+    df["hit@1"] = df["hit@1"].astype(int).astype(object)
+    df.loc[2, "hit@1"] = "9" * 400
+    df.to_csv(tmp_path / "digits.csv", index=False)
+    code, text = cli(capsys, "geobias", tmp_path / "digits.csv", "--value", "hit@1")
+    assert_refused(code, text, "digits.csv, row 2, column 'hit@1'")
+    rows = regression_rows()
+    rows["y_pred"] = rows["y_pred"].astype(object)
+    rows.loc[3, "y_pred"] = int("9" * 400)
+    folder = tmp_path / "digits-sub"
+    GEN.write(folder, GEN.card("digits-sub"), {f"{REG_DS}.csv": rows})
+    before = tree(root)
+    code, text = cli(capsys, "submit", folder, "--root", root)
+    assert_refused(code, text, f"{REG_DS}.csv, row 3, column 'y_pred'", "must be a finite number")
+    assert tree(root) == before

@@ -46,16 +46,18 @@ def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
 
     from locbench.errors import InputError
 
+    from locbench.errors import shown
+
     raw = df[col]
     num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = num.isna() & raw.notna()
+    bad = (num.isna() & raw.notna()) | np.isinf(num)
     if not allow_nan:
         bad |= num.isna()
     if bool(bad.any()):
         i = int(np.nonzero(bad.to_numpy())[0][0])
         row = int(raw.index[i])  # the file's 0-based data row, also when df is a subset of rows
-        raise InputError(f"non-numeric or missing value {raw.iloc[i]!r} ({int(bad.sum())} such row(s))",
-                         file=path, row=row, column=col)
+        raise InputError(f"non-numeric, infinite or missing value {shown(raw.iloc[i])} ({int(bad.sum())} such "
+                         "row(s))", file=path, row=row, column=col)
     return num.to_numpy()
 
 
