@@ -2,7 +2,7 @@
 index.html byte-identical; the next build of any kind removes the partial folder and the stale lock
 (and says so); two builds at once wait for each other and say so.
 
-Kills are injected with LOCBENCH_BUILD_FAULT="<stage>:kill" (locbench.leaderboard.build.fault_point),
+Kills are injected with LOCBENCH_BUILD_FAULT="<stage>:kill" (locbench.leaderboard.safety.fault_point),
 so the build dies at an exact point instead of after a timing guess.
 """
 
