@@ -339,7 +339,8 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
         entry = check_predictions_file(f, spec, problems, data_root=data_root, strict=strict)
         if entry is not None:
             entries.append(entry)
-    if not seen and not any(p.file == str(card_path) and "missing model card" in p.message for p in problems.items):
+    if not seen and not links and not any(p.file == str(card_path) and "missing model card" in p.message
+                                          for p in problems.items):
         problems.add("no predictions files (expected <dataset>.csv, .csv.gz or .parquet)", file=path)
     problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
     meta = ModelMeta.from_dict(card, file=card_path, folder_name=folder)

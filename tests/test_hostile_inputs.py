@@ -158,7 +158,7 @@ def test_bad_result_file_is_left_out_and_the_build_goes_on(root: Path, capsys: p
     for mid, why in (("model-inf", "non-finite numbers in metrics.mae"), ("model-junk", "not a valid JSON"),
                      ("model-text", "metric r2 must be a number or null, got 'high'"),
                      ("model-pv", "column 'primary_value': wrong type str")):
-        assert f"left out {root / 'results' / mid / REG_DS}.json" in text and why in text, (mid, text)
+        assert f"left out of the build: {root / 'results' / mid / REG_DS}.json" in text and why in text, (mid, text)
     assert json.loads((root / "leaderboard" / "v0002" / "manifest.json").read_text())["models"] == [
         "model-a", "model-b"]
 

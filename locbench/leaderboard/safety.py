@@ -134,7 +134,7 @@ def checked_results(root: Path, notify: Callable[[str], None] | None = None
             result = read_result(path)
             _check_result_numbers(result, path)
         except LocbenchError as exc:
-            skipped.append(f"left out {path}: {exc}")
+            skipped.append(f"left out of the build: {exc}")
             say(skipped[-1])
             continue
         raw = json.loads(path.read_text(encoding="utf-8"))  # valid: read_result parsed it
