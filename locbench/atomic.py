@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ def published_version_of(path: str | Path) -> Path | None:
     return None
 
 
-_GUARD = {"on": False}
+_GUARD = {"depth": 0}  # how many published_guard() blocks are active, in any thread
+_GUARD_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -46,13 +48,15 @@ def published_guard() -> Iterator[None]:
 
     Every `locbench` command runs under it (cli.main), and every leaderboard build; library callers
     outside it may still render into a version-named folder of their own (the HTML test fixtures).
+    A counter, not a saved flag, so overlapping guards in threads (concurrent builds) always end off.
     """
-    before = _GUARD["on"]
-    _GUARD["on"] = True
+    with _GUARD_LOCK:
+        _GUARD["depth"] += 1
     try:
         yield
     finally:
-        _GUARD["on"] = before
+        with _GUARD_LOCK:
+            _GUARD["depth"] -= 1
 
 
 def refuse_published(path: str | Path, *, always: bool = False) -> None:
@@ -60,7 +64,7 @@ def refuse_published(path: str | Path, *, always: bool = False) -> None:
     (when the guard is on, or `always`)."""
     from locbench.errors import PublishedVersionError
 
-    if not (always or _GUARD["on"]):
+    if not (always or _GUARD["depth"] > 0):
         return
     version = published_version_of(path)
     if version is not None:

@@ -297,6 +297,16 @@ def test_library_writes_are_guarded_under_the_cli_guard(root: Path) -> None:
     with atomic.published_guard(), pytest.raises(PublishedVersionError):
         atomic.write_text(root / "leaderboard" / "v0001" / "x.txt", "x")
     assert not (root / "leaderboard" / "v0001" / "x.txt").exists()
+    first, second = atomic.published_guard(), atomic.published_guard()  # two threads' builds, overlapping
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    with pytest.raises(PublishedVersionError):  # still guarded: the second build is running
+        atomic.write_text(root / "leaderboard" / "v0001" / "x.txt", "x")
+    second.__exit__(None, None, None)
+    mine = root.parent / "leaderboard" / "v0007"  # off again: a library caller may render its own folder
+    atomic.write_text(mine / "index.html", "ok")
+    assert (mine / "index.html").read_text() == "ok"
 
 
 # -------------------------------------------------------- row 8: symlink out of the folder
