@@ -178,11 +178,47 @@ def plan(encoders: list[str], datasets: list[str], probe: str | None,
     return enc_specs, ds_specs
 
 
+def training_overrides(enc_specs: list[Any], ds_specs: list[Any], probe: str | None,
+                       batch_size: int | None, activation: str | None) -> dict[str, dict[str, Any]]:
+    """Check `--batch-size` / `--activation` before any work; encoder name -> hparams for its probe.
+
+    The batch size is the probe's training batch, so only the geoprior and regression probes
+    (which train the encoder) take it. The activation is an FFN hyper-parameter: an encoder
+    without one (wrap's fixed FCNet, GeoCLIP) is an error, `no_prior` (no network) is skipped.
+    """
+    from locbench.encoders.networks import ACTIVATIONS
+    from locbench.probes import default_probe
+
+    if batch_size is not None:
+        if int(batch_size) < 1:
+            raise InputError(f"--batch-size must be >= 1, got {batch_size}", column="--batch-size")
+        for ds in ds_specs:
+            p = probe or default_probe(ds.task_type, ds)
+            if p not in ("geoprior", "regression"):
+                raise InputError(f"--batch-size sets the training batch of the geoprior and regression probes; "
+                                 f"probe {p!r} on {ds.name} trains no encoder in batches", column="--batch-size")
+    hparams: dict[str, dict[str, Any]] = {s.name: {} for s in enc_specs}
+    if activation is None:
+        return hparams
+    if activation not in ACTIVATIONS:
+        raise InputError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}",
+                         column="--activation")
+    for spec in enc_specs:
+        if spec.family == "baseline":
+            continue
+        if "activation" not in spec.defaults:
+            raise InputError(f"encoder {spec.name!r} has no activation setting (its network is fixed); "
+                             "drop --activation or run that encoder separately", column="--activation")
+        hparams[spec.name] = {"activation": activation}
+    return hparams
+
+
 def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = None, *, probe: str | None = None,
              seed: int = 0, device: str = "cpu", epochs: int | None = None, out: str | Path = DEFAULT_OUT,
              data_root: str | None = None, holdout: str = "random", geobias: bool = True,
              geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
              max_train_rows: int | None = None, model_id: str | None = None,
+             batch_size: int | None = None, activation: str | None = None,
              reporter: Reporter | None = None) -> list[RunOutcome]:
     """Run every encoder on every dataset; write the folder layout above; return the outcomes.
 
@@ -191,6 +227,8 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     `epochs` / `max_train_rows` are set). `max_train_rows` keeps a seeded random subset of the
     training split (the reported split is never cut). `model_id` replaces the derived
     `locbench-<encoder>` id (one encoder only), e.g. for user-supplied GAIR embeddings.
+    `batch_size` / `activation` override the encoder preset's training batch and FFN activation
+    (None: the preset's, else the protocol default); see `training_overrides`.
     """
     from locbench.probes import default_probe, resolve_device, run_probe
     from locbench.predictions import write_predictions
@@ -208,6 +246,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
         raise InputError(f"--max-train-rows must be >= 1, got {max_train_rows}", column="--max-train-rows")
     device = resolve_device(device)
     enc_specs, ds_specs = plan(encoders, datasets, probe, model_id)
+    enc_hparams = training_overrides(enc_specs, ds_specs, probe, batch_size, activation)
     reporter = reporter or _Silent()
     out = Path(out)
     outcomes: list[RunOutcome] = []
@@ -232,8 +271,11 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
             reporter.start(f"{enc_name} · {ds.name} · {p}")
             t0 = time.perf_counter()
             options: dict[str, Any] = {"holdout": holdout} if p in ("linear", "knn", "mlp") else {}
+            if batch_size is not None:
+                options["batch_size"] = batch_size
             df, info = run_probe(p, spec, train, test, seed=seed, device=device, epochs=ep,
-                                 progress=reporter.advance, threads=threads, **options)
+                                 progress=reporter.advance, threads=threads,
+                                 hparams=enc_hparams[enc_name], **options)
             probe_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
@@ -255,7 +297,8 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
                       "max_train_rows": cap, "n_train_rows_available": n_train_full,
                       "n_train_rows_used": len(train.sample_ids),
                       "data_root": data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
-                      "quick_default_run": quick, "threads": threads}
+                      "quick_default_run": quick, "threads": threads,
+                      "batch_size": batch_size, "activation": activation}
             record = build_run_record(model_id=mid, encoder=enc_name, dataset=ds.name, split=test.split,
                                       train_split=train.split, probe=p, config=config, probe_info=info,
                                       timings={"load": load_s, "probe": probe_s,

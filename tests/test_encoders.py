@@ -310,6 +310,45 @@ def test_sh_orthonormal_by_quadrature(L):
     np.testing.assert_allclose(gram, np.eye(L * L), atol=1e-10)
 
 
+# TorchSpatial's SH basis (in its repository 2024-05-31 .. 2024-06-12, when its SH results were made),
+# measured at (lon 30°, lat 45°): (l, m) -> value. Ours = (-1)^l x theirs (m != 0), (-1)^l x theirs / π (m = 0).
+TORCHSPATIAL_SH_30_45 = {(0, 0): 0.8862269255, (1, 0): -1.0854018818, (1, 1): -0.2992067103}
+
+
+def from_torchspatial_basis(l: int, m: int, theirs):
+    return (-1) ** l * theirs / (math.pi if m == 0 else 1.0)
+
+
+def test_sh_relation_to_torchspatial_basis():
+    Y = real_spherical_harmonics(torch.tensor([30.0], dtype=torch.float64), torch.tensor([45.0], dtype=torch.float64),
+                                 2)[0].numpy()
+    ours = {(0, 0): 0.2820947918, (1, 0): 0.3454941495, (1, 1): 0.2992067103}  # the numbers for ours
+    for (l, m), theirs in TORCHSPATIAL_SH_30_45.items():
+        assert Y[sh_index(l, m)] == pytest.approx(from_torchspatial_basis(l, m, theirs), abs=1e-9)
+        assert Y[sh_index(l, m)] == pytest.approx(ours[(l, m)], abs=1e-10)
+    # closed forms: Y00 = 1/sqrt(4π), Y10 = sqrt(3/4π) sin φ, Y11 = sqrt(3/4π) cos φ cos λ
+    c = math.sqrt(3 / (4 * math.pi))
+    assert Y[0] == pytest.approx(1 / math.sqrt(4 * math.pi), abs=1e-15)
+    assert Y[sh_index(1, 0)] == pytest.approx(c * math.sin(math.radians(45)), abs=1e-15)
+    assert Y[sh_index(1, 1)] == pytest.approx(c * math.cos(math.radians(45)) * math.cos(math.radians(30)), abs=1e-15)
+
+
+def test_torchspatial_sh_basis_is_not_orthonormal():
+    # ours orthonormal by Gauss-Legendre quadrature; theirs (ours mapped back through the relation) has
+    # norm² π² on every m = 0 column: the relation is a scaling, not a rotation
+    L = 6
+    z, w = np.polynomial.legendre.leggauss(L + 1)
+    nl = 2 * L + 1
+    LON, LAT = np.meshgrid(np.arange(nl) * 360.0 / nl - 180.0, np.degrees(np.arcsin(z)))
+    W = np.repeat(w, nl) * (2 * math.pi / nl)
+    Y = real_spherical_harmonics(torch.tensor(LON.ravel()), torch.tensor(LAT.ravel()), L).numpy()
+    np.testing.assert_allclose((Y * W[:, None]).T @ Y, np.eye(L * L), atol=1e-12)
+    scale = np.array([(-1) ** l * (math.pi if m == 0 else 1.0) for l in range(L) for m in range(-l, l + 1)])
+    theirs = Y * scale
+    np.testing.assert_allclose((theirs * W[:, None]).T @ theirs, np.diag(scale ** 2), atol=1e-10)
+    assert np.count_nonzero(np.abs(scale) != 1.0) == L  # one m = 0 column per degree
+
+
 def test_sh_siren_network_option():
     enc = get_encoder("spherical_harmonics").build(seed=0, network="siren", hidden_dim=16, output_dim=8,
                                                    num_hidden_layers=2)
@@ -455,6 +494,81 @@ def test_build_with_preset_and_override():
     assert enc.pe_dim == 4 * 64 ** 2 + 4 * 64
     enc = get_encoder("NeRF").build(seed=0, preset="birdsnap")
     assert isinstance(enc.net.layers[0].act, nn.Sigmoid) and len(enc.net.layers) == 3
+
+
+# --- latitudes past the poles: refused by every encoder -----------------------------------------
+def _built(spec):
+    train = np.array([[0.0, 0.0], [10.0, 10.0], [-50.0, 30.0]])
+    if spec.name == "GeoCLIP":
+        from locbench.encoders.geoclip import geoclip_available
+
+        if not geoclip_available():
+            pytest.skip("geoclip weights not installed")
+        return spec.build()
+    if spec.name == "wrap":
+        return spec.build(seed=0, output_dim=8)
+    hp = {k: v for k, v in SMALL.items() if k in spec.defaults}
+    if spec.name == "tile":
+        hp["min_radius"] = 30.0
+    return spec.build(seed=0, train_lonlat=train if spec.needs_train_locations else None, **hp)
+
+
+@pytest.mark.parametrize("name", [s.name for s in list_encoders()])
+def test_every_encoder_refuses_latitudes_past_the_poles(name):
+    spec = get_encoder(name)
+    enc = _built(spec)
+    if enc is None:  # no_prior: no module, nothing encodes a coordinate
+        assert spec.family == "baseline"
+        return
+    ok = enc(pts([[30.0, 90.0], [-150.0, -90.0], [0.0, 0.0]]))  # the poles themselves are fine
+    assert torch.isfinite(ok).all()
+    for lat in (95.0, -90.5, 180.0):
+        with pytest.raises(InputError, match=r"outside \[-90, 90\]") as info:
+            enc(pts([[0.0, 10.0], [30.0, lat]]))
+        assert (info.value.problem.row, info.value.problem.column) == (1, "lat")
+
+
+def test_sh_function_and_rbf_anchors_refuse_latitudes_past_the_poles():
+    with pytest.raises(InputError, match="outside"):
+        real_spherical_harmonics(torch.tensor([0.0]), torch.tensor([95.0]), 4)
+    with pytest.raises(InputError, match="outside") as info:
+        get_encoder("rbf").build(seed=0, train_lonlat=np.array([[0.0, 0.0], [1.0, 91.0]]), hidden_dim=4)
+    assert info.value.problem.column == "train_lonlat"
+
+
+def test_cli_refuses_a_latitude_past_the_pole_with_exit_2(tmp_path, capsys):
+    import json
+    import sys
+    from pathlib import Path
+
+    from locbench.cli import main
+
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from make_dataset_fixtures import write_fixture
+
+    write_fixture("birdsnap", tmp_path / "data", seed=0, n=30, num_classes=3, class_regions="auto")
+    path = tmp_path / "data" / "birdsnap" / "birdsnap_with_loc_2019.json"
+    doc = json.loads(path.read_text())
+    row = next(i for i, e in enumerate(doc["test"]) if e["orig_meta"]["lat"] is not None)
+    doc["test"][row]["orig_meta"]["lat"] = 95.0
+    path.write_text(json.dumps(doc))
+    code = main(["evaluate", "-e", "spherical_harmonics", "-d", "birdsnap", "--data-root", str(tmp_path / "data"),
+                 "--out", str(tmp_path / "out"), "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "outside [-90, 90]" in err and "orig_meta.lat" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_outputs_within_the_poles_unchanged_by_the_check():
+    # SH no longer clamps cos φ: at ±90 it is 6e-17 > 0 in float64, so the poles give the same values
+    Y = real_spherical_harmonics(torch.tensor([0.0, 77.0], dtype=torch.float64),
+                                 torch.tensor([90.0, -90.0], dtype=torch.float64), 5).numpy()
+    for l in range(5):
+        np.testing.assert_allclose(Y[:, sh_index(l, 0)], [math.sqrt((2 * l + 1) / (4 * math.pi)),
+                                                          (-1) ** l * math.sqrt((2 * l + 1) / (4 * math.pi))],
+                                   rtol=1e-12)
+        for m in range(1, l + 1):
+            assert np.abs(Y[:, [sh_index(l, m), sh_index(l, -m)]]).max() < 1e-14
 
 
 # --- input errors -------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ EPILOG = """[bold]Examples[/bold]
   [dim]# two encoders and the no-prior baseline on held-out 10° blocks (extrapolation), on a GPU[/dim]
   locbench evaluate -e no_prior -e xyz -e NeRF -d embedded-land-sea --holdout spatial-block --device cuda
 
+  [dim]# TorchSpatial's published settings are the default; override the training batch and activation[/dim]
+  locbench evaluate -e Space2Vec-theory -d birdsnap-ebird --batch-size 1024 --activation relu --data-root ~/locbench-data
+
   [dim]# your own encoder (package.module:factory) with a frozen-embedding kNN probe[/dim]
   locbench evaluate -e mypkg.encoders:make_spec -d embedded-cities-continent --probe knn
 
@@ -57,6 +60,12 @@ def register(app: typer.Typer) -> None:
                                      "locbench-<encoder> (one --encoder only), e.g. for your GAIR embeddings."),
         max_train_rows: int = typer.Option(None, "--max-train-rows", min=1, help="Train on a seeded random subset of "
                                            "at most N training rows (the reported split is never cut)."),
+        batch_size: int = typer.Option(None, "--batch-size", min=1, help="Training batch of the geoprior and "
+                                       "regression probes (default: the encoder's TorchSpatial preset for the "
+                                       "dataset, e.g. 4096 for Space2Vec-theory on birdsnap-ebird, else 1024)."),
+        activation: str = typer.Option(None, "--activation", help="FFN activation of every encoder that has one: "
+                                       "relu | leakyrelu (slope 0.2) | sigmoid | tanh | gelu (default: the preset's; "
+                                       "no_prior is skipped, an encoder with a fixed network such as wrap is an error)."),
     ) -> None:
         """Evaluate location encoders on datasets with the standardized probes; print a summary table.
 
@@ -79,7 +88,8 @@ def register(app: typer.Typer) -> None:
             outcomes = evaluate(encoder or None, dataset or None, probe=probe, seed=seed, device=device,
                                 epochs=epochs, out=out, data_root=data_root, holdout=holdout,
                                 geobias=not no_geobias, threads=threads, max_train_rows=max_train_rows,
-                                model_id=model_id, reporter=reporter)
+                                model_id=model_id, batch_size=batch_size, activation=activation,
+                                reporter=reporter)
         console.print(summary_table(outcomes))
         console.print(f"[dim]{len(outcomes)} run(s) in {time.perf_counter() - t0:.1f} s → {out}/<model-id>/ "
                       f"(submit with `locbench submit {out}/<model-id>`)[/dim]")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from locbench.encoders import harmonics, pe_2d, pe_3d
-from locbench.encoders.base import LocationEncoder
+from locbench.encoders.base import LocationEncoder, check_latitude
 from locbench.encoders.networks import FeedForward, ResidualFCNet, SirenNet
 from locbench.errors import InputError
 
@@ -81,6 +81,7 @@ def rbf_anchors(hp: Mapping[str, Any], seed_gen: torch.Generator, train_lonlat: 
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise InputError(f"train_lonlat must have shape (N, 2) (lon, lat), got {pts.shape}")
         pts = pts[np.isfinite(pts).all(axis=1)]
+        check_latitude(torch.as_tensor(pts[:, 1]), column="train_lonlat")
         if len(pts):
             idx = rng.choice(len(pts), size=M, replace=len(pts) < M)
             return pts[idx]

@@ -12,6 +12,9 @@ fully normalised associated-Legendre recurrence, stable to high degree (no facto
 with θ the colatitude (cosθ = sin φ̂, sinθ = cos φ̂). Then Y_l^0 = P̄_l^0,
 Y_l^m = sqrt(2) P̄_l^m cos(mλ̂), Y_l^{-m} = sqrt(2) P̄_l^m sin(mλ̂) for m > 0.
 Feature order: l = 0..L-1, and within l, m = -l..l.
+
+TorchSpatial's basis (in its repository 2024-05-31 .. 2024-06-12) relates as ours = (-1)^l x theirs
+for m != 0 and (-1)^l x theirs / π for m = 0: theirs is not orthonormal (docs/encoders.md).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 
 import torch
 
-from locbench.encoders.base import PositionEncoding
+from locbench.encoders.base import PositionEncoding, check_latitude
 from locbench.errors import InputError
 
 
@@ -30,12 +33,16 @@ def sh_index(l: int, m: int) -> int:
 
 
 def real_spherical_harmonics(lon_deg: torch.Tensor, lat_deg: torch.Tensor, L: int) -> torch.Tensor:
-    """(N,) degrees -> (N, L²) real orthonormal SH values (float64), degrees 0..L-1."""
+    """(N,) degrees -> (N, L²) real orthonormal SH values (float64), degrees 0..L-1.
+
+    Latitudes beyond ±90 raise InputError (`check_latitude`), as every encoder does.
+    """
     if L < 1:
         raise InputError(f"legendre_poly_num must be >= 1, got {L}", column="legendre_poly_num")
+    check_latitude(lat_deg)
     lam = torch.deg2rad(lon_deg.to(torch.float64))
     phi = torch.deg2rad(lat_deg.to(torch.float64))
-    z, s = torch.sin(phi), torch.cos(phi).clamp_min(0.0)  # cosθ, sinθ
+    z, s = torch.sin(phi), torch.cos(phi)  # cosθ, sinθ >= 0 for |lat| <= 90
     n = lam.shape[0]
     out = torch.empty((n, L * L), dtype=torch.float64, device=lam.device)
     pmm = torch.full_like(z, 1.0 / math.sqrt(4.0 * math.pi))

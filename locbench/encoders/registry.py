@@ -76,7 +76,8 @@ def _builtin_specs() -> list[EncoderSpec]:
               {**FFN, "frequency_num": 64, "rbf_kernel_size": 1.0, "extent": GLOBAL}, C_RFF,
               "Random Fourier features sqrt(2/S)·cos(xᵀω+b), x scaled to [-1,1] by extent, ω~N(0,σI).",
               ("TorchSpatial normalises by map_range whose default is the North-America box "
-               "[-162,-59,20,56]; we use the global extent [-180,180,-90,90] (pass extent to change).",
+               "[-162,-59,20,56]; we use the global extent [-180,180,-90,90] (pass extent to change), "
+               "except in the fmow preset, which keeps the published run's box (its stored params).",
                "ω and b are seeded (TorchSpatial: unseeded)."),
               ),
         _spec("Space2Vec-grid", "2D", lambda h: 4 * int(h["frequency_num"]), b.with_ffn(b.pe_grid, "Space2Vec-grid"),
@@ -122,7 +123,8 @@ def _builtin_specs() -> list[EncoderSpec]:
               C_SH,
               "Real orthonormal spherical harmonics of degree < legendre_poly_num (L² features) -> FFN "
               "(default, as TorchSpatial) or SIREN (network='siren', as Rußwurm et al.).",
-              ("TorchSpatial's SH basis function is missing from its repo; we implement real orthonormal "
+              ("TorchSpatial's SH basis function is missing from its repo (its 2024 basis = (-1)^l x ours, "
+               "x pi for m = 0: not orthonormal); we implement real orthonormal "
                "SH with a stable associated-Legendre recurrence. Default L=8 (64 features) = TorchSpatial's "
                "legendre_poly_num and the §B PE dim; Rußwurm et al. used larger L (pass legendre_poly_num).",
                "TorchSpatial feeds SH into the standard FFN (not a SIREN) despite the 'Siren(SH)' label; "
