@@ -8,6 +8,7 @@ message on stderr and exit code 2; nothing else is caught.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -57,17 +58,41 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, map expected errors to exit code 2 with a clear message."""
+    """Entry point: run the app, map expected errors to exit code 2 with a clear message.
+
+    File-system failures (permission denied, disk full, a folder where a file is expected) are the
+    user's environment, not a bug: exit 2 naming the file. Anything else is a bug in locbench: one
+    line saying so, exit 1, and the traceback only with LOCBENCH_DEBUG=1.
+    """
+    from locbench import atomic
+
     expected = _expected_errors()
     try:
-        app(args=argv, prog_name="locbench")
+        with atomic.published_guard():  # no command ever writes inside leaderboard/vNNNN/
+            app(args=argv, prog_name="locbench")
     except SystemExit as exc:  # typer always ends with SystemExit in standalone mode
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except expected as exc:  # type: ignore[misc]
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("LOCBENCH_DEBUG"):
+            raise
+        print(f"internal error (a bug in locbench; please report it, LOCBENCH_DEBUG=1 shows the traceback): "
+              f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
     return 0
+
+
+def _os_error_text(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"{exc.filename}: {what}"
+    return what
 
 
 def run() -> None:  # console-script shim

@@ -58,6 +58,14 @@ class NotFoundError(LocbenchError, KeyError):
         return self.problem.format()
 
 
+class IntegrityError(LocbenchError):
+    """A result file does not match its integrity hash or the predictions it was scored from."""
+
+
+class PublishedVersionError(LocbenchError, PermissionError):
+    """A write was aimed inside a published leaderboard version (leaderboard/vNNNN/), which never changes."""
+
+
 class ValidationError(LocbenchError, ValueError):
     """A submission or prediction file failed validation; `problems` lists every issue at once."""
 
@@ -86,6 +94,22 @@ class ProblemList:
     def raise_if_any(self, summary: str | None = None) -> None:
         if self.items:
             raise ValidationError(self.items, summary=summary)
+
+
+def shown(value: object) -> str:
+    """A cell value as a user wrote it: `nan`, `inf`, `1e+308`, `'abc'` (never `np.float64(nan)`)."""
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            value = value.item()
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    if isinstance(value, float):
+        return repr(value)  # Python floats print as nan / inf / 1e+308
+    if isinstance(value, str):
+        return repr(value[:60] + ("…" if len(value) > 60 else ""))
+    return repr(value)
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:

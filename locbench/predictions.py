@@ -8,18 +8,22 @@ Columns (architecture contract): `sample_id`, `lon`, `lat` (degrees; NaN for unl
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from locbench import atomic
-from locbench.errors import InputError, ProblemList
+from locbench.errors import InputError, ProblemList, shown
 
 ID_COLUMNS = ("sample_id", "lon", "lat")
 CLASSIFICATION_COLUMNS = ("y_true", "y_pred", "true_class_prob", "reciprocal_rank", "hit@1", "hit@3")
 REGRESSION_COLUMNS = ("y_true", "y_pred")
 TASK_TYPES = ("classification", "regression")
+# Columns a source may leave entirely empty (e.g. SatMAE's GeoBS tables publish only hits): MRR is then not computed.
+UNPUBLISHED_OK = ("true_class_prob", "reciprocal_rank")
 
 
 def regression_columns(targets: list[str] | tuple[str, ...] | None) -> list[str]:
@@ -40,24 +44,113 @@ def required_columns(task_type: str, targets: list[str] | tuple[str, ...] | None
     raise InputError(f"task type must be one of {TASK_TYPES}, got {task_type!r}")
 
 
+# Magnitudes a value that geo-bias scores are computed on (regression targets/predictions, a
+# `locbench geobias` value column) may have. The arithmetic downstream takes fourth powers
+# (kurtosis in the variance of Moran's I, General G moments) of differences of values, summed over
+# up to ~1e9 rows: (2e50)**4 * 1e9 ~ 2e210 stays far below float64's 1.8e308 (1e77 would overflow).
+# At the small end, nonzero values below 1e-50 would let those powers underflow to 0 (a variance of
+# 0 for values that differ); differences of values >= 1e-50 are >= ~1e-66, whose 4th power 1e-264
+# is still a normal float. Exact 0 is fine. Real predictions are nowhere near either bound.
+MAX_ABS_VALUE = 1e50
+MIN_ABS_VALUE = 1e-50
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read CSV, gzipped CSV, TSV or Parquet, turning parser failures into an InputError naming the file.
+    """Read CSV, gzipped CSV, TSV or Parquet, turning every parser failure into an InputError naming the file.
 
     The one table reader of locbench's own commands (predictions, submissions, `locbench geobias`).
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=path)
+    _check_readable_file(path)
     name = path.name.lower()
     try:
         if name.endswith(".parquet") or name.endswith(".pq"):
             return pd.read_parquet(path)
         sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else ","
-        return pd.read_csv(path, sep=sep, dtype={"sample_id": str}, keep_default_na=True, low_memory=False)
+        df = pd.read_csv(path, sep=sep, dtype={"sample_id": str}, keep_default_na=True, low_memory=False)
     except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=path) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:
-        raise InputError(f"cannot be read as a table: {exc}".splitlines()[0], file=path) from exc
+        raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8", file=path) from exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"the gzip stream is truncated or corrupt ({exc}); compress the file again", file=path) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("holds no table (no header row)", file=path) from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a malformed input file
+        raise InputError(f"cannot be read as a table: {type(exc).__name__}: {exc}".splitlines()[0], file=path) from exc
+    _check_separator(df, path, sep)
+    return _huge_ints_as_text(df)
+
+
+def _huge_ints_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Integers beyond float64's range (a 400-digit cell) kept as their text: pandas' to_numeric
+    raises OverflowError on such Python ints, but reads the text as inf, which the checks refuse."""
+    for col in df.columns[df.dtypes == object]:
+        s = df[col]
+        huge = s.map(lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 1023)
+        if huge.any():
+            df[col] = s.where(~huge, s.map(str))
+    return df
+
+
+def _check_readable_file(path: Path) -> None:
+    """Existing, non-empty regular file; a `.gz` name must hold gzip data (checked by its magic bytes)."""
+    if path.is_dir():
+        raise InputError("is a folder, not a table file", file=path)
+    if not path.exists():
+        raise InputError("file not found", file=path)
+    if path.stat().st_size == 0:
+        raise InputError("empty file (0 bytes)", file=path)
+    if path.name.lower().endswith(".gz"):
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+        if head != GZIP_MAGIC:
+            raise InputError("named .gz but not gzip-compressed (no gzip header); rename it without .gz "
+                             "or compress it with gzip", file=path)
+
+
+def _check_separator(df: pd.DataFrame, path: Path, sep: str) -> None:
+    """A one-column table whose header holds ';' (or a tab) was written with another separator."""
+    if len(df.columns) != 1:
+        return
+    header = str(df.columns[0])
+    for other, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if other != sep and other in header:
+            want = "tabs (.tsv)" if sep == "\t" else "commas"
+            raise InputError(f"looks separated by {label} (header {header[:60]!r}); locbench reads columns "
+                             f"separated by {want}: re-export it with sep=','", file=path)
+
+
+def normalise_predictions(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as it is scored and hashed: sample_id text, lon/lat float64 (one definition for all readers)."""
+    df = df.copy()
+    df["sample_id"] = df["sample_id"].astype(str)
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
+    return df
+
+
+def magnitude_problems(values: np.ndarray, raw: pd.Series, *, file: str | Path, column: str,
+                       problems: ProblemList) -> None:
+    """Finite numbers outside MIN_ABS_VALUE <= |x| <= MAX_ABS_VALUE (or 0), at most 20 rows each."""
+    for r in np.nonzero(magnitude_outside(values))[0][:20]:
+        problems.add(magnitude_message(raw.iloc[r]), file=file, row=int(r), column=column)
+
+
+def magnitude_outside(values: np.ndarray) -> np.ndarray:
+    """Mask of finite values too large or too small (but nonzero) for the scores' arithmetic."""
+    with np.errstate(invalid="ignore"):
+        size = np.abs(np.asarray(values, dtype=np.float64))
+        return np.isfinite(size) & ((size > MAX_ABS_VALUE) | ((size > 0) & (size < MIN_ABS_VALUE)))
+
+
+def magnitude_message(value: object) -> str:
+    """Why a value is refused, naming the bound it crosses."""
+    big = abs(float(pd.to_numeric(value, errors="coerce"))) > MAX_ABS_VALUE
+    if big:
+        return (f"value {shown(value)} is too large: |x| must be at most {MAX_ABS_VALUE:g} "
+                "(the scores' arithmetic would overflow)")
+    return (f"value {shown(value)} is too small: a nonzero |x| must be at least {MIN_ABS_VALUE:g} "
+            "(the scores' arithmetic would underflow to 0)")
 
 
 def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<predictions>",
@@ -71,19 +164,21 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
         problems.add(f"missing required column (expected columns: {', '.join(need)})", file=file, column=c)
     if missing:
         return problems
-    ids = df["sample_id"].astype(str)
+    for r in np.nonzero(df["sample_id"].isna().to_numpy())[0][:20]:  # '', NA, None, nan read as missing
+        problems.add("empty sample_id (every row needs an id)", file=file, row=int(r), column="sample_id")
+    ids = df["sample_id"].astype(object).astype(str)
     dup = ids.duplicated(keep="first")
     for r in np.nonzero(dup.to_numpy())[0][:50]:
-        problems.add(f"duplicate sample_id {ids.iloc[r]!r}", file=file, row=int(r), column="sample_id")
+        problems.add(f"duplicate sample_id {shown(ids.iloc[r])}", file=file, row=int(r), column="sample_id")
     for col, lo, hi in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
         v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
         bad_text = df[col].notna().to_numpy() & np.isnan(v)
         for r in np.nonzero(bad_text)[0][:20]:
-            problems.add(f"not a number: {df[col].iloc[r]!r}", file=file, row=int(r), column=col)
+            problems.add(f"not a number: {shown(df[col].iloc[r])}", file=file, row=int(r), column=col)
         out = np.isfinite(v) & ((v < lo) | (v > hi))
         out |= np.isinf(v)
         for r in np.nonzero(out)[0][:20]:
-            problems.add(f"{col} {v[r]} outside [{lo}, {hi}]", file=file, row=int(r), column=col)
+            problems.add(f"{col} {shown(v[r])} outside [{lo}, {hi}]", file=file, row=int(r), column=col)
     lon_nan = pd.to_numeric(df["lon"], errors="coerce").isna().to_numpy()
     lat_nan = pd.to_numeric(df["lat"], errors="coerce").isna().to_numpy()
     for r in np.nonzero(lon_nan != lat_nan)[0][:20]:
@@ -91,9 +186,11 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
     if task_type == "classification":
         for col in ("true_class_prob", "reciprocal_rank", "hit@1", "hit@3"):
             v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+            if col in UNPUBLISHED_OK and len(v) and df[col].isna().all():
+                continue  # the whole column empty: not published by the source (its metric is not computed)
             bad = ~np.isfinite(v) | (v < 0) | (v > 1)
             for r in np.nonzero(bad)[0][:20]:
-                problems.add(f"value {df[col].iloc[r]!r} must be a finite number in [0, 1]", file=file, row=int(r), column=col)
+                problems.add(f"value {shown(df[col].iloc[r])} must be a finite number in [0, 1]", file=file, row=int(r), column=col)
         rr = pd.to_numeric(df["reciprocal_rank"], errors="coerce").to_numpy(dtype=np.float64)
         h1 = pd.to_numeric(df["hit@1"], errors="coerce").to_numpy(dtype=np.float64)
         h3 = pd.to_numeric(df["hit@3"], errors="coerce").to_numpy(dtype=np.float64)
@@ -110,7 +207,8 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
         for col in regression_columns(targets):
             v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
             for r in np.nonzero(~np.isfinite(v))[0][:20]:
-                problems.add(f"value {df[col].iloc[r]!r} must be a finite number", file=file, row=int(r), column=col)
+                problems.add(f"value {shown(df[col].iloc[r])} must be a finite number", file=file, row=int(r), column=col)
+            magnitude_problems(v, df[col], file=file, column=col, problems=problems)
     return problems
 
 
@@ -118,11 +216,7 @@ def read_predictions(path: str | Path, task_type: str, targets: list[str] | tupl
     """Read and structurally validate a predictions file; raise ValidationError listing every problem."""
     df = read_table(path)
     check_predictions(df, task_type, file=path, targets=targets).raise_if_any(f"{path}: invalid predictions")
-    df = df.copy()
-    df["sample_id"] = df["sample_id"].astype(str)
-    df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
-    df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
-    return df
+    return normalise_predictions(df)
 
 
 def write_predictions(df: pd.DataFrame, path: str | Path) -> Path:

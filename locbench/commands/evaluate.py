@@ -75,8 +75,10 @@ def register(app: typer.Typer) -> None:
 
         from rich.console import Console
 
+        from locbench.atomic import check_output_dir
         from locbench.evaluate import evaluate
 
+        check_output_dir(out, option="--out")
         console = Console()
         if not console.is_terminal:  # logs and CI: do not squeeze the table into 80 columns
             console = Console(width=max(console.width, 150))

@@ -46,17 +46,58 @@ def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
 
     from locbench.errors import InputError
 
+    from locbench.errors import shown
+
     raw = df[col]
     num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = num.isna() & raw.notna()
+    bad = (num.isna() & raw.notna()) | np.isinf(num)
     if not allow_nan:
         bad |= num.isna()
     if bool(bad.any()):
         i = int(np.nonzero(bad.to_numpy())[0][0])
         row = int(raw.index[i])  # the file's 0-based data row, also when df is a subset of rows
-        raise InputError(f"non-numeric or missing value {raw.iloc[i]!r} ({int(bad.sum())} such row(s))",
-                         file=path, row=row, column=col)
+        raise InputError(f"non-numeric, infinite or missing value {shown(raw.iloc[i])} ({int(bad.sum())} such "
+                         "row(s))", file=path, row=row, column=col)
     return num.to_numpy()
+
+
+def check_options(*, outputs: dict[str, Path | None], numbers: dict[str, float | None]) -> None:
+    """Before any computation: outputs writable (not a folder, not in a published version), numbers finite."""
+    import math
+
+    from locbench.atomic import check_output
+    from locbench.errors import InputError
+
+    for option, value in numbers.items():
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{option} must be a finite number, got {value!r}")
+    for option, out in outputs.items():
+        if out is not None:
+            check_output(out, option=option)
+
+
+def check_magnitude(values: Any, path: Path, col: str) -> None:
+    """InputError at the first value outside the bounds the scores' arithmetic needs (predictions.MAX/MIN_ABS_VALUE)."""
+    import numpy as np
+
+    from locbench.errors import InputError
+    from locbench.predictions import magnitude_message, magnitude_outside
+
+    bad = np.nonzero(magnitude_outside(values))[0]
+    if len(bad):
+        raise InputError(f"{magnitude_message(float(values[bad[0]]))}; {len(bad)} such row(s)",
+                         file=path, row=int(bad[0]), column=col)
+
+
+def unit_warnings(lon: Any, lat: Any, path: Path, *, strict: bool) -> None:
+    """Warn (error under --strict) when the coordinates look like radians or 0..360 longitudes."""
+    from locbench.errors import InputError
+    from locbench.unit_checks import unit_mistakes
+
+    for msg in unit_mistakes(lon, lat):
+        if strict:
+            raise InputError(f"{msg} (an error under --strict)", file=path)
+        typer.secho(f"warning: {path}: {msg}", fg="yellow", err=True)
 
 
 def _check_ranges(lon: Any, lat: Any, path: Path, lon_col: str, lat_col: str) -> None:
@@ -164,6 +205,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the permutation tests."),
         per_roi: Path = typer.Option(None, "--per-roi", help="Write the per-ROI table (one row per input row) as CSV."),
         json_out: Path = typer.Option(None, "--json", help="Write the full report (every parameter, counts) as JSON."),
+        strict: bool = typer.Option(False, "--strict", help="Likely unit mistakes (radians, 0..360 longitudes) are "
+                                    "errors, not warnings."),
     ) -> None:
         """Geo-Bias Scores (SSI, SRI, spatial autocorrelation) of per-sample performance in FILE."""
         import warnings
@@ -176,6 +219,8 @@ def register(app: typer.Typer) -> None:
 
         if threshold is None and lower_is_better:
             raise InputError("--lower-is-better only makes sense with --threshold")
+        check_options(outputs={"--per-roi": per_roi, "--json": json_out},
+                      numbers={"--threshold": threshold, "--radius": radius, "--scale": scale, "--lag": lag})
         df = read_table(file, [lon_col, lat_col, value])
         lon = numeric_column(df, lon_col, file, allow_nan=True)
         lat = numeric_column(df, lat_col, file, allow_nan=True)
@@ -183,7 +228,9 @@ def register(app: typer.Typer) -> None:
         vals = numeric_column(df.loc[located], value, file, allow_nan=False) if located.any() else lon[:0]
         full = _nan_like(lon)
         full[located] = vals
+        unit_warnings(lon, lat, file, strict=strict)
         _check_ranges(lon, lat, file, lon_col, lat_col)
+        check_magnitude(full, file, value)
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       transient=True) as bar:

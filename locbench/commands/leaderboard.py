@@ -41,7 +41,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         with console.status("building leaderboard") as status:
             outcome = build_version(root, force_new=force_new, render=not no_html,
-                                    progress=lambda s: status.update(f"building leaderboard: {s}"))
+                                    progress=lambda s: status.update(f"building leaderboard: {s}"),
+                                    notify=lambda s: typer.secho(s, fg="yellow", err=True))
         style = "green" if outcome.created else "yellow"
         console.print(f"[{style}]{outcome.message}[/{style}]")
         console.print(f"  {outcome.path}" + ("" if outcome.html or not outcome.created else "  (no HTML)"))

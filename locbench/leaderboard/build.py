@@ -2,7 +2,7 @@
 
 Why each step:
 - a lock file (`leaderboard/.build.lock`, fcntl.flock) serialises concurrent builds, so two never
-  pick the same version number;
+  pick the same version number; it and the other crash/tamper guards live in `safety`;
 - the version is assembled in a staged folder (HTML included) and renamed as a whole, so a crash
   leaves no partial version and readers never see one;
 - inputs are hashed; when they equal the latest version's, nothing is built (unless forced);
@@ -12,20 +12,24 @@ Why each step:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+from locbench.leaderboard.safety import (LOCK_NAME, build_lock, check_published_outputs, check_root, checked_results,
+                                         fault_point, prepare)
 
-LOCK_NAME = ".build.lock"
+if TYPE_CHECKING:
+    from locbench.cards import ModelMeta
+    from locbench.results import Result
+
 VERSION_RE = re.compile(r"^v(\d{4,})$")
 MANIFEST_SCHEMA = "locbench.leaderboard-manifest/1"
 
@@ -57,46 +61,28 @@ def next_version(leaderboard_dir: Path) -> str:
     return f"v{(max(nums) + 1) if nums else 1:04d}"
 
 
-@contextlib.contextmanager
-def build_lock(leaderboard_dir: Path) -> Iterator[None]:
-    """Exclusive lock on leaderboard/.build.lock for the duration of a build (blocks until free)."""
-    import fcntl
+def collect_inputs(root: Path, notify: Callable[[str], None] | None = None
+                   ) -> tuple[list[Result], dict[str, ModelMeta | None], list[dict[str, Any]]]:
+    """Results, model cards and the hashed input list (results + cards of models with results).
 
-    leaderboard_dir.mkdir(parents=True, exist_ok=True)
-    with open(leaderboard_dir / LOCK_NAME, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def collect_inputs(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Results, model cards and the hashed input list (results + cards of models with results)."""
-    from locbench.results import iter_result_files, read_result
+    A model's card is its submission folder's submission.json when present, else the card the
+    result carries (imports keep no submission folder in the tree), else None. Result files pass
+    `checked_results` first (bad ones left out, tampered ones refused).
+    """
+    from locbench.cards import CARD_FILE, ModelMeta
 
     results, inputs = [], []
-    for path in iter_result_files(root):
-        results.append(read_result(path))
+    for path, result in checked_results(root, notify)[0]:
+        results.append(result)
         inputs.append(_input_entry(root, path))
-    cards: dict[str, dict[str, Any]] = {}
-    for mid in sorted({r["model_id"] for r in results}):
-        embedded = next((r["model_card"] for r in results
-                         if r["model_id"] == mid and isinstance(r.get("model_card"), dict)), None)
-        path = root / "submissions" / mid / "submission.json"
+    cards: dict[str, ModelMeta | None] = {}
+    for mid in sorted({r.model_id for r in results}):
+        path = root / "submissions" / mid / CARD_FILE
         if path.is_file():
-            try:
-                card = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InputError(f"model card is not valid JSON: {exc}", file=path) from exc
-            if not isinstance(card, dict):
-                raise InputError("model card must be a JSON object", file=path)
-            cards[mid] = card
+            cards[mid] = ModelMeta.read(path, folder_name=mid)
             inputs.append(_input_entry(root, path))
-        elif embedded is not None:
-            cards[mid] = embedded
         else:
-            cards[mid] = {"model_id": mid, "name": mid}
+            cards[mid] = next((r.model_card for r in results if r.model_id == mid and r.model_card is not None), None)
     inputs.sort(key=lambda e: e["path"])
     return results, cards, inputs
 
@@ -110,17 +96,17 @@ def inputs_digest(inputs: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _geobias_params(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+def _geobias_params(results: list[Result]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
     """Distinct geo-bias parameter sets, keyed by a short content hash, and which result used which."""
     sets: dict[str, Any] = {}
     used: dict[tuple[str, str], str] = {}
     for r in results:
-        gb = r.get("geobias") or {}
+        gb = r.geobias
         params = {"params": gb.get("params"), "value_name": gb.get("value_name"), "value_rule": gb.get("value_rule"),
                   "engine_version": gb.get("engine_version"), "status": gb.get("status")}
         key = hashlib.sha256(atomic.dumps_json(params).encode("utf-8")).hexdigest()[:12]
         sets[key] = params
-        used[(r["model_id"], r["dataset"])] = key
+        used[(r.model_id, r.dataset)] = key
     return dict(sorted(sets.items())), used
 
 
@@ -141,20 +127,25 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
 
 
 def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
-                  progress: Callable[[str], None] | None = None) -> BuildOutcome:
+                  progress: Callable[[str], None] | None = None,
+                  notify: Callable[[str], None] | None = None) -> BuildOutcome:
     """Build the next version from root/results (+ model cards); see the module docstring."""
     from locbench.leaderboard import tables
     from locbench.results import now_iso, package_versions
 
     root = Path(root)
     lb = root / "leaderboard"
-    with build_lock(lb):
-        results, cards, inputs = collect_inputs(root)
+    check_root(root)
+    with atomic.published_guard(), build_lock(lb, notify):
+        prepare(lb, notify, render)
+        results, cards, inputs = collect_inputs(root, notify)
         if not results:
             raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
                              "`locbench evaluate` first)", file=root / "results")
         digest = inputs_digest(inputs)
         previous, prev_manifest, prev_scores = _latest_manifest(lb)
+        if previous is not None and prev_manifest is not None:
+            check_published_outputs(lb, previous, prev_manifest)
         if prev_manifest is not None and prev_manifest.get("inputs_digest") == digest and not force_new:
             return BuildOutcome(lb / previous, previous, False,
                                 f"inputs unchanged since {previous}; nothing built (use --force-new to build anyway)")
@@ -170,7 +161,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "version": version,
             "created": now_iso(),
             "rows": rows,
-            "models": {m: cards[m] for m in model_ids},
+            "models": {m: tables.card_dict(m, cards) for m in model_ids},
             "datasets": tables.datasets_info(rows),
             "aggregates": tables.aggregates(rows),
             "columns": tables.columns(),
@@ -189,8 +180,8 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "datasets": sorted({r["dataset"] for r in rows}),
             "n_results": len(rows),
             "versions": package_versions(),
-            "result_versions": sorted({json.dumps(r.get("versions") or {}, sort_keys=True) for r in results}),
-            "engine_versions": sorted({str((r.get("geobias") or {}).get("engine_version")) for r in results}),
+            "result_versions": sorted({json.dumps(r.versions, sort_keys=True) for r in results}),
+            "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
             "geobias_params": params,
             "outputs": {"scores.csv": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
                         "CHANGES.md": hashlib.sha256(changes.encode("utf-8")).hexdigest()},
@@ -198,34 +189,30 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         }
         manifest["result_versions"] = [json.loads(s) for s in manifest["result_versions"]]
         html = False
-        _remove_stale_partials(lb)
         with atomic.staged_dir(lb / version) as staged:
             atomic.write_text(staged / "scores.csv", csv_text)
             atomic.write_json(staged / "scores.json", scores)
             atomic.write_text(staged / "CHANGES.md", changes)
             atomic.write_json(staged / "manifest.json", manifest)
-            render_version = _renderer("render_version") if render else None
-            if render_version is not None:
+            fault_point("tables")
+            if render:
+                from locbench.leaderboard.render import render_version
+
                 if progress:
                     progress("HTML pages")
                 render_version(staged, versions=[*list_versions(lb), version], root=root,
                                progress=_page_progress(progress))
                 html = True
+            fault_point("html")
+        fault_point("renamed")
+        atomic.make_read_only(lb / version)
         if html:
-            render_latest = _renderer("render_latest")
-            if render_latest is not None:
-                render_latest(lb)
+            from locbench.leaderboard.render import render_latest
+
+            render_latest(lb)
+        fault_point("index")
         return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
                             f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
-
-
-def _renderer(name: str) -> Callable[..., Any] | None:
-    """The HTML engineer's renderer, when this install has it (tables are built either way)."""
-    try:
-        from locbench.leaderboard import render
-    except ImportError:
-        return None
-    return getattr(render, name, None)
 
 
 def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:
@@ -234,15 +221,6 @@ def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int
         return None
     report = progress
     return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
-
-
-def _remove_stale_partials(lb: Path) -> None:
-    """Delete staging folders a killed build left behind (SIGKILL skips cleanup); we hold the lock."""
-    import shutil
-
-    for stale in lb.glob(".v*.partial"):
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
 
 
 def build(root: str | Path = ".", *, force_new: bool = False, render: bool = True) -> Path:
