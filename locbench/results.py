@@ -131,9 +131,9 @@ def _spec_attr(spec: Any, name: str, default: Any = None) -> Any:
 
 
 def _higher_is_better(metric: str) -> bool:
-    from locbench.metrics import METRIC_INFO
+    from locbench.scoreinfo import higher_is_better
 
-    return METRIC_INFO.get(metric, (True, ""))[0]
+    return higher_is_better(metric)
 
 
 def _geobias_score() -> Any:
@@ -262,7 +262,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
     notes: list[str] = []
     if task_type == "classification":
         labels_known = not (df["y_true"].astype(str) == UNKNOWN_LABEL).all()
-        metrics = classification_metrics(df, macro_f1=labels_known)
+        metrics = classification_metrics(df, macro_f1=labels_known, n_classes=_spec_attr(spec, "num_classes"))
         if not labels_known:
             metrics["macro_f1"] = float("nan")
             notes.append("macro_f1 not computed: true class labels are not published for these rows")
@@ -305,9 +305,22 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
         result["geobias"] = compute_geobias(lon, lat, df, task_type, targets, geobias_kwargs)
     else:
         result["geobias"] = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
+    result.update(primary_uncertainty_and_regions(df, primary, metrics[primary], targets))
     if extra:
         result.update(extra)
     return result
+
+
+def primary_uncertainty_and_regions(df: pd.DataFrame, primary: str, value: float,
+                                    targets: tuple[str, ...] | None) -> dict[str, Any]:
+    """The `bootstrap` and `regions` blocks (owner: locbench.bootstrap / locbench.regions); None when undefined."""
+    from locbench.bootstrap import bootstrap_ci
+    from locbench.regions import region_breakdown
+
+    if not np.isfinite(value):
+        return {"bootstrap": None, "regions": None}
+    return {"bootstrap": bootstrap_ci(df, primary, targets).to_dict(),
+            "regions": region_breakdown(df, primary, targets).to_dict()}
 
 
 def result_path(root: str | Path, model_id: str, dataset: str) -> Path:
