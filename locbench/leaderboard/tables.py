@@ -68,8 +68,9 @@ def score_rows(results: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) 
             "n_located": res.get("n_located"),
             "source": res.get("source"),
             "metrics": {k: finite(v) for k, v in sorted(metrics.items())},
-            "geobias": {k: (v if isinstance(v, int) and not isinstance(v, bool) else finite(v))
-                        for k, v in sorted(summary.items())},
+            "geobias": {k: (v if isinstance(v, (int, str)) else finite(v)) for k, v in sorted(summary.items())},
+            "bootstrap": res.get("bootstrap"), "regions": _slim_regions(res.get("regions")),
+            "seeds": res.get("seeds"),
             "geobias_status": gb.get("status"),
             "verification_note": res.get("verification_note"),
             "predictions_sha256": res.get("predictions_sha256"),
@@ -79,6 +80,13 @@ def score_rows(results: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) 
     assign_ranks(rows)
     rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
     return rows
+
+
+def _slim_regions(regions: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A result's regions block without the countries under the sample minimum (keeps scores.json small)."""
+    if not regions:
+        return None
+    return {**regions, "countries": [c for c in regions["countries"] if not c["few"]]}
 
 
 def assign_ranks(rows: list[dict[str, Any]]) -> None:
