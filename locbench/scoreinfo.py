@@ -115,6 +115,11 @@ _ENTRIES = (
     _s("morans_i", "Moran's I", "geobias", "zero", "Global Moran's I of per-sample performance (classification: "
        "hit@1; regression: absolute error) on a row-standardised k-NN graph: 0 = errors placed at random, > 0 = "
        "errors cluster in space", "constant values (every sample right, or every sample wrong)", 3, "diagnostic"),
+    _s("morans_i_p_sim", "Moran p (perm.)", "geobias", None, "Permutation pseudo-p of Moran's I ((1 + #{I_perm >= "
+       "I}) / (1 + P)); at its floor 1/(P+1) it is shown as \"< floor\"", "no permutations were run", 3,
+       "diagnostic"),
+    _s("morans_i_p_floor", "Moran p floor", "geobias", None, "Smallest permutation p the run can return, 1/(P+1)",
+       "no permutations were run", 4, "diagnostic"),
     _s("morans_i_p", "Moran p", "geobias", None, "Two-sided analytic p-value of Moran's I under randomisation "
        "(small = clustering unlikely by chance); not a permutation p", "Moran's I is undefined", 3, "diagnostic"),
     _s("gearys_c", "Geary's C", "geobias", None, "Geary's C: < 1 = positive spatial autocorrelation, 1 = none",
@@ -139,6 +144,8 @@ _ENTRIES = (
     _s("locbench_species_avg", "LocBench Avg", "aggregate", "higher", "Mean Top-1 (%) over the five LocBench "
        "species datasets (BirdSnap, BirdSnap†, NABirds†, iNat2017, iNat2018), as TorchSpatial's Table 1 'Avg'",
        "the model lacks a result on one of the five", 2, unit="%"),
+    _s("unranked_reason", "Unranked because", "count", None, "Why a result is shown but left out of ranks and mean "
+       "rank (e.g. different test subsets, or not on the dataset's full evaluation set)", "the result is ranked", None),
     _s("verified", "Verified", "count", None, "True when the predictions were checked against the dataset files; "
        "False = checked against the registry's published facts only ('not verified against data')", "never", None),
     _s("n_rows", "Rows", "count", None, "Evaluation rows scored", "never", None),

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from locbench import atomic
+from locbench.cards import ModelMeta
 from locbench.errors import InputError
 from locbench.results import UNKNOWN_LABEL
 
@@ -391,30 +392,20 @@ def frames_path(files: list[TSFile], encoder: str) -> Path:
 
 # -------------------------------------------------------------------------------- model cards
 
-def model_card(encoder: str, datasets: list[str]) -> dict[str, Any]:
-    """The submission.json of one TorchSpatial model."""
+def model_card(encoder: str, datasets: list[str]) -> ModelMeta:
+    """The model card of one TorchSpatial model."""
     ours, label, family = ENCODERS[encoder]
-    return {
-        "model_id": f"torchspatial-{ours}",
-        "name": f"{label} (TorchSpatial)",
-        "authors": list(AUTHORS),
-        "paper_url": PAPER_URL,
-        "code_url": CODE_URL,
-        "licence": "CC-BY-NC-4.0",
-        "encoder_family": family,
-        "n_parameters": None,
-        "pretraining_data": None,
-        "contact": None,
-        "date": SNAPSHOT_DATE,
-        "description": (
+    return ModelMeta(
+        model_id=model_id_for(encoder), name=f"{label} (TorchSpatial)", authors=tuple(AUTHORS), paper_url=PAPER_URL,
+        code_url=CODE_URL, licence="CC-BY-NC-4.0", encoder_family=family, date=SNAPSHOT_DATE,
+        description=(
             f"Per-sample predictions published by TorchSpatial (eval_results at {SNAPSHOT_DATE}) for the "
             f"'{encoder}' location encoder, imported by `locbench import torchspatial` for: "
             f"{', '.join(sorted(datasets))}. Classification rows carry no class ids (y_true 'unknown', "
             "y_pred 'unknown' on a hit, 'other' on a miss; macro-F1 not computed); sample ids are eval-split row "
             "numbers. Coordinates are the true ones, restored from sibling files where the CSV lacks them (no-prior) "
             "or holds sin-transformed values (wrap). MOSAIKS rows are TorchSpatial's unseeded 1/20 test subsample, "
-            "different for every model; their sample ids are file row numbers."),
-    }
+            "different for every model; their sample ids are file row numbers."))
 
 
 # ---------------------------------------------------------------------------------- the import
@@ -490,6 +481,6 @@ def import_torchspatial(src: str | Path, out: str | Path, *, data_root: str | Pa
         folder = out / mid
         for ds, df in sorted(by_ds.items()):
             report.files.append(write_predictions(df, folder / f"{ds}.parquet"))
-        atomic.write_json(folder / "submission.json", model_card(enc_of_model[mid], list(by_ds)))
+        atomic.write_json(folder / "submission.json", model_card(enc_of_model[mid], list(by_ds)).to_dict())
         report.models[mid] = folder
     return report
