@@ -270,7 +270,8 @@ def test_dataset_page_lists_every_metric_geobias_score_and_parameter(site: dict)
     geo = [c["text"].strip() for c in p.tables["t-diagnostics-table"]["head"][0]]
     for label in ("Moran's I→0", "Geary's C"):
         assert label in geo, (label, geo)
-    assert "<strong>Moran p</strong> = &lt; 0.01" in text  # 0.01 with 99 permutations is the floor
+    assert "<strong>Moran p (perm.)</strong> = &lt; 0.01" in text  # 0.01 with 99 permutations is the floor
+    assert "<strong>Moran p</strong> = 0.010" in text  # the analytic p is shown as a number
     head = [c["text"].strip() for c in p.tables["t-headline-table"]["head"][0]]
     assert head == ["Model", "Geo-bias↓", "Geo-bias z", "Geo-bias p"]
     n_models = sum(1 for r in site["csv"] if r["dataset"] == "birdsnap")

@@ -158,7 +158,7 @@ def make_version(root: Path, *, version: str = "v0002", seed: int = 0) -> Path:
             g = {"unmarked_ssi": round(base_unmarked, 4), "marked_ssi": round(base_unmarked * 0.8 + 3 * s, 4),
                  "sri_scale_grid": round(0.02 + 0.01 * abs(s), 5), "sri_distance_lag": round(0.015 + 0.004 * s * s, 5),
                  "sri_direction_sector": round(0.03 + 0.002 * abs(s), 5), "morans_i": round(0.05 * s, 4),
-                 "morans_i_p": 0.01, "gearys_c": round(1 - 0.05 * s, 4), "ssi_n_nan": 2, "ssi_n_saturated": 7}
+                 "morans_i_p": 0.01, "morans_i_p_sim": 0.01, "morans_i_p_at_floor": True, "gearys_c": round(1 - 0.05 * s, 4), "ssi_n_nan": 2, "ssi_n_saturated": 7}
             g.update(_headline(s))
             if mid == "torchspatial-rbf" and ds == "birdsnap":
                 g["marked_ssi"] = math.nan  # every ROI NaN: the cell must show as missing

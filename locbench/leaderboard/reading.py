@@ -145,6 +145,9 @@ def constant_values(rows: list[dict], keys: tuple[str, ...] | list[str]) -> dict
 
 
 def undefined_reason(row: dict, key: str) -> str:
+    engine = (row.get("geobias_undefined") or {}).get(key)
+    if isinstance(engine, str) and engine:
+        return engine
     if key.startswith("headline_"):
         reason = headline_of(row).reason
         if reason:
@@ -158,10 +161,6 @@ def p_floor(params: dict) -> float:
     """The smallest p a permutation test with the recorded number of permutations can return."""
     n = finite(params.get("permutations")) if isinstance(params, dict) else None
     return 1.0 / ((n if n else DEFAULT_PERMUTATIONS) + 1.0)
-
-
-def p_text(p: float, key: str, floor: float) -> str:
-    return f"< {floor:.2g}" if p <= floor else scoreinfo.fmt(p, key)
 
 
 def regions_of(row: dict) -> RegionBreakdown | None:
@@ -198,9 +197,18 @@ def text_or_undefined(row: dict | None, key: str, params: dict) -> tuple[float |
     val = value_of(row, key)
     if val is None:
         return None, "undefined", "undefined: " + undefined_reason(row, key)
-    if key.endswith("_p"):
-        return val, p_text(val, key, p_floor(params)), ""
+    if key.endswith("_p") or key.endswith("_p_sim"):
+        return val, p_display(row, key, val, params), ""
     return val, scoreinfo.fmt(val, key), ""
+
+
+def p_display(row: dict | None, key: str, p: float, params: dict) -> str:
+    """A permutation p at its floor 1/(P+1) reads "< floor"; an analytic p below 0.001 reads "< 0.001"."""
+    if key.endswith("_p_sim"):
+        at_floor = row is not None and (row.get("geobias") or {}).get(key.replace("_p_sim", "_p_at_floor")) is True
+        floor = p_floor(params)
+        return f"< {floor:.2g}" if at_floor or p <= floor else scoreinfo.fmt(p, key)
+    return "< 0.001" if p < 0.001 else scoreinfo.fmt(p, key)
 
 
 def format_any(v: Any, key: str) -> str:

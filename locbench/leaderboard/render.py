@@ -35,7 +35,7 @@ FAMILY_LABELS = dict(FAMILIES)
 HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
 REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
                   "sri_distance_lag", "sri_direction_sector")
-DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
+DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
                    "ssi_n_nan", "ssi_n_saturated")
 AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
 CARD_LABELS = {"name": "Name", "description": "Description", "authors": "Authors", "paper": "Paper", "code": "Code",
@@ -398,9 +398,9 @@ def _score_table(v: Version, ds: str, rows: list[dict], tid: str, title: str, ke
     trs = [{"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
             "rank": num(r.get("rank")), "unverified": not r["verified"],
             "cells": [_cell(v, r, c, params, best=r["model_id"] in best_ids[c.key]) for c in cols]} for r in rows]
-    floor = reading.p_floor(params)
-    constant = [{"label": v.info(k)[0], "text": reading.p_text(val, k, floor) if k.endswith("_p") else fmt(val, k),
-                 "title": v.info(k)[2]} for k, val in same.items()]
+    constant = [{"label": v.info(k)[0], "title": v.info(k)[2],
+                 "text": reading.p_display(rows[0], k, val, params) if "_p" in k else fmt(val, k)}
+                for k, val in same.items()]
     return {"id": tid, "title": title, "columns": cols, "rows": trs, "constant": constant, "note": note}
 
 

@@ -79,6 +79,7 @@ def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> lis
             "metrics": {k: finite(v) for k, v in sorted(res.metrics.items())},
             "geobias": {k: (v if isinstance(v, (int, str)) else finite(v)) for k, v in sorted(summary.items())},
             "bootstrap": res.bootstrap, "regions": _slim_regions(res.regions), "seeds": res.seeds,
+            "geobias_undefined": _undefined_reasons(res.geobias),
             "geobias_status": res.geobias.get("status"),
             "verification_note": res.verification_note,
             "predictions_sha256": res.predictions_sha256,
@@ -88,6 +89,17 @@ def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> lis
     assign_ranks(rows)
     rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
     return rows
+
+
+def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
+    """Summary key -> why the engine left it undefined (georbias report `undefined`, headline `reason`)."""
+    out: dict[str, str] = {}
+    for detail in (geobias.get("detail") or {}).values():
+        out.update({k: str(v) for k, v in (detail.get("undefined") or {}).items()})
+        reason = (detail.get("headline") or {}).get("reason")
+        if reason:
+            out.setdefault("headline_value", str(reason))
+    return dict(sorted(out.items()))
 
 
 def _slim_regions(regions: dict[str, Any] | None) -> dict[str, Any] | None:
