@@ -90,6 +90,11 @@ _ENTRIES = (
        "no-structure null (|z| > 1.96: significant at 5%)", "the headline score is undefined", 2, "headline"),
     _s("headline_p", "Geo-bias p", "geobias", None, "Two-sided p-value of the headline score against the "
        "no-structure null", "the headline score is undefined", 3, "headline"),
+    _s("headline_significant", "Significant", "geobias", None, "Whether the headline score differs from its "
+       "no-structure value at the 5% level (two-sided)", "the headline score is undefined", None, "headline"),
+    _s("headline_score", "Geo-bias score name", "geobias", None, "Which statistic the headline is (e.g. "
+       "error_morans_i: Moran's I of per-sample error on the tie-shared 8-NN graph, analytic z)",
+       "the headline score is undefined", None, "headline"),
     # ---- reference-compatible SSI / SRI (georbias.ssi, georbias.sri)
     _s("marked_ssi", "mSSI", "geobias", "lower", "Marked spatial self-information of per-sample performance "
        "(classification: hit@1; regression: error below the median), mean over ROIs, nats; higher = performance "
@@ -120,6 +125,8 @@ _ENTRIES = (
        "diagnostic"),
     _s("morans_i_p_floor", "Moran p floor", "geobias", None, "Smallest permutation p the run can return, 1/(P+1)",
        "no permutations were run", 4, "diagnostic"),
+    _s("morans_i_p_at_floor", "Moran p at floor", "geobias", None, "True when the permutation p is at its floor "
+       "1/(P+1): it means p <= floor, shown as \"< floor\"", "no permutations were run", None, "diagnostic"),
     _s("morans_i_p", "Moran p", "geobias", None, "Two-sided analytic p-value of Moran's I under randomisation "
        "(small = clustering unlikely by chance); not a permutation p", "Moran's I is undefined", 3, "diagnostic"),
     _s("gearys_c", "Geary's C", "geobias", None, "Geary's C: < 1 = positive spatial autocorrelation, 1 = none",
