@@ -11,6 +11,7 @@ than `MIN_COUNT` samples keep their count but are flagged `few` and never listed
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -80,7 +81,24 @@ def _countries() -> tuple[object, dict]:
 
 
 def assign_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Index into the country table for each point (degrees); -1 where no country is near."""
+    """Index into the country table for each point (degrees); -1 where no country is near.
+
+    Every model of a dataset has the same coordinates, so the last few assignments are kept by content hash.
+    """
+    key = hashlib.sha1(np.ascontiguousarray(lon, dtype=np.float64).tobytes()
+                       + np.ascontiguousarray(lat, dtype=np.float64).tobytes()).hexdigest()
+    if key not in _ASSIGNED:
+        if len(_ASSIGNED) >= _CACHE_SIZE:
+            _ASSIGNED.pop(next(iter(_ASSIGNED)))
+        _ASSIGNED[key] = _join_countries(lon, lat)
+    return _ASSIGNED[key].copy()
+
+
+_ASSIGNED: dict[str, np.ndarray] = {}
+_CACHE_SIZE = 4
+
+
+def _join_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     import geopandas as gpd
 
     world, _ = _countries()

@@ -38,10 +38,11 @@ REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked
 DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
                    "ssi_n_nan", "ssi_n_saturated")
 AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
-CARD_LABELS = {"name": "Name", "description": "Description", "authors": "Authors", "paper": "Paper", "code": "Code",
-               "licence": "Licence", "license": "Licence", "encoder_family": "Encoder family", "family": "Family",
-               "parameters": "Parameters", "parameter_count": "Parameters", "pretraining_data": "Pretraining data",
-               "contact": "Contact", "date": "Date", "source": "Source"}
+# Labels of the model-card fields (locbench.cards.ModelMeta); other keys are shown with their own name.
+CARD_LABELS = {"model_id": "Model id", "authors": "Authors", "paper_url": "Paper", "code_url": "Code",
+               "licence": "Licence", "encoder_family": "Encoder family", "n_parameters": "Parameters",
+               "pretraining_data": "Pretraining data", "contact": "Contact", "date": "Date",
+               "description": "Description"}
 OVERVIEW_GEOBIAS = scoreinfo.HEADLINE_KEY
 ProgressFn = Callable[[str, int, int], None]
 

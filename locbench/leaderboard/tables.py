@@ -103,10 +103,10 @@ def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
 
 
 def _slim_regions(regions: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A result's regions block without the countries under the sample minimum (keeps scores.json small)."""
+    """A result's regions block; countries under the sample minimum keep their count, not a value to misread."""
     if not regions:
         return None
-    return {**regions, "countries": [c for c in regions["countries"] if not c["few"]]}
+    return {**regions, "countries": [c if not c["few"] else {**c, "value": None} for c in regions["countries"]]}
 
 
 def _unranked_reason(res: Result) -> str | None:
