@@ -68,7 +68,7 @@ class RegionBreakdown:
 
 
 @functools.lru_cache(maxsize=1)
-def _countries() -> tuple[object, dict]:
+def country_table() -> tuple[object, dict]:
     import geopandas as gpd
     import shapely
 
@@ -101,7 +101,7 @@ _CACHE_SIZE = 4
 def _join_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     import geopandas as gpd
 
-    world, _ = _countries()
+    world, _ = country_table()
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat))
     inside = gpd.sjoin(pts, world[["geometry"]], how="inner", predicate="within")
     out = np.full(len(lon), -1, dtype=np.int64)
@@ -118,7 +118,7 @@ def _join_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def region_breakdown(df: pd.DataFrame, metric: str, targets: tuple[str, ...] | list[str] | None = None,
                      *, min_count: int = MIN_COUNT) -> RegionBreakdown:
     """The `metric` per continent and per country over the located rows of a predictions frame."""
-    world, meta = _countries()
+    world, meta = country_table()
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.nonzero(np.isfinite(lon) & np.isfinite(lat))[0]

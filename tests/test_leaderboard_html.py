@@ -345,3 +345,19 @@ def test_staged_folder_renders_under_its_final_name(tmp_path: Path) -> None:
     assert ".partial" not in text
     with pytest.raises(InputError, match="maps must be one of"):
         render.render_version(staged, versions=[], root=tmp_path, maps="some")
+
+
+def test_country_maps_come_from_the_results_regions(site: dict) -> None:
+    text, _ = parse(site["vdir"] / "dataset-birdsnap.html")
+    uses = re.findall(r'<use href="#c-([A-Z-a-z]+)" fill="([^"]+)"[^>]*><title>([^<]+)</title>', text)
+    by = {c: (fill, title) for c, fill, title in uses}
+    assert by["MEX"] == ("url(#few)", "Mexico: too few samples")  # 20 samples: hatched, never a 10% colour
+    assert by["CAN"][1].startswith("Canada: ") and "mean of 17 model(s)" in by["CAN"][1]
+    assert by["CAN"][0] == "#b2182b" and by["USA"][0] == "#2166ac"  # worst red, best blue
+    assert text.count('<path id="c-') == 177  # polygons defined once, used by the map
+    model, _ = parse(site["vdir"] / render.model_href("torchspatial-nerf"))
+    assert "Difference from the no-prior baseline" in model and "vs no-prior</title>" in model
+    baseline, _ = parse(site["vdir"] / render.model_href("torchspatial-no-prior"))
+    assert "Difference from the no-prior baseline" not in baseline
+    overview, _ = parse(site["vdir"] / "index.html")
+    assert '<path id="c-' not in overview

@@ -70,7 +70,7 @@ def test_countries_and_continents_of_known_places() -> None:
     # Paris, Nairobi, Lima, Tokyo, Sydney, mid-Pacific
     lon = np.array([2.35, 36.82, -77.04, 139.69, 151.21, -150.0])
     lat = np.array([48.86, -1.29, -12.05, 35.68, -33.87, 0.0])
-    world, _ = regions._countries()
+    world, _ = regions.country_table()
     idx = regions.assign_countries(lon, lat)
     assert [world["iso_a3"][i] for i in idx[:5]] == ["FRA", "KEN", "PER", "JPN", "AUS"]
     assert idx[5] == -1
@@ -83,7 +83,7 @@ def test_region_breakdown_values_counts_and_worst() -> None:
     assert sum(r.n for r in rb.countries) + rb.n_unassigned == rb.n_located == 900
     assert sum(r.n for r in rb.continents) == sum(r.n for r in rb.countries)
     by = {r.code: r for r in rb.countries}
-    world, _ = regions._countries()
+    world, _ = regions.country_table()
     fra = regions.assign_countries(df["lon"].to_numpy(), df["lat"].to_numpy())
     sel = np.array([world["iso_a3"][i] == "FRA" if i >= 0 else False for i in fra])
     assert by["FRA"].value == pytest.approx(100 * df.loc[sel, "hit@1"].mean()) and by["FRA"].n == sel.sum()

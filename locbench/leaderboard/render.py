@@ -19,7 +19,7 @@ from typing import Any
 
 from locbench import atomic, scoreinfo
 from locbench.errors import InputError
-from locbench.leaderboard import reading
+from locbench.leaderboard import reading, worldsvg
 from locbench.leaderboard.reading import value_of
 from locbench.leaderboard.tables import finite
 from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE
@@ -459,7 +459,35 @@ def dataset_view(v: Version, ds: str) -> dict:
             "worst_countries": _worst(rows, pm, direction, "countries"),
             "worst_continents": _worst(rows, pm, direction, "continents"),
             "region_source": next((rb.source + "; " + rb.licence for rb in map(reading.regions_of, rows) if rb), ""),
+            "world": _dataset_world(v, ds, rows),
             "scatter": scatter_points(v, ds, rows, pm)}
+
+
+def _dataset_world(v: Version, ds: str, rows: list[dict]) -> dict | None:
+    """Country map of where all models fail: the mean over models of the primary metric per country."""
+    breakdowns = [rb for rb in map(reading.regions_of, rows) if rb is not None]
+    if not breakdowns:
+        return None
+    pm = v.primary_of(ds)
+    countries = worldsvg.dataset_map(breakdowns, v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
+    return {"countries": countries, "label": f"{v.info(pm)[0]} per country, mean over {len(breakdowns)} model(s)",
+            "low": "worst", "high": "best"}
+
+
+def _difference_world(v: Version, r: dict) -> dict | None:
+    """Country map of one model's difference from the no-prior baseline on the same dataset."""
+    ds, mine = r["dataset"], reading.regions_of(r)
+    if mine is None or reading.is_no_prior(r["model_id"], v.models.get(r["model_id"], {})):
+        return None
+    base_rows = [b for b in v.rows if b["dataset"] == ds and reading.is_no_prior(b["model_id"],
+                 v.models.get(b["model_id"], {})) and reading.regions_of(b) is not None]
+    if not base_rows:
+        return None
+    pm = v.primary_of(ds)
+    countries, scale = worldsvg.difference_map(mine, reading.regions_of(base_rows[0]),  # type: ignore[arg-type]
+                                               v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
+    return {"dataset": ds, "countries": countries, "label": f"{v.info(pm)[0]} minus {v.model_name(base_rows[0]['model_id'])}"
+            f" per country (±{fmt(scale, pm)} at full colour)", "low": "worse than no-prior", "high": "better"}
 
 
 def _worst(rows: list[dict], pm: str, direction: str | None, level: str) -> list[dict]:
@@ -621,6 +649,7 @@ def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, m
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
             "results": [_model_result(v, r, n_per_ds) for r in rows],
+            "worlds": [w for w in (_difference_world(v, r) for r in rows) if w is not None],
             "figures": figures, "unverified": any(not r["verified"] for r in rows),
             "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
                            if num(agg.get(k)) is not None or k == "mean_rank"]}
@@ -645,6 +674,7 @@ def _env():
     env.filters["json_script"] = json_script
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
+    env.globals["world_paths"] = worldsvg.country_paths
     return env
 
 
