@@ -46,7 +46,8 @@ def main() -> None:
     args = ap.parse_args()
     source = pd.read_csv(args.file, usecols=["lon", "lat", "hit@1"]).dropna() if args.file else None
     print(f"load average {os.getloadavg()[0]:.2f}; locations: {args.file or 'synthetic uniform'}")
-    print(f"{'rows':>8} {'regions cold':>13} {'regions warm':>13} {'boot top1':>10} {'boot macroF1':>13} {'boot r2':>8}")
+    heads = ("regions cold", "regions warm", "boot top1", "boot macroF1", "boot r2")
+    print(f"{'rows':>8} " + " ".join(f"{h:>{w}}" for h, w in zip(heads, (13, 13, 10, 13, 8))))
     prev = None
     for n in args.sizes:
         df = frame(n, args.seed, source)

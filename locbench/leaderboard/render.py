@@ -35,7 +35,8 @@ FAMILY_LABELS = dict(FAMILIES)
 HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
 REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
                   "sri_distance_lag", "sri_direction_sector")
-DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
+DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share",
+                   "join_count_bb_z",
                    "ssi_n_nan", "ssi_n_saturated")
 AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
 # Labels of the model-card fields (locbench.cards.ModelMeta); other keys are shown with their own name.
@@ -444,7 +445,8 @@ def dataset_view(v: Version, ds: str) -> dict:
                      _keys_present(rows, "geobias", HEADLINE_KEYS), mark_best=False),
         _score_table(v, ds, rows, "t-geobias", "Reference-compatible geo-bias scores",
                      _keys_present(rows, "geobias", REFERENCE_KEYS), mark_best=False,
-                     note=f"{REFERENCE_NOTE[0].upper()}{REFERENCE_NOTE[1:]}: a misclassified sample scores like a background point, "
+                     note=f"{REFERENCE_NOTE[0].upper()}{REFERENCE_NOTE[1:]}: a misclassified sample scores like a "
+                          "background point, "
                           "so these track accuracy. No value here is highlighted as best."),
         _score_table(v, ds, rows, "t-diagnostics", "Spatial autocorrelation diagnostics",
                      _keys_present(rows, "geobias", DIAGNOSTIC_KEYS, unknown=True), mark_best=True)]
@@ -486,8 +488,9 @@ def _difference_world(v: Version, r: dict) -> dict | None:
     pm = v.primary_of(ds)
     countries, scale = worldsvg.difference_map(mine, reading.regions_of(base_rows[0]),  # type: ignore[arg-type]
                                                v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
-    return {"dataset": ds, "countries": countries, "label": f"{v.info(pm)[0]} minus {v.model_name(base_rows[0]['model_id'])}"
-            f" per country (±{fmt(scale, pm)} at full colour)", "low": "worse than no-prior", "high": "better"}
+    base_name = v.model_name(base_rows[0]["model_id"])
+    return {"dataset": ds, "countries": countries, "low": "worse than no-prior", "high": "better",
+            "label": f"{v.info(pm)[0]} minus {base_name} per country (±{fmt(scale, pm)} at full colour)"}
 
 
 def _worst(rows: list[dict], pm: str, direction: str | None, level: str) -> list[dict]:
