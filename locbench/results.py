@@ -31,7 +31,8 @@ import pandas as pd
 from locbench import atomic
 from locbench.cards import ModelMeta
 from locbench.errors import InputError, NotFoundError
-from locbench.ids import MAX_ID_LENGTH, check_id, id_problems
+from locbench.ids import check_id
+from locbench.maplayers import MapLayers, build_layers
 from locbench.scoreinfo import higher_is_better
 
 RESULT_SCHEMA = "locbench.result/2"
@@ -41,6 +42,10 @@ HASH_METHOD = ("sha256 over columns in order: name, then numeric values as littl
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
 DEFAULT_PERMUTATIONS = 99
+# LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K on
+# h12's branch; lead: import it at merge). With 4 neighbours, binary hit@1 values can never reach
+# significance (a 4-neighbour lag has 5 values: p >= ~0.06), so the SSI's weight_k is not used here.
+MAP_NEIGHBOURS_K = 8
 SOURCES = ("evaluate", "submission", "import")
 
 
@@ -96,7 +101,7 @@ class Result:
     geobias: dict[str, Any]
     model_card: ModelMeta | None = None
     comparability: Comparability | None = None
-    map_layers: dict[str, Any] | None = None
+    map_layers: MapLayers | None = None
     regions: dict[str, Any] | None = None
     bootstrap: dict[str, Any] | None = None
     integrity: dict[str, Any] | None = None
@@ -114,7 +119,7 @@ class Result:
             value = getattr(self, f.name)
             if value is None and f.name in OPTIONAL_BLOCKS:
                 continue
-            if isinstance(value, (ModelMeta,)):
+            if isinstance(value, (ModelMeta, MapLayers)):
                 value = value.to_dict()
             elif isinstance(value, Comparability):
                 value = asdict(value)
@@ -195,9 +200,11 @@ def _from_dict(data: Any, file: str | Path | None) -> Result:
     try:
         if data.get("comparability") is not None:
             values["comparability"] = Comparability(**data["comparability"])
+        if data.get("map_layers") is not None:
+            values["map_layers"] = MapLayers.from_dict(data["map_layers"])
         return Result(**values)
     except TypeError as exc:
-        raise InputError(f"malformed block: {exc}", file=file, column="comparability") from exc
+        raise InputError(f"malformed block: {exc}", file=file, column="comparability/map_layers") from exc
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -318,6 +325,31 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
     return block
 
 
+def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type: str,
+                   targets: tuple[str, ...] | None, *, lisa: bool, seed: int = 0) -> MapLayers | None:
+    """Per-cell aggregates of the geo-bias values, plus LISA hot/cold spots when geo-bias is computed.
+
+    LISA runs on the k-NN graph of the headline Moran's I (MAP_NEIGHBOURS_K), with the result's
+    permutation count and seed, on the raw geo-bias values (hit@1, or absolute error).
+    """
+    from georbias.autocorrelation import autocorrelation_scores
+
+    spec = geobias_values(df, task_type, targets)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    x, y = lon[located], lat[located]
+    values = np.asarray(spec["values"], dtype=np.float64)[located]
+    higher = task_type == "classification"
+    labels, params = None, None
+    if lisa and len(x) > MAP_NEIGHBOURS_K + 1 and np.nanstd(values) > 0:
+        res = autocorrelation_scores(x, y, values, k=MAP_NEIGHBOURS_K, permutations=DEFAULT_PERMUTATIONS,
+                                     seed=seed, higher_is_better=higher)
+        labels = res.lisa.label
+        params = {"neighbours_k": MAP_NEIGHBOURS_K, "permutations": DEFAULT_PERMUTATIONS, "seed": seed,
+                  "fdr_alpha": 0.05, "rule": "local Moran's I (conditional permutations), Benjamini-Hochberg FDR"}
+    return build_layers(x, y, values, value_name=spec["value_name"], higher_is_better=higher,
+                        lisa_labels=labels, lisa=params)
+
+
 _AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
                   "morans_i_p_sim", "morans_i_p_floor", "morans_i_p_at_floor")
 
@@ -372,6 +404,8 @@ def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | 
     if not labels_known:
         metrics["macro_f1"] = float("nan")
         notes.append("macro_f1 not computed: true class labels are not published for these rows")
+    if df["reciprocal_rank"].isna().all():
+        notes.append("mrr not computed: reciprocal ranks are not published for these rows")
     return metrics, notes
 
 
@@ -408,6 +442,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
         geobias = compute_geobias(lon, lat, df, spec.task_type, targets, geobias_kwargs)
     else:
         geobias = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
+    layers = map_layers_for(lon, lat, df, spec.task_type, targets, lisa=geobias.get("status") == "ok")
     return Result(
         model_id=model_id, dataset=spec.name, dataset_version=spec.version, group=spec.group,
         task_type=spec.task_type, split=split or spec.reported_split, primary_metric=primary,
@@ -419,6 +454,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
             "sample ids and coordinates checked against the dataset files" if verified
             else "not verified against data: checked against the registry's published facts only"),
         seed=seed, date=now_iso(), versions=package_versions(), run=run, geobias=geobias, model_card=model_card,
+        map_layers=layers,
         comparability=comparability or comparability_for(spec, int(len(df)), bool(verified)),
         **primary_uncertainty_and_regions(df, primary, metrics[primary], targets))
 

@@ -161,11 +161,15 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
                                                                file, r, c))
 
 
-def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList) -> str:
-    """Published-facts checks when the data is not on disk; returns the note for the result file."""
+def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+                           subset: bool = False) -> str:
+    """Published-facts checks when the data is not on disk; returns the note for the result file.
+
+    `subset`: the rows are a declared subset (an importer's, kept unranked), so the row count is not checked.
+    """
     checked = []
-    n_expected = getattr(spec, "n_eval_rows", None)
-    if n_expected is not None:
+    n_expected = spec.n_eval_rows
+    if n_expected is not None and not subset:
         checked.append("row count")
         if len(df) != int(n_expected):
             problems.add(f"{len(df)} rows, but the {spec.reported_split!r} split of {spec.name} has {int(n_expected)}",
@@ -199,10 +203,32 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
     return f"not verified against data: dataset files not on disk; checked against the registry's published {what}"
 
 
+def check_frame(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+                data_root: str | Path | None = None, subset: bool = False) -> tuple[bool, str, str]:
+    """Check a structurally valid frame against the data (when on disk) or the registry's published facts.
+
+    Returns (verified, verification note, split name); problems are added to `problems`. Shared by
+    submissions and importers, so imported rows pass exactly the checks a submission does. A declared
+    `subset` (importers only) is checked against the registry without its row count.
+    """
+    from locbench.datasets import load_split
+
+    split = None
+    if not subset:
+        try:
+            split = load_split(spec.name, split=None, data_root=data_root)
+        except DataMissingError:
+            split = None
+    if split is not None:
+        check_against_data(df, split, file, problems)
+        return (True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the "
+                      "dataset files", split.split)
+    return False, check_against_registry(df, spec, file, problems, subset=subset), spec.reported_split
+
+
 def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None
                            ) -> Entry | None:
     """Read one predictions file and run every check; None when it has problems."""
-    from locbench.datasets import load_split
     from locbench.predictions import check_predictions, read_table
 
     before = len(problems.items)
@@ -211,7 +237,7 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     except LocbenchError as exc:
         problems.items.extend(exc.problems)
         return None
-    targets = tuple(getattr(spec, "targets", None) or ()) or None
+    targets = tuple(spec.targets or ()) or None
     check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
     if len(problems.items) > before:
         return None  # structural problems first: the data checks assume the columns exist
@@ -219,17 +245,7 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     df["sample_id"] = df["sample_id"].astype(str)
     df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
     df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
-    try:
-        split = load_split(spec.name, split=None, data_root=data_root)
-    except DataMissingError:
-        split = None
-    if split is not None:
-        check_against_data(df, split, str(path), problems)
-        verified, note = True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the dataset files"
-        split_name = split.split
-    else:
-        note = check_against_registry(df, spec, str(path), problems)
-        verified, split_name = False, spec.reported_split
+    verified, note, split_name = check_frame(df, spec, str(path), problems, data_root=data_root)
     if len(problems.items) > before:
         return None
     return Entry(spec.name, path, spec, split_name, df, verified, note)

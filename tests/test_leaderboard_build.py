@@ -241,3 +241,25 @@ def test_cli_build_and_empty_root(root: Path, tmp_path: Path, capsys: pytest.Cap
     empty.mkdir()
     assert main(["leaderboard", "build", "--root", str(empty)]) == 2
     assert "no result files" in capsys.readouterr().err
+
+
+def test_results_only_rebuild_is_byte_identical(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone without any per-sample file (predictions, imports) builds the same version, HTML and maps included."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    for mid in ("model-a", "model-b"):  # per-sample rows beside the results, as a working tree has them
+        for folder in ("submissions", "imports"):
+            (root / folder / mid).mkdir(parents=True, exist_ok=True)
+            cls_frame(0.5, 3).to_csv(root / folder / mid / "birdsnap.csv", index=False)
+    clone = tmp_path / "clone"
+    shutil.copytree(root, clone)
+    shutil.rmtree(clone / "imports")
+    for f in (clone / "submissions").rglob("*.csv"):
+        f.unlink()
+    assert not [p for p in clone.rglob("*") if p.suffix in (".csv", ".parquet", ".gz")]
+    a, b = build_version(root), build_version(clone)
+    assert a.html and b.html and a.version == b.version == "v0001"
+    assert tree(a.path) == tree(b.path)
+    assert sha(root / "leaderboard" / "index.html") == sha(clone / "leaderboard" / "index.html")
+    from locbench.leaderboard.render import model_href
+
+    assert "data:image/png;base64," in (b.path / model_href("model-a")).read_text()  # maps drawn without predictions

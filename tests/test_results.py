@@ -14,7 +14,8 @@ import pytest
 
 import georbias
 from locbench.errors import InputError, ValidationError
-from locbench.results import Result, build_result, id_problems, predictions_sha256, read_result, write_result
+from locbench.ids import id_problems
+from locbench.results import Result, build_result, predictions_sha256, read_result, write_result
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class _Report:
         self.params = {"radius": 0.05}
         self.counts = {"n_input": 0}
         self.engine_version = "fake"
+        self.per_roi = pd.DataFrame()  # no per-sample LISA: the map layers then carry no hot/cold spots
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "per_roi": [1, 2, 3]}

@@ -3,8 +3,10 @@
 Why this shape: pages must open from `file://` with no network, so CSS/JS are inlined from
 `static/`, figures are base64 PNG (maps) or inline SVG (scatter), and every string that comes
 from a submission goes through jinja2 autoescaping (JSON in `<script>` through `json_script`).
-Inputs are only the version folder (`scores.json`, `CHANGES.md`) and, for per-sample maps, the
-prediction files that `root/results/<model>/<dataset>.json` point at.
+Inputs are only the version folder (`scores.json`, `CHANGES.md`) and, for the grid maps, the
+`map_layers` of the result files `root/results/<model>/<dataset>.json` (never per-sample files);
+the country maps come from the rows' `regions` (worldsvg.py). How rows are read (honest geo-bias
+marks, ties, undefined values, the paper's number) is `reading.py`; score facts are `locbench.scoreinfo`.
 """
 
 from __future__ import annotations
@@ -636,7 +638,7 @@ def _model_result(v: Version, r: dict, n_per_ds: dict[str, int]) -> dict:
             "verified": r["verified"], "source": r.get("source", "")}
 
 
-def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, maps_mode: str = "all") -> dict:
+def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str = "all") -> dict:
     """The model card, its per-dataset results and its world maps (when per-sample data are available)."""
     from locbench.leaderboard import maps
 
@@ -647,7 +649,7 @@ def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, m
     figures = []
     if root is not None and maps_mode != "none":
         figures = [maps.maps_for(r, Path(root), dataset_label=r["dataset"], model_label=v.model_name(model_id),
-                                 seed=seed, lisa=maps_mode == "all") for r in rows]
+                                 lisa=maps_mode == "all") for r in rows]
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
@@ -714,13 +716,13 @@ MAPS_MODES = ("all", "performance", "none")
 
 
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
-                   progress: ProgressFn | None = None, seed: int = 0, maps: str = "all") -> list[Path]:
+                   progress: ProgressFn | None = None, maps: str = "all") -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
-    working root whose `results/` point at per-sample predictions for the maps. Optional beyond the
-    contract: `progress(label, done, total)`, the LISA `seed`, and `maps` ("all", "performance" to skip
-    LISA, "none"). Returns the pages written.
+    working root whose `results/` hold the map layers (nothing per-sample is read). Optional beyond the
+    contract: `progress(label, done, total)` and `maps` ("all", "performance" to skip the LISA maps,
+    "none"). Returns the pages written.
     """
     if maps not in MAPS_MODES:
         raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
@@ -746,7 +748,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
             progress(f"dataset {ds}", i + 1, total)
     for j, m in enumerate(models):
         ctx = _common(v, versions, page="model", **common)
-        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, seed=seed, maps_mode=maps))
+        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, maps_mode=maps))
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)
