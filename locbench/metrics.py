@@ -6,25 +6,19 @@ import numpy as np
 import pandas as pd
 
 from locbench.predictions import regression_columns
-
-# name -> (higher is better?, one-line meaning) ; used by result files and the leaderboard tooltips.
-METRIC_INFO: dict[str, tuple[bool, str]] = {
-    "top1": (True, "Top-1 accuracy (%): share of samples whose highest-scoring class is the true one"),
-    "top3": (True, "Top-3 accuracy (%): share of samples whose true class is among the 3 highest scores"),
-    "mrr": (True, "Mean reciprocal rank of the true class (0-1)"),
-    "macro_f1": (True, "Macro-averaged F1 over classes (0-1); weights rare classes equally"),
-    "r2": (True, "Coefficient of determination R^2 (1 is perfect, 0 is predicting the mean)"),
-    "mae": (False, "Mean absolute error, in target units"),
-    "rmse": (False, "Root mean squared error, in target units"),
-}
+# Labels, directions and meanings of these metrics live in the score registry, locbench.scoreinfo.
 
 
-def classification_metrics(df: pd.DataFrame, *, macro_f1: bool = True) -> dict[str, float]:
-    """Top-1/Top-3 (%), MRR, and macro-F1 from y_true/y_pred over all rows (unlocated rows included)."""
+def classification_metrics(df: pd.DataFrame, *, macro_f1: bool = True, n_classes: int | None = None) -> dict[str, float]:
+    """Top-1/Top-3 (%), MRR, and macro-F1 from y_true/y_pred over all rows (unlocated rows included).
+
+    Top-3 is undefined (NaN) on a task with 3 or fewer classes: it is 100% by construction there.
+    """
     n = len(df)
+    top3_defined = n and (n_classes is None or n_classes > 3)
     out: dict[str, float] = {
         "top1": float(100.0 * df["hit@1"].astype(float).mean()) if n else float("nan"),
-        "top3": float(100.0 * df["hit@3"].astype(float).mean()) if n else float("nan"),
+        "top3": float(100.0 * df["hit@3"].astype(float).mean()) if top3_defined else float("nan"),
         "mrr": float(df["reciprocal_rank"].astype(float).mean()) if n else float("nan"),
     }
     if macro_f1:

@@ -33,6 +33,7 @@ from locbench.cards import ModelMeta
 from locbench.errors import InputError, NotFoundError
 from locbench.ids import check_id
 from locbench.maplayers import MapLayers, build_layers
+from locbench.scoreinfo import higher_is_better
 
 RESULT_SCHEMA = "locbench.result/2"
 RESULT_SCHEMA_V1 = "locbench.result/1"  # before the optional blocks below; read and migrated
@@ -260,12 +261,6 @@ def _package_versions() -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def _higher_is_better(metric: str) -> bool:
-    from locbench.metrics import METRIC_INFO
-
-    return METRIC_INFO.get(metric, (True, ""))[0]
-
-
 # ------------------------------------------------------------------------------------ geobias
 
 def geobias_values(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | list[str] | None) -> dict[str, Any]:
@@ -399,15 +394,15 @@ def comparability_for(spec: Any, n_rows: int, verified: bool) -> Comparability:
     return Comparability(True, None, int(expected))
 
 
-def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None
-                   ) -> tuple[dict[str, float], list[str]]:
+def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None,
+                   n_classes: int | None = None) -> tuple[dict[str, float], list[str]]:
     from locbench.metrics import classification_metrics, regression_metrics
 
     notes: list[str] = []
     if task_type != "classification":
         return regression_metrics(df, targets), notes
     labels_known = not (df["y_true"].astype(str) == UNKNOWN_LABEL).all()
-    metrics = classification_metrics(df, macro_f1=labels_known)
+    metrics = classification_metrics(df, macro_f1=labels_known, n_classes=n_classes)
     if not labels_known:
         metrics["macro_f1"] = float("nan")
         notes.append("macro_f1 not computed: true class labels are not published for these rows")
@@ -441,7 +436,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
-    metrics, notes = _score_metrics(df, spec.task_type, targets)
+    metrics, notes = _score_metrics(df, spec.task_type, targets, spec.num_classes)
     primary = spec.primary_metric
     if primary not in metrics:
         raise InputError(f"primary metric {primary!r} of dataset {spec.name!r} is not computed for {spec.task_type}")
@@ -453,7 +448,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
     return Result(
         model_id=model_id, dataset=spec.name, dataset_version=spec.version, group=spec.group,
         task_type=spec.task_type, split=split or spec.reported_split, primary_metric=primary,
-        primary_value=metrics[primary], higher_is_better=_higher_is_better(primary), metrics=metrics,
+        primary_value=metrics[primary], higher_is_better=higher_is_better(primary), metrics=metrics,
         metric_notes=tuple(notes), n_rows=int(len(df)), n_located=int(located.sum()),
         n_unlocated=int((~located).sum()), predictions_sha256=predictions_sha256(df),
         predictions_file=predictions_file, source=source, verified_against_data=bool(verified),
@@ -462,7 +457,20 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
             else "not verified against data: checked against the registry's published facts only"),
         seed=seed, date=now_iso(), versions=package_versions(), run=run, geobias=geobias, model_card=model_card,
         map_layers=layers,
-        comparability=comparability or comparability_for(spec, int(len(df)), bool(verified)))
+        comparability=comparability or comparability_for(spec, int(len(df)), bool(verified)),
+        **primary_uncertainty_and_regions(df, primary, metrics[primary], targets))
+
+
+def primary_uncertainty_and_regions(df: pd.DataFrame, primary: str, value: float,
+                                    targets: tuple[str, ...] | None) -> dict[str, Any]:
+    """The `bootstrap` and `regions` blocks (owner: locbench.bootstrap / locbench.regions); None when undefined."""
+    from locbench.bootstrap import bootstrap_ci
+    from locbench.regions import region_breakdown
+
+    if not np.isfinite(value):
+        return {"bootstrap": None, "regions": None}
+    return {"bootstrap": bootstrap_ci(df, primary, targets).to_dict(),
+            "regions": region_breakdown(df, primary, targets).to_dict()}
 
 
 def result_path(root: str | Path, model_id: str, dataset: str) -> Path:

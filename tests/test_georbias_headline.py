@@ -89,6 +89,8 @@ class _Spec:
     version: str = "1"
     group: str = "embedded"
     reported_split: str = "test"
+    n_eval_rows: int | None = None
+    num_classes: int | None = None
 
 
 def test_result_files_carry_headline_keys_for_both_task_types() -> None:
@@ -109,7 +111,7 @@ def test_result_files_carry_headline_keys_for_both_task_types() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GeoBiasWarning)
             r = build_result(model_id="m-1", spec=spec, split=None, predictions=df, geobias_kwargs={"permutations": 9})
-        s = r["geobias"]["summary"]
+        s = r.geobias["summary"]
         assert s["headline_score"] == HEADLINE_SCORE
         # regression: on the raw absolute error, not the median-thresholded +-1
         assert s["headline_value"] == pytest.approx(headline_score(lon, lat, values).value, rel=1e-12)

@@ -209,3 +209,13 @@ def test_reference_tables_import(shared_dir: Path, tmp_path: Path) -> None:
     for r in results:
         if r.ranked:
             assert r.n_rows == get_dataset(r.dataset).n_eval_rows
+
+
+def test_parallel_scoring_gives_the_same_files(tables: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    one, two = tmp_path / "one", tmp_path / "two"
+    import_geobs(tables, root=one, data_root=tmp_path / "no-data", geobias=False, jobs=1)
+    import_geobs(tables, root=two, data_root=tmp_path / "no-data", geobias=False, jobs=2)
+    files = sorted(p.relative_to(one) for p in (one / "results").rglob("*.json"))
+    assert len(files) == 4
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)

@@ -119,3 +119,34 @@ def test_model_page_maps_load_and_version_selector_navigates(site: dict, browser
     assert page.locator("#overview").count() == 1
     assert events["errors"] == events2["errors"] == [] and events2["dialogs"] == [] and events2["remote"] == []
     page.close()
+
+
+def test_overview_at_a_narrow_width_keeps_the_model_column_and_reaches_every_group(site: dict, browser) -> None:
+    page = browser.new_page(viewport={"width": 800, "height": 700})
+    page.goto(site["latest"].resolve().as_uri())
+    wrap = page.locator(".overview-wrap").bounding_box()
+    groups = page.eval_on_selector_all("nav.jump a", "as => as.map(a => a.getAttribute('href'))")
+    assert groups == ["#fam-locbench-classification", "#fam-locbench-regression", "#fam-gair", "#fam-embedded"]
+    page.click('nav.jump a[href="#fam-embedded"]')
+    page.wait_for_timeout(200)
+    scrolled = page.eval_on_selector(".overview-wrap", "w => w.scrollLeft")
+    assert scrolled > 0  # the group was out of view and the jump scrolled the table, not the page
+    target = page.locator("#fam-embedded").bounding_box()
+    first_model = page.locator("#overview tbody tr th").first.bounding_box()
+    assert wrap["x"] - 1 <= first_model["x"] <= wrap["x"] + 2  # sticky model column stays at the left edge
+    assert target["x"] >= first_model["x"] + first_model["width"] - 2  # not hidden under the model column
+    assert target["x"] + 20 <= wrap["x"] + wrap["width"]
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOT_DIR / "leaderboard_overview_narrow.png"))
+    page.close()
+
+
+def test_dataset_page_screenshot(site: dict, browser) -> None:
+    page, events = open_page(browser, site["vdir"] / "dataset-birdsnap.html")
+    assert page.locator("#t-ranking-table tbody tr").count() == sum(1 for r in site["csv"] if r["dataset"] == "birdsnap")
+    assert "agrees" in page.text_content("#t-ranking-table") and "differs" in page.text_content("#t-ranking-table")
+    assert page.locator("ol.worst li").count() >= 2
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOT_DIR / "leaderboard_dataset.png"), full_page=True)
+    assert events == {"errors": [], "dialogs": [], "remote": []}
+    page.close()

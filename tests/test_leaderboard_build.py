@@ -36,6 +36,7 @@ class Spec:
     group: str = "locbench"
     reported_split: str = "test"
     n_eval_rows: int | None = None
+    num_classes: int | None = None
 
 
 def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:

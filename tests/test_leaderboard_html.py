@@ -12,7 +12,7 @@ import pytest
 
 from locbench.errors import InputError
 from locbench.leaderboard import render
-from test_leaderboard_html_fixture import HOSTILE, make_version
+from test_leaderboard_html_fixture import HOSTILE, UNDEFINED_REASON, make_version
 
 
 class Page(HTMLParser):
@@ -97,9 +97,13 @@ def test_every_page_is_self_contained(site: dict) -> None:
     assert len(pages) >= 2 * (1 + 6 + 18) + 1
     for path in pages:
         text, p = parse(path)
-        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I), path
+        # nothing is loaded from the network; model-card links are the only outbound anchors (issue 11.7)
+        assert not re.search(r"""src\s*=\s*["']?\s*(https?:)?//""", text, re.I), path
         for tag, attr, url in p.urls:
-            assert not re.match(r"\s*(https?:|//|javascript:)", url, re.I), (path.name, tag, attr, url)
+            assert not re.match(r"\s*javascript:", url, re.I), (path.name, tag, attr, url)
+            if re.match(r"\s*(https?:|//)", url, re.I):
+                a = next(a for t, a in p.tags if t == tag and a.get(attr) == url)
+                assert tag == "a" and "noopener" in a.get("rel", "") and "ext" in a.get("class", ""), (path, url)
             if tag == "img":
                 assert url.startswith("data:image/png;base64,"), url[:40]
         assert not any(t == "link" for t, _ in p.tags), path  # CSS is inlined, no stylesheet links
@@ -111,7 +115,7 @@ def test_relative_links_resolve(site: dict) -> None:
     for path in all_pages(site):
         _, p = parse(path)
         for tag, attr, url in p.urls:
-            if tag != "a" or url.startswith(("#", "data:")):
+            if tag != "a" or url.startswith(("#", "data:", "https:", "http:")):
                 continue
             target = (path.parent / url.split("#", 1)[0]).resolve()
             assert target.exists(), f"{path.relative_to(site['root'])}: broken link {url}"
@@ -128,12 +132,12 @@ def test_overview_rows_and_columns_match_scores_csv(site: dict) -> None:
         _, p = parse(path)
         t = p.tables["overview"]
         metric_row = t["head"][-1]
-        assert len(metric_row) == 2 + 2 * len(datasets)  # mean rank, LocBench Avg, (primary, mSSI) per dataset
+        assert len(metric_row) == 2 + 2 * len(datasets)  # mean rank, LocBench Avg, (primary, geo-bias) per dataset
         assert all(c["tag"] == "th" and c.get("scope") == "col" and c.get("aria-sort") == "none" for c in metric_row)
         dataset_row = t["head"][1]
         assert {c["text"].strip() for c in dataset_row[1:]} == datasets
         groups = [c["text"].strip() for c in t["head"][0]]
-        assert groups == ["Model", "Summary", "LocBench", "GAIR", "Embedded"]
+        assert groups == ["Model", "Summary", "LocBench classification", "LocBench regression", "GAIR", "Embedded"]
         assert len(t["body"]) == len(models)
         names = {r["model_name"] for r in rows}
         assert {r[0]["text"].replace("unverified (not verified against data)", "").strip() for r in t["body"]} == names
@@ -142,8 +146,16 @@ def test_overview_rows_and_columns_match_scores_csv(site: dict) -> None:
             assert len(r) == 1 + len(metric_row)
 
 
+def _headlines(site: dict) -> tuple[dict, dict]:
+    doc = json.loads((site["vdir"] / "scores.json").read_text())
+    value = {(r["model_id"], r["dataset"]): r["geobias"]["headline_value"] for r in doc["rows"]}
+    sig = {(r["model_id"], r["dataset"]): r["geobias"]["headline_significant"] for r in doc["rows"]}
+    return value, sig
+
+
 def test_overview_values_and_best_marks(site: dict) -> None:
     rows = site["csv"]
+    HEADLINE, SIGNIFICANT = _headlines(site)
     _, p = parse(site["vdir"] / "index.html")
     t = p.tables["overview"]
     order = [c["data-col"] for c in t["head"][-1]]
@@ -154,21 +166,35 @@ def test_overview_values_and_best_marks(site: dict) -> None:
         cell = by_name[r["model_name"]][1 + j]
         assert order[j] == str(j + 1)
         assert (float(cell["data-v"]) if cell["data-v"] else None) == (float(r["primary_value"]) if r["primary_value"] else None)
-        ssi = by_name[r["model_name"]][2 + j]
-        if r["marked_ssi"] == "":
-            assert ssi["data-v"] == "" and ssi["text"].strip() == "–" and "na" in ssi["class"]
+        geo = by_name[r["model_name"]][2 + j]
+        want = HEADLINE[(r["model_id"], r["dataset"])]
+        if want is None:  # undefined, with the engine's reason
+            assert geo["data-v"] == "" and geo["text"].strip() == "undefined" and "undef" in geo["class"]
+            assert UNDEFINED_REASON in geo["title"]
         else:
-            assert float(ssi["data-v"]) == pytest.approx(float(r["marked_ssi"]))
+            assert float(geo["data-v"]) == pytest.approx(want)
     flagged = {n for n, r in by_name.items() if "not verified against data" in r[0]["text"]}
     assert flagged == {r["model_name"] for r in rows if r["verified"] == "False"} == {HOSTILE}
-    # direction-aware best: max Top-1 on birdsnap, min MAE on embedded_elevation, min mSSI
-    for ds, key, pick in (("birdsnap", "primary_value", max), ("embedded_elevation", "primary_value", min),
-                          ("inat2018", "marked_ssi", min)):
+    # direction-aware best: max Top-1 on birdsnap, min MAE on embedded_elevation
+    for ds, key, pick in (("birdsnap", "primary_value", max), ("embedded_elevation", "primary_value", min)):
         vals = {r["model_name"]: float(r[key]) for r in rows if r["dataset"] == ds and r[key] != ""}
         best = pick(vals.values())
-        j = 2 + 2 * ds_order.index(ds) + (1 if key == "marked_ssi" else 0)
+        j = 2 + 2 * ds_order.index(ds)
         marked = {n for n, r in by_name.items() if "best" in r[1 + j]["class"].split()}
         assert marked == {n for n, v in vals.items() if v == best}
+    # geo-bias best: lowest significant headline among models at least as accurate as no-prior (issue 12.3)
+    for ds in ds_order:
+        j = 2 + 2 * ds_order.index(ds) + 1
+        marked = {n for n, r in by_name.items() if "best" in r[1 + j]["class"].split()}
+        ds_rows = [r for r in rows if r["dataset"] == ds]
+        base = [float(r["primary_value"]) for r in ds_rows if r["model_id"] == "torchspatial-no-prior"]
+        hib = ds != "embedded_elevation"
+        ok = [r for r in ds_rows if HEADLINE[(r["model_id"], ds)] is not None and SIGNIFICANT[(r["model_id"], ds)]
+              and (not base or (float(r["primary_value"]) >= base[0] if hib else float(r["primary_value"]) <= base[0]))]
+        want = min((HEADLINE[(r["model_id"], ds)] for r in ok), default=None)
+        assert marked == {r["model_name"] for r in ok if HEADLINE[(r["model_id"], ds)] == want}, ds
+        worse = {r["model_name"] for r in ds_rows if base and float(r["primary_value"]) < base[0]}
+        assert not (marked & worse)
 
 
 def test_hostile_strings_are_escaped(site: dict) -> None:
@@ -187,7 +213,7 @@ def test_hostile_strings_are_escaped(site: dict) -> None:
     doc = json.loads(next(s for s in p.scripts if s.lstrip().startswith("{")))
     assert HOSTILE in {m["name"] for m in doc["models"]}  # escaped in transit, intact once parsed
     text = (site["vdir"] / render.model_href("hostile-model")).read_text()
-    assert "javascript:alert(3)" in text and 'href="javascript' not in text  # card URLs are text, never links
+    assert "javascript:alert(3)" in text and 'href="javascript' not in text  # only http(s) card URLs become links
 
 
 def test_json_script_escapes_everything_that_could_close_the_tag() -> None:
@@ -235,9 +261,19 @@ def test_dataset_page_lists_every_metric_geobias_score_and_parameter(site: dict)
     text, p = parse(site["vdir"] / "dataset-birdsnap.html")
     metric_labels = [c["text"].strip() for c in p.tables["t-metrics-table"]["head"][0]]
     assert metric_labels[:5] == ["Model", "Top-1 %↑", "Top-3 %↑", "MRR↑", "Macro-F1↑"]
-    geo = [c["text"].strip() for c in p.tables["t-geobias-table"]["head"][0]]
-    for label in ("mSSI↓", "uSSI", "SRI lag↓", "SRI grid↓", "SRI dir↓", "Moran's I→0", "Geary's C", "SSI NaN ROIs"):
+    ref = [c["text"].strip() for c in p.tables["t-geobias-table"]["head"][0]]
+    assert ref == ["Model", "mSSI↓", "SRI grid↓", "SRI lag↓", "SRI dir↓"]  # reference-compatible, labelled
+    assert "eference-compatible (TorchSpatial / PyGBS); confounded by accuracy" in text
+    assert not any("best" in c["class"] for r in p.tables["t-geobias-table"]["body"] for c in r[1:])
+    # identical for every model: a dataset property shown once, not per model
+    assert "<strong>uSSI</strong> =" in text and "<strong>SSI NaN ROIs</strong> = 2" in text
+    geo = [c["text"].strip() for c in p.tables["t-diagnostics-table"]["head"][0]]
+    for label in ("Moran's I→0", "Geary's C"):
         assert label in geo, (label, geo)
+    assert "<strong>Moran p (perm.)</strong> = &lt; 0.01" in text  # 0.01 with 99 permutations is the floor
+    assert "<strong>Moran p</strong> = 0.010" in text  # the analytic p is shown as a number
+    head = [c["text"].strip() for c in p.tables["t-headline-table"]["head"][0]]
+    assert head == ["Model", "Geo-bias↓", "Geo-bias z", "Geo-bias p"]
     n_models = sum(1 for r in site["csv"] if r["dataset"] == "birdsnap")
     assert len(p.tables["t-metrics-table"]["body"]) == n_models
     for k in ("radius", "roi_k", "weight_k", "scale", "lag", "sectors", "permutations"):
@@ -245,7 +281,7 @@ def test_dataset_page_lists_every_metric_geobias_score_and_parameter(site: dict)
     assert "<svg" in text and text.count("<circle") == n_models - 1  # rbf has no marked SSI here
     # Moran's I: closer to zero is best
     mor = geo.index("Moran's I→0")
-    vals = [(abs(float(r[mor]["data-v"])), "best" in r[mor]["class"]) for r in p.tables["t-geobias-table"]["body"]]
+    vals = [(abs(float(r[mor]["data-v"])), "best" in r[mor]["class"]) for r in p.tables["t-diagnostics-table"]["body"]]
     assert min(vals)[1] and sum(b for _, b in vals) == 1
 
 
@@ -309,3 +345,19 @@ def test_staged_folder_renders_under_its_final_name(tmp_path: Path) -> None:
     assert ".partial" not in text
     with pytest.raises(InputError, match="maps must be one of"):
         render.render_version(staged, versions=[], root=tmp_path, maps="some")
+
+
+def test_country_maps_come_from_the_results_regions(site: dict) -> None:
+    text, _ = parse(site["vdir"] / "dataset-birdsnap.html")
+    uses = re.findall(r'<use href="#c-([A-Z-a-z]+)" fill="([^"]+)"[^>]*><title>([^<]+)</title>', text)
+    by = {c: (fill, title) for c, fill, title in uses}
+    assert by["MEX"] == ("url(#few)", "Mexico: too few samples")  # 20 samples: hatched, never a 10% colour
+    assert by["CAN"][1].startswith("Canada: ") and "mean of 17 model(s)" in by["CAN"][1]
+    assert by["CAN"][0] == "#b2182b" and by["USA"][0] == "#2166ac"  # worst red, best blue
+    assert text.count('<path id="c-') == 177  # polygons defined once, used by the map
+    model, _ = parse(site["vdir"] / render.model_href("torchspatial-nerf"))
+    assert "Difference from the no-prior baseline" in model and "vs no-prior</title>" in model
+    baseline, _ = parse(site["vdir"] / render.model_href("torchspatial-no-prior"))
+    assert "Difference from the no-prior baseline" not in baseline
+    overview, _ = parse(site["vdir"] / "index.html")
+    assert '<path id="c-' not in overview

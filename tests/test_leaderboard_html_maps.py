@@ -70,6 +70,7 @@ def _clustered_result(n: int = 1200, seed: int = 0, geobias: bool = True):  # ty
         group: str = "embedded"
         reported_split: str = "test"
         n_eval_rows: int | None = None
+        num_classes: int | None = None
 
     rng = np.random.default_rng(seed)
     lon = rng.uniform(-120, -70, n)

@@ -30,6 +30,7 @@ class Spec:
     group: str = "embedded"
     reported_split: str = "test"
     n_eval_rows: int | None = None
+    num_classes: int | None = None
 
 
 CLS = Spec("toy-cls", "classification", "top1")

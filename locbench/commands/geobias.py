@@ -134,24 +134,14 @@ def print_report(report: Any, path: Path) -> None:
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("what it means", style="dim")
-    rows = [
-        ("ssi", "marked_ssi", "mean surprisal (nats) of performance marks per ROI; higher = more geo-biased"),
-        ("ssi", "marked_ssi_weighted", "same, ROI-size weighted"),
-        ("ssi", "unmarked_ssi", "surprisal of where the samples are (same for every model on a dataset)"),
-        ("ssi", "unmarked_ssi_weighted", "same, ROI-size weighted"),
-        ("ssi", "ssi_n_nan", "ROIs with undefined SSI (degenerate variance)"),
-        ("ssi", "ssi_n_saturated", "ROIs at the 589.46 cap (p < 1e-256)"),
-        ("sri", "sri_scale_grid", "KL(ROI ‖ grid cells), nats"),
-        ("sri", "sri_distance_lag", "KL(ROI ‖ distance rings), nats"),
-        ("sri", "sri_direction_sector", "KL(ROI ‖ direction sectors), nats"),
-        ("autocorr", "morans_i", "global Moran's I of performance (k-NN weights)"),
-        ("autocorr", "morans_i_p", "its p-value (analytic, randomisation)"),
-        ("autocorr", "morans_i_p_sim", "its permutation pseudo-p (at the floor: shown as < 1/(P+1))"),
-        ("autocorr", "gearys_c", "Geary's C (< 1: positive autocorrelation)"),
-        ("autocorr", "getis_ord_g_z", "General G z-score (high-value clustering)"),
-        ("autocorr", "lisa_low_cluster_share", "share of samples in significant low-performance clusters"),
-        ("autocorr", "join_count_bb_z", "join-count z (binary values)"),
-    ]
+    from locbench.scoreinfo import info
+
+    groups = {"ssi": ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "ssi_n_nan",
+                      "ssi_n_saturated"),
+              "sri": ("sri_scale_grid", "sri_distance_lag", "sri_direction_sector"),
+              "autocorr": ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z",
+                           "lisa_low_cluster_share", "join_count_bb_z")}
+    rows = [(group, key, info(key).description) for group, keys in groups.items() for key in keys]
     for group, key, desc in rows:
         if group in p["scores"]:
             shown = f"< {s['morans_i_p_floor']:.2g}" if key == "morans_i_p_sim" and s.get("morans_i_p_at_floor") \

@@ -3,8 +3,10 @@
 Why this shape: pages must open from `file://` with no network, so CSS/JS are inlined from
 `static/`, figures are base64 PNG (maps) or inline SVG (scatter), and every string that comes
 from a submission goes through jinja2 autoescaping (JSON in `<script>` through `json_script`).
-Inputs are only the version folder (`scores.json`, `CHANGES.md`) and, for per-sample maps, the
-prediction files that `root/results/<model>/<dataset>.json` point at.
+Inputs are only the version folder (`scores.json`, `CHANGES.md`) and, for the grid maps, the
+`map_layers` of the result files `root/results/<model>/<dataset>.json` (never per-sample files);
+the country maps come from the rows' `regions` (worldsvg.py). How rows are read (honest geo-bias
+marks, ties, undefined values, the paper's number) is `reading.py`; score facts are `locbench.scoreinfo`.
 """
 
 from __future__ import annotations
@@ -17,68 +19,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from locbench import atomic
+from locbench import atomic, scoreinfo
 from locbench.errors import InputError
+from locbench.leaderboard import reading, worldsvg
+from locbench.leaderboard.reading import value_of
 from locbench.leaderboard.tables import finite
+from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE
 
 HERE = Path(__file__).parent
 VERSION_RE = re.compile(r"^v\d{4,}$")
 
-GROUP_ORDER = ("locbench", "gair", "embedded", "sustainbench")
 GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "embedded": "Embedded", "sustainbench": "SustainBench"}
-
-# key -> (short label, direction, what it measures). Direction: "higher" / "lower" better, "zero":
-# closer to 0 is better, None: a property of the dataset, not a model score.
-METRICS: dict[str, tuple[str, str | None, str]] = {
-    "top1": ("Top-1 %", "higher", "Top-1 accuracy (%): share of samples whose highest-scoring class is the true one"),
-    "top3": ("Top-3 %", "higher", "Top-3 accuracy (%): share of samples whose true class is among the 3 highest scores"),
-    "mrr": ("MRR", "higher", "Mean reciprocal rank of the true class (0-1)"),
-    "macro_f1": ("Macro-F1", "higher", "Macro-averaged F1 over classes (0-1); weights rare classes equally"),
-    "r2": ("R²", "higher", "Coefficient of determination R² (1 is perfect, 0 is predicting the mean)"),
-    "mae": ("MAE", "lower", "Mean absolute error, in target units"),
-    "rmse": ("RMSE", "lower", "Root mean squared error, in target units"),
-}
-GEOBIAS: dict[str, tuple[str, str | None, str]] = {
-    "marked_ssi": ("mSSI", "lower", "Marked spatial self-information: how surprising the spatial pattern of per-sample "
-                   "performance is inside each neighbourhood (mean over ROIs). Higher = performance more spatially "
-                   "clustered = more geo-bias"),
-    "marked_ssi_weighted": ("mSSI (w)", "lower", "Marked SSI, ROI-size-weighted mean"),
-    "unmarked_ssi": ("uSSI", None, "Unmarked SSI: depends only on where the test points are, so it is the same for "
-                     "every model on a dataset; a dataset property, not a model score"),
-    "unmarked_ssi_weighted": ("uSSI (w)", None, "Unmarked SSI, ROI-size-weighted mean (dataset property)"),
-    "sri_distance_lag": ("SRI lag", "lower", "Spatial relative information, distance-lag partitions: KL divergence "
-                         "between performance in rings around each sample and in its whole neighbourhood. Higher = "
-                         "more geo-bias"),
-    "sri_scale_grid": ("SRI grid", "lower", "Spatial relative information, scale-grid partitions (KL divergence, "
-                       "higher = more geo-bias)"),
-    "sri_direction_sector": ("SRI dir", "lower", "Spatial relative information, direction-sector partitions (KL "
-                             "divergence, higher = more geo-bias; least settled variant)"),
-    "morans_i": ("Moran's I", "zero", "Global Moran's I of per-sample performance on a k-NN graph: 0 = errors placed "
-                 "at random, > 0 = errors cluster in space. Closer to 0 is better"),
-    "morans_i_p": ("Moran p", None, "Permutation p-value of Moran's I (small = clustering unlikely by chance)"),
-    "gearys_c": ("Geary's C", None, "Geary's C: < 1 = positive spatial autocorrelation, 1 = none"),
-    "getis_ord_g_z": ("Getis-Ord z", None, "z-score of the General G: > 0 = high values cluster"),
-    "lisa_low_cluster_share": ("LISA low share", "lower", "Share of samples in significant low-performance clusters "
-                               "(local Moran, FDR)"),
-    "join_count_bb_z": ("Join-count z", None, "z-score of black-black join counts (binary values only)"),
-    "ssi_n_nan": ("SSI NaN ROIs", None, "Number of ROIs whose SSI is NaN (left out of the mean)"),
-    "ssi_n_saturated": ("SSI capped ROIs", None, "Number of ROIs at the 589.46 surprisal cap (256·ln 10)"),
-}
-AGGREGATES: dict[str, tuple[str, str | None, str]] = {
-    "mean_rank": ("Mean rank", "lower", "Mean of the model's per-dataset ranks (by each dataset's primary metric) "
-                  "over the datasets it was evaluated on"),
-    "locbench_species_avg": ("LocBench Avg", "higher", "Mean Top-1 (%) over the five LocBench species datasets "
-                             "(BirdSnap, BirdSnap†, NABirds†, iNat2017, iNat2018), as TorchSpatial's Table 1 'Avg'; "
-                             "blank unless the model has all five"),
-}
-DIRECTION_TEXT = {"higher": "higher is better", "lower": "lower is better", "zero": "closer to 0 is better",
-                  None: "no better direction"}
-DIRECTION_ARROW = {"higher": "↑", "lower": "↓", "zero": "→0", None: ""}
-CARD_LABELS = {"name": "Name", "description": "Description", "authors": "Authors", "paper": "Paper", "code": "Code",
-               "licence": "Licence", "license": "Licence", "encoder_family": "Encoder family", "family": "Family",
-               "parameters": "Parameters", "parameter_count": "Parameters", "pretraining_data": "Pretraining data",
-               "contact": "Contact", "date": "Date", "source": "Source"}
-OVERVIEW_GEOBIAS = "marked_ssi"
+# Overview column groups: task families, in the published tables' order.
+FAMILIES = (("locbench-classification", "LocBench classification"), ("locbench-regression", "LocBench regression"),
+            ("gair", "GAIR"), ("embedded", "Embedded"), ("sustainbench", "SustainBench"))
+FAMILY_LABELS = dict(FAMILIES)
+HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
+REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
+                  "sri_distance_lag", "sri_direction_sector")
+DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share",
+                   "join_count_bb_z",
+                   "ssi_n_nan", "ssi_n_saturated")
+AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
+# Labels of the model-card fields (locbench.cards.ModelMeta); other keys are shown with their own name.
+CARD_LABELS = {"model_id": "Model id", "authors": "Authors", "paper_url": "Paper", "code_url": "Code",
+               "licence": "Licence", "encoder_family": "Encoder family", "n_parameters": "Parameters",
+               "pretraining_data": "Pretraining data", "contact": "Contact", "date": "Date",
+               "description": "Description"}
+OVERVIEW_GEOBIAS = scoreinfo.HEADLINE_KEY
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -90,21 +58,11 @@ num = finite
 
 
 def fmt(v: Any, key: str = "") -> str:
-    """Display text for a number; the digits chosen per metric so columns line up."""
+    """Display text for a number, with the digits the score registry prescribes for `key`."""
     f = num(v)
-    if f is None:
-        return "–"
-    base = key.split(":", 1)[0]
-    if base in ("top1", "top3", "locbench_species_avg", "marked_ssi", "unmarked_ssi", "marked_ssi_weighted",
-                "unmarked_ssi_weighted", "mean_rank"):
-        return f"{f:.2f}"
-    if base in ("mrr", "macro_f1", "r2", "morans_i", "gearys_c", "lisa_low_cluster_share", "morans_i_p"):
-        return f"{f:.3f}"
-    if base.startswith("sri_"):
-        return f"{f:.4f}"
-    if base in ("ssi_n_nan", "ssi_n_saturated", "n_rows", "n_located", "rank") and f.is_integer():
-        return f"{int(f):,}"
-    return f"{f:.4g}" if abs(f) < 1e5 else f"{f:,.0f}"
+    if not key:
+        return "–" if f is None else f"{f:.4g}"
+    return scoreinfo.fmt(f, key)
 
 
 def json_script(obj: Any) -> str:
@@ -184,6 +142,7 @@ class Column:
     group: str | None = None
     kind: str = "metric"  # metric | geobias | aggregate
     start: bool = False  # first column of a dataset block (draws a divider)
+    primary: str = ""  # the dataset's primary metric (its cells carry the interval and seeds in the tooltip)
 
     @property
     def title(self) -> str:
@@ -212,20 +171,15 @@ class Version:
     manifest: dict = field(default_factory=dict)
 
     def info(self, key: str) -> tuple[str, str | None, str]:
-        """Label, direction and meaning of a column: scores.json `columns` first, then our defaults."""
-        base = key.split(":", 1)[0]
-        label, direction, desc = METRICS.get(base) or GEOBIAS.get(base) or AGGREGATES.get(base) or (key, None, key)
-        if ":" in key:
-            label = f"{label} ({key.split(':', 1)[1]})"
-        col = self.columns.get(key)
-        if col:
-            hib = col.get("higher_is_better")
-            if hib is True:
-                direction = "higher"
-            elif hib is False and direction != "zero":
-                direction = "lower"
-            desc = col.get("description") or desc
-        return label, direction, desc
+        """Label, direction and meaning of a column: the score registry, with this version's recorded
+        `columns` descriptions (a frozen version keeps the words it was published with)."""
+        entry = scoreinfo.info(key)
+        col = self.columns.get(key) or {}
+        return entry.label, entry.direction, str(col.get("description") or entry.description)
+
+    def primary_of(self, dataset: str) -> str:
+        pm = self.datasets.get(dataset, {}).get("primary_metric")
+        return str(pm or next((r.get("primary_metric") for r in self.rows if r["dataset"] == dataset), "") or "")
 
     def dataset_direction(self, name: str) -> str | None:
         meta = self.datasets.get(name, {})
@@ -236,9 +190,9 @@ class Version:
 
     def ordered_datasets(self) -> list[str]:
         names = list(self.datasets) + sorted({r["dataset"] for r in self.rows} - set(self.datasets))
-        rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+        rank = {f: i for i, (f, _) in enumerate(FAMILIES)}
         reg = _registry_order()
-        return sorted(names, key=lambda d: (rank.get(self.group_of(d), len(rank)), reg.get(d, len(reg)),
+        return sorted(names, key=lambda d: (rank.get(self.family_of(d), len(rank)), reg.get(d, len(reg)),
                                             names.index(d)))
 
     def group_of(self, dataset: str) -> str:
@@ -246,6 +200,17 @@ class Version:
         if g is None:
             g = next((r.get("group") for r in self.rows if r["dataset"] == dataset), None)
         return str(g or "other")
+
+    def task_of(self, dataset: str) -> str:
+        t = self.datasets.get(dataset, {}).get("task_type")
+        if t is None:
+            t = next((r.get("task_type") for r in self.rows if r["dataset"] == dataset), None)
+        return str(t or "")
+
+    def family_of(self, dataset: str) -> str:
+        """Task family of a dataset: LocBench splits into classification and regression, other groups stay whole."""
+        g = self.group_of(dataset)
+        return f"{g}-{self.task_of(dataset)}" if g == "locbench" else g
 
     def ordered_models(self) -> list[str]:
         ids = list(dict.fromkeys([*self.models, *(r["model_id"] for r in self.rows)]))
@@ -328,101 +293,211 @@ def load_version(version_dir: Path) -> Version:
     )
 
 
-def value_of(row: dict | None, key: str) -> float | None:
-    """A metric or geo-bias value of a row: flat field first, then the nested dicts."""
-    if row is None:
-        return None
-    for src in (row, row.get("metrics") or {}, row.get("geobias") or {}):
-        if key in src and num(src[key]) is not None:
-            return num(src[key])
-    return None
-
-
 # ---------------------------------------------------------------- view models
 
 
-def overview_table(v: Version) -> dict:
-    """Columns (grouped), and one row per model with cells, best flags and verification marks."""
+def _cell(v: Version, row: dict | None, col: Column, params: dict, *, best: bool = False,
+          tied: bool = False) -> dict:
+    """One table cell: value, text ("–" not evaluated, "undefined" with its reason), marks and tooltip."""
+    val, text, title = reading.text_or_undefined(row, col.key, params)
+    if best:
+        title = f"best in column ({DIRECTION_TEXT[col.direction]})"
+    elif tied:
+        title = "tied with the leader: the 95% bootstrap intervals overlap"
+    if row is not None and col.key == col.primary:
+        extra = [t for t in (reading.seeds_text(row, col.key), reading.ci_text(row, col.key)) if t]
+        if row.get("unranked_reason"):
+            extra.append(f"not ranked: {row['unranked_reason']}")
+        title = "; ".join([t for t in (title, *extra) if t])
+    return {"v": val, "text": text, "best": best, "tied": tied, "title": title, "undefined": text == "undefined",
+            "unverified": row is not None and not row["verified"], "col": col}
+
+
+def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
     cols: list[Column] = []
-    for key in ("mean_rank", "locbench_species_avg"):
-        label, direction, desc = v.info(key)
-        cols.append(Column(key, label, direction, desc, kind="aggregate"))
+    for key in AGGREGATE_KEYS:
+        if any(num(a.get(key)) is not None for a in v.aggregates.values()):  # "computable or absent"
+            label, direction, desc = v.info(key)
+            cols.append(Column(key, label, direction, desc, kind="aggregate"))
     groups: list[dict] = []
     for ds in v.ordered_datasets():
-        g = v.group_of(ds)
-        if not groups or groups[-1]["key"] != g:
-            groups.append({"key": g, "label": GROUP_LABELS.get(g, g.title()), "datasets": []})
-        meta = v.datasets.get(ds, {})
-        pm = meta.get("primary_metric") or next((r.get("primary_metric") for r in v.rows if r["dataset"] == ds), "")
+        fam = v.family_of(ds)
+        if not groups or groups[-1]["key"] != fam:
+            groups.append({"key": fam, "cls": v.group_of(ds), "label": FAMILY_LABELS.get(fam, fam.title()),
+                           "datasets": []})
+        pm = v.primary_of(ds)
         label, _, desc = v.info(pm)
-        cols.append(Column(pm, label, v.dataset_direction(ds), desc, dataset=ds, group=g, start=True))
+        cols.append(Column(pm, label, v.dataset_direction(ds), desc, dataset=ds, group=v.group_of(ds), start=True,
+                           primary=pm))
         glabel, gdir, gdesc = v.info(OVERVIEW_GEOBIAS)
-        cols.append(Column(OVERVIEW_GEOBIAS, glabel, gdir, gdesc, dataset=ds, group=g, kind="geobias"))
-        groups[-1]["datasets"].append({"name": ds, "href": dataset_href(ds), "task_type": meta.get("task_type", "")})
+        cols.append(Column(OVERVIEW_GEOBIAS, glabel, gdir, gdesc, dataset=ds, group=v.group_of(ds), kind="geobias",
+                           primary=pm))
+        groups[-1]["datasets"].append({"name": ds, "href": dataset_href(ds), "task_type": v.task_of(ds)})
+    return cols, groups
+
+
+def _marks(v: Version, ds: str) -> dict[str, set[str]]:
+    """Per dataset: who is best on the primary metric, tied with the leader, and least geo-biased (honestly)."""
+    rows = [r for r in v.rows if r["dataset"] == ds and reading.ranked(r)]
+    pm, direction = v.primary_of(ds), v.dataset_direction(ds)
+    flags = best_flags([value_of(r, pm) for r in rows], direction)
+    no_prior = {r["model_id"] for r in rows if reading.is_no_prior(r["model_id"], v.models.get(r["model_id"], {}))}
+    return {"primary": {r["model_id"] for r, f in zip(rows, flags) if f}, "tied": reading.tied_ids(rows),
+            "geobias": reading.headline_best(rows, pm, direction, no_prior)}
+
+
+def overview_table(v: Version) -> dict:
+    """Columns grouped by task family, one row per model: cells with best / tied / undefined marks."""
+    cols, groups = _overview_columns(v)
+    marks = {ds: _marks(v, ds) for ds in v.ordered_datasets()}
     models = v.ordered_models()
-    values: list[list[float | None]] = []
-    for m in models:
-        line = []
-        for c in cols:
-            if c.kind == "aggregate":
-                line.append(num(v.aggregates.get(m, {}).get(c.key)))
-            else:
-                line.append(value_of(v.row(m, c.dataset), c.key))
-        values.append(line)
-    best = [best_flags([values[i][j] for i in range(len(models))], c.direction) for j, c in enumerate(cols)]
+    agg_best = {c.key: best_flags([num(v.aggregates.get(m, {}).get(c.key)) for m in models], c.direction)
+                for c in cols if c.kind == "aggregate"}
     out_rows = []
     for i, m in enumerate(models):
         cells = []
-        for j, c in enumerate(cols):
-            r = v.row(m, c.dataset) if c.dataset else None
-            cells.append({"v": values[i][j], "text": fmt(values[i][j], c.key), "best": best[j][i],
-                          "unverified": r is not None and not r["verified"], "col": c})
+        for c in cols:
+            if c.kind == "aggregate":
+                val = num(v.aggregates.get(m, {}).get(c.key))
+                cells.append({"v": val, "text": fmt(val, c.key), "best": agg_best[c.key][i], "tied": False,
+                              "title": "", "undefined": False, "unverified": False, "col": c})
+                continue
+            mk = marks[c.dataset]
+            which = "geobias" if c.kind == "geobias" else "primary"
+            cells.append(_cell(v, v.row(m, c.dataset), c, v.geobias_params, best=m in mk[which],
+                               tied=which == "primary" and m in mk["tied"]))
         mine = [r for r in v.rows if r["model_id"] == m]
         out_rows.append({"id": m, "name": v.model_name(m), "href": model_href(m), "cells": cells,
                          "unverified": any(not r["verified"] for r in mine)})
-    return {"columns": cols, "groups": groups, "rows": out_rows}
+    return {"columns": cols, "groups": groups, "rows": out_rows,
+            "has_avg": any(c.key == "locbench_species_avg" for c in cols)}
 
 
-def _numeric_keys(rows: list[dict], field_name: str, known: dict) -> list[str]:
-    seen: dict[str, None] = {}
-    for r in rows:
-        for k, val in (r.get(field_name) or {}).items():
-            if num(val) is not None or val is None:
-                seen[k] = None
+def _keys_present(rows: list[dict], field_name: str, known: tuple[str, ...], *, unknown: bool = False) -> list[str]:
+    """Known keys any row carries (in `known` order); with `unknown`, then other numeric keys, sorted."""
+    seen = {k for r in rows for k, val in (r.get(field_name) or {}).items()
+            if val is None or (num(val) is not None and not isinstance(val, bool))}
     flat = [k for k in known if k in seen or any(num(r.get(k)) is not None for r in rows)]
-    return flat + sorted(k for k in seen if k not in known)
+    if not unknown:
+        return flat
+    listed = {*HEADLINE_KEYS, *REFERENCE_KEYS, *DIAGNOSTIC_KEYS, *known}
+    return flat + sorted(k for k in seen if k not in listed and not k.startswith("headline_")
+                         and any(num((r.get(field_name) or {}).get(k)) is not None for r in rows))
+
+
+def _score_table(v: Version, ds: str, rows: list[dict], tid: str, title: str, keys: list[str], *,
+                 mark_best: bool, note: str = "") -> dict:
+    """One sortable table of a dataset page; identical-for-all columns leave it and are shown once."""
+    params = dataset_params(v, rows)
+    same = reading.constant_values(rows, keys)
+    pm = v.primary_of(ds)
+    cols = [Column(k, *v.info(k), dataset=ds, kind="geobias" if k not in scoreinfo.METRIC_KEYS else "metric",
+                   primary=pm) for k in keys if k not in same]
+    for c in cols:
+        if c.key == pm:
+            c.direction = v.dataset_direction(ds)
+    ranked_rows = [r for r in rows if reading.ranked(r)]
+    best_ids = {c.key: {r["model_id"] for r, f in zip(ranked_rows, best_flags([value_of(r, c.key)
+                for r in ranked_rows], c.direction)) if f} if mark_best else set() for c in cols}
+    trs = [{"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
+            "rank": num(r.get("rank")), "unverified": not r["verified"],
+            "cells": [_cell(v, r, c, params, best=r["model_id"] in best_ids[c.key]) for c in cols]} for r in rows]
+    constant = [{"label": v.info(k)[0], "title": v.info(k)[2],
+                 "text": reading.p_display(rows[0], k, val, params) if "_p" in k else fmt(val, k)}
+                for k, val in same.items()]
+    return {"id": tid, "title": title, "columns": cols, "rows": trs, "constant": constant, "note": note}
+
+
+def ranking_view(v: Version, ds: str, rows: list[dict]) -> dict:
+    """The ranking table: primary metric with its interval and ties, the paper's number, worst region, geo-bias."""
+    pm, direction = v.primary_of(ds), v.dataset_direction(ds)
+    marks = _marks(v, ds)
+    hib = direction != "lower"
+    out = []
+    for r in rows:
+        rb = reading.regions_of(r)
+        worst = rb.worst(hib, n=1) if rb else []
+        h = reading.headline_of(r)
+        out.append({"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
+                    "rank": num(r.get("rank")), "unranked": r.get("unranked_reason"),
+                    "unverified": not r["verified"], "value": value_of(r, pm), "text": fmt(value_of(r, pm), pm),
+                    "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm),
+                    "best": r["model_id"] in marks["primary"], "tied": r["model_id"] in marks["tied"],
+                    "paper": reading.paper_of(r, pm),
+                    "worst": ({"name": worst[0].name, "text": fmt(worst[0].value, pm), "n": worst[0].n}
+                              if worst else None),
+                    "geo": _cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
+                                              kind="geobias", primary=pm), v.geobias_params,
+                                 best=r["model_id"] in marks["geobias"]),
+                    "geo_z": fmt(h.z, "headline_z"), "geo_sig": h.significant if h.value is not None else None})
+    return {"rows": out, "metric": v.info(pm)[0], "has_paper": any(x["paper"] for x in out),
+            "paper_notes": [(x["name"], x["paper"]["note"]) for x in out if x["paper"] and x["paper"]["note"]],
+            "has_ci": any(x["ci"] for x in out)}
 
 
 def dataset_view(v: Version, ds: str) -> dict:
-    """Every metric and geo-bias score of every model on one dataset, with best flags."""
+    """A dataset page: ranking, metrics, headline / reference-compatible / diagnostic geo-bias, regions."""
     rows = [r for r in v.rows if r["dataset"] == ds]
     rows.sort(key=lambda r: (num(r.get("rank")) is None, num(r.get("rank")) or 0, v.model_name(r["model_id"]).lower()))
-    pm = v.datasets.get(ds, {}).get("primary_metric") or (rows[0].get("primary_metric") if rows else "")
-    tables = []
-    for title, fname, known in (("Metrics", "metrics", METRICS), ("Geo-bias scores", "geobias", GEOBIAS)):
-        keys = _numeric_keys(rows, fname, known)
-        cols = []
-        for k in keys:
-            label, direction, desc = v.info(k)
-            if k == pm:
-                direction = v.dataset_direction(ds)
-            cols.append(Column(k, label, direction, desc, dataset=ds, kind=fname))
-        vals = [[value_of(r, c.key) for c in cols] for r in rows]
-        best = [best_flags([vals[i][j] for i in range(len(rows))], c.direction) for j, c in enumerate(cols)]
-        trs = [{"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
-                "rank": num(r.get("rank")), "unverified": not r["verified"],
-                "cells": [{"v": vals[i][j], "text": fmt(vals[i][j], c.key), "best": best[j][i], "col": c,
-                           "unverified": False}
-                          for j, c in enumerate(cols)]} for i, r in enumerate(rows)]
-        tables.append({"id": f"t-{fname}", "title": title, "columns": cols, "rows": trs})
-    params = dataset_params(v, rows)
+    pm = v.primary_of(ds)
+    metric_keys = _keys_present(rows, "metrics", scoreinfo.METRIC_KEYS, unknown=True)
+    tables = [
+        _score_table(v, ds, rows, "t-metrics", "Metrics", metric_keys, mark_best=True),
+        _score_table(v, ds, rows, "t-headline", "Headline geo-bias score",
+                     _keys_present(rows, "geobias", HEADLINE_KEYS), mark_best=False),
+        _score_table(v, ds, rows, "t-geobias", "Reference-compatible geo-bias scores",
+                     _keys_present(rows, "geobias", REFERENCE_KEYS), mark_best=False,
+                     note=f"{REFERENCE_NOTE[0].upper()}{REFERENCE_NOTE[1:]}: a misclassified sample scores like a "
+                          "background point, "
+                          "so these track accuracy. No value here is highlighted as best."),
+        _score_table(v, ds, rows, "t-diagnostics", "Spatial autocorrelation diagnostics",
+                     _keys_present(rows, "geobias", DIAGNOSTIC_KEYS, unknown=True), mark_best=True)]
     meta = v.datasets.get(ds, {})
-    return {"name": ds, "meta": meta, "group": v.group_of(ds), "primary": pm, "tables": tables,
-            "params": _flatten(params), "n_models": len(rows),
+    direction = v.dataset_direction(ds)
+    return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": FAMILY_LABELS.get(v.family_of(ds), ""),
+            "primary": pm, "tables": tables, "ranking": ranking_view(v, ds, rows),
+            "params": _flatten(dataset_params(v, rows)), "n_models": len(rows),
             "split": next((r.get("split") for r in rows if r.get("split")), ""),
             "n_rows": sorted({int(x) for x in (num(r.get("n_rows")) for r in rows) if x is not None}),
             "unmarked": sorted({round(x, 4) for x in (value_of(r, "unmarked_ssi") for r in rows) if x is not None}),
+            "worst_countries": _worst(rows, pm, direction, "countries"),
+            "worst_continents": _worst(rows, pm, direction, "continents"),
+            "region_source": next((rb.source + "; " + rb.licence for rb in map(reading.regions_of, rows) if rb), ""),
+            "world": _dataset_world(v, ds, rows),
             "scatter": scatter_points(v, ds, rows, pm)}
+
+
+def _dataset_world(v: Version, ds: str, rows: list[dict]) -> dict | None:
+    """Country map of where all models fail: the mean over models of the primary metric per country."""
+    breakdowns = [rb for rb in map(reading.regions_of, rows) if rb is not None]
+    if not breakdowns:
+        return None
+    pm = v.primary_of(ds)
+    countries = worldsvg.dataset_map(breakdowns, v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
+    return {"countries": countries, "label": f"{v.info(pm)[0]} per country, mean over {len(breakdowns)} model(s)",
+            "low": "worst", "high": "best"}
+
+
+def _difference_world(v: Version, r: dict) -> dict | None:
+    """Country map of one model's difference from the no-prior baseline on the same dataset."""
+    ds, mine = r["dataset"], reading.regions_of(r)
+    if mine is None or reading.is_no_prior(r["model_id"], v.models.get(r["model_id"], {})):
+        return None
+    base_rows = [b for b in v.rows if b["dataset"] == ds and reading.is_no_prior(b["model_id"],
+                 v.models.get(b["model_id"], {})) and reading.regions_of(b) is not None]
+    if not base_rows:
+        return None
+    pm = v.primary_of(ds)
+    countries, scale = worldsvg.difference_map(mine, reading.regions_of(base_rows[0]),  # type: ignore[arg-type]
+                                               v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
+    base_name = v.model_name(base_rows[0]["model_id"])
+    return {"dataset": ds, "countries": countries, "low": "worse than no-prior", "high": "better",
+            "label": f"{v.info(pm)[0]} minus {base_name} per country (±{fmt(scale, pm)} at full colour)"}
+
+
+def _worst(rows: list[dict], pm: str, direction: str | None, level: str) -> list[dict]:
+    return [{**w, "text": fmt(w["mean"], pm), "range": f"{fmt(w['low'], pm)}–{fmt(w['high'], pm)}"}
+            for w in reading.worst_regions(rows, direction, level)]
 
 
 def dataset_params(v: Version, rows: list[dict]) -> dict:
@@ -498,7 +573,7 @@ def scatter_points(v: Version, ds: str, rows: list[dict], pm: str) -> dict | Non
                for t in range(5)]
     ticks_y = [{"pos": sy(y0 + (y1 - y0) * t / 4), "text": fmt(y0 + (y1 - y0) * t / 4, pm)} for t in range(5)]
     return {"w": w, "h": h, "ml": ml, "mr": mr, "mt": mt, "mb": mb, "points": out, "ticks_x": ticks_x,
-            "ticks_y": ticks_y, "xlabel": v.info(OVERVIEW_GEOBIAS)[0] + " (lower = less geo-bias) →",
+            "ticks_y": ticks_y, "xlabel": "Headline geo-bias score (right = errors more clustered in space) →",
             "ylabel": v.info(pm)[0] + (" (higher is better)" if higher else " (lower is better)")}
 
 
@@ -523,8 +598,11 @@ def _place_labels(points: list[dict], right: float, top: float) -> None:
             break
 
 
-def card_items(card: dict) -> list[tuple[str, str]]:
-    """Model-card fields as (label, text); URLs stay text so no page links to the network."""
+SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.I)
+
+
+def card_items(card: dict) -> list[dict]:
+    """Model-card fields as {label, text, href}: http(s) URLs become links (never javascript: or data:)."""
     items = []
     for k, val in card.items():
         if val is None or val == "" or k == "name":
@@ -535,11 +613,32 @@ def card_items(card: dict) -> list[tuple[str, str]]:
             text = "; ".join(f"{a}: {b}" for a, b in val.items())
         else:
             text = str(val)
-        items.append((CARD_LABELS.get(k, k.replace("_", " ").capitalize()), text))
+        href = text if SAFE_URL.match(text.strip()) else None
+        items.append({"label": CARD_LABELS.get(k, k.replace("_", " ").capitalize()), "text": text, "href": href})
     return items
 
 
-def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, maps_mode: str = "all") -> dict:
+def _model_result(v: Version, r: dict, n_per_ds: dict[str, int]) -> dict:
+    ds = r["dataset"]
+    pm = r.get("primary_metric") or v.primary_of(ds)
+    rb = reading.regions_of(r)
+    hib = v.dataset_direction(ds) != "lower"
+    params = dataset_params(v, [r])
+    geo = []
+    for k in ("headline_value", "marked_ssi", "sri_distance_lag", "morans_i"):
+        val, text, title = reading.text_or_undefined(r, k, params)
+        geo.append({"key": k, "label": v.info(k)[0], "title": title or v.info(k)[2], "v": val, "text": text})
+    return {"dataset": ds, "href": dataset_href(ds), "group": FAMILY_LABELS.get(v.family_of(ds), v.group_of(ds)),
+            "split": r.get("split", ""), "metric": v.info(pm)[0], "metric_title": v.info(pm)[2],
+            "value": fmt(value_of(r, pm), pm), "v": value_of(r, pm), "rank": num(r.get("rank")),
+            "unranked": r.get("unranked_reason"), "of": n_per_ds.get(ds, 0),
+            "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
+            "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n} for w in (rb.worst(hib, n=3) if rb else [])],
+            "geo": geo, "n_rows": fmt(r.get("n_rows"), "n_rows"), "n_located": fmt(r.get("n_located"), "n_located"),
+            "verified": r["verified"], "source": r.get("source", "")}
+
+
+def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str = "all") -> dict:
     """The model card, its per-dataset results and its world maps (when per-sample data are available)."""
     from locbench.leaderboard import maps
 
@@ -547,34 +646,22 @@ def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, m
     order = {d: i for i, d in enumerate(v.ordered_datasets())}
     rows.sort(key=lambda r: order.get(r["dataset"], 10**6))
     n_per_ds = {d: sum(1 for r in v.rows if r["dataset"] == d) for d in order}
-    results = []
     figures = []
-    for r in rows:
-        ds = r["dataset"]
-        pm = r.get("primary_metric") or v.datasets.get(ds, {}).get("primary_metric", "")
-        results.append({
-            "dataset": ds, "href": dataset_href(ds), "group": GROUP_LABELS.get(v.group_of(ds), v.group_of(ds)),
-            "split": r.get("split", ""), "metric": v.info(pm)[0], "metric_title": v.info(pm)[2],
-            "value": fmt(value_of(r, pm), pm), "v": value_of(r, pm), "rank": num(r.get("rank")),
-            "of": n_per_ds.get(ds, 0),
-            "geo": [{"key": k, "label": v.info(k)[0], "title": v.info(k)[2], "v": value_of(r, k),
-                     "text": fmt(value_of(r, k), k)}
-                    for k in ("marked_ssi", "sri_distance_lag", "sri_scale_grid", "morans_i")],
-            "n_rows": fmt(r.get("n_rows"), "n_rows"), "n_located": fmt(r.get("n_located"), "n_located"),
-            "verified": r["verified"], "source": r.get("source", "")})
-        if root is not None and maps_mode != "none":
-            figures.append(maps.maps_for(r, Path(root), dataset_label=ds, model_label=v.model_name(model_id),
-                                         lisa=maps_mode == "all"))
+    if root is not None and maps_mode != "none":
+        figures = [maps.maps_for(r, Path(root), dataset_label=r["dataset"], model_label=v.model_name(model_id),
+                                 lisa=maps_mode == "all") for r in rows]
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
-    return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card), "results": results,
+    return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
+            "results": [_model_result(v, r, n_per_ds) for r in rows],
+            "worlds": [w for w in (_difference_world(v, r) for r in rows) if w is not None],
             "figures": figures, "unverified": any(not r["verified"] for r in rows),
-            "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATES]}
+            "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
+                           if num(agg.get(k)) is not None or k == "mean_rank"]}
 
 
 def legend(v: Version) -> list[dict]:
-    keys = ["top1", "r2", "mae", "marked_ssi", "unmarked_ssi", "sri_distance_lag", "sri_scale_grid",
-            "sri_direction_sector", "morans_i", "mean_rank", "locbench_species_avg"]
+    keys = ["top1", "r2", "mae", OVERVIEW_GEOBIAS, "mean_rank", "locbench_species_avg"]
     return [{"label": v.info(k)[0], "direction": DIRECTION_TEXT[v.info(k)[1]], "arrow": DIRECTION_ARROW[v.info(k)[1]],
              "text": v.info(k)[2]} for k in keys]
 
@@ -592,6 +679,7 @@ def _env():
     env.filters["json_script"] = json_script
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
+    env.globals["world_paths"] = worldsvg.country_paths
     return env
 
 
@@ -609,6 +697,7 @@ def _common(v: Version, versions: list[str], *, base: str, version_href: Callabl
     return {"v": v, "base": base, "versions": [{"name": n, "href": version_href(n), "current": n == v.name}
                                                for n in reversed(vs)],
             "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, **_assets(),
+            "reference_note": REFERENCE_NOTE,
             "data": {"version": v.name, "versions": vs, "page": page}}
 
 
@@ -619,6 +708,7 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
     ctx["data"]["models"] = [{"id": r["id"], "name": r["name"]} for r in table["rows"]]
     return _env().get_template("overview.html.j2").render(
         **ctx, table=table, legend=legend(v), changes=markdown_blocks(v.changes),
+        n_agg=sum(1 for c in table["columns"] if c.kind == "aggregate"),
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
 
@@ -626,13 +716,13 @@ MAPS_MODES = ("all", "performance", "none")
 
 
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
-                   progress: ProgressFn | None = None, seed: int = 0, maps: str = "all") -> list[Path]:
+                   progress: ProgressFn | None = None, maps: str = "all") -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
-    working root whose `results/` point at per-sample predictions for the maps. Optional beyond the
-    contract: `progress(label, done, total)`, the LISA `seed`, and `maps` ("all", "performance" to skip
-    LISA, "none"). Returns the pages written.
+    working root whose `results/` hold the map layers (nothing per-sample is read). Optional beyond the
+    contract: `progress(label, done, total)` and `maps` ("all", "performance" to skip the LISA maps,
+    "none"). Returns the pages written.
     """
     if maps not in MAPS_MODES:
         raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
@@ -658,7 +748,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
             progress(f"dataset {ds}", i + 1, total)
     for j, m in enumerate(models):
         ctx = _common(v, versions, page="model", **common)
-        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, seed=seed, maps_mode=maps))
+        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, maps_mode=maps))
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)

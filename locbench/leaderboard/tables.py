@@ -10,6 +10,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from locbench.errors import NotFoundError
+from locbench.scoreinfo import METRIC_KEYS, higher_is_better, info
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
@@ -17,54 +18,14 @@ if TYPE_CHECKING:
 
 # The five LocBench species sets whose mean Top-1 is TorchSpatial's Table 1 "Avg".
 SPECIES_DATASETS = ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
-METRIC_KEYS = ("top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse")
 GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
 CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
                "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason")
 
-# key -> (label, higher_is_better (None: no better direction), reading direction, meaning)
-COLUMNS: dict[str, tuple[str, bool | None, str, str]] = {
-    "primary_value": ("Primary", True, "see the dataset's primary metric",
-                      "The dataset's primary metric (top1, r2, ...); its direction is the dataset's higher_is_better"),
-    "rank": ("Rank", False, "lower is better",
-             "Rank on the dataset by its primary metric (1 = best; ties share the best rank); empty when the result "
-             "is not on the dataset's full evaluation set (see unranked_reason)"),
-    "unranked_reason": ("Unranked because", None, "text",
-                        "Why a result is shown but left out of ranks and mean rank (e.g. different test subsets)"),
-    "top1": ("Top-1 %", True, "higher is better", "Top-1 accuracy (%), all evaluation rows (unlocated ones included)"),
-    "top3": ("Top-3 %", True, "higher is better", "Top-3 accuracy (%)"),
-    "mrr": ("MRR", True, "higher is better", "Mean reciprocal rank of the true class (0-1)"),
-    "macro_f1": ("Macro-F1", True, "higher is better", "Macro-averaged F1 (0-1); blank when true labels are not published"),
-    "r2": ("R²", True, "higher is better", "Coefficient of determination (1 perfect, 0 = predicting the mean)"),
-    "mae": ("MAE", False, "lower is better", "Mean absolute error, in target units"),
-    "rmse": ("RMSE", False, "lower is better", "Root mean squared error, in target units"),
-    "unmarked_ssi": ("uSSI", None, "no better direction (dataset property)",
-                     "Unmarked spatial self-information: depends only on where the test points are, so it is the "
-                     "same for every model on a dataset"),
-    "marked_ssi": ("mSSI", False, "lower is better",
-                   "Marked spatial self-information of per-sample performance (hit@1; regression: error below the "
-                   "median), mean over ROIs; higher = performance more spatially clustered = more geo-bias"),
-    "sri_scale_grid": ("SRI grid", False, "lower is better",
-                       "Spatial relative information, scale-grid partitions (KL divergence; higher = more geo-bias)"),
-    "sri_distance_lag": ("SRI lag", False, "lower is better",
-                         "Spatial relative information, distance-lag partitions (KL divergence; higher = more geo-bias)"),
-    "sri_direction_sector": ("SRI dir", False, "lower is better",
-                             "Spatial relative information, direction-sector partitions (KL divergence; least settled "
-                             "variant)"),
-    "morans_i": ("Moran's I", None, "closer to 0 is better",
-                 "Global Moran's I of per-sample performance (classification: hit@1; regression: absolute error) on "
-                 "a k-NN graph: 0 = errors placed at random, > 0 = errors cluster in space"),
-    "mean_rank": ("Mean rank", False, "lower is better",
-                  "Mean of the model's per-dataset ranks over the datasets it was evaluated on"),
-    "locbench_species_avg": ("LocBench Avg", True, "higher is better",
-                             "Mean Top-1 (%) over BirdSnap, BirdSnap†, NABirds†, iNat2017 and iNat2018, as TorchSpatial's "
-                             "Table 1 'Avg'; blank unless the model has all five"),
-    "verified": ("Verified", None, "yes/no",
-                 "True when the predictions were checked against the dataset files; False = checked against the "
-                 "registry's published facts only ('not verified against data')"),
-    "n_rows": ("Rows", None, "count", "Evaluation rows scored"),
-    "n_located": ("Located", None, "count", "Rows with coordinates (only these enter geo-bias)"),
-}
+# The columns scores.json describes; their labels, directions and meanings come from the score registry.
+COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "unmarked_ssi", "marked_ssi",
+               "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p", "mean_rank",
+               "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
 
 
 def finite(v: Any) -> float | None:
@@ -76,12 +37,6 @@ def finite(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
-
-
-def higher_is_better(metric: str) -> bool:
-    from locbench.metrics import METRIC_INFO
-
-    return METRIC_INFO.get(metric, (True, ""))[0]
 
 
 def card_name(model_id: str, cards: dict[str, ModelMeta | None]) -> str:
@@ -122,8 +77,9 @@ def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> lis
             "n_located": res.n_located,
             "source": res.source,
             "metrics": {k: finite(v) for k, v in sorted(res.metrics.items())},
-            "geobias": {k: (v if isinstance(v, int) and not isinstance(v, bool) else finite(v))
-                        for k, v in sorted(summary.items())},
+            "geobias": {k: (v if isinstance(v, (int, str)) else finite(v)) for k, v in sorted(summary.items())},
+            "bootstrap": res.bootstrap, "regions": _slim_regions(res.regions), "seeds": res.seeds,
+            "geobias_undefined": _undefined_reasons(res.geobias),
             "geobias_status": res.geobias.get("status"),
             "verification_note": res.verification_note,
             "predictions_sha256": res.predictions_sha256,
@@ -133,6 +89,24 @@ def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> lis
     assign_ranks(rows)
     rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
     return rows
+
+
+def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
+    """Summary key -> why the engine left it undefined (georbias report `undefined`, headline `reason`)."""
+    out: dict[str, str] = {}
+    for detail in (geobias.get("detail") or {}).values():
+        out.update({k: str(v) for k, v in (detail.get("undefined") or {}).items()})
+        reason = (detail.get("headline") or {}).get("reason")
+        if reason:
+            out.setdefault("headline_value", str(reason))
+    return dict(sorted(out.items()))
+
+
+def _slim_regions(regions: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A result's regions block; countries under the sample minimum keep their count, not a value to misread."""
+    if not regions:
+        return None
+    return {**regions, "countries": [c if not c["few"] else {**c, "value": None} for c in regions["countries"]]}
 
 
 def _unranked_reason(res: Result) -> str | None:
@@ -192,9 +166,9 @@ def datasets_info(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def columns() -> list[dict[str, Any]]:
-    """Every column's label, direction and meaning (scores.json `columns`)."""
-    return [{"key": k, "label": lab, "higher_is_better": hib, "direction": direction, "description": desc}
-            for k, (lab, hib, direction, desc) in COLUMNS.items()]
+    """Every column's label, direction and meaning (scores.json `columns`), from the score registry."""
+    return [{"key": k, "label": info(k).label, "higher_is_better": info(k).higher_is_better,
+             "direction": info(k).direction_text, "description": info(k).description} for k in COLUMN_KEYS]
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:

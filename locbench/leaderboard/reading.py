@@ -1,0 +1,215 @@
+"""How a dataset's rows are read: honest geo-bias highlights, ties, undefined values, the paper, worst regions.
+
+Pure functions of `scores.json` rows (dicts as `locbench.leaderboard.tables.score_rows` writes them), so
+the rules are tested without HTML. The rules (issue 12.3/12.4, issue 11.4-11.6):
+- the headline geo-bias "best" mark goes only to a value significantly different from no structure, and
+  never to a model worse than the no-prior baseline on the dataset's primary metric;
+- models whose bootstrap interval overlaps the leader's are "tied with the leader";
+- a value that is missing on an existing row is *undefined*, with the registry's (or the engine's) reason;
+- a statistic identical for every model is a dataset property, shown once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from locbench import scoreinfo
+from locbench.bootstrap import BootstrapCI, tied_with_leader
+from locbench.leaderboard.published import published_for
+from locbench.leaderboard.tables import finite
+from locbench.regions import RegionBreakdown
+
+NO_PRIOR_RE = re.compile(r"(^|[-_])no[-_]?prior($|[-_])", re.I)
+DEFAULT_PERMUTATIONS = 99
+
+
+def value_of(row: dict | None, key: str) -> float | None:
+    """A metric or geo-bias value of a row: flat field first, then the nested dicts."""
+    if row is None:
+        return None
+    for src in (row, row.get("metrics") or {}, row.get("geobias") or {}):
+        if key in src and finite(src[key]) is not None:
+            return finite(src[key])
+    return None
+
+
+@dataclass(frozen=True)
+class HeadlineView:
+    """The headline geo-bias score of one row (contract C2 summary keys)."""
+
+    value: float | None
+    z: float | None
+    p: float | None
+    significant: bool
+    reason: str | None
+    score: str | None
+
+
+def headline_of(row: dict) -> HeadlineView:
+    gb = row.get("geobias") or {}
+    reason, score = gb.get("headline_reason"), gb.get("headline_score")
+    return HeadlineView(value_of(row, "headline_value"), value_of(row, "headline_z"), value_of(row, "headline_p"),
+                        gb.get("headline_significant") is True, reason if isinstance(reason, str) else None,
+                        score if isinstance(score, str) else None)
+
+
+def is_no_prior(model_id: str, card: dict) -> bool:
+    """The image-only baseline: card family "baseline", or "no-prior"/"no_prior" in the id."""
+    return card.get("encoder_family") == "baseline" or bool(NO_PRIOR_RE.search(model_id))
+
+
+def _worse(a: float, b: float, direction: str | None) -> bool:
+    return a < b if direction != "lower" else a > b
+
+
+def ranked(row: dict) -> bool:
+    """Whether a row takes part in ranks (l11a's comparability rule: an `unranked_reason` keeps it out)."""
+    return not row.get("unranked_reason")
+
+
+def headline_best(rows: list[dict], primary: str, direction: str | None, no_prior: set[str]) -> set[str]:
+    """Model ids that earn the "least geo-biased" mark on one dataset (possibly none)."""
+    base = [value_of(r, primary) for r in rows if r["model_id"] in no_prior]
+    floors = [b for b in base if b is not None]
+    floor = (min(floors) if direction == "lower" else max(floors)) if floors else None
+    eligible = []
+    for r in rows:
+        h, acc = headline_of(r), value_of(r, primary)
+        if h.value is None or not h.significant or not ranked(r):
+            continue
+        if floor is not None and (acc is None or _worse(acc, floor, direction)):
+            continue
+        eligible.append((h.value, r["model_id"]))
+    if not eligible:
+        return set()
+    best = min(v for v, _ in eligible)
+    return {m for v, m in eligible if v == best}
+
+
+def bootstrap_of(row: dict) -> BootstrapCI | None:
+    b = row.get("bootstrap")
+    return BootstrapCI.from_dict(b) if isinstance(b, dict) else None
+
+
+def tied_ids(rows: list[dict]) -> set[str]:
+    """Models other than the leader whose primary-metric interval overlaps the leader's."""
+    leaders = [r["model_id"] for r in rows if finite(r.get("rank")) == 1 and ranked(r)]
+    if not leaders:
+        return set()
+    intervals = {r["model_id"]: bootstrap_of(r) for r in rows if ranked(r)}
+    return tied_with_leader(intervals, leaders[0]) - set(leaders)
+
+
+def ci_text(row: dict, key: str) -> str | None:
+    ci = bootstrap_of(row)
+    if ci is None or ci.low is None or ci.metric != key:
+        return None
+    return f"[{scoreinfo.fmt(ci.low, key)}, {scoreinfo.fmt(ci.high, key)}]"
+
+
+def seeds_text(row: dict, key: str) -> str | None:
+    """ "mean ± sd (n seeds)" from the result's `seeds` block (contract C3), when it has this metric."""
+    seeds = row.get("seeds")
+    if not isinstance(seeds, dict):
+        return None
+    m = (seeds.get("metrics") or {}).get(key) if key != "headline_value" else seeds.get("headline")
+    if not isinstance(m, dict) or finite(m.get("mean")) is None:
+        return None
+    sd = finite(m.get("sd"))
+    sd_text = scoreinfo.fmt(sd, key) if sd is not None else "–"
+    return f"{scoreinfo.fmt(finite(m['mean']), key)} ± {sd_text} ({int(seeds.get('n', 0))} seeds)"
+
+
+def paper_of(row: dict, key: str) -> dict | None:
+    """The published value beside ours: text, agree/disagree, and why they may differ."""
+    pub = published_for(row["model_id"], row["dataset"])
+    if pub is None or pub.metric != key:
+        return None
+    agrees = pub.agrees(value_of(row, key))
+    return {"value": pub.value, "text": f"{pub.value:.{pub.digits}f}", "agrees": agrees, "note": pub.note}
+
+
+def constant_values(rows: list[dict], keys: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """Keys whose value is the same for every model (at least two), e.g. unmarked SSI: a dataset property."""
+    out: dict[str, float] = {}
+    for k in keys:
+        vals = [value_of(r, k) for r in rows]
+        if len(vals) >= 2 and all(x is not None for x in vals):
+            first = vals[0]
+            if all(math.isclose(x, first, rel_tol=1e-12, abs_tol=1e-15) for x in vals):  # type: ignore[arg-type]
+                out[k] = first  # type: ignore[assignment]
+    return out
+
+
+def undefined_reason(row: dict, key: str) -> str:
+    engine = (row.get("geobias_undefined") or {}).get(key)
+    if isinstance(engine, str) and engine:
+        return engine
+    if key.startswith("headline_"):
+        reason = headline_of(row).reason
+        if reason:
+            return reason
+    if row.get("geobias_status") not in (None, "ok") and scoreinfo.info(key).kind == "geobias":
+        return "geo-bias not computed for this result"
+    return scoreinfo.info(key).undefined
+
+
+def p_floor(params: dict) -> float:
+    """The smallest p a permutation test with the recorded number of permutations can return."""
+    n = finite(params.get("permutations")) if isinstance(params, dict) else None
+    return 1.0 / ((n if n else DEFAULT_PERMUTATIONS) + 1.0)
+
+
+def regions_of(row: dict) -> RegionBreakdown | None:
+    r = row.get("regions")
+    return RegionBreakdown.from_dict(r) if isinstance(r, dict) else None
+
+
+def worst_regions(rows: list[dict], direction: str | None, level: str = "countries", n: int = 5) -> list[dict]:
+    """Regions where the models on this dataset do worst: the mean over models of each region's metric.
+
+    Only regions with enough samples for every model that has them count.
+    """
+    acc: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for r in rows:
+        rb = regions_of(r)
+        if rb is None:
+            continue
+        for reg in (rb.countries if level == "countries" else rb.continents):
+            if reg.few or reg.value is None:
+                continue
+            acc.setdefault(reg.name, []).append(reg.value)
+            counts[reg.name] = reg.n
+    items = [{"name": k, "mean": sum(v) / len(v), "low": min(v), "high": max(v), "n_models": len(v),
+              "n": counts[k]} for k, v in acc.items()]
+    items.sort(key=lambda d: (d["mean"] if direction != "lower" else -d["mean"], d["name"]))
+    return items[:n]
+
+
+def text_or_undefined(row: dict | None, key: str, params: dict) -> tuple[float | None, str, str]:
+    """(value, display text, tooltip) of one cell: "–" when not evaluated, "undefined" with its reason."""
+    if row is None:
+        return None, "–", "not evaluated on this dataset"
+    val = value_of(row, key)
+    if val is None:
+        return None, "undefined", "undefined: " + undefined_reason(row, key)
+    if key.endswith("_p") or key.endswith("_p_sim"):
+        return val, p_display(row, key, val, params), ""
+    return val, scoreinfo.fmt(val, key), ""
+
+
+def p_display(row: dict | None, key: str, p: float, params: dict) -> str:
+    """A permutation p at its floor 1/(P+1) reads "< floor"; an analytic p below 0.001 reads "< 0.001"."""
+    if key.endswith("_p_sim"):
+        at_floor = row is not None and (row.get("geobias") or {}).get(key.replace("_p_sim", "_p_at_floor")) is True
+        floor = p_floor(params)
+        return f"< {floor:.2g}" if at_floor or p <= floor else scoreinfo.fmt(p, key)
+    return "< 0.001" if p < 0.001 else scoreinfo.fmt(p, key)
+
+
+def format_any(v: Any, key: str) -> str:
+    return scoreinfo.fmt(finite(v), key)
