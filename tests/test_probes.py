@@ -14,7 +14,7 @@ from locbench.predictions import check_predictions
 from locbench.probes import run_probe as _run_probe
 from locbench.probes.common import rank_chunk, uniform_sphere
 from locbench.probes.geoprior import balanced_epoch, full_loss
-from locbench.probes.holdout import carve_validation
+from locbench.datasets.holdout import carve_validation
 
 GP = {"epochs": 15, "lr": 1e-2}
 

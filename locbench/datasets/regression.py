@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from locbench.datasets.layout import Layout, check_split, source_hint
 from locbench.datasets.readers import check_coords, load_npy, numeric_column, read_csv
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError
+
+
+@dataclass(frozen=True)
+class SubsampleOptions:
+    """`subsample`: keep a seeded fraction of the split (e.g. 1/20, TorchSpatial's MOSAIKS protocol); None = all rows."""
+
+    subsample: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class MosaiksOptions(SubsampleOptions):
+    """Also `features`: read the split's rows of the 2048-d `X_<name>.npy` (default True)."""
+
+    features: bool = True
+
+
+@dataclass(frozen=True)
+class MosaiksCsvNpy(Layout):
+    """`mosaiks/Y_<file_name>.csv` (lon, lat, target, split) + row-aligned `X_<file_name>.npy` features."""
+
+    options_type: ClassVar[type] = MosaiksOptions
+    file_name: str
+
+    def load(self, spec: DatasetSpec, split: str, root: Path, options: MosaiksOptions) -> DatasetSplit:
+        return load_mosaiks(spec, self, split, root, options)
+
+
+@dataclass(frozen=True)
+class SustainBenchCsv(Layout):
+    """SustainBench DHS label CSVs; the target is `<label>_normalized`, the feature `nl_mean`."""
+
+    options_type: ClassVar[type] = SubsampleOptions
+    label: str
+
+    def load(self, spec: DatasetSpec, split: str, root: Path, options: SubsampleOptions) -> DatasetSplit:
+        return load_sustainbench(spec, self, split, root, options)
 
 
 def subsample_rows(n: int, fraction: float | None, seed: int) -> np.ndarray:
@@ -25,18 +65,14 @@ def subsample_rows(n: int, fraction: float | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
 
 
-def _check_split(spec: DatasetSpec, split: str) -> None:
-    if split not in spec.splits:
-        raise InputError(f"{spec.name} has splits {', '.join(spec.splits)}, not {split!r}", column="split")
-
-
-def load_mosaiks(spec: DatasetSpec, split: str, root: Path, *, subsample: float | None = None, seed: int = 0,
-                 features: bool = True) -> DatasetSplit:
+def load_mosaiks(spec: DatasetSpec, layout: MosaiksCsvNpy, split: str, root: Path,
+                 options: MosaiksOptions) -> DatasetSplit:
     """One MOSAIKS split; `X_<name>.npy` is memory-mapped and only the split's rows are read."""
-    _check_split(spec, split)
-    name = spec.params["file_name"]
+    check_split(spec, split)
+    subsample, seed = options.subsample, options.seed
+    name = layout.file_name
     folder = root / spec.dirname
-    hint = f"get it from {spec.source}"
+    hint = source_hint(spec)
     ypath, xpath = folder / f"Y_{name}.csv", folder / f"X_{name}.npy"
     df = read_csv(ypath, columns=("lon", "lat", name, "split"), hint=hint)
     in_split = np.flatnonzero(df["split"].astype(str).to_numpy() == split)
@@ -52,7 +88,7 @@ def load_mosaiks(spec: DatasetSpec, split: str, root: Path, *, subsample: float 
     lat = numeric_column(df, "lat", ypath)[rows]
     located = check_coords(lon, lat, ypath, rows=rows)
     feats = None
-    if features:
+    if options.features:
         x = load_npy(xpath, rows=len(df), mmap=True, hint=hint, what="image-feature matrix")
         feats = np.asarray(x[rows], dtype=np.float32)
     return DatasetSplit(
@@ -65,14 +101,14 @@ def load_mosaiks(spec: DatasetSpec, split: str, root: Path, *, subsample: float 
 SUSTAIN_FILES = {"train": "dhs_trainval_labels.csv", "test": "dhs_test_labels.csv"}
 
 
-def load_sustainbench(spec: DatasetSpec, split: str, root: Path, *, subsample: float | None = None,
-                      seed: int = 0) -> DatasetSplit:
+def load_sustainbench(spec: DatasetSpec, layout: SustainBenchCsv, split: str, root: Path,
+                      options: SubsampleOptions) -> DatasetSplit:
     """One SustainBench DHS split: target `<label>_normalized`, NaN targets dropped, `nl_mean` as the feature."""
-    _check_split(spec, split)
-    label = spec.params["label"]
-    column = f"{label}_normalized"
+    check_split(spec, split)
+    subsample, seed = options.subsample, options.seed
+    column = f"{layout.label}_normalized"
     path = root / spec.dirname / SUSTAIN_FILES[split]
-    df = read_csv(path, columns=("lon", "lat", column, "nl_mean"), hint=f"get it from {spec.source}")
+    df = read_csv(path, columns=("lon", "lat", column, "nl_mean"), hint=source_hint(spec))
     y_all = numeric_column(df, column, path)
     measured = np.flatnonzero(~np.isnan(y_all))
     rows = measured[subsample_rows(measured.size, subsample, seed)]

@@ -38,7 +38,7 @@ from locbench.probes.common import (
     rank_chunk,
     regression_frame,
 )
-from locbench.probes.holdout import carve_validation
+from locbench.datasets.holdout import carve_validation
 
 GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
     "linear": {"classification": (0.01, 0.1, 1.0, 10.0), "regression": (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)},
