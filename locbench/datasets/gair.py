@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from locbench.datasets.layout import Layout, check_split
+from locbench.datasets.layout import FileLayout
 from locbench.datasets.readers import check_coords, load_npy, numeric_column, read_csv, require
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError
@@ -28,7 +28,7 @@ class GairOptions:
 
 
 @dataclass(frozen=True)
-class GairCsv(Layout):
+class GairCsv(FileLayout):
     """One CSV per split (`files`: split -> file name) with lon, lat and a label column or target columns."""
 
     options_type: ClassVar[type] = GairOptions
@@ -40,7 +40,7 @@ class GairCsv(Layout):
     id_column: str | None = None
     classes_from_data: bool = False
 
-    def load(self, spec: DatasetSpec, split: str, root: Path, options: GairOptions) -> DatasetSplit:
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: GairOptions) -> DatasetSplit:
         return load_gair(spec, self, split, root, options)
 
 
@@ -180,7 +180,6 @@ def load_embeddings(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:
 
 def load_gair(spec: DatasetSpec, layout: GairCsv, split: str, root: Path, options: GairOptions) -> DatasetSplit:
     """One GAIR split from its CSV, plus embeddings when supplied or found under `embeddings/`."""
-    check_split(spec, split)
     embeddings = options.embeddings
     folder = root / spec.dirname
     path = folder / layout.files[split]

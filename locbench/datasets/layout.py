@@ -51,6 +51,18 @@ class Layout:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+@dataclasses.dataclass(frozen=True)
+class FileLayout(Layout):
+    """A layout under the data root with a fixed list of splits: `load` checks the split, `read` reads it."""
+
+    def load(self, spec: DatasetSpec, split: str, root: Path, options: Any) -> DatasetSplit:
+        check_split(spec, split)
+        return self.read(spec, split, root, options)
+
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: Any) -> DatasetSplit:
+        raise NotImplementedError(type(self).__name__)
+
+
 def check_split(spec: DatasetSpec, split: str) -> None:
     """InputError unless `split` is one of the dataset's splits (every file layout checks this first)."""
     if split not in spec.splits:

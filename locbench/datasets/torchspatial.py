@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from locbench.datasets.layout import Layout, check_split
+from locbench.datasets.layout import FileLayout, Layout
 from locbench.datasets.layout import source_hint as _hint
 from locbench.datasets.readers import (
     as_float, as_int, check_coords, json_key, load_npy, load_sparse, numeric_column, read_csv, read_json,
@@ -61,30 +61,31 @@ class _TorchSpatialLayout(Layout):
 
 
 @dataclass(frozen=True)
-class BirdsJson(_TorchSpatialLayout):
+class BirdsJson(_TorchSpatialLayout, FileLayout):
     """`<dataset>_with_loc_2019.json` + sparse predictions (BirdSnap, NABirds); `meta_type` picks the coordinates."""
 
     dataset: str
     meta_type: str
 
-    def load(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
         return load_birds(spec, self, split, root, options)
 
 
 @dataclass(frozen=True)
-class CocoJson(_TorchSpatialLayout):
+class CocoJson(_TorchSpatialLayout, FileLayout):
     """COCO-style split JSON + locations JSON: iNat2017/2018 (`year`) or fMoW (`year` None, dense MoCo predictions)."""
 
     year: int | None
     predictions: SparseNpz | DenseNpy
 
-    def load(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
         return load_inat(spec, self, split, root, options)
 
 
 @dataclass(frozen=True)
 class YfccCsv(_TorchSpatialLayout):
-    """`train_test_split.csv` + `class_names.csv` + dense per-split predictions (YFCC)."""
+    """`train_test_split.csv` + `class_names.csv` + dense per-split predictions (YFCC); any split value
+    present in the CSV loads (the validation split's name is not published), so no fixed-split check."""
 
     def load(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
         return load_yfcc(spec, split, root, options)
@@ -147,7 +148,6 @@ def _remove_default(spec: DatasetSpec, split: str, remove_invalid: bool | None) 
 
 def load_birds(spec: DatasetSpec, layout: BirdsJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
     """`<dataset>_with_loc_2019.json` + `features_inception/<dataset>_<split>_preds_sparse.npz`."""
-    check_split(spec, split)
     ds, meta_type = layout.dataset, layout.meta_type
     remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
     folder = root / spec.dirname
@@ -259,7 +259,6 @@ def _coco_labels(coco: Any, path: Path, n_classes: int, categories: Path) -> dic
 
 def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
     """COCO-style `<split>.json` + `<split>_locations.json` (joined on image id) + prediction matrix."""
-    check_split(spec, split)
     remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
     folder = root / spec.dirname
     files = _inat_files(layout, split, folder)
