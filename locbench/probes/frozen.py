@@ -33,18 +33,8 @@ import pandas as pd
 
 from locbench.datasets.holdout import carve_validation
 from locbench.datasets.spec import DatasetSplit
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    BuiltEncoder,
-    EncoderRef,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    located_mask,
-    num_classes,
-    rank_all,
-    regression_frame,
-)
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
+                                    located_mask, num_classes, rank_all, regression_frame)
 from locbench.training import FROZEN_MLP_TRAINING, TrainingConfig
 
 GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {

@@ -39,21 +39,9 @@ import pandas as pd
 
 from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    BuiltEncoder,
-    EncoderRef,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    classification_frame,
-    dense_rows,
-    located_mask,
-    num_classes,
-    rank_all,
-    rank_chunk,
-    uniform_sphere,
-)
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
+                                    classification_frame, dense_rows, located_mask, num_classes, rank_all, rank_chunk,
+                                    uniform_sphere)
 from locbench.probes.loop import FitLog, fit
 from locbench.training import TrainingConfig
 

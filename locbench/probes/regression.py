@@ -31,16 +31,8 @@ import pandas as pd
 
 from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    BuiltEncoder,
-    EncoderRef,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    located_mask,
-    regression_frame,
-)
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
+                                    located_mask, regression_frame)
 from locbench.probes.loop import FitLog, fit
 from locbench.training import TrainingConfig
 
