@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -71,6 +71,15 @@ def resolve_device(device: str) -> str:
             raise InputError(f"--device {device}: CUDA is not available on this machine (use --device cpu)")
         return device
     raise InputError(f"device must be 'cpu' or 'cuda', got {device!r}")
+
+
+class ProtocolConstants:
+    """Mixin of a probe's frozen dataclass of protocol constants, overridable by `run_probe` options."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Any:
+        """Defaults, with the options named like a field that are not None (other options are not ours)."""
+        return cls(**{f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None})
 
 
 @dataclass

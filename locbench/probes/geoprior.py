@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -39,25 +39,21 @@ import pandas as pd
 
 from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
-from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
-                                    classification_frame, dense_rows, located_mask, num_classes, rank_all, rank_chunk,
-                                    uniform_sphere)
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
+                                    build_encoder, check_split, classification_frame, dense_rows, located_mask,
+                                    num_classes, rank_all, rank_chunk, uniform_sphere)
 from locbench.probes.loop import FitLog, fit
 from locbench.training import TrainingConfig
 
 
 @dataclass(frozen=True)
-class GeoPriorProtocol:
+class GeoPriorProtocol(ProtocolConstants):
     """The geo-prior's loss and sampler constants (the schedule is the `TrainingConfig`)."""
 
     max_per_class: int = 100
     eps: float = 1e-5
     background_weight: float = 1.0
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> GeoPriorProtocol:
-        """The protocol with the options of its field names that are not None (other options are not ours)."""
-        return cls(**{f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None})
 
 
 def balanced_epoch(labels: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:

@@ -23,7 +23,7 @@ Protocol (fixed defaults):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -31,23 +31,20 @@ import pandas as pd
 
 from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
-from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
-                                    located_mask, regression_frame)
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
+                                    build_encoder, check_split, located_mask, regression_frame)
 from locbench.probes.loop import FitLog, fit
 from locbench.training import TrainingConfig
 
 
 @dataclass(frozen=True)
-class RegressionHead:
+class RegressionHead(ProtocolConstants):
     """Widths of the §C2 network (E = `embed_dim`, hidden layers `hidden`, dropout)."""
 
     embed_dim: int = 64
     hidden: int = 256
     dropout: float = 0.1
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> RegressionHead:
-        return cls(**{f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None})
 
 
 @dataclass
