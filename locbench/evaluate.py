@@ -139,7 +139,7 @@ def _load(spec: Any, split: str | None, data_root: str | None, holdout: str) -> 
     from locbench.datasets import load_split
 
     kwargs: dict[str, Any] = {"split": split, "data_root": data_root}
-    if "holdouts" in getattr(spec, "params", {}):
+    if spec.assigns_splits:
         kwargs["holdout"] = holdout
     return load_split(spec.name, **kwargs)
 

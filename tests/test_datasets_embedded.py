@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from locbench.datasets import get_dataset, load_split
-from locbench.datasets.holdout import assign, block_ids
+from locbench.datasets.holdout import assign, equal_area_block_ids
 from locbench.datasets.landmask import is_land
 from locbench.errors import InputError
 
@@ -41,7 +41,7 @@ def test_splits_partition_and_are_deterministic(name, tmp_path):
 @pytest.mark.parametrize("name", EMBEDDED)
 def test_spatial_block_holdout_shares_no_block(name, tmp_path):
     parts = _all_splits(name, tmp_path, holdout="spatial-block", seed=3)
-    blocks = {k: set(block_ids(p.lon, p.lat).tolist()) for k, p in parts.items()}
+    blocks = {k: set(equal_area_block_ids(p.lon, p.lat).tolist()) for k, p in parts.items()}
     assert not blocks["train"] & blocks["test"] and not blocks["train"] & blocks["val"] and not blocks["val"] & blocks["test"]
     n = sum(len(p) for p in parts.values())
     assert 0.1 < len(parts["test"]) / n < 0.35
@@ -49,11 +49,11 @@ def test_spatial_block_holdout_shares_no_block(name, tmp_path):
 
 def test_block_grid_is_equal_area_ish():
     lat_centres = np.array([5.0, 45.0, 85.0])
-    ids = block_ids(np.zeros(3), lat_centres)
+    ids = equal_area_block_ids(np.zeros(3), lat_centres)
     # 10-degree bands: 36 cells at the equator band, round(360 cos 45 / 10) = 25, round(360 cos 85 / 10) = 3
     lon = np.linspace(-179.99, 179.99, 2001)
     for lat, cells in ((5.0, 36), (45.0, 25), (85.0, 3)):
-        assert len(np.unique(block_ids(lon, np.full_like(lon, lat)))) == cells
+        assert len(np.unique(equal_area_block_ids(lon, np.full_like(lon, lat)))) == cells
     assert len(set(ids.tolist())) == 3
     with pytest.raises(InputError):
         assign(np.zeros(3), np.zeros(3), holdout="kfold")

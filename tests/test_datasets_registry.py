@@ -82,3 +82,33 @@ def test_data_root_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("LOCBENCH_DATA", str(tmp_path / "env"))
     assert data_root() == tmp_path / "env"
     assert data_root(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_protocol_facts_are_spec_fields():
+    from locbench.probes import default_probe
+
+    assert {s.name for s in list_datasets() if s.in_species_average} == {
+        "birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018"}
+    assert {s.name for s in list_datasets() if not s.balanced_sampler} == {
+        "yfcc", *(s.name for s in list_datasets("embedded"))}
+    assert {s.name for s in list_datasets() if s.unranked_reason} == {n for n in LOCBENCH if n.startswith("mosaiks")}
+    probes = {s.name: default_probe(s.task_type, s) for s in list_datasets("gair")}
+    assert probes.pop("gair-species-location") == "geoprior" and set(probes.values()) == {"linear"}
+    assert [s.name for s in list_datasets() if s.assigns_splits] == [s.name for s in list_datasets("embedded")]
+
+
+def test_loader_options_are_typed_per_layout(tmp_path):
+    from locbench.datasets import load_split
+    from locbench.datasets.torchspatial import DenseNpy, ImageOptions, SparseNpz
+    from locbench.errors import InputError
+
+    spec = get_dataset("birdsnap")
+    assert spec.loader.options("birdsnap", features=True) == ImageOptions(features=True)
+    with pytest.raises(InputError, match="does not take option.*subsample; it takes remove_invalid, image_probs, features"):
+        load_split("birdsnap", data_root=tmp_path, subsample=0.5)
+    with pytest.raises(InputError, match="it takes subsample, seed, features"):
+        load_split("mosaiks-elevation", data_root=tmp_path, holdout="random")
+    assert spec.to_dict()["loader"] == "BirdsJson"
+    assert isinstance(get_dataset("fmow").loader.predictions, DenseNpy)
+    assert isinstance(get_dataset("inat2018").loader.predictions, SparseNpz)
+    assert get_dataset("fmow").to_dict()["params"] == {"year": None, "predictions": "DenseNpy", "train_rows": 363571}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_probes_fixtures import TinySpec, TinyXYZ, classification_splits, regression_splits
+from test_probes_fixtures import tiny_spec, TinyXYZ, classification_splits, regression_splits
 
 from locbench.errors import InputError, NotFoundError
 from locbench.metrics import classification_metrics, regression_metrics
@@ -14,7 +14,7 @@ from locbench.predictions import check_predictions
 from locbench.probes import run_probe as _run_probe
 from locbench.probes.common import rank_chunk, uniform_sphere
 from locbench.probes.geoprior import balanced_epoch, full_loss
-from locbench.probes.holdout import carve_validation
+from locbench.datasets.holdout import carve_validation
 
 GP = {"epochs": 15, "lr": 1e-2}
 
@@ -90,7 +90,7 @@ def cls_runs():
     tr, te = classification_splits(seed=0)
     str_, ste = classification_splits(seed=0, shuffle=True)
     out = {}
-    for key, enc, a, b in (("none", None, tr, te), ("loc", TinySpec(), tr, te), ("shuf", TinySpec(), str_, ste),
+    for key, enc, a, b in (("none", None, tr, te), ("loc", tiny_spec(), tr, te), ("shuf", tiny_spec(), str_, ste),
                            ("shuf_none", None, str_, ste)):
         df, info = run_probe("geoprior", enc, a, b, seed=0, **GP)
         out[key] = (classification_metrics(df)["top1"], df, info)
@@ -124,7 +124,7 @@ def test_no_prior_without_images_predicts_training_class_frequencies():
 def test_product_with_image_probs_and_unlocated_fallback():
     tr, te = classification_splits(seed=1, image_probs=True, n_unlocated=30)
     df_n, info_n = run_probe("geoprior", None, tr, te, seed=0)
-    df, info = run_probe("geoprior", TinySpec(), tr, te, seed=0, **GP)
+    df, info = run_probe("geoprior", tiny_spec(), tr, te, seed=0, **GP)
     img_true = te.image_probs[np.arange(len(te.labels)), te.labels]
     np.testing.assert_allclose(df_n["true_class_prob"], img_true, rtol=1e-6)  # no prior = p(y|I)
     un = ~np.isfinite(te.lon)
@@ -137,9 +137,9 @@ def test_product_with_image_probs_and_unlocated_fallback():
 
 def test_same_seed_same_predictions_other_seed_differs():
     tr, te = classification_splits(seed=2, n_train=600, n_test=200)
-    a, _ = run_probe("geoprior", TinySpec(), tr, te, seed=5, epochs=3)
-    b, _ = run_probe("geoprior", TinySpec(), tr, te, seed=5, epochs=3)
-    c, _ = run_probe("geoprior", TinySpec(), tr, te, seed=6, epochs=3)
+    a, _ = run_probe("geoprior", tiny_spec(), tr, te, seed=5, epochs=3)
+    b, _ = run_probe("geoprior", tiny_spec(), tr, te, seed=5, epochs=3)
+    c, _ = run_probe("geoprior", tiny_spec(), tr, te, seed=6, epochs=3)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["true_class_prob"], c["true_class_prob"])
 
@@ -148,7 +148,7 @@ def test_frozen_encoder_keeps_its_weights():
     from dataclasses import replace
 
     tr, te = classification_splits(seed=0, n_train=400, n_test=100)
-    spec = replace(TinySpec(), trainable=False)
+    spec = replace(tiny_spec(), trainable=False)
     before = TinyXYZ(seed=0).state_dict()
     mod = spec.build(seed=0)
     run_probe("geoprior", mod.requires_grad_(False), tr, te, seed=0, epochs=2)
@@ -160,19 +160,19 @@ def test_regression_location_aware_vs_mean_and_shuffled():
     tr, te = regression_splits(seed=0)
     df_n, _ = run_probe("regression", None, tr, te, seed=0)
     np.testing.assert_allclose(df_n["y_pred"], tr.targets.mean())
-    df, info = run_probe("regression", TinySpec(), tr, te, seed=0, epochs=30, lr=1e-2)
+    df, info = run_probe("regression", tiny_spec(), tr, te, seed=0, epochs=30, lr=1e-2)
     r2 = regression_metrics(df)["r2"]
     assert r2 > 0.7 and regression_metrics(df_n)["r2"] < 0.01
     assert info["location_only"]["r2"] == pytest.approx(r2)
     str_, ste = regression_splits(seed=0, shuffle=True)
-    df_s, _ = run_probe("regression", TinySpec(), str_, ste, seed=0, epochs=30, lr=1e-2)
+    df_s, _ = run_probe("regression", tiny_spec(), str_, ste, seed=0, epochs=30, lr=1e-2)
     assert regression_metrics(df_s)["r2"] < 0.15
 
 
 def test_regression_with_image_features_and_several_targets():
     tr, te = regression_splits(seed=3, features=True, n_targets=2, n_train=800, n_test=200)
     df_n, info_n = run_probe("regression", None, tr, te, seed=0, epochs=10, lr=1e-2)
-    df, _ = run_probe("regression", TinySpec(), tr, te, seed=0, epochs=60, lr=1e-2)
+    df, _ = run_probe("regression", tiny_spec(), tr, te, seed=0, epochs=60, lr=1e-2)
     assert list(df.columns[3:]) == ["y_true:t0", "y_pred:t0", "y_true:t1", "y_pred:t1"]
     assert not check_predictions(df, "regression", targets=["t0", "t1"])
     m, m_n = regression_metrics(df, ["t0", "t1"]), regression_metrics(df_n, ["t0", "t1"])
@@ -187,7 +187,7 @@ def test_linear_probe_equals_sklearn_with_selected_c():
     from sklearn.preprocessing import StandardScaler
 
     tr, te = classification_splits(seed=4, n_train=300, n_test=100)
-    df, info = run_probe("linear", TinySpec(), tr, te, seed=0)
+    df, info = run_probe("linear", tiny_spec(), tr, te, seed=0)
     c = info["config"]["selected"]
     assert c in (0.01, 0.1, 1.0, 10.0)
     enc = TinyXYZ(seed=0).eval()
@@ -203,8 +203,8 @@ def test_hyperparameters_never_see_the_reported_split():
     tr, te = classification_splits(seed=5, n_train=400, n_test=120)
     te_bad = type(te)(**{**te.__dict__, "labels": (te.labels + 3) % 8})
     for probe in ("knn", "linear"):
-        _, a = run_probe(probe, TinySpec(), tr, te, seed=0)
-        _, b = run_probe(probe, TinySpec(), tr, te_bad, seed=0)
+        _, a = run_probe(probe, tiny_spec(), tr, te, seed=0)
+        _, b = run_probe(probe, tiny_spec(), tr, te_bad, seed=0)
         assert a["config"]["selected"] == b["config"]["selected"]
         assert a["validation_scores"] == b["validation_scores"]
 
@@ -245,7 +245,7 @@ def test_sparse_image_probs_give_the_same_predictions():
 
     tr, te = classification_splits(seed=7, n_train=300, n_test=120, image_probs=True, n_unlocated=10)
     sp = type(te)(**{**te.__dict__, "image_probs": scipy.sparse.csr_matrix(te.image_probs)})
-    for enc in (None, TinySpec()):
+    for enc in (None, tiny_spec()):
         a, _ = run_probe("geoprior", enc, tr, te, seed=0, epochs=2)
         b, _ = run_probe("geoprior", enc, tr, sp, seed=0, epochs=2)
         pd.testing.assert_frame_equal(a, b)
@@ -257,15 +257,15 @@ def test_selection_metric_follows_primary_metric():
     tr, te = classification_splits(seed=8, n_train=300, n_test=80)
     spec = replace(tr.spec, primary_metric="macro_f1")
     tr2, te2 = (type(s)(**{**s.__dict__, "spec": spec}) for s in (tr, te))
-    _, info = run_probe("knn", TinySpec(), tr2, te2, seed=0)
+    _, info = run_probe("knn", tiny_spec(), tr2, te2, seed=0)
     assert info["config"]["selection_metric"] == "macro_f1"
-    _, info = run_probe("knn", TinySpec(), tr, te, seed=0)
+    _, info = run_probe("knn", tiny_spec(), tr, te, seed=0)
     assert info["config"]["selection_metric"] == "top1"
 
 
 def test_mlp_probe_classification_on_frozen_embedding():
     tr, te = classification_splits(seed=9, n_train=400, n_test=100)
-    df, info = run_probe("mlp", TinySpec(), tr, te, seed=0, epochs=10)
+    df, info = run_probe("mlp", tiny_spec(), tr, te, seed=0, epochs=10)
     assert info["config"]["mlp"]["epochs"] == 10 and info["config"]["selected"] in (0.0, 1e-4, 1e-2)
     assert classification_metrics(df)["top1"] > 80
     assert not check_predictions(df, "classification")

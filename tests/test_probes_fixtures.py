@@ -6,42 +6,29 @@ location-aware prior must beat the class-frequency baseline, and shuffling locat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 
-
-@dataclass(frozen=True)
-class FakeSpec:
-    name: str = "synthetic-regions"
-    group: str = "embedded"
-    task_type: str = "classification"
-    num_classes: int | None = 8
-    targets: tuple[str, ...] = ()
-    primary_metric: str = "top1"
-    reported_split: str = "test"
-    train_split: str = "train"
+from locbench.datasets import DatasetSpec, DatasetSplit
+from locbench.encoders import EncoderSpec
 
 
-@dataclass
-class FakeSplit:
-    spec: FakeSpec
-    split: str
-    sample_ids: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    labels: np.ndarray | None = None
-    targets: np.ndarray | None = None
-    image_probs: np.ndarray | None = None
-    image_features: np.ndarray | None = None
-    class_names: list[str] | None = None
-    target_names: list[str] | None = None
-    located: np.ndarray = field(default=None)  # type: ignore[assignment]
+def synthetic_spec(name: str = "synthetic-regions", *, task_type: str = "classification", num_classes: int | None = 8,
+                   targets: tuple[str, ...] = (), primary_metric: str = "top1") -> DatasetSpec:
+    """A real (unregistered) DatasetSpec for the seeded synthetic splits; plain shuffled sampler, as embedded sets."""
+    return DatasetSpec(
+        name=name, group="embedded", task_type=task_type, modality="location", reported_split="test",
+        train_split="train", splits=("train", "test"), num_classes=num_classes, targets=targets,
+        primary_metric=primary_metric, n_eval_rows=None, coord_bounds=(-180.0, 180.0, -90.0, 90.0),
+        citation="synthetic test data", licence="test data", source="tests/test_probes_fixtures.py",
+        expected_files=(), version="test", provenance="seeded synthetic regions (tests)",
+        description="classes in known regions of the globe / a smooth field of location", balanced_sampler=False)
 
-    def __post_init__(self) -> None:
-        if self.located is None:
-            self.located = np.isfinite(self.lon) & np.isfinite(self.lat)
+
+def _split(spec: DatasetSpec, name: str, lon: np.ndarray, lat: np.ndarray, **arrays) -> DatasetSplit:  # noqa: ANN003
+    n = len(lon)
+    return DatasetSplit(spec=spec, split=name, sample_ids=np.array([f"{name}-{i}" for i in range(n)]), lon=lon,
+                        lat=lat, located=np.isfinite(lon) & np.isfinite(lat), **arrays)
 
 
 CENTRES = np.array([[-100, 40], [-60, -15], [20, 50], [25, 0], [80, 25], [135, -25], [140, 40], [-150, 60]], float)
@@ -54,9 +41,9 @@ def region_points(rng: np.random.Generator, labels: np.ndarray, spread: float = 
 
 
 def classification_splits(seed: int = 0, n_train: int = 1600, n_test: int = 400, shuffle: bool = False,
-                          image_probs: bool = False, n_unlocated: int = 0) -> tuple[FakeSplit, FakeSplit]:
+                          image_probs: bool = False, n_unlocated: int = 0) -> tuple[DatasetSplit, DatasetSplit]:
     rng = np.random.default_rng(seed)
-    spec = FakeSpec()
+    spec = synthetic_spec()
     out = []
     for name, n in (("train", n_train), ("test", n_test)):
         y = rng.integers(0, 8, n)
@@ -72,17 +59,17 @@ def classification_splits(seed: int = 0, n_train: int = 1600, n_test: int = 400,
         if name == "test" and n_unlocated:
             lon[:n_unlocated] = np.nan
             lat[:n_unlocated] = np.nan
-        out.append(FakeSplit(spec, name, np.array([f"{name}-{i}" for i in range(n)]), lon, lat,
-                             labels=y.astype(np.int64), image_probs=probs))
+        out.append(_split(spec, name, lon, lat, labels=y.astype(np.int64), image_probs=probs))
     return out[0], out[1]
 
 
 def regression_splits(seed: int = 0, n_train: int = 1500, n_test: int = 400, shuffle: bool = False,
-                      features: bool = False, n_targets: int = 1) -> tuple[FakeSplit, FakeSplit]:
+                      features: bool = False, n_targets: int = 1) -> tuple[DatasetSplit, DatasetSplit]:
     """Target = smooth function of location (+ noise); features optionally carry a weak signal."""
     rng = np.random.default_rng(seed)
     names = tuple(f"t{j}" for j in range(n_targets)) if n_targets > 1 else ("value",)
-    spec = FakeSpec(name="synthetic-field", task_type="regression", num_classes=None, targets=names, primary_metric="r2")
+    spec = synthetic_spec("synthetic-field", task_type="regression", num_classes=None, targets=names,
+                          primary_metric="r2")
     out = []
     for name, n in (("train", n_train), ("test", n_test)):
         lon = rng.uniform(-180, 180, n)
@@ -95,8 +82,7 @@ def regression_splits(seed: int = 0, n_train: int = 1500, n_test: int = 400, shu
         if shuffle:
             perm = rng.permutation(n)
             lon, lat = lon[perm], lat[perm]
-        out.append(FakeSplit(spec, name, np.array([f"{name}-{i}" for i in range(n)]), lon, lat,
-                             targets=y, image_features=feats, target_names=list(names)))
+        out.append(_split(spec, name, lon, lat, targets=y, image_features=feats, target_names=names))
     return out[0], out[1]
 
 
@@ -119,14 +105,7 @@ class TinyXYZ(torch.nn.Module):
         return torch.relu(self.l2(torch.relu(self.l1(xyz))))
 
 
-@dataclass(frozen=True)
-class TinySpec:
-    """EncoderSpec-like: what probes need (name, trainable, build)."""
-
-    name: str = "tiny-xyz"
-    family: str = "3D"
-    trainable: bool = True
-    needs_train_locations: bool = False
-
-    def build(self, seed: int = 0, preset: str | None = None, train_lonlat=None, **hp):  # noqa: ANN001
-        return TinyXYZ(seed=seed, **hp)
+def tiny_spec() -> EncoderSpec:
+    """A real EncoderSpec building `TinyXYZ` (trainable, no presets)."""
+    return EncoderSpec(name="tiny-xyz", family="3D", pe_dim_fn=lambda hp: 3,
+                       builder=lambda hp, *, seed, train_lonlat: TinyXYZ(seed=seed, **hp))

@@ -6,6 +6,9 @@ from typing import Any
 
 import typer
 
+from locbench.training import TrainingConfig
+
+_TRAINING = TrainingConfig()  # the defaults the help text states
 EPILOG = """[bold]Examples[/bold]
 
   [dim]# the quick default comparison (no prior + 3 encoders on the embedded datasets, < 3 min on 2 cores)[/dim]
@@ -48,21 +51,27 @@ def register(app: typer.Typer) -> None:
                                   "GAIR image tasks."),
         seed: int = typer.Option(0, "--seed", "-s", help="Seed of every random choice (same seed → same predictions)."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-        epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default: the encoder preset / probe "
-                                   "protocol; 3 (classification) and 2 (regression) in the no-argument quick run)."),
+        epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default: the encoder preset, else "
+                                   f"{_TRAINING.epochs}; 3 (classification) and 2 (regression) in the no-argument "
+                                   "quick run)."),
         out: str = typer.Option("locbench-runs", "--out", "-o", help="Output folder (one sub-folder per model)."),
         data_root: str = typer.Option(None, "--data-root", help="Dataset root (else $LOCBENCH_DATA, else ~/.locbench/data)."),
-        holdout: str = typer.Option("random", "--holdout", help="random | spatial-block: how held-out rows are chosen "
-                                    "(datasets without published splits, and the validation split of frozen probes)."),
+        holdout: str = typer.Option("random", "--holdout", help="random | spatial-block, two splits: (1) datasets "
+                                    "without published splits (embedded) get 70/10/20 train/val/test by random rows "
+                                    "or whole cells of an equal-area ~10° grid; (2) the linear/knn/mlp probes carve "
+                                    "their 20 % validation rows from train by random rows or whole 10°x10° lon/lat "
+                                    "cells (locbench.datasets.holdout)."),
         no_geobias: bool = typer.Option(False, "--no-geobias", help="Skip Geo-Bias Scores (metrics only; faster)."),
-        threads: int = typer.Option(None, "--threads", min=1, help="Torch CPU threads (default: half the cores, at most 8)."),
+        threads: int = typer.Option(None, "--threads", min=1, help="Torch CPU threads (default: half the cores, at "
+                                    f"most 8; {_TRAINING.torch_threads} here)."),
         model_id: str = typer.Option(None, "--model-id", help="Model id of the output folder instead of "
                                      "locbench-<encoder> (one --encoder only), e.g. for your GAIR embeddings."),
         max_train_rows: int = typer.Option(None, "--max-train-rows", min=1, help="Train on a seeded random subset of "
                                            "at most N training rows (the reported split is never cut)."),
         batch_size: int = typer.Option(None, "--batch-size", min=1, help="Training batch of the geoprior and "
                                        "regression probes (default: the encoder's TorchSpatial preset for the "
-                                       "dataset, e.g. 4096 for Space2Vec-theory on birdsnap-ebird, else 1024)."),
+                                       "dataset, e.g. 4096 for Space2Vec-theory on birdsnap-ebird, "
+                                       f"else {_TRAINING.batch_size})."),
         activation: str = typer.Option(None, "--activation", help="FFN activation of every encoder that has one: "
                                        "relu | leakyrelu (slope 0.2) | sigmoid | tanh | gelu (default: the preset's; "
                                        "no_prior is skipped, an encoder with a fixed network such as wrap is an error)."),

@@ -9,6 +9,7 @@ Image tasks take user-supplied per-sample embeddings (see `locbench.datasets.gai
 from __future__ import annotations
 
 from locbench.datasets.catalog_locbench import _inat
+from locbench.datasets.gair import GairCsv
 from locbench.datasets.spec import DatasetSpec
 
 GAIR_CITE = ("Liu, Z., Zhang, J., Jiao, W., Lao, N., Mai, G. GAIR: Improving Multimodal Geo-Foundation Model "
@@ -65,8 +66,8 @@ def _gair(name: str, *, modality: str, task_type: str, dirname: str, files: dict
         provenance=("rebuilt from the loaders and metric code of GAIR's first public commit (v1: 10 downstream "
                     "tasks); " + (f"test split size {n_eval:,} rows, counted in the GeoBS/PyGBS per-sample result "
                                   "tables (data/foundation_model_result_tables)" if n_eval else "split sizes unknown")),
-        description=description, loader="gair-csv", dirname=f"gair/{dirname}", inferred=inferred,
-        params={"files": files, **columns},
+        description=description, loader=GairCsv(files=files, **columns), dirname=f"gair/{dirname}",
+        inferred=inferred, default_probe="linear",  # image / street-view tasks: frozen user embeddings
         id_rule=("the CSV's `" + columns.get("id_column", "sample_id") + "` column when present, else "
                  "'<split>:<row index in the split CSV>'"),
         notes=(EMBED_NOTE,) + notes,

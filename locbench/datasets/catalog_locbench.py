@@ -6,7 +6,9 @@ paper). File paths are relative to the data root and follow TorchSpatial's `path
 
 from __future__ import annotations
 
+from locbench.datasets.regression import MosaiksCsvNpy, SustainBenchCsv
 from locbench.datasets.spec import DatasetSpec
+from locbench.datasets.torchspatial import BirdsJson, CocoJson, DenseNpy, SparseNpz, YfccCsv
 
 LOCBENCH_DOI = "https://doi.org/10.6084/m9.figshare.26026798"
 LOCBENCH_SOURCE = (f"figshare DOI 10.6084/m9.figshare.26026798 ({LOCBENCH_DOI}); unpack so that the "
@@ -47,16 +49,16 @@ def _bird(name: str, *, dataset: str, meta_type: str, num_classes: int, n_eval: 
         version=VERSION,
         provenance=(f"TorchSpatial `--dataset {dataset} --meta_type {meta_type}`; eval rows {n_eval:,} "
                     f"({unlocated:,} without location), train rows after invalid removal {train_rows:,} (training logs)"),
-        description=description, loader="birds", dirname=dataset,
-        params={"dataset": dataset, "meta_type": meta_type, "train_rows": train_rows, "unlocated_eval_rows": unlocated},
-        id_rule=BIRD_ID, notes=(INVALID_BIRDS, PROBS_ROWS) + notes,
+        description=description, loader=BirdsJson(dataset=dataset, meta_type=meta_type), dirname=dataset,
+        published={"train_rows": train_rows, "unlocated_eval_rows": unlocated},
+        id_rule=BIRD_ID, notes=(INVALID_BIRDS, PROBS_ROWS) + notes, in_species_average=True,
     )
 
 
 def _inat(name: str, year: int, *, num_classes: int, n_eval: int, train_rows: int, citation: str,
           description: str, group: str = "locbench", modality: str = "image+location",
           extra_citation: str = "", provenance: str = "", inferred: bool | str = False,
-          notes: tuple[str, ...] = ()) -> DatasetSpec:
+          notes: tuple[str, ...] = (), in_species_average: bool = False) -> DatasetSpec:
     d = f"inat_{year}"
     yy = str(year)
     return DatasetSpec(
@@ -73,8 +75,9 @@ def _inat(name: str, year: int, *, num_classes: int, n_eval: int, train_rows: in
         version=VERSION,
         provenance=provenance or (f"TorchSpatial `--dataset inat_{year}`; eval split val, {n_eval:,} rows; "
                                   f"train rows after invalid removal {train_rows:,} (training logs)"),
-        description=description, loader="inat", dirname=d, inferred=inferred,
-        params={"year": year, "train_rows": train_rows}, id_rule=COCO_ID, notes=(INVALID_INAT,) + notes,
+        description=description, loader=CocoJson(year=year, predictions=SparseNpz()), dirname=d, inferred=inferred,
+        published={"train_rows": train_rows}, id_rule=COCO_ID, notes=(INVALID_INAT,) + notes,
+        in_species_average=in_species_average,
     )
 
 
@@ -93,8 +96,10 @@ def _mosaiks(name: str, file_name: str, *, flag: str, total: int, csv_rows: int,
                     f"num_rows // 20 of train and test, so each published per-sample CSV is a different subset "
                     f"({csv_rows:,} test rows in the shipped CSVs); the full test size is not published."),
         description=f"MOSAIKS {file_name}: regress {label_doc} from a 2048-d image feature and the location.",
-        loader="mosaiks", dirname="mosaiks",
-        params={"file_name": file_name, "total_rows": total, "published_csv_test_rows": csv_rows},
+        loader=MosaiksCsvNpy(file_name=file_name), dirname="mosaiks",
+        published={"total_rows": total, "published_csv_test_rows": csv_rows},
+        unranked_reason=("TorchSpatial kept an unseeded 1/20 subsample of the test split, so each published "
+                         "per-sample file covers a different subset"),
         id_rule=ROW_ID + " of Y_<name>.csv (the same index selects the X_<name>.npy row)",
         notes=("n_eval_rows is None: the reported test split is subsampled without a seed in TorchSpatial.",
                "locbench loads the full split by default; `subsample=1/20, seed=S` reproduces TorchSpatial's "
@@ -127,7 +132,7 @@ def _sustainbench(slug: str, label: str, paper: str) -> DatasetSpec:
         provenance=(f"TorchSpatial `--dataset sustainbench_{label}` (paper column '{paper}'); loader is broken as "
                     "shipped (sample_fraction undefined) and sizes are not derivable from the repository"),
         description=f"SustainBench DHS {paper}: regress `{label}_normalized` from the nightlight mean and the location.",
-        loader="sustainbench", dirname="sustainbench", params={"label": label},
+        loader=SustainBenchCsv(label=label), dirname="sustainbench",
         id_rule="'<split>:<row index in the split CSV>' (train = dhs_trainval_labels.csv, test = dhs_test_labels.csv)",
         notes=("image_features is the scalar `nl_mean` as an (N, 1) array (TorchSpatial's 'image' input).",
                "Rows whose target is NaN are dropped, as TorchSpatial (DHS surveys do not measure every label).",
@@ -154,9 +159,9 @@ def locbench_specs() -> list[DatasetSpec]:
               train_rows=22599, unlocated=222, citation=f"{nabirds_cite}; {GEOPRIOR}", bounds=GLOBAL,
               description="NABirds† : 555 North American bird classes with eBird-simulated locations."),
         _inat("inat2017", 2017, num_classes=5089, n_eval=95986, train_rows=569465, citation=inat_cite,
-              description="iNaturalist 2017: 5,089 species, citizen-science photos worldwide."),
+              description="iNaturalist 2017: 5,089 species, citizen-science photos worldwide.", in_species_average=True),
         _inat("inat2018", 2018, num_classes=8142, n_eval=24426, train_rows=436063, citation=inat_cite,
-              description="iNaturalist 2018: 8,142 species, citizen-science photos worldwide."),
+              description="iNaturalist 2018: 8,142 species, citizen-science photos worldwide.", in_species_average=True),
         DatasetSpec(
             name="yfcc", group="locbench", task_type="classification", modality="image+location",
             reported_split="test", train_split="train", splits=("train", "test"), num_classes=100,
@@ -171,7 +176,8 @@ def locbench_specs() -> list[DatasetSpec]:
             provenance=("TorchSpatial `--dataset yfcc`; 88,986 images total (documented) = 66,739 train + 4,449 val "
                         "(inferred) + 17,798 test"),
             description="YFCC100M geo subset (Tang et al. 2015): 100 classes, US photos.",
-            loader="yfcc", dirname="yfcc", params={"train_rows": 66739}, id_rule=ROW_ID + " of train_test_split.csv",
+            loader=YfccCsv(), dirname="yfcc", published={"train_rows": 66739}, id_rule=ROW_ID + " of train_test_split.csv",
+            balanced_sampler=False,  # LocBench trains YFCC with a plain shuffled loader
             notes=("Any split value present in train_test_split.csv can be loaded; the validation split's name is not published.",
                    "No users or dates (user = -1, date = 0); only rows with missing coordinates are dropped from train.",
                    "Image predictions are dense .npy matrices with one row per split row, in CSV order."),
@@ -190,7 +196,8 @@ def locbench_specs() -> list[DatasetSpec]:
             version=VERSION,
             provenance="TorchSpatial `--dataset fmow`; val 53,041 rows (test not available); train 363,571 rows",
             description="Functional Map of the World (fMoW-rgb): 62 building/land-use categories from satellite images, global.",
-            loader="inat", dirname="fmow", params={"year": None, "train_rows": 363571}, id_rule=COCO_ID,
+            loader=CocoJson(year=None, predictions=DenseNpy()), dirname="fmow", published={"train_rows": 363571},
+            id_rule=COCO_ID,
             notes=(INVALID_INAT, "Image predictions: dense MoCo-v3 matrix feature_moco/fmow_<split>_preds.npy.",
                    "category.json maps name -> id; class_names are ordered by id."),
         ),

@@ -47,8 +47,6 @@ def is_present(spec: DatasetSpec, root: Path) -> bool:
 
 def check_dataset(name: str, data_root_override: str | Path | None = None, *, deep: bool = True) -> CheckReport:
     """Files first; with `deep`, also load the train and reported splits so malformed files surface."""
-    from locbench.datasets.load import load_split
-
     spec = get_dataset(name)
     root = data_root(data_root_override)
     rep = CheckReport(name=name, root=str(root), status="present", source=spec.source)
@@ -62,10 +60,7 @@ def check_dataset(name: str, data_root_override: str | Path | None = None, *, de
     if deep:
         for split in dict.fromkeys((spec.train_split, spec.reported_split)):
             try:
-                options = {"image_probs": False} if spec.loader in ("birds", "inat", "yfcc") and split == spec.train_split else {}
-                if spec.loader == "mosaiks":
-                    options["features"] = True
-                rep.loaded[split] = len(load_split(name, split, root, **options))
+                rep.loaded[split] = len(spec.loader.load(spec, split, root, spec.loader.check_options(spec, split)))
             except LocbenchError as exc:
                 rep.status = "malformed"
                 rep.problems.extend(p.format() for p in exc.problems)

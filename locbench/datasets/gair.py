@@ -6,22 +6,46 @@ GAIR's image tasks are probed on frozen embeddings from any GeoFM: the user supp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from locbench.datasets.layout import FileLayout
 from locbench.datasets.readers import check_coords, load_npy, numeric_column, read_csv, require
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError
 
 
-def _check_split(spec: DatasetSpec, split: str) -> None:
-    if split not in spec.splits:
-        raise InputError(f"{spec.name} has splits {', '.join(spec.splits)}, not {split!r}", column="split")
+@dataclass(frozen=True)
+class GairOptions:
+    """`embeddings`: a `.npy` aligned with the split CSV or a `.parquet` keyed by `sample_id` (None: look
+    under `<dirname>/embeddings/<split>.npy|.parquet`, else no image features)."""
+
+    embeddings: str | Path | None = None
 
 
-def _label_column(spec: DatasetSpec, columns, path: Path) -> str:
-    names = (spec.params["label_column"], *spec.params.get("label_aliases", ()))
+@dataclass(frozen=True)
+class GairCsv(FileLayout):
+    """One CSV per split (`files`: split -> file name) with lon, lat and a label column or target columns."""
+
+    options_type: ClassVar[type] = GairOptions
+    files: Mapping[str, str]
+    label_column: str | None = None
+    label_aliases: tuple[str, ...] = ()
+    target_columns: tuple[str, ...] = ()
+    image_column: str | None = None
+    id_column: str | None = None
+    classes_from_data: bool = False
+
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: GairOptions) -> DatasetSplit:
+        return load_gair(spec, self, split, root, options)
+
+
+def _label_column(layout: GairCsv, columns, path: Path) -> str:
+    names = (str(layout.label_column), *layout.label_aliases)
     for name in names:
         if name in columns:
             return name
@@ -36,16 +60,16 @@ def _code_key(code: str) -> tuple[int, float, str]:
         return (1, 0.0, code)
 
 
-def _classes_from_data(spec: DatasetSpec, folder: Path) -> tuple[str, ...]:
+def _classes_from_data(layout: GairCsv, folder: Path) -> tuple[str, ...]:
     """Sorted union of label codes over every split file present (stable for a given download)."""
     import pandas as pd
 
     codes: set[str] = set()
-    for fname in spec.params["files"].values():
+    for fname in layout.files.values():
         path = folder / fname
         if path.is_file():
             head = pd.read_csv(path, nrows=0).columns
-            col = _label_column(spec, head, path)
+            col = _label_column(layout, head, path)
             codes.update(_norm_code(v) for v in pd.read_csv(path, usecols=[col], dtype=str)[col].dropna())
     return tuple(sorted(codes, key=_code_key))
 
@@ -84,8 +108,8 @@ def _labels(df, col: str, class_names: tuple[str, ...], path: Path) -> np.ndarra
     return out
 
 
-def _sample_ids(spec: DatasetSpec, df, split: str, path: Path) -> np.ndarray:
-    for col in (spec.params.get("id_column"), "sample_id"):
+def _sample_ids(layout: GairCsv, df, split: str, path: Path) -> np.ndarray:
+    for col in (layout.id_column, "sample_id"):
         if col and col in df.columns:
             ids = df[col]
             if ids.isna().any():
@@ -154,32 +178,32 @@ def load_embeddings(path: str | Path, sample_ids: np.ndarray) -> np.ndarray:
     return emb
 
 
-def load_gair(spec: DatasetSpec, split: str, root: Path, *, embeddings: str | Path | None = None) -> DatasetSplit:
+def load_gair(spec: DatasetSpec, layout: GairCsv, split: str, root: Path, options: GairOptions) -> DatasetSplit:
     """One GAIR split from its CSV, plus embeddings when supplied or found under `embeddings/`."""
-    _check_split(spec, split)
+    embeddings = options.embeddings
     folder = root / spec.dirname
-    path = folder / spec.params["files"][split]
+    path = folder / layout.files[split]
     hint = f"see `locbench datasets info {spec.name}` for the expected columns ({spec.source})"
     df = read_csv(path, columns=("lon", "lat"), hint=hint)
-    ids = _sample_ids(spec, df, split, path)
+    ids = _sample_ids(layout, df, split, path)
     lon = numeric_column(df, "lon", path)
     lat = numeric_column(df, "lat", path)
     located = check_coords(lon, lat, path)
     labels = targets = None
     class_names: tuple[str, ...] | None = None
     if spec.task_type == "classification":
-        col = _label_column(spec, df.columns, path)
-        class_names = spec.class_names if spec.class_names else _classes_from_data(spec, folder)
+        col = _label_column(layout, df.columns, path)
+        class_names = spec.class_names if spec.class_names else _classes_from_data(layout, folder)
         labels = _labels(df, col, class_names, path)
     else:
-        cols = tuple(spec.params["target_columns"])
+        cols = layout.target_columns
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise InputError(f"missing target column(s) {', '.join(map(repr, missing))}", file=path, column=missing[0])
         targets = np.stack([numeric_column(df, c, path, allow_nan=False) for c in cols], axis=1)
     emb_path = Path(embeddings) if embeddings is not None else find_embeddings(spec, split, root)
     feats = load_embeddings(emb_path, ids) if emb_path is not None else None
-    image_col = spec.params.get("image_column")
+    image_col = layout.image_column
     meta = {"embeddings": None if emb_path is None else str(emb_path)}
     if image_col and image_col in df.columns:
         meta["image_path"] = df[image_col].astype(str).to_numpy()

@@ -18,6 +18,8 @@ def _registry() -> dict[str, DatasetSpec]:
     for spec in [*locbench_specs(), *gair_specs(), *embedded_specs()]:
         if spec.name in registry:
             raise RuntimeError(f"duplicate dataset name {spec.name!r} in the registry")
+        if spec.loader is None:
+            raise RuntimeError(f"dataset {spec.name!r} has no loader")
         if spec.group not in GROUPS or spec.task_type not in TASK_TYPES:
             raise RuntimeError(f"dataset {spec.name!r}: bad group {spec.group!r} or task type {spec.task_type!r}")
         registry[spec.name] = spec

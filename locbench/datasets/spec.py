@@ -6,12 +6,15 @@ licence); `DatasetSplit` is what a loader hands to the probes: aligned arrays, o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from locbench.datasets.layout import Layout
 
 GROUPS = ("locbench", "sustainbench", "gair", "embedded")
 TASK_TYPES = ("classification", "regression")
@@ -21,9 +24,15 @@ TASK_TYPES = ("classification", "regression")
 class DatasetSpec:
     """Facts about one registered dataset (see docs/architecture.md "Datasets").
 
-    Beyond the contract fields: `loader` names the reader, `params` its options, `dirname` the
-    folder under the data root, `optional_files` files used when present, `id_rule` how sample
-    ids are formed, `notes` anything a user must know (deviations, inferred facts).
+    Beyond the contract fields: `loader` is the `Layout` that reads the files (with its typed
+    parameters), `published` extra published counts, `dirname` the folder under the data root,
+    `optional_files` files used when present, `id_rule` how sample ids are formed, `notes` anything
+    a user must know (deviations, inferred facts).
+
+    Protocol facts the probes and tables read (never a dataset-name check elsewhere):
+    `balanced_sampler` (geo-prior trains with the class-balanced sampler), `default_probe` (None:
+    by task type), `in_species_average` (one of the five sets of TorchSpatial's Table 1 "Avg"),
+    `unranked_reason` (why published per-sample files of this set are not comparable, or None).
     """
 
     name: str
@@ -47,16 +56,31 @@ class DatasetSpec:
     class_names: tuple[str, ...] | None = None
     targets: tuple[str, ...] = ()
     inferred: bool | str = False
-    loader: str = ""
+    loader: Layout | None = None
     dirname: str = ""
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    published: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     optional_files: tuple[str, ...] = ()
     id_rule: str = ""
     notes: tuple[str, ...] = ()
+    balanced_sampler: bool = True
+    default_probe: str | None = None
+    in_species_average: bool = False
+    unranked_reason: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.params, MappingProxyType):
-            object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        if not isinstance(self.published, MappingProxyType):
+            object.__setattr__(self, "published", MappingProxyType(dict(self.published)))
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """Read-only view: the loader's parameters plus the published counts."""
+        layout = self.loader.parameters() if self.loader is not None else {}
+        return MappingProxyType({**layout, **self.published})
+
+    @property
+    def assigns_splits(self) -> bool:
+        """True for datasets without published splits: `holdout`/`seed` choose train/val/test."""
+        return self.loader is not None and self.loader.assigns_splits
 
     @property
     def needs_files(self) -> bool:
@@ -65,15 +89,20 @@ class DatasetSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe view for `locbench datasets info --json`."""
-        out: dict[str, Any] = {}
-        for key in self.__dataclass_fields__:
-            value = getattr(self, key)
-            if isinstance(value, MappingProxyType):
-                value = dict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[key] = value
+        out: dict[str, Any] = {key: _json_safe(getattr(self, key)) for key in self.__dataclass_fields__}
+        out["loader"] = type(self.loader).__name__ if self.loader is not None else None
+        out["params"] = _json_safe(self.params)
         return out
+
+
+def _json_safe(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):  # a loader part such as the prediction-matrix format
+        return type(value).__name__
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 @dataclass

@@ -8,11 +8,14 @@ split's image list and indexed with the kept rows.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from locbench.datasets.layout import FileLayout, Layout
+from locbench.datasets.layout import source_hint as _hint
 from locbench.datasets.readers import (
     as_float, as_int, check_coords, json_key, load_npy, load_sparse, numeric_column, read_csv, read_json,
 )
@@ -20,13 +23,72 @@ from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError
 
 
-def _hint(spec: DatasetSpec) -> str:
-    return f"get it from {spec.source}"
+@dataclass(frozen=True)
+class ImageOptions:
+    """`load_split` options of the TorchSpatial classification layouts.
+
+    `remove_invalid`: None = TorchSpatial's rule (True for the train split only); `image_probs`:
+    None = required for the reported split, skipped for train, used if present otherwise;
+    `features`: also load the 2048-d `*_net_feats.npy` image features.
+    """
+
+    remove_invalid: bool | None = None
+    image_probs: bool | None = None
+    features: bool = False
 
 
-def _check_split(spec: DatasetSpec, split: str) -> None:
-    if split not in spec.splits:
-        raise InputError(f"{spec.name} has splits {', '.join(spec.splits)}, not {split!r}", column="split")
+@dataclass(frozen=True)
+class SparseNpz:
+    """Image predictions as a scipy sparse `.npz` (birds, iNat), densified row-wise to float32."""
+
+    sparse: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DenseNpy:
+    """Image predictions as a dense `.npy` matrix (YFCC, fMoW), memory-mapped."""
+
+    sparse: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class _TorchSpatialLayout(Layout):
+    options_type: ClassVar[type] = ImageOptions
+
+    def check_options(self, spec: DatasetSpec, split: str) -> ImageOptions:
+        """A deep check reads the train split without its (optional, large) prediction matrix."""
+        return ImageOptions(image_probs=False) if split == spec.train_split else ImageOptions()
+
+
+@dataclass(frozen=True)
+class BirdsJson(_TorchSpatialLayout, FileLayout):
+    """`<dataset>_with_loc_2019.json` + sparse predictions (BirdSnap, NABirds); `meta_type` picks the coordinates."""
+
+    dataset: str
+    meta_type: str
+
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+        return load_birds(spec, self, split, root, options)
+
+
+@dataclass(frozen=True)
+class CocoJson(_TorchSpatialLayout, FileLayout):
+    """COCO-style split JSON + locations JSON: iNat2017/2018 (`year`) or fMoW (`year` None, dense MoCo predictions)."""
+
+    year: int | None
+    predictions: SparseNpz | DenseNpy
+
+    def read(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+        return load_inat(spec, self, split, root, options)
+
+
+@dataclass(frozen=True)
+class YfccCsv(_TorchSpatialLayout):
+    """`train_test_split.csv` + `class_names.csv` + dense per-split predictions (YFCC); any split value
+    present in the CSV loads (the validation split's name is not published), so no fixed-split check."""
+
+    def load(self, spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+        return load_yfcc(spec, split, root, options)
 
 
 def _want_probs(spec: DatasetSpec, split: str, image_probs: bool | None) -> bool | None:
@@ -49,11 +111,11 @@ def _matrix_rows(mat_rows: int, n_entries: int, entry_index: np.ndarray, valid_p
     raise InputError(f"matrix has {mat_rows} rows but the split has {expected} rows (row counts disagree)", file=path)
 
 
-def _load_probs(path: Path, *, sparse: bool, want: bool | None, n_classes: int, n_entries: int,
+def _load_probs(path: Path, *, matrix: SparseNpz | DenseNpy, want: bool | None, n_classes: int, n_entries: int,
                 entry_index: np.ndarray, valid_pos: np.ndarray | None, n_valid: int, hint: str) -> np.ndarray | None:
     if want is False or (want is None and not path.is_file()):
         return None
-    if sparse:
+    if matrix.sparse:
         mat = load_sparse(path, cols=n_classes, hint=hint, what="image-prediction matrix")
         rows = _matrix_rows(mat.shape[0], n_entries, entry_index, valid_pos, path, n_valid)
         data = mat.tocsr().astype(np.float32, copy=False)  # densify straight to float32 (iNat2017 val: 2 GB)
@@ -84,11 +146,10 @@ def _remove_default(spec: DatasetSpec, split: str, remove_invalid: bool | None) 
 
 # ---------------------------------------------------------------- birds (BirdSnap, NABirds)
 
-def load_birds(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool | None = None,
-               image_probs: bool | None = None, features: bool = False) -> DatasetSplit:
+def load_birds(spec: DatasetSpec, layout: BirdsJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
     """`<dataset>_with_loc_2019.json` + `features_inception/<dataset>_<split>_preds_sparse.npz`."""
-    _check_split(spec, split)
-    ds, meta_type = spec.params["dataset"], spec.params["meta_type"]
+    ds, meta_type = layout.dataset, layout.meta_type
+    remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
     folder = root / spec.dirname
     jpath = folder / f"{ds}_with_loc_2019.json"
     data = read_json(jpath, _hint(spec))
@@ -124,7 +185,8 @@ def load_birds(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: boo
     n_valid = int(valid.sum())
     fi = folder / "features_inception"
     hint = _hint(spec)
-    probs = _load_probs(fi / f"{ds}_{split}_preds_sparse.npz", sparse=True, want=_want_probs(spec, split, image_probs),
+    probs = _load_probs(fi / f"{ds}_{split}_preds_sparse.npz", matrix=SparseNpz(),
+                        want=_want_probs(spec, split, image_probs),
                         n_classes=n_classes, n_entries=n, entry_index=entry_index, valid_pos=valid_pos,
                         n_valid=n_valid, hint=hint)
     feats = _load_feats(fi / f"{ds}_{split}_net_feats.npy", want=features, n_entries=n, entry_index=entry_index,
@@ -147,8 +209,8 @@ def _meta_key(m: dict, key: str, path: Path, row: int, meta_type: str) -> Any:
 
 # ---------------------------------------------------------------- iNat2017 / iNat2018 / fMoW (COCO-style)
 
-def _inat_files(spec: DatasetSpec, split: str, folder: Path) -> dict[str, Path]:
-    year = spec.params.get("year")
+def _inat_files(layout: CocoJson, split: str, folder: Path) -> dict[str, Path]:
+    year = layout.year
     if year:
         return {"locations": folder / f"{split}{year}_locations.json", "coco": folder / f"{split}{year}.json",
                 "categories": folder / f"categories{year}.json",
@@ -182,26 +244,30 @@ def _categories(path: Path, hint: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def load_inat(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool | None = None,
-              image_probs: bool | None = None, features: bool = False) -> DatasetSplit:
+def _coco_labels(coco: Any, path: Path, n_classes: int, categories: Path) -> dict[Any, int]:
+    """image id -> class index from the COCO `annotations` list."""
+    label_of: dict[Any, int] = {}
+    for i, a in enumerate(json_key(coco, "annotations", path, kind=list)):
+        iid = json_key(a, "image_id", path, row=i)
+        c = as_int(json_key(a, "category_id", path, row=i), path, i, "category_id")
+        if not 0 <= c < n_classes:
+            raise InputError(f"category_id {c} outside 0..{n_classes - 1} ({categories.name})",
+                             file=path, row=i, column="annotations.category_id")
+        label_of[iid] = c
+    return label_of
+
+
+def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
     """COCO-style `<split>.json` + `<split>_locations.json` (joined on image id) + prediction matrix."""
-    _check_split(spec, split)
+    remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
     folder = root / spec.dirname
-    files = _inat_files(spec, split, folder)
+    files = _inat_files(layout, split, folder)
     hint = _hint(spec)
     class_names = _categories(files["categories"], hint)
     n_classes = len(class_names)
     coco = read_json(files["coco"], hint)
     images = json_key(coco, "images", files["coco"], kind=list)
-    annotations = json_key(coco, "annotations", files["coco"], kind=list)
-    label_of: dict[Any, int] = {}
-    for i, a in enumerate(annotations):
-        iid = json_key(a, "image_id", files["coco"], row=i)
-        c = as_int(json_key(a, "category_id", files["coco"], row=i), files["coco"], i, "category_id")
-        if not 0 <= c < n_classes:
-            raise InputError(f"category_id {c} outside 0..{n_classes - 1} ({files['categories'].name})",
-                             file=files["coco"], row=i, column="annotations.category_id")
-        label_of[iid] = c
+    label_of = _coco_labels(coco, files["coco"], n_classes, files["categories"])
     locs = read_json(files["locations"], hint)
     if not isinstance(locs, list):
         raise InputError("expected a list of {id, lon, lat, date_c, user_id}", file=files["locations"])
@@ -245,7 +311,7 @@ def load_inat(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool
     if _remove_default(spec, split, remove_invalid):
         keep &= np.isfinite(lon) & ~user_missing
     entry_index = np.flatnonzero(keep)
-    probs = _load_probs(files["probs"], sparse=files["probs"].suffix == ".npz",
+    probs = _load_probs(files["probs"], matrix=layout.predictions,
                         want=_want_probs(spec, split, image_probs), n_classes=n_classes, n_entries=n,
                         entry_index=entry_index, valid_pos=None, n_valid=n, hint=hint)
     feats = _load_feats(files["feats"], want=features, n_entries=n, entry_index=entry_index, valid_pos=None,
@@ -261,9 +327,9 @@ def load_inat(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool
 
 # ---------------------------------------------------------------- YFCC
 
-def load_yfcc(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool | None = None,
-              image_probs: bool | None = None, features: bool = False) -> DatasetSplit:
+def load_yfcc(spec: DatasetSpec, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
     """`train_test_split.csv` (lon, lat, class, split) + `class_names.csv` + dense `YFCC_<split>_preds.npy`."""
+    remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
     folder = root / spec.dirname
     hint = _hint(spec)
     cpath = folder / "train_test_split.csv"
@@ -297,7 +363,8 @@ def load_yfcc(spec: DatasetSpec, split: str, root: Path, *, remove_invalid: bool
         keep &= located
     entry_index = np.flatnonzero(keep)
     fi = folder / "features_inception"
-    probs = _load_probs(fi / f"YFCC_{split}_preds.npy", sparse=False, want=_want_probs(spec, split, image_probs),
+    probs = _load_probs(fi / f"YFCC_{split}_preds.npy", matrix=DenseNpy(),
+                        want=_want_probs(spec, split, image_probs),
                         n_classes=n_classes, n_entries=rows.size, entry_index=entry_index, valid_pos=None,
                         n_valid=rows.size, hint=hint)
     feats = _load_feats(fi / f"YFCC_{split}_net_feats.npy", want=features, n_entries=rows.size,

@@ -12,13 +12,13 @@ from locbench.encoders import harmonics, pe_2d, pe_3d
 from locbench.encoders.base import LocationEncoder, check_latitude
 from locbench.encoders.networks import FeedForward, ResidualFCNet, SirenNet
 from locbench.errors import InputError
+from locbench.training import TrainingConfig
 
 FFN_DEFAULTS: dict[str, Any] = {
     "output_dim": 256, "num_hidden_layers": 1, "hidden_dim": 512, "activation": "relu",
     "dropout": 0.5, "layernorm": True, "skip_connection": True,
 }
-TRAIN_DEFAULTS: dict[str, Any] = {"lr": 1e-3, "batch_size": 1024, "epochs": 30,
-                                  "lr_decay": 0.98, "weight_decay": 0.0}
+TRAIN_DEFAULTS: dict[str, Any] = TrainingConfig().schedule()  # presets override these per dataset
 
 
 def make_ffn(pe_dim: int, hp: Mapping[str, Any]) -> FeedForward:

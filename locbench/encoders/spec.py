@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from locbench.errors import InputError
+from locbench.training import SCHEDULE_KEYS
 
 # builder(hparams, *, seed, train_lonlat) -> nn.Module | None
 Builder = Callable[..., Any]
 
-#: Training keys a preset may carry; `build` ignores them (the probe reads them).
-TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay", "weight_decay")
+#: Training keys a preset may carry; `build` ignores them (the probe reads them into its `TrainingConfig`).
+TRAINING_KEYS = SCHEDULE_KEYS
 
 
 @dataclass(frozen=True, eq=False)  # identity equality/hash: defaults are dicts

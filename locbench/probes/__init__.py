@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError, suggest
-from locbench.probes.common import ProgressFn, deterministic_torch, resolve_device
+from locbench.probes.common import EncoderRef, ProgressFn, deterministic_torch, resolve_device
+from locbench.training import SCHEDULE_KEYS, TrainingConfig
 
 PROBES: dict[str, tuple[str, ...]] = {
     "geoprior": ("classification",),
@@ -36,16 +38,15 @@ def list_probes() -> list[str]:
     return list(PROBES)
 
 
-def default_probe(task_type: str, spec: Any = None) -> str:
+def default_probe(task_type: str, spec: DatasetSpec | None = None) -> str:
     """The protocol a dataset is scored with unless --probe says otherwise.
 
-    LocBench-style tasks: geo-prior for classification, §C2 regression otherwise. GAIR image /
-    street-view tasks (group "gair", modality other than location) are frozen-embedding tasks:
-    `linear` on the user-supplied embeddings (plus the frozen location embedding, if any).
+    The spec's `default_probe` when it names one (GAIR image / street-view tasks: `linear` on the
+    user-supplied embeddings plus the frozen location embedding); otherwise geo-prior for
+    classification, §C2 regression for regression (LocBench-style tasks).
     """
-    if spec is not None and getattr(spec, "group", "") == "gair" and \
-            not str(getattr(spec, "modality", "")).startswith("location") and getattr(spec, "loader", "") != "inat":
-        return "linear"
+    if spec is not None and spec.default_probe:
+        return spec.default_probe
     return "geoprior" if task_type == "classification" else "regression"
 
 
@@ -58,36 +59,43 @@ def check_probe(probe: str, task_type: str | None = None) -> None:
                          f"use --probe {default_probe(task_type)} or one of linear, knn, mlp")
 
 
-def run_probe(probe: str | None, encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
-              epochs: int | None = None, progress: ProgressFn | None = None, threads: int | None = None,
-              **options: Any) -> tuple[Any, dict[str, Any]]:
-    """Train/evaluate `encoder` on `train` → per-sample predictions on `test` (deterministic per seed)."""
-    task = str(getattr(getattr(train, "spec", None), "task_type", "classification"))
-    probe = probe or default_probe(task, getattr(train, "spec", None))
+def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, seed: int = 0,
+              device: str = "cpu", epochs: int | None = None, progress: ProgressFn | None = None,
+              threads: int | None = None, **options: Any) -> tuple[Any, dict[str, Any]]:
+    """Train/evaluate `encoder` on `train` → per-sample predictions on `test` (deterministic per seed).
+
+    `seed`, `device` and `threads` make the run's `TrainingConfig` (protocol defaults otherwise);
+    `epochs` and the schedule options `lr`, `batch_size`, `lr_decay`, `weight_decay` override the
+    schedule; other options go to the probe (`hparams`, `preset`, `holdout`, `balanced`, ...).
+    """
+    task = train.spec.task_type
+    probe = probe or default_probe(task, train.spec)
     check_probe(probe, task)
-    device = resolve_device(device)
+    training = TrainingConfig(seed=seed, device=resolve_device(device), threads=threads)
     if epochs is not None and int(epochs) < 1:
         raise InputError(f"epochs must be >= 1, got {epochs}")
-    with deterministic_torch(seed, threads):
+    overrides = {k: options.pop(k) for k in SCHEDULE_KEYS if k in options}
+    overrides["epochs"] = epochs
+    with deterministic_torch(seed, training.torch_threads):
         if probe == "geoprior":
             from locbench.probes import geoprior
 
-            df, info = geoprior.run(encoder, train, test, seed=seed, device=device, epochs=epochs,
+            df, info = geoprior.run(encoder, train, test, training=training, overrides=overrides,
                                     progress=progress, **options)
         elif probe == "regression":
             from locbench.probes import regression
 
-            df, info = regression.run(encoder, train, test, seed=seed, device=device, epochs=epochs,
+            df, info = regression.run(encoder, train, test, training=training, overrides=overrides,
                                       progress=progress, **options)
         else:
             from locbench.probes import frozen
 
-            df, info = frozen.run(probe, encoder, train, test, seed=seed, device=device, epochs=epochs,
+            df, info = frozen.run(probe, encoder, train, test, training=training, overrides=overrides,
                                   progress=progress, **options)
         import torch
 
         info["torch_threads"] = torch.get_num_threads()  # inside the context: the count actually used
     info.setdefault("probe", probe)
     info["seed"] = seed
-    info["device"] = device
+    info["device"] = training.device
     return df, info

@@ -11,30 +11,30 @@ scores the lower class id ranks first. So `rank = 1 + #{c : s_c > s_y} + #{c < y
 from __future__ import annotations
 
 import contextlib
-import math
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
 
+from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
+from locbench.training import SCHEDULE_KEYS, default_threads
+
+if TYPE_CHECKING:
+    import torch
+
+    from locbench.encoders.spec import EncoderSpec
 
 # progress(stage, completed, total): stage is a short label such as "train" or "predict".
 ProgressFn = Callable[[str, int, int], None]
 
 EVAL_CHUNK = 2048  # rows scored at once: bounds memory at chunk x classes floats
 
-
-def default_threads() -> int:
-    """Torch intra-op threads: half the cores, at most 8.
-
-    The probe layers are small; oversubscribing cores (other processes, hyper-threads) made
-    training 3-4x slower on a shared 2-core machine, while half the cores loses little.
-    """
-    return max(1, min(8, (os.cpu_count() or 1) // 2))
+#: What a probe accepts as the location encoder: a registered spec, a ready module, a name, or None (no prior).
+EncoderRef = Union["EncoderSpec", "torch.nn.Module", str, None]
 
 
 @contextlib.contextmanager
@@ -73,77 +73,62 @@ def resolve_device(device: str) -> str:
     raise InputError(f"device must be 'cpu' or 'cuda', got {device!r}")
 
 
+class ProtocolConstants:
+    """Mixin of a probe's frozen dataclass of protocol constants, overridable by `run_probe` options."""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Any:
+        """Defaults, with the options named like a field that are not None (other options are not ours)."""
+        return cls(**{f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None})
+
+
 @dataclass
 class BuiltEncoder:
     """A location encoder ready for a probe (None module = no prior)."""
 
     name: str
-    module: Any  # torch.nn.Module | None
+    module: torch.nn.Module | None
     output_dim: int
     trainable: bool
     hparams: dict[str, Any]
-    training: dict[str, Any] = field(default_factory=dict)  # lr/batch_size/epochs from the encoder preset
+    training: dict[str, Any] = field(default_factory=dict)  # schedule keys from the encoder preset
 
     @property
     def is_no_prior(self) -> bool:
         return self.module is None
 
 
-def encoder_name(encoder: Any) -> str:
-    if encoder is None:
-        return "no_prior"
-    if isinstance(encoder, str):
-        return encoder
-    return str(getattr(encoder, "name", type(encoder).__name__))
-
-
-def build_encoder(encoder: Any, *, seed: int, train_lonlat: np.ndarray | None,
+def build_encoder(encoder: EncoderRef, *, seed: int, train_lonlat: np.ndarray | None,
                   hparams: dict[str, Any] | None = None, preset: str | None = None) -> BuiltEncoder:
     """Turn an encoder reference into a module.
 
-    Accepts None / "no_prior" (no prior), an `EncoderSpec`-like object with `.build(...)`,
-    a ready `torch.nn.Module` (must expose `output_dim`), or a registry name / `module:factory`.
-    `preset` is the dataset name: the encoder's TorchSpatial preset for it (defaults when it has
-    none) sets the model hyper-parameters, and its training keys (lr, batch_size, epochs,
-    lr_decay) are returned in `.training` for the probe; explicit `hparams` override both.
+    Accepts None (no prior), an `EncoderSpec`, a ready `torch.nn.Module` (its `output_dim`, else
+    probed on one point), or a registry name / `module:factory`. `preset` is the dataset name: the
+    encoder's TorchSpatial preset for it (defaults when it has none) sets the model hyper-parameters,
+    and its schedule keys (lr, batch_size, epochs, lr_decay, weight_decay) are returned in `.training`
+    for the probe; explicit `hparams` override both.
     """
     import torch
+
+    from locbench.encoders import resolve_encoder
 
     hparams = dict(hparams or {})
     if encoder is None:
         return BuiltEncoder("no_prior", None, 0, False, {})
-    if isinstance(encoder, str):
-        from locbench import encoders as _enc
-
-        resolve = getattr(_enc, "resolve_encoder", None) or _enc.get_encoder
-        encoder = resolve(encoder)
-    name = encoder_name(encoder)
     if isinstance(encoder, torch.nn.Module):
-        module = encoder
-        trainable = any(p.requires_grad for p in module.parameters())
-    else:
-        build = getattr(encoder, "build", None)
-        if build is None:
-            raise InputError(f"encoder {name!r} has no build() method and is not a torch module")
-        kwargs: dict[str, Any] = {"seed": seed, "preset": preset}
-        if getattr(encoder, "needs_train_locations", False):
-            kwargs["train_lonlat"] = train_lonlat
-        else:
-            kwargs["train_lonlat"] = None
-        module = build(**kwargs, **hparams)
-        trainable = bool(getattr(encoder, "trainable", True))
-        preset_fn = getattr(encoder, "preset", None)
-        if module is not None and callable(preset_fn) and preset:
-            merged = {**dict(preset_fn(preset)), **hparams}
-            training = {k: merged[k] for k in TRAINING_KEYS if k in merged}
-            model_hp = {k: v for k, v in merged.items() if k not in TRAINING_KEYS}
-            return BuiltEncoder(name, module, _output_dim(module), trainable, model_hp, training)
+        trainable = any(p.requires_grad for p in encoder.parameters())
+        return BuiltEncoder(type(encoder).__name__, encoder, _output_dim(encoder), trainable, hparams)
+    spec = resolve_encoder(encoder)
+    module = spec.build(seed=seed, preset=preset,
+                        train_lonlat=train_lonlat if spec.needs_train_locations else None, **hparams)
     if module is None:
-        return BuiltEncoder(name, None, 0, False, {})
-    return BuiltEncoder(name, module, _output_dim(module), trainable, hparams)
-
-
-TRAINING_KEYS = ("lr", "batch_size", "epochs", "lr_decay", "weight_decay")
+        return BuiltEncoder(spec.name, None, 0, False, {})
+    if not preset:
+        return BuiltEncoder(spec.name, module, _output_dim(module), spec.trainable, hparams)
+    merged = {**spec.preset(preset), **hparams}
+    training = {k: merged[k] for k in SCHEDULE_KEYS if k in merged}
+    model_hp = {k: v for k, v in merged.items() if k not in SCHEDULE_KEYS}
+    return BuiltEncoder(spec.name, module, _output_dim(module), spec.trainable, model_hp, training)
 
 
 def _output_dim(module: Any) -> int:
@@ -169,11 +154,6 @@ def uniform_sphere(n: int, generator: Any) -> Any:
     return torch.stack([lon, lat], dim=1)
 
 
-def lr_at_epoch(lr: float, epoch: int, decay: float = 0.98) -> float:
-    """TorchSpatial schedule: lr_e = lr * decay**e at the start of epoch e (0-based)."""
-    return lr * decay**epoch
-
-
 def rank_chunk(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rank, y_pred, true score) for one chunk of a score matrix, with the documented tie rule."""
     n, c = scores.shape
@@ -186,7 +166,7 @@ def rank_chunk(scores: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return rank.astype(np.int64), y_pred.astype(np.int64), true
 
 
-def classification_frame(split: Any, y_pred: np.ndarray, true_prob: np.ndarray, rank: np.ndarray) -> pd.DataFrame:
+def classification_frame(split: DatasetSplit, y_pred: np.ndarray, true_prob: np.ndarray, rank: np.ndarray) -> pd.DataFrame:
     """Rows in the `locbench.predictions` classification schema, in split order."""
     rank = np.asarray(rank, dtype=np.int64)
     return pd.DataFrame({
@@ -202,7 +182,7 @@ def classification_frame(split: Any, y_pred: np.ndarray, true_prob: np.ndarray, 
     })
 
 
-def regression_frame(split: Any, y_pred: np.ndarray) -> pd.DataFrame:
+def regression_frame(split: DatasetSplit, y_pred: np.ndarray) -> pd.DataFrame:
     """Rows in the regression schema: `y_true, y_pred` or `y_true:<t>, y_pred:<t>` per target."""
     from locbench.predictions import regression_columns
 
@@ -221,44 +201,48 @@ def regression_frame(split: Any, y_pred: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def target_names(split: Any, n: int) -> tuple[str, ...]:
-    names = getattr(split, "target_names", None) or getattr(getattr(split, "spec", None), "targets", None)
+def target_names(split: DatasetSplit, n: int) -> tuple[str, ...]:
+    names = split.target_names or split.spec.targets
     if names and len(names) == n:
         return tuple(str(t) for t in names)
     return tuple(f"t{j}" for j in range(n)) if n > 1 else ("y",)
 
 
-def located_mask(split: Any) -> np.ndarray:
+def located_mask(split: DatasetSplit) -> np.ndarray:
     lon = np.asarray(split.lon, dtype=np.float64)
     lat = np.asarray(split.lat, dtype=np.float64)
     return np.isfinite(lon) & np.isfinite(lat)
 
 
-def num_classes(train: Any, test: Any) -> int:
+def _where(split: DatasetSplit) -> str:
+    """`<dataset>/<split>`: the "file" an error about a split's arrays names."""
+    return f"{split.spec.name}/{split.split}"
+
+
+def num_classes(train: DatasetSplit, test: DatasetSplit) -> int:
     """Class count: the width of the image-prediction matrix when there is one (the data decides),
     else the spec's `num_classes`, else the largest label seen + 1."""
     seen = int(max(np.max(train.labels, initial=-1), np.max(test.labels, initial=-1))) + 1
-    probs = getattr(test, "image_probs", None)
-    spec_c = getattr(getattr(train, "spec", None), "num_classes", None)
+    probs = test.image_probs
+    spec_c = train.spec.num_classes
     c = int(probs.shape[1]) if probs is not None else int(spec_c) if spec_c else seen
     if seen > c:
         for split in (train, test):
             bad = np.flatnonzero(np.asarray(split.labels) >= c)
             if len(bad):
-                name = f"{getattr(getattr(split, 'spec', None), 'name', 'dataset')}/{getattr(split, 'split', '')}"
                 raise InputError(f"label {int(split.labels[bad[0]])} >= number of classes {c} "
-                                 f"(width of image_probs or the spec's num_classes)", file=name,
+                                 f"(width of image_probs or the spec's num_classes)", file=_where(split),
                                  row=int(bad[0]), column="label")
     return c
 
 
-def check_split(split: Any, *, role: str, task_type: str) -> None:
+def check_split(split: DatasetSplit, *, role: str, task_type: str) -> None:
     """Fail early, naming the split and column, when arrays are inconsistent."""
-    name = f"{getattr(getattr(split, 'spec', None), 'name', 'dataset')}/{getattr(split, 'split', role)}"
+    name = _where(split)
     n = len(split.sample_ids)
-    for col in ("lon", "lat"):
-        if len(getattr(split, col)) != n:
-            raise InputError(f"{col} has {len(getattr(split, col))} values for {n} samples", file=name, column=col)
+    for col, values in (("lon", split.lon), ("lat", split.lat)):
+        if len(values) != n:
+            raise InputError(f"{col} has {len(values)} values for {n} samples", file=name, column=col)
     if task_type == "classification":
         if split.labels is None or len(split.labels) != n:
             raise InputError("classification split needs one label per sample", file=name, column="label")
@@ -276,5 +260,18 @@ def check_split(split: Any, *, role: str, task_type: str) -> None:
         raise InputError(f"{role} split has no rows", file=name)
 
 
-def safe_float(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+def dense_rows(block: Any) -> np.ndarray:
+    """One evaluation chunk (EVAL_CHUNK rows x classes) as float64; never the whole N x C matrix."""
+    return np.asarray(block.toarray() if hasattr(block, "toarray") else block, dtype=np.float64)
+
+
+def rank_all(test: DatasetSplit, scores: Any, y: np.ndarray) -> pd.DataFrame:
+    """Prediction rows from a score matrix (dense or scipy sparse), ranked chunk by chunk."""
+    n = len(y)
+    rank = np.zeros(n, dtype=np.int64)
+    pred = np.zeros(n, dtype=np.int64)
+    true = np.zeros(n, dtype=np.float64)
+    for s in range(0, n, EVAL_CHUNK):
+        sl = slice(s, min(n, s + EVAL_CHUNK))
+        rank[sl], pred[sl], true[sl] = rank_chunk(dense_rows(scores[sl]), y[sl])
+    return classification_frame(test, pred, true, rank)

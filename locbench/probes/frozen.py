@@ -8,47 +8,44 @@ Protocol (fixed defaults):
   Features are standardised with training statistics; an unlocated row's location embedding is the
   training mean (zero after standardisation).
 * Hyper-parameters are chosen on a validation split carved from train with the seed
-  (`locbench.probes.holdout`, random or spatial-block, 20 %), scored by top-1 (classification; macro-F1
+  (`locbench.datasets.holdout.carve_validation`: random rows, or whole cells of the plain 10° lon/lat
+  grid for spatial-block; 20 %), scored by top-1 (classification; macro-F1
   where that is the dataset's primary metric) or R^2 (regression); the probe is then refit on the whole
   training split. The reported split is never seen during selection.
   - `linear`: logistic regression (lbfgs, multinomial) with C in (0.01, 0.1, 1, 10), or ridge with
     alpha in (0.01, 0.1, 1, 10, 100, 1000) on standardised targets.
   - `knn`: Euclidean k-nearest neighbours, uniform votes / mean, k in (1, 5, 10, 25, 50).
-  - `mlp`: one hidden layer (256, ReLU, dropout 0.1), Adam lr 1e-3, batch 256, fixed epochs (default 50),
-    weight decay in (0, 1e-4, 1e-2); cross-entropy or MSE on standardised targets.
+  - `mlp`: one hidden layer (256, ReLU, dropout 0.1), Adam lr 1e-3, batch 256, fixed epochs (default 50;
+    `locbench.training.FROZEN_MLP_TRAINING`, no lr decay), weight decay in (0, 1e-4, 1e-2); cross-entropy
+    or MSE on standardised targets.
 * Classification scores are class probabilities; ranks use the tie rule of `locbench.probes.common`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    classification_frame,
-    located_mask,
-    num_classes,
-    rank_chunk,
-    regression_frame,
-)
-from locbench.probes.holdout import carve_validation
+from locbench.datasets.holdout import carve_validation
+from locbench.datasets.spec import DatasetSplit
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, build_encoder, check_split,
+                                    located_mask, num_classes, rank_all, regression_frame)
+from locbench.training import FROZEN_MLP_TRAINING, TrainingConfig
 
 GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
     "linear": {"classification": (0.01, 0.1, 1.0, 10.0), "regression": (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)},
     "knn": {"classification": (1, 5, 10, 25, 50), "regression": (1, 5, 10, 25, 50)},
     "mlp": {"classification": (0.0, 1e-4, 1e-2), "regression": (0.0, 1e-4, 1e-2)},
 }
-MLP_DEFAULTS = {"epochs": 50, "lr": 1e-3, "batch_size": 256, "hidden": 256, "dropout": 0.1}
+MLP_LAYER = {"hidden": 256, "dropout": 0.1}
 
 
-def _features(built: Any, split: Any, device: str) -> np.ndarray | None:
+def _features(built: BuiltEncoder, split: DatasetSplit, device: str) -> np.ndarray | None:
     """Frozen location embedding (+ image features) as float64; None when there is nothing."""
     import torch
 
@@ -64,7 +61,7 @@ def _features(built: Any, split: Any, device: str) -> np.ndarray | None:
                 r = rows[s:s + EVAL_CHUNK]
                 emb[r] = built.module.to(device)(torch.from_numpy(ll[r]).to(device)).double().cpu().numpy()
         parts.append(emb)
-    if getattr(split, "image_features", None) is not None:
+    if split.image_features is not None:
         parts.append(np.asarray(split.image_features, dtype=np.float64))
     return np.hstack(parts) if parts else None
 
@@ -78,7 +75,7 @@ def _standardise(tr: np.ndarray, te: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
-                 c: int, seed: int, device: str, epochs: int) -> np.ndarray:
+                 c: int, mlp: TrainingConfig) -> np.ndarray:
     """Fit one probe and return class probabilities (n, C) or standardised predictions (n, T)."""
     import warnings
 
@@ -90,13 +87,14 @@ def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq
             warnings.simplefilter("ignore", ConvergenceWarning)
         except ImportError:  # pragma: no cover
             pass
-        return _fit_predict_raw(kind, task, hp, x, y, xq, c, seed, device, epochs)
+        return _fit_predict_raw(kind, task, hp, x, y, xq, c, mlp)
 
 
 def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
-                     c: int, seed: int, device: str, epochs: int) -> np.ndarray:
+                     c: int, mlp: TrainingConfig) -> np.ndarray:
+    seed = mlp.seed
     if kind == "mlp":
-        return _mlp_fit_predict(task, hp, x, y, xq, c, seed, device, epochs)
+        return _mlp_fit_predict(task, hp, x, y, xq, c, mlp)
     if task == "classification":
         if kind == "linear":
             from sklearn.linear_model import LogisticRegression
@@ -125,23 +123,25 @@ def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray
 
 
 def _mlp_fit_predict(task: str, wd: float, x: np.ndarray, y: np.ndarray, xq: np.ndarray, c: int,
-                     seed: int, device: str, epochs: int) -> np.ndarray:
+                     cfg: TrainingConfig) -> np.ndarray:
+    """The `mlp` probe: weight decay `wd` is the selected hyper-parameter, constant lr (no decay)."""
     import torch
 
+    seed, device, epochs, bs = cfg.seed, cfg.device, cfg.epochs, cfg.batch_size
     torch.manual_seed(seed)
     d_out = c if task == "classification" else y.reshape(len(y), -1).shape[1]
-    cfg = MLP_DEFAULTS
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], cfg["hidden"]), torch.nn.ReLU(),
-                              torch.nn.Dropout(cfg["dropout"]), torch.nn.Linear(cfg["hidden"], d_out)).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], weight_decay=wd)
+    hidden, dropout = MLP_LAYER["hidden"], MLP_LAYER["dropout"]
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(),
+                              torch.nn.Dropout(dropout), torch.nn.Linear(hidden, d_out)).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=wd)
     xt = torch.from_numpy(x.astype(np.float32))
     yt = torch.from_numpy(y.astype(np.int64)) if task == "classification" else torch.from_numpy(y.reshape(len(y), -1).astype(np.float32))
     rng = np.random.default_rng(seed)
     net.train()
     for _ in range(epochs):
         idx = torch.from_numpy(rng.permutation(len(xt)))
-        for s in range(0, len(idx), cfg["batch_size"]):
-            bi = idx[s:s + cfg["batch_size"]]
+        for s in range(0, len(idx), bs):
+            bi = idx[s:s + bs]
             out = net(xt[bi].to(device))
             yb = yt[bi].to(device)
             loss = (torch.nn.functional.cross_entropy(out, yb) if task == "classification"
@@ -169,73 +169,72 @@ def _score(task: str, pred: np.ndarray, y: np.ndarray, metric: str = "top1") -> 
     return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
 
 
-def run(kind: str, encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
-        epochs: int | None = None, progress: ProgressFn | None = None, holdout: str = "random",
+def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
+        overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None, holdout: str = "random",
         hparams: dict[str, Any] | None = None, preset: str | None = None,
         **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Select the probe's hyper-parameter on a carved validation split, refit on train, predict test."""
-    task = str(getattr(getattr(train, "spec", None), "task_type", "classification"))
+    """Select the probe's hyper-parameter on a carved validation split, refit on train, predict test.
+
+    Of the schedule `overrides` only `epochs` applies (to `mlp`); the rest of `FROZEN_MLP_TRAINING` is fixed.
+    """
+    task = train.spec.task_type
     check_split(train, role="train", task_type=task)
     check_split(test, role="test", task_type=task)
-    ep = int(epochs) if epochs is not None else MLP_DEFAULTS["epochs"]
-    built = build_encoder(encoder, seed=seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
-                          hparams=hparams, preset=preset or getattr(getattr(train, "spec", None), "name", None))
-    x_tr, x_te = _features(built, train, device), _features(built, test, device)
+    epochs = (overrides or {}).get("epochs")
+    mlp = replace(FROZEN_MLP_TRAINING, seed=training.seed, device=training.device).updated({"epochs": epochs})
+    built = build_encoder(encoder, seed=training.seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
+                          hparams=hparams, preset=preset or train.spec.name)
+    x_tr, x_te = _features(built, train, training.device), _features(built, test, training.device)
     info: dict[str, Any] = {"probe": kind, "encoder": built.name, "n_train": int(len(train.sample_ids)),
                             "n_test": int(len(test.sample_ids)), "holdout": holdout,
                             "encoder_hparams": dict(built.hparams), "location_only": None}
     t0 = time.perf_counter()
-    if task == "classification":
-        c = num_classes(train, test)
-        y = np.asarray(train.labels, dtype=np.int64)
-        y_te = np.asarray(test.labels, dtype=np.int64)
-    else:
-        c = 0
-        y_raw = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
-        mu, sd = y_raw.mean(axis=0), y_raw.std(axis=0)
-        sd = np.where(sd > 0, sd, 1.0)
-        y = (y_raw - mu) / sd
+    c, y, y_te, mu, sd = _targets(train, test)
     if x_tr is None:
-        if task == "classification":
-            freq = np.bincount(y, minlength=c) / len(y)
-            probs = np.broadcast_to(freq, (len(y_te), c))
-            info.update({"config": {"fallback": "class_frequency"}, "n_parameters": 0, "train_seconds": 0.0})
-            return _rank(test, probs, y_te), info
-        info.update({"config": {"fallback": "train_mean"}, "n_parameters": 0, "train_seconds": 0.0})
-        return regression_frame(test, np.broadcast_to(mu, (len(test.sample_ids), len(mu)))), info
+        return _fallback(test, task, y, y_te, c, mu, info)
     x_tr, x_te = _standardise(x_tr, x_te)
-    val = carve_validation(train.lon, train.lat, seed=seed, method=holdout)
+    val = carve_validation(train.lon, train.lat, seed=training.seed, method=holdout)
     grid = GRIDS[kind][task]
-    primary = str(getattr(getattr(train, "spec", None), "primary_metric", "") or "")
-    metric = "macro_f1" if (task == "classification" and primary == "macro_f1") else \
+    metric = "macro_f1" if (task == "classification" and train.spec.primary_metric == "macro_f1") else \
         ("top1" if task == "classification" else "r2")
     scores: dict[str, float] = {}
     steps = len(grid) + 1
     for i, hp in enumerate(grid):
-        p = _fit_predict(kind, task, hp, x_tr[~val], y[~val], x_tr[val], c, seed, device, ep)
+        p = _fit_predict(kind, task, hp, x_tr[~val], y[~val], x_tr[val], c, mlp)
         scores[str(hp)] = _score(task, p, y[val], metric)
         if progress:
             progress("select", i + 1, steps)
     best = grid[int(np.argmax([scores[str(h)] for h in grid]))]  # first best on ties: strongest regularisation
-    pred = _fit_predict(kind, task, best, x_tr, y, x_te, c, seed, device, ep)
+    pred = _fit_predict(kind, task, best, x_tr, y, x_te, c, mlp)
     if progress:
         progress("select", steps, steps)
+    mlp_record = {"epochs": mlp.epochs, "lr": mlp.lr, "batch_size": mlp.batch_size, **MLP_LAYER}
     info.update({"config": {"grid": list(grid), "selected": best, "validation_rows": int(val.sum()),
-                            "selection_metric": metric,
-                            "mlp": MLP_DEFAULTS | {"epochs": ep} if kind == "mlp" else None},
+                            "selection_metric": metric, "mlp": mlp_record if kind == "mlp" else None},
                  "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
                  "n_features": int(x_tr.shape[1])})
     if task == "classification":
-        return _rank(test, pred, y_te), info
+        return rank_all(test, pred, y_te), info
     return regression_frame(test, pred * sd + mu), info
 
 
-def _rank(test: Any, probs: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    n = len(y)
-    rank = np.zeros(n, dtype=np.int64)
-    pred = np.zeros(n, dtype=np.int64)
-    true = np.zeros(n)
-    for s in range(0, n, EVAL_CHUNK):
-        sl = slice(s, min(n, s + EVAL_CHUNK))
-        rank[sl], pred[sl], true[sl] = rank_chunk(np.asarray(probs[sl], dtype=np.float64), y[sl])
-    return classification_frame(test, pred, true, rank)
+def _targets(train: DatasetSplit, test: DatasetSplit) -> tuple[int, np.ndarray, np.ndarray | None, Any, Any]:
+    """(classes, training y, test labels, target mean, sd): labels for classification, standardised targets else."""
+    if train.spec.task_type == "classification":
+        return (num_classes(train, test), np.asarray(train.labels, dtype=np.int64),
+                np.asarray(test.labels, dtype=np.int64), None, None)
+    y_raw = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
+    mu, sd = y_raw.mean(axis=0), y_raw.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return 0, (y_raw - mu) / sd, None, mu, sd
+
+
+def _fallback(test: DatasetSplit, task: str, y: np.ndarray, y_te: np.ndarray | None, c: int, mu: Any,
+              info: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Nothing to embed (no prior, no features): training class frequencies / training mean."""
+    if task == "classification":
+        freq = np.bincount(y, minlength=c) / len(y)
+        info.update({"config": {"fallback": "class_frequency"}, "n_parameters": 0, "train_seconds": 0.0})
+        return rank_all(test, np.broadcast_to(freq, (len(y_te), c)), y_te), info
+    info.update({"config": {"fallback": "train_mean"}, "n_parameters": 0, "train_seconds": 0.0})
+    return regression_frame(test, np.broadcast_to(mu, (len(test.sample_ids), len(mu)))), info

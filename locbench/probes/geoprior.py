@@ -11,11 +11,12 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   `r_i` is one background location per row drawn **uniformly on the sphere** (lon ~ U[-180, 180),
   lat = asin(U[-1, 1])), seeded — not TorchSpatial's one-quadrant sample.
 * Sampler: class-balanced — each epoch draws min(n_c, 100) rows of every class without
-  replacement and shuffles them; off (plain shuffle) for YFCC, as in LocBench. Also off for the
-  embedded datasets (group "embedded"): with 2-7 classes the cap would leave 200-700 rows per
-  epoch out of ~25k, and they have no published protocol to follow.
+  replacement and shuffles them; off (plain shuffle) where the spec says `balanced_sampler=False`:
+  YFCC, as in LocBench, and the embedded datasets: with 2-7 classes the cap would leave 200-700
+  rows per epoch out of ~25k, and they have no published protocol to follow.
 * Optimiser: Adam (weight decay 0), lr_e = lr * 0.98^e at the start of epoch e; batch 1024;
-  a fixed number of epochs (default 30), no early stopping, no model selection on the reported split.
+  a fixed number of epochs (default 30), no early stopping, no model selection on the reported split
+  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
 * Scores: located row with image predictions → `p(y|I) * p(y|x)` (no renormalisation);
@@ -29,34 +30,30 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    classification_frame,
-    located_mask,
-    lr_at_epoch,
-    num_classes,
-    rank_chunk,
-    uniform_sphere,
-)
+from locbench.datasets.spec import DatasetSplit
+from locbench.errors import InputError
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
+                                    build_encoder, check_split, classification_frame, dense_rows, located_mask,
+                                    num_classes, rank_all, rank_chunk, uniform_sphere)
+from locbench.probes.loop import FitLog, fit
+from locbench.training import TrainingConfig
 
-DEFAULTS: dict[str, Any] = {
-    "epochs": 30,
-    "lr": 1e-3,
-    "batch_size": 1024,
-    "max_per_class": 100,
-    "lr_decay": 0.98,
-    "eps": 1e-5,
-    "background_weight": 1.0,
-}
-UNBALANCED_DATASETS = ("yfcc",)  # LocBench trains YFCC with a plain shuffled loader
+
+@dataclass(frozen=True)
+class GeoPriorProtocol(ProtocolConstants):
+    """The geo-prior's loss and sampler constants (the schedule is the `TrainingConfig`)."""
+
+    max_per_class: int = 100
+    eps: float = 1e-5
+    background_weight: float = 1.0
+
 
 
 def balanced_epoch(labels: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -91,129 +88,124 @@ def class_frequencies(labels: np.ndarray, c: int) -> np.ndarray:
     return counts / max(counts.sum(), 1.0)
 
 
-def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
-        epochs: int | None = None, progress: ProgressFn | None = None,
+def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
+        overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None,
         hparams: dict[str, Any] | None = None, preset: str | None = None,
         balanced: bool | None = None, **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Train the geo-prior on `train`, score `test`; returns (predictions, info)."""
-    import torch
+    """Train the geo-prior on `train`, score `test`; returns (predictions, info).
 
+    Schedule precedence: `training` (protocol defaults) < the encoder preset for this dataset <
+    `overrides` (explicit lr / batch_size / epochs ...).
+    """
     check_split(train, role="train", task_type="classification")
     check_split(test, role="test", task_type="classification")
-    dataset = str(getattr(getattr(train, "spec", None), "name", ""))
-    overrides = {k: v for k, v in options.items() if k in DEFAULTS and v is not None}
-    if balanced is None:
-        group = str(getattr(getattr(train, "spec", None), "group", ""))
-        balanced = group != "embedded" and not dataset.lower().startswith(UNBALANCED_DATASETS)
+    protocol = GeoPriorProtocol.from_options(options)
+    balanced = train.spec.balanced_sampler if balanced is None else balanced
     c = num_classes(train, test)
     tr_loc = located_mask(train)
     tr_lonlat = np.stack([train.lon, train.lat], axis=1)[tr_loc].astype(np.float32)
     tr_y = np.asarray(train.labels, dtype=np.int64)[tr_loc]
     freq = class_frequencies(np.asarray(train.labels, dtype=np.int64), c)
-
-    built = build_encoder(encoder, seed=seed, train_lonlat=tr_lonlat.astype(np.float64),
-                          hparams=hparams, preset=preset or dataset or None)
-    # precedence: protocol defaults < encoder preset for this dataset < explicit options < epochs
-    cfg = {**DEFAULTS, **{k: v for k, v in built.training.items() if k in DEFAULTS}, **overrides}
-    if epochs is not None:
-        cfg["epochs"] = int(epochs)
-    cfg["epochs"], cfg["batch_size"] = int(cfg["epochs"]), int(cfg["batch_size"])
+    built = build_encoder(encoder, seed=training.seed, train_lonlat=tr_lonlat.astype(np.float64),
+                          hparams=hparams, preset=preset or train.spec.name)
+    cfg = training.updated(built.training).updated(overrides or {})
     info: dict[str, Any] = {
         "probe": "geoprior", "encoder": built.name, "num_classes": c, "balanced_sampler": bool(balanced),
         "n_train": int(len(train.sample_ids)), "n_train_located": int(tr_loc.sum()),
         "n_test": int(len(test.sample_ids)), "n_test_located": int(located_mask(test).sum()),
         "image_predictions": test.image_probs is not None, "encoder_hparams": dict(built.hparams),
     }
-    img = _as_matrix(test.image_probs)  # kept in its dtype (iNat: GBs); float64 only chunk by chunk
-    if img is not None and img.shape != (len(test.sample_ids), c):
-        from locbench.errors import InputError
-
-        raise InputError(f"image_probs has shape {img.shape}, expected ({len(test.sample_ids)}, {c})",
-                         file=dataset, column="image_probs")
+    img = _image_matrix(test, c)
     y_test = np.asarray(test.labels, dtype=np.int64)
     if built.is_no_prior:
-        base = img if img is not None else np.broadcast_to(freq, (len(y_test), c))
-        df = _rank_all(test, base, y_test)
-        info.update({"config": {"fallback": "image" if img is not None else "class_frequency"},
-                     "n_parameters": 0, "train_seconds": 0.0, "location_only": None})
-        if img is not None:
-            info["image_only"] = _acc(df)
-        return df, info
+        return _no_prior(test, img, freq, y_test, info)
+    module, head, log, n_params = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced), progress)
+    t1 = time.perf_counter()
+    module.eval()
+    head.eval()
+    df, loc_only = _score(module, head, test, y_test, img, freq, cfg.device)
+    info.update({
+        "config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)},
+        "n_parameters": int(n_params),
+        "train_seconds": log.seconds,
+        "predict_seconds": time.perf_counter() - t1,
+        "samples_per_second": log.samples_per_second,
+        "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)),
+        "loss_per_epoch": log.loss_per_epoch,
+        "location_only": loc_only,
+    })
+    if img is not None:
+        info["image_only"] = _acc(rank_all(test, img, y_test))
+    if progress:
+        progress("predict", 1, 1)
+    return df, info
 
-    torch_gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    module = built.module.to(device)
+
+def _image_matrix(test: DatasetSplit, c: int) -> Any:
+    """p(y|I) in its stored dtype (iNat: GBs; float64 only chunk by chunk), shape-checked; None without."""
+    img = _as_matrix(test.image_probs)
+    if img is not None and img.shape != (len(test.sample_ids), c):
+        raise InputError(f"image_probs has shape {img.shape}, expected ({len(test.sample_ids)}, {c})",
+                         file=test.spec.name, column="image_probs")
+    return img
+
+
+def _no_prior(test: DatasetSplit, img: Any, freq: np.ndarray, y_test: np.ndarray,
+              info: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """No location prior: p(y|I), or the training class frequencies without image predictions."""
+    base = img if img is not None else np.broadcast_to(freq, (len(y_test), len(freq)))
+    df = rank_all(test, base, y_test)
+    info.update({"config": {"fallback": "image" if img is not None else "class_frequency"},
+                 "n_parameters": 0, "train_seconds": 0.0, "location_only": None})
+    if img is not None:
+        info["image_only"] = _acc(df)
+    return df, info
+
+
+def _per_epoch(tr_y: np.ndarray, c: int, protocol: GeoPriorProtocol, balanced: bool) -> int:
+    counts = np.bincount(tr_y, minlength=c) if len(tr_y) else np.zeros(c, dtype=np.int64)
+    return int(np.minimum(counts, protocol.max_per_class).sum()) if balanced else len(tr_y)
+
+
+def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray, cfg: TrainingConfig,
+           protocol: GeoPriorProtocol, balanced: bool, progress: ProgressFn | None) -> tuple[Any, Any, FitLog, int]:
+    """Encoder + sigmoid head trained with `full_loss` against uniform background points."""
+    import torch
+
+    torch_gen = torch.Generator().manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    module = built.module.to(cfg.device)
     head = torch.nn.Linear(built.output_dim, c, bias=False)
-    torch.nn.init.xavier_uniform_(head.weight, generator=torch.Generator().manual_seed(seed + 1))
-    head = head.to(device)
+    torch.nn.init.xavier_uniform_(head.weight, generator=torch.Generator().manual_seed(cfg.seed + 1))
+    head = head.to(cfg.device)
     params = list(head.parameters())
     if built.trainable:
         params += [p for p in module.parameters() if p.requires_grad]
     else:
         for p in module.parameters():
             p.requires_grad_(False)
-    opt = torch.optim.Adam(params, lr=cfg["lr"], weight_decay=0.0)
-    n_params = sum(p.numel() for p in params)
-
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = torch.from_numpy(tr_lonlat)
     y_all = torch.from_numpy(tr_y)
-    bs = int(cfg["batch_size"])
-    epoch_sizes = []
-    counts = np.bincount(tr_y, minlength=c) if len(tr_y) else np.zeros(c, dtype=np.int64)
-    per_epoch = int(np.minimum(counts, cfg["max_per_class"]).sum()) if balanced else len(tr_y)
-    n_batches = -(-per_epoch // bs) if per_epoch else 0
-    total_steps = n_batches * cfg["epochs"]
-    losses: list[float] = []
-    t0 = time.perf_counter()
-    step = 0
+    per_epoch = _per_epoch(tr_y, c, protocol, balanced)
+
+    def epoch_order(epoch: int) -> np.ndarray:
+        return balanced_epoch(tr_y, protocol.max_per_class, rng) if balanced else rng.permutation(len(tr_y))
+
+    def batch_loss(bi: Any) -> Any:
+        yb = y_all[bi].to(cfg.device)
+        bg = uniform_sphere(len(bi), torch_gen)
+        logits = head(module(torch.cat([x_all[bi], bg], dim=0).to(cfg.device)))
+        return full_loss(logits[: len(bi)], logits[len(bi):], yb, protocol.eps, protocol.background_weight)
+
     module.train(built.trainable)
     head.train()
-    for epoch in range(cfg["epochs"]):
-        for g in opt.param_groups:
-            g["lr"] = lr_at_epoch(cfg["lr"], epoch, cfg["lr_decay"])
-        idx = balanced_epoch(tr_y, cfg["max_per_class"], rng) if balanced else rng.permutation(len(tr_y))
-        epoch_sizes.append(len(idx))
-        run_loss, seen = 0.0, 0
-        for start in range(0, len(idx), bs):
-            bi = torch.from_numpy(idx[start:start + bs])
-            xb = x_all[bi]
-            yb = y_all[bi].to(device)
-            bg = uniform_sphere(len(bi), torch_gen)
-            logits = head(module(torch.cat([xb, bg], dim=0).to(device)))
-            loss = full_loss(logits[: len(bi)], logits[len(bi):], yb, cfg["eps"], cfg["background_weight"])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            run_loss += float(loss.detach()) * len(bi)
-            seen += len(bi)
-            step += 1
-            if progress:
-                progress("train", step, total_steps)
-        losses.append(run_loss / max(seen, 1))
-    train_s = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    module.eval()
-    head.eval()
-    df, loc_only = _score(module, head, test, y_test, img, freq, device)
-    info.update({
-        "config": {**cfg, "balanced_sampler": bool(balanced)},
-        "n_parameters": int(n_params),
-        "train_seconds": train_s,
-        "predict_seconds": time.perf_counter() - t1,
-        "samples_per_second": (sum(epoch_sizes) / train_s) if train_s > 0 else None,
-        "samples_per_epoch": per_epoch,
-        "loss_per_epoch": losses,
-        "location_only": loc_only,
-    })
-    if img is not None:
-        info["image_only"] = _acc(_rank_all(test, img, y_test))
-    if progress:
-        progress("predict", 1, 1)
-    return df, info
+    log = fit(opt, cfg, epoch_order=epoch_order, batch_loss=batch_loss,
+              total_steps=(-(-per_epoch // cfg.batch_size) if per_epoch else 0) * cfg.epochs, progress=progress)
+    return module, head, log, sum(p.numel() for p in params)
 
 
-def _score(module: Any, head: Any, test: Any, y: np.ndarray, img: np.ndarray | None,
+def _score(module: Any, head: Any, test: DatasetSplit, y: np.ndarray, img: Any,
            freq: np.ndarray, device: str) -> tuple[pd.DataFrame, dict[str, float] | None]:
     """Combine p(y|x) with p(y|I) chunk by chunk (never a full N x C matrix at once)."""
     import torch
@@ -230,7 +222,7 @@ def _score(module: Any, head: Any, test: Any, y: np.ndarray, img: np.ndarray | N
         for s in range(0, n, EVAL_CHUNK):
             sl = slice(s, min(n, s + EVAL_CHUNK))
             m = loc[sl]
-            base = _dense(img[sl]) if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
+            base = dense_rows(img[sl]) if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
             scores = np.array(base, dtype=np.float64, copy=True)
             if m.any():
                 p_loc = torch.sigmoid(head(module(torch.from_numpy(lonlat[sl][m]).to(device)))).double().cpu().numpy()
@@ -249,17 +241,6 @@ def _score(module: Any, head: Any, test: Any, y: np.ndarray, img: np.ndarray | N
     return df, loc_only
 
 
-def _rank_all(test: Any, scores: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    n = len(y)
-    rank = np.zeros(n, dtype=np.int64)
-    pred = np.zeros(n, dtype=np.int64)
-    true = np.zeros(n, dtype=np.float64)
-    for s in range(0, n, EVAL_CHUNK):
-        sl = slice(s, min(n, s + EVAL_CHUNK))
-        rank[sl], pred[sl], true[sl] = rank_chunk(_dense(scores[sl]), y[sl])
-    return classification_frame(test, pred, true, rank)
-
-
 def _as_matrix(probs: Any) -> Any:
     """Image predictions as given: a dense array (any float dtype) or a scipy CSR matrix."""
     if probs is None:
@@ -267,11 +248,6 @@ def _as_matrix(probs: Any) -> Any:
     import scipy.sparse
 
     return probs.tocsr() if scipy.sparse.issparse(probs) else np.asarray(probs)
-
-
-def _dense(block: Any) -> np.ndarray:
-    """One evaluation chunk (EVAL_CHUNK rows x classes) as float64; never the whole N x C matrix."""
-    return np.asarray(block.toarray() if hasattr(block, "toarray") else block, dtype=np.float64)
 
 
 def _acc(df: pd.DataFrame) -> dict[str, float]:

@@ -11,7 +11,8 @@ Protocol (fixed defaults):
   Without image features (embedded tasks): `loc -> MLP(E -> 256 -> T)`, i.e. location-only regression.
   E = 64 (TorchSpatial's default `embed_dim_before_regress`), T = number of targets.
 * Loss MSE on the standardised targets, Adam (weight decay 0), lr_e = 1e-3 * 0.98^e, batch 1024,
-  shuffled, a fixed number of epochs (default 30), trained end to end on the located training rows.
+  shuffled, a fixed number of epochs (default 30), trained end to end on the located training rows
+  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
   the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
 * No prior: the image-only MLP (`img -> MLP(E -> 256 -> T)`), or the training mean when there are no
@@ -21,26 +22,42 @@ Protocol (fixed defaults):
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from locbench.probes.common import (
-    EVAL_CHUNK,
-    ProgressFn,
-    build_encoder,
-    check_split,
-    located_mask,
-    lr_at_epoch,
-    regression_frame,
-)
+from locbench.datasets.spec import DatasetSplit
+from locbench.errors import InputError
+from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
+                                    build_encoder, check_split, located_mask, regression_frame)
+from locbench.probes.loop import FitLog, fit
+from locbench.training import TrainingConfig
 
-DEFAULTS: dict[str, Any] = {
-    "epochs": 30, "lr": 1e-3, "batch_size": 1024, "embed_dim": 64, "hidden": 256,
-    "dropout": 0.1, "lr_decay": 0.98,
-}
+
+@dataclass(frozen=True)
+class RegressionHead(ProtocolConstants):
+    """Widths of the §C2 network (E = `embed_dim`, hidden layers `hidden`, dropout)."""
+
+    embed_dim: int = 64
+    hidden: int = 256
+    dropout: float = 0.1
+
+
+
+@dataclass
+class _Data:
+    """Standardised training/test arrays of one regression run."""
+
+    y_tr: np.ndarray
+    mu: np.ndarray
+    sd: np.ndarray
+    f_tr: np.ndarray | None
+    f_te: np.ndarray | None
+    tr_loc: np.ndarray
+    te_loc: np.ndarray
 
 
 def _mlp(d_in: int, hidden: int, d_out: int, dropout: float) -> Any:
@@ -54,10 +71,10 @@ class RegressNet:  # built lazily so importing the module does not import torch
     """Factory for the §C2 network; returns a torch.nn.Module."""
 
     @staticmethod
-    def make(enc: Any, enc_dim: int, n_feat: int, n_targets: int, cfg: dict[str, Any]) -> Any:
+    def make(enc: Any, enc_dim: int, n_feat: int, n_targets: int, cfg: RegressionHead) -> Any:
         import torch
 
-        e, h, dr = int(cfg["embed_dim"]), int(cfg["hidden"]), float(cfg["dropout"])
+        e, h, dr = int(cfg.embed_dim), int(cfg.hidden), float(cfg.dropout)
 
         class _Net(torch.nn.Module):
             def __init__(self) -> None:
@@ -79,119 +96,116 @@ class RegressNet:  # built lazily so importing the module does not import torch
         return _Net()
 
 
-def run(encoder: Any, train: Any, test: Any, *, seed: int = 0, device: str = "cpu",
-        epochs: int | None = None, progress: ProgressFn | None = None,
+def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
+        overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None,
         hparams: dict[str, Any] | None = None, preset: str | None = None,
         **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Train the regressor on `train`, predict `test`; returns (predictions, info)."""
-    import torch
+    """Train the regressor on `train`, predict `test`; returns (predictions, info).
 
+    The encoder preset's schedule keys are tuned for geo-prior classification and are not used:
+    the schedule is `training` updated with the explicit `overrides`.
+    """
     check_split(train, role="train", task_type="regression")
     check_split(test, role="test", task_type="regression")
-    dataset = str(getattr(getattr(train, "spec", None), "name", ""))
-    overrides = {k: v for k, v in options.items() if k in DEFAULTS and v is not None}
-    y_tr = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
-    n_t = y_tr.shape[1]
-    mu, sd = y_tr.mean(axis=0), y_tr.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    tr_loc = located_mask(train)
-    te_loc = located_mask(test)
-    f_tr = None if train.image_features is None else np.asarray(train.image_features, dtype=np.float32)
-    f_te = None if test.image_features is None else np.asarray(test.image_features, dtype=np.float32)
-    if (f_tr is None) != (f_te is None):
-        from locbench.errors import InputError
-
-        raise InputError("image_features must be given for both train and test or for neither",
-                         column="image_features")
-    built = build_encoder(encoder, seed=seed,
-                          train_lonlat=np.stack([train.lon, train.lat], axis=1)[tr_loc],
-                          hparams=hparams, preset=preset or dataset or None)
-    # the encoder preset's training keys are tuned for geo-prior classification: not used here
-    cfg = {**DEFAULTS, **overrides}
-    if epochs is not None:
-        cfg["epochs"] = int(epochs)
-    n_test = len(test.sample_ids)
+    head_cfg = RegressionHead.from_options(options)
+    d = _standardised(train, test)
+    built = build_encoder(encoder, seed=training.seed,
+                          train_lonlat=np.stack([train.lon, train.lat], axis=1)[d.tr_loc],
+                          hparams=hparams, preset=preset or train.spec.name)
+    cfg = training.updated(overrides or {})
+    n_test, n_t = len(test.sample_ids), d.y_tr.shape[1]
     info: dict[str, Any] = {
         "probe": "regression", "encoder": built.name, "n_targets": n_t,
         "n_train": int(len(train.sample_ids)), "n_test": int(n_test),
-        "n_test_located": int(te_loc.sum()), "image_features": f_tr is not None,
-        "target_mean": mu.tolist(), "target_std": sd.tolist(), "encoder_hparams": dict(built.hparams),
+        "n_test_located": int(d.te_loc.sum()), "image_features": d.f_tr is not None,
+        "target_mean": d.mu.tolist(), "target_std": d.sd.tolist(), "encoder_hparams": dict(built.hparams),
     }
-    if built.is_no_prior and f_tr is None:
-        pred = np.broadcast_to(mu, (n_test, n_t))
+    if built.is_no_prior and d.f_tr is None:
         info.update({"config": {"fallback": "train_mean"}, "n_parameters": 0, "train_seconds": 0.0,
                      "n_test_fallback": int(n_test), "location_only": None})
-        return regression_frame(test, pred), info
+        return regression_frame(test, np.broadcast_to(d.mu, (n_test, n_t))), info
+    net, log, n_params = _train(built, train, d, cfg, head_cfg, progress)
+    pred, ok = _predict(net, built, test, d, cfg.device)
+    if progress:
+        progress("predict", 1, 1)
+    info.update({
+        "config": {**cfg.schedule(), **asdict(head_cfg)}, "n_parameters": int(n_params),
+        "train_seconds": log.seconds, "samples_per_second": log.samples_per_second,
+        "loss_per_epoch": log.loss_per_epoch, "n_test_fallback": int((~ok).sum()),
+    })
+    df = regression_frame(test, pred)
+    info["location_only"] = None
+    if d.f_tr is None and not built.is_no_prior and d.te_loc.any():  # the model *is* location-only
+        from locbench.metrics import regression_metrics
 
+        names = list(df.columns[3:][::2].str.replace("y_true:", "", regex=False)) if n_t > 1 else None
+        info["location_only"] = {**regression_metrics(df[d.te_loc], names), "n": int(d.te_loc.sum())}
+    return df, info
+
+
+def _standardised(train: DatasetSplit, test: DatasetSplit) -> _Data:
+    """Targets' training mean/sd and image features standardised with training statistics."""
+    y_tr = np.asarray(train.targets, dtype=np.float64).reshape(len(train.sample_ids), -1)
+    mu, sd = y_tr.mean(axis=0), y_tr.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    f_tr = None if train.image_features is None else np.asarray(train.image_features, dtype=np.float32)
+    f_te = None if test.image_features is None else np.asarray(test.image_features, dtype=np.float32)
+    if (f_tr is None) != (f_te is None):
+        raise InputError("image_features must be given for both train and test or for neither",
+                         column="image_features")
     if f_tr is not None:
         fm, fs = f_tr.mean(axis=0), f_tr.std(axis=0)
         fs = np.where(fs > 0, fs, 1.0)
         f_tr = ((f_tr - fm) / fs).astype(np.float32)
         f_te = ((f_te - fm) / fs).astype(np.float32)
-    use = tr_loc if not built.is_no_prior else np.ones(len(tr_loc), dtype=bool)
-    torch.manual_seed(seed)
-    net = RegressNet.make(built.module, built.output_dim, 0 if f_tr is None else f_tr.shape[1], n_t, cfg).to(device)
+    return _Data(y_tr, mu, sd, f_tr, f_te, located_mask(train), located_mask(test))
+
+
+def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConfig, head_cfg: RegressionHead,
+           progress: ProgressFn | None) -> tuple[Any, FitLog, int]:
+    """The §C2 network trained end to end (MSE on standardised targets) on the located training rows."""
+    import torch
+
+    use = d.tr_loc if not built.is_no_prior else np.ones(len(d.tr_loc), dtype=bool)
+    torch.manual_seed(cfg.seed)
+    n_feat = 0 if d.f_tr is None else d.f_tr.shape[1]
+    net = RegressNet.make(built.module, built.output_dim, n_feat, d.y_tr.shape[1], head_cfg).to(cfg.device)
     if built.module is not None and not built.trainable:
         for p in built.module.parameters():
             p.requires_grad_(False)
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg["lr"], weight_decay=0.0)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = torch.from_numpy(np.stack([np.nan_to_num(train.lon), np.nan_to_num(train.lat)], axis=1)[use].astype(np.float32))
-    f_all = None if f_tr is None else torch.from_numpy(f_tr[use])
-    y_all = torch.from_numpy(((y_tr - mu) / sd)[use].astype(np.float32))
-    rng = np.random.default_rng(seed)
-    bs = int(cfg["batch_size"])
-    n_b = -(-len(y_all) // bs)
-    total = n_b * cfg["epochs"]
-    step = 0
-    losses: list[float] = []
-    t0 = time.perf_counter()
+    f_all = None if d.f_tr is None else torch.from_numpy(d.f_tr[use])
+    y_all = torch.from_numpy(((d.y_tr - d.mu) / d.sd)[use].astype(np.float32))
+    rng = np.random.default_rng(cfg.seed)
+
+    def batch_loss(bi: Any) -> Any:
+        out = net(x_all[bi].to(cfg.device), None if f_all is None else f_all[bi].to(cfg.device))
+        return torch.nn.functional.mse_loss(out, y_all[bi].to(cfg.device))
+
     net.train()
     if built.module is not None and not built.trainable:
         built.module.eval()
-    for epoch in range(cfg["epochs"]):
-        for g in opt.param_groups:
-            g["lr"] = lr_at_epoch(cfg["lr"], epoch, cfg["lr_decay"])
-        idx = torch.from_numpy(rng.permutation(len(y_all)))
-        tot, seen = 0.0, 0
-        for s in range(0, len(idx), bs):
-            bi = idx[s:s + bs]
-            out = net(x_all[bi].to(device), None if f_all is None else f_all[bi].to(device))
-            loss = torch.nn.functional.mse_loss(out, y_all[bi].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            tot += float(loss.detach()) * len(bi)
-            seen += len(bi)
-            step += 1
-            if progress:
-                progress("train", step, total)
-        losses.append(tot / max(seen, 1))
-    train_s = time.perf_counter() - t0
+    log = fit(opt, cfg, epoch_order=lambda epoch: rng.permutation(len(y_all)), batch_loss=batch_loss,
+              total_steps=-(-len(y_all) // cfg.batch_size) * cfg.epochs, progress=progress)
+    return net, log, sum(p.numel() for p in params)
+
+
+def _predict(net: Any, built: BuiltEncoder, test: DatasetSplit, d: _Data, device: str) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions in target units; rows the model cannot score (unlocated) get the training mean."""
+    import torch
 
     net.eval()
-    pred = np.broadcast_to(mu, (n_test, n_t)).copy()
-    ok = te_loc if not built.is_no_prior else np.ones(n_test, dtype=bool)
+    n_test = len(test.sample_ids)
+    pred = np.broadcast_to(d.mu, (n_test, d.y_tr.shape[1])).copy()
+    ok = d.te_loc if not built.is_no_prior else np.ones(n_test, dtype=bool)
     x_te = np.stack([np.nan_to_num(test.lon), np.nan_to_num(test.lat)], axis=1).astype(np.float32)
     rows = np.flatnonzero(ok)
     with torch.no_grad():
         for s in range(0, len(rows), EVAL_CHUNK):
             r = rows[s:s + EVAL_CHUNK]
             out = net(torch.from_numpy(x_te[r]).to(device),
-                      None if f_te is None else torch.from_numpy(f_te[r]).to(device))
-            pred[r] = out.double().cpu().numpy() * sd + mu
-    if progress:
-        progress("predict", 1, 1)
-    info.update({
-        "config": cfg, "n_parameters": int(sum(p.numel() for p in params)), "train_seconds": train_s,
-        "samples_per_second": (len(y_all) * cfg["epochs"] / train_s) if train_s > 0 else None,
-        "loss_per_epoch": losses, "n_test_fallback": int((~ok).sum()),
-    })
-    df = regression_frame(test, pred)
-    info["location_only"] = None
-    if f_tr is None and not built.is_no_prior and te_loc.any():  # the model *is* location-only
-        from locbench.metrics import regression_metrics
-
-        names = list(df.columns[3:][::2].str.replace("y_true:", "", regex=False)) if n_t > 1 else None
-        info["location_only"] = {**regression_metrics(df[te_loc], names), "n": int(te_loc.sum())}
-    return df, info
+                      None if d.f_te is None else torch.from_numpy(d.f_te[r]).to(device))
+            pred[r] = out.double().cpu().numpy() * d.sd + d.mu
+    return pred, ok

@@ -323,21 +323,27 @@ def write_fixture(name: str, root: str | Path, seed: int = 0, n: int = 40, *, nu
     root = Path(root)
     rng = np.random.default_rng(seed)
     fx = Fixture(name=name, root=root)
-    if spec.loader == "birds":
+    if _kind(spec) == "birds":
         _birds(spec, root, rng, n, num_classes, class_regions, image_signal, preds_rows, fx)
-    elif spec.loader == "inat":
+    elif _kind(spec) == "inat":
         _inat_like(spec, root, rng, n, num_classes, class_regions, image_signal, fx)
-    elif spec.loader == "yfcc":
+    elif _kind(spec) == "yfcc":
         _yfcc(spec, root, rng, n, num_classes, class_regions, image_signal, fx)
-    elif spec.loader == "mosaiks":
+    elif _kind(spec) == "mosaiks":
         _mosaiks(spec, root, rng, n, fx)
-    elif spec.loader == "sustainbench":
+    elif _kind(spec) == "sustainbench":
         _sustainbench(spec, root, rng, n, fx)
-    elif spec.loader == "gair-csv":
+    elif _kind(spec) == "gair-csv":
         _gair(spec, root, rng, n, class_regions, fx)
     else:
         raise ValueError(f"{name}: embedded datasets need no fixture")
     return fx
+
+
+def _kind(spec: Any) -> str:
+    """Short name of a spec's file layout (which writer and which corruptions apply)."""
+    return {"BirdsJson": "birds", "CocoJson": "inat", "YfccCsv": "yfcc", "MosaiksCsvNpy": "mosaiks",
+            "SustainBenchCsv": "sustainbench", "GairCsv": "gair-csv"}.get(type(spec.loader).__name__, "embedded")
 
 
 # ------------------------------------------------------------------ malformed variants
@@ -347,7 +353,7 @@ CORRUPTIONS = ("missing-file", "missing-json-key", "wrong-shape", "nan-label", "
 
 def corruptions_for(name: str) -> tuple[str, ...]:
     """The malformed variants a dataset's layout has (no JSON key in a CSV layout, no .npy in SustainBench)."""
-    loader = get_dataset(name).loader
+    loader = _kind(get_dataset(name))
     kinds = list(CORRUPTIONS)
     if loader not in ("birds", "inat"):
         kinds.remove("missing-json-key")
@@ -367,30 +373,30 @@ def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
     files = {p.name: p for p in fx.files}
 
     def main_file() -> Path:
-        if spec.loader == "birds":
+        if _kind(spec) == "birds":
             return files[f"{spec.params['dataset']}_with_loc_2019.json"]
-        if spec.loader == "inat":
+        if _kind(spec) == "inat":
             y = spec.params.get("year")
             return files[f"val{y}_locations.json" if y else "val_location.json"]
-        if spec.loader == "yfcc":
+        if _kind(spec) == "yfcc":
             return files["train_test_split.csv"]
-        if spec.loader == "mosaiks":
+        if _kind(spec) == "mosaiks":
             return files[f"Y_{spec.params['file_name']}.csv"]
-        if spec.loader == "sustainbench":
+        if _kind(spec) == "sustainbench":
             return files["dhs_test_labels.csv"]
         return root / spec.dirname / spec.params["files"]["test"]
 
     def matrix_file() -> Path:
-        if spec.loader == "birds":
+        if _kind(spec) == "birds":
             return files[f"{spec.params['dataset']}_test_net_feats.npy"]
-        if spec.loader == "inat":
+        if _kind(spec) == "inat":
             y = spec.params.get("year")
             return files[f"inat{y}_val_net_feats.npy" if y else "fmow_val_preds.npy"]
-        if spec.loader == "yfcc":
+        if _kind(spec) == "yfcc":
             return files["YFCC_test_preds.npy"]
-        if spec.loader == "mosaiks":
+        if _kind(spec) == "mosaiks":
             return files[f"X_{spec.params['file_name']}.npy"]
-        if spec.loader == "gair-csv":
+        if _kind(spec) == "gair-csv":
             return root / spec.dirname / "embeddings" / "test.npy"
         raise ValueError(f"{fx.name} has no .npy matrix")
 
@@ -403,7 +409,7 @@ def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
         if path.suffix != ".json":
             raise ValueError(f"{fx.name} has no JSON")
         data = json.loads(path.read_text())
-        if spec.loader == "birds":
+        if _kind(spec) == "birds":
             del data["test"][1]["class_id"]
             path.write_text(json.dumps(data))
             return path, "class_id"
@@ -428,7 +434,7 @@ def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
         path = main_file()
         if path.suffix == ".json":
             data = json.loads(path.read_text())
-            if spec.loader == "birds":
+            if _kind(spec) == "birds":
                 data["test"][1]["class_id"] = None
                 path.write_text(json.dumps(data))
                 return path, "class_id"
@@ -438,13 +444,13 @@ def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
             coco.write_text(json.dumps(data))
             return coco, "category_id"
         df = pd.read_csv(path)
-        if spec.loader == "yfcc":
+        if _kind(spec) == "yfcc":
             col = "class"
             r = int(np.flatnonzero(df["split"].to_numpy() == "test")[0])
-        elif spec.loader == "mosaiks":
+        elif _kind(spec) == "mosaiks":
             col = spec.params["file_name"]
             r = int(np.flatnonzero(df["split"].to_numpy() == "test")[0])
-        elif spec.loader == "sustainbench":
+        elif _kind(spec) == "sustainbench":
             col, r = "nl_mean", 0  # NaN targets are dropped by design; a NaN input feature is an error
             df.loc[df.index[0], f"{spec.params['label']}_normalized"] = 0.5
         elif spec.task_type == "classification":
