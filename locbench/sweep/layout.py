@@ -71,9 +71,15 @@ def count_attempts(out: Path, job: Job) -> int:
 
 
 def leftovers(out: Path, job: Job) -> list[Path]:
-    """Temporary siblings `.seed-<n>.*` a killed attempt may have left (never a finished folder)."""
+    """Temporary siblings a killed attempt may have left (never a finished folder).
+
+    `.seed-<n>.<tag>.new|old` from `staged_job_dir`, `..seed-<n>.<tag>.new.*.partial` from the
+    `atomic.staged_dir` inside it.
+    """
     folder = job_dir(out, job)
-    return sorted(folder.parent.glob(f".{folder.name}.*")) if folder.parent.is_dir() else []
+    if not folder.parent.is_dir():
+        return []
+    return sorted({*folder.parent.glob(f".{folder.name}.*"), *folder.parent.glob(f"..{folder.name}.*")})
 
 
 def remove_leftovers(out: Path, job: Job) -> None:
