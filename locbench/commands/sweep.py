@@ -70,6 +70,11 @@ def register(app: typer.Typer) -> None:
         spec = build_spec(read_sweep_file(file) if file else {}, flags, where=file or "flags")
         raise typer.Exit(_run(spec, dry_run))
 
+    _register_summarize(group)
+    app.add_typer(group, name="sweep")
+
+
+def _register_summarize(group: typer.Typer) -> None:
     @group.command("summarize")
     def summarize_cmd(
         folder: str = typer.Argument(..., help="A sweep's --out folder."),
@@ -87,8 +92,6 @@ def register(app: typer.Typer) -> None:
         console.print(summary_table(entries))
         console.print(f"[dim]{len(entries)} result(s) → {out}/<model-id>/"
                       + (f" and {results_root}/results/" if results_root else "") + "[/dim]")
-
-    app.add_typer(group, name="sweep")
 
 
 def _console(cls: Any) -> Any:
