@@ -1,5 +1,8 @@
 """The real engine: a 2-worker `distributed.LocalCluster` on 127.0.0.1, one worker killed mid-job.
 
+Each worker offers the resource GPU=1 and each job claims it (`--gpus-per-job 1`), so at most one
+job runs per worker, as on a GPU cluster.
+
 The sweep must still complete, the killed job must have been retried (2 attempts), no temporary
 folder may remain, and every job's predictions and result must equal a sequential run bit for bit.
 """
@@ -29,7 +32,8 @@ SPEC = dict(encoders=("xyz",), datasets=("embedded-cities-continent",), seeds=(0
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None, worker_dashboard_address=None) as c:
+                                  dashboard_address=None, worker_dashboard_address=None,
+                                  resources={"GPU": 1}) as c:  # a label here: jobs run on CPU
         assert c.scheduler_address.startswith("tcp://127.0.0.1:")
         yield c
 
@@ -75,7 +79,7 @@ def test_dask_sweep_survives_a_killed_worker_and_matches_a_sequential_run(cluste
         def failed(self, *a): pass
 
     outcome = run_sweep(expand(dataclasses.replace(seq, out=str(out))), out,
-                        DaskExecutor(cluster.scheduler_address), retries=2, reporter=Collect())
+                        DaskExecutor(cluster.scheduler_address, gpus_per_job=1), retries=2, reporter=Collect())
     killer.stop.set()
     print(f"sequential {t1 - t0:.1f} s, dask {time.perf_counter() - t1:.1f} s, load {os.getloadavg()}")
     assert killer.killed_job is not None, "no job attempt was seen to kill"
@@ -95,6 +99,6 @@ def test_dask_sweep_survives_a_killed_worker_and_matches_a_sequential_run(cluste
 def test_gpu_resource_without_gpu_workers_is_a_clear_error(cluster, tmp_path):
     from locbench.errors import InputError
 
-    ex = DaskExecutor(cluster.scheduler_address, gpus_per_job=1)
-    with pytest.raises(InputError, match="GPU=1"):
+    ex = DaskExecutor(cluster.scheduler_address, gpus_per_job=2)  # each worker offers GPU=1
+    with pytest.raises(InputError, match="GPU=2"):
         ex.open(lambda e: None)

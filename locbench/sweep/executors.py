@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from locbench.errors import InputError
-from locbench.sweep.job import JobEvent, JobReport, run_job
+from locbench.sweep.job import JobEvent, JobReport, run_job, warm_worker
 from locbench.sweep.plan import Job
 from locbench.sweep.spec import ExecutorSpec
 
@@ -81,6 +81,7 @@ _WORKER_QUEUE: Any = None
 def _init_worker(events: Any) -> None:
     global _WORKER_QUEUE
     _WORKER_QUEUE = events
+    warm_worker()
 
 
 class _QueueSink:
@@ -193,7 +194,24 @@ class DaskExecutor:
             self.client.close()
             raise InputError(f"no Dask worker offers resource GPU={self.gpus_per_job:g}; start workers with "
                              "`dask worker ... --resources GPU=1`", column="--gpus-per-job")
+        self._check_versions()
         self.client.subscribe_topic(self.topic, lambda event: self.inbox.append(event[1]))
+
+    def _check_versions(self) -> None:
+        """Warm every worker; refuse workers that cannot import locbench or run another version."""
+        import locbench
+
+        try:
+            found = self.client.run(warm_worker)
+        except Exception as exc:  # noqa: BLE001 - the worker's import error, reported as bad setup
+            self.client.close()
+            raise InputError(f"a Dask worker cannot import locbench ({type(exc).__name__}: {exc}); install the "
+                             "same locbench on every worker", column="--scheduler") from exc
+        other = {w: v for w, v in found.items() if v != locbench.__version__}
+        if other:
+            self.client.close()
+            raise InputError(f"Dask worker(s) run another locbench version: {other} (here: {locbench.__version__})",
+                             column="--scheduler")
 
     def close(self) -> None:
         self.client.unsubscribe_topic(self.topic)

@@ -81,6 +81,22 @@ def run_job(job: Job, out: str, max_attempts: int, sink: EventSink) -> JobReport
     return _report(record, "done")
 
 
+def warm_worker() -> str:
+    """Import what every job needs (torch, probes, datasets) once per worker; return locbench's version.
+
+    Executors call it when a worker starts, so a worker that cannot import locbench fails at once,
+    and one with another version (whose numbers would not match their keys) is caught.
+    """
+    import torch  # noqa: F401
+
+    import locbench
+    import locbench.datasets  # noqa: F401
+    import locbench.evaluate  # noqa: F401
+    import locbench.probes  # noqa: F401
+
+    return locbench.__version__
+
+
 @contextlib.contextmanager
 def job_environment(job: Job) -> Iterator[None]:
     """Seeds of the global generators and a BLAS thread limit (torch threads go through run_probe)."""
