@@ -17,10 +17,14 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from locbench import atomic
 from locbench.errors import InputError
+
+if TYPE_CHECKING:
+    from locbench.cards import ModelMeta
+    from locbench.encoders.spec import EncoderSpec
 
 # The no-argument run: a small, meaningful comparison on the embedded (offline) datasets.
 # xyz is left out: with this little training it does not separate land from sea (71.2 vs 71.0 % no-prior).
@@ -75,11 +79,10 @@ class RunOutcome:
 
 
 def model_id_for(encoder_name: str) -> str:
-    """`locbench-<name lowercased, '+' spelled 'plus', every other char outside [a-z0-9._-] -> '-'>`.
+    """`locbench-<slug>`: the one model-id rule of `locbench.ids` (source 'locbench')."""
+    from locbench.ids import model_id
 
-    '+' is spelled out so Sphere2Vec-sphereC+ and -sphereC get distinct, readable ids.
-    """
-    return "locbench-" + re.sub(r"[^a-z0-9._-]", "-", encoder_name.lower().replace("+", "-plus"))
+    return model_id("locbench", encoder_name)
 
 
 def citation_authors(citation: str) -> list[str]:
@@ -90,43 +93,29 @@ def citation_authors(citation: str) -> list[str]:
     return names or ["unknown"]
 
 
-def model_card(spec: Any, model_id: str, n_parameters: int | None, *, custom: bool = False) -> dict[str, Any]:
+def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, custom: bool = False) -> ModelMeta:
     """The submission.json card for one of our runs of a registered encoder.
 
     `custom` (a --model-id run, e.g. user-supplied embeddings): the model is the user's, so the card
     names it by its id with authors 'unknown' — edit the card before submitting.
     """
+    from locbench.cards import ModelMeta
     from locbench.results import now_iso
 
     if custom:
-        family = str(getattr(spec, "family", "other"))
-        return {
-            "model_id": model_id, "name": model_id, "authors": ["unknown"], "paper_url": None, "code_url": None,
-            "licence": "unknown", "encoder_family": "other" if family == "baseline" else family,
-            "n_parameters": None, "pretraining_data": None, "contact": None, "date": now_iso()[:10],
-            "description": (f"Scored by `locbench evaluate` with location encoder {getattr(spec, 'name', '?')!r} and "
-                            "the dataset's user-supplied embeddings (if any). Edit name, authors and licence "
-                            "before submitting."),
-        }
-
-    name = str(getattr(spec, "name", model_id))
-    family = str(getattr(spec, "family", "plugin"))
-    citation = str(getattr(spec, "citation", "") or "")
-    return {
-        "model_id": model_id,
-        "name": name if family != "baseline" else f"{name} (no location prior)",
-        "authors": citation_authors(citation),
-        "paper_url": getattr(spec, "paper_url", None),
-        "code_url": getattr(spec, "code_url", None),
-        "licence": "MIT",
-        "encoder_family": family,
-        "n_parameters": n_parameters,
-        "pretraining_data": None if getattr(spec, "trainable", True) or family == "baseline" else getattr(spec, "pretraining_data", None),
-        "contact": None,
-        "date": now_iso()[:10],
-        "description": (f"{getattr(spec, 'description', '')} Trained and scored by `locbench evaluate` "
-                        f"(standardized probes, seeded). Citation: {citation}").strip(),
-    }
+        return ModelMeta(
+            model_id=model_id, name=model_id, authors=("unknown",), licence="unknown",
+            encoder_family="other" if spec.family == "baseline" else spec.family, date=now_iso()[:10],
+            description=(f"Scored by `locbench evaluate` with location encoder {spec.name!r} and "
+                         "the dataset's user-supplied embeddings (if any). Edit name, authors and licence "
+                         "before submitting."))
+    return ModelMeta(
+        model_id=model_id,
+        name=spec.name if spec.family != "baseline" else f"{spec.name} (no location prior)",
+        authors=tuple(citation_authors(spec.citation)), licence="MIT", encoder_family=spec.family,
+        n_parameters=n_parameters, date=now_iso()[:10],
+        description=(f"{spec.description} Trained and scored by `locbench evaluate` "
+                     f"(standardized probes, seeded). Citation: {spec.citation}").strip())
 
 
 def default_datasets() -> list[str]:
@@ -305,7 +294,7 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
     score_s = time.perf_counter() - t1
     paths = {
         "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),
-        "result": str(atomic.write_json(folder / f"{ds.name}.result.json", result)),
+        "result": str(atomic.write_text(folder / f"{ds.name}.result.json", result.to_json())),
     }
     config = _run_config(enc_name, info, data, seed=seed, device=device, geobias=geobias,
                          geobias_kwargs=geobias_kwargs, threads=threads)
@@ -317,14 +306,14 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
                               seed=seed, device=device)
     paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
     card = model_card(spec, model_id, _n_params(spec, seed, ds.name), custom=custom_model_id)
-    paths["card"] = str(atomic.write_json(folder / "submission.json", card))
-    summary = (result.get("geobias") or {}).get("summary") or {}
+    paths["card"] = str(atomic.write_json(folder / "submission.json", card.to_dict()))
+    summary = result.geobias.get("summary") or {}
     return RunOutcome(
         model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
-        primary_metric=result["primary_metric"], primary_value=_f(result["primary_value"]),
-        higher_is_better=bool(result["higher_is_better"]),
+        primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
+        higher_is_better=result.higher_is_better,
         marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
-        location_only=_f((info.get("location_only") or {}).get(result["primary_metric"])),
+        location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
         seconds=time.perf_counter() - t0, paths=paths)
 
 

@@ -18,9 +18,9 @@ import functools
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,49 +29,181 @@ import numpy as np
 import pandas as pd
 
 from locbench import atomic
-from locbench.errors import InputError, LocbenchError, NotFoundError
+from locbench.cards import ModelMeta
+from locbench.errors import InputError, NotFoundError
+from locbench.ids import check_id
+from locbench.maplayers import MapLayers, build_layers
 
-RESULT_SCHEMA = "locbench.result/1"
+RESULT_SCHEMA = "locbench.result/2"
+RESULT_SCHEMA_V1 = "locbench.result/1"  # before the optional blocks below; read and migrated
 UNKNOWN_LABEL = "unknown"  # y_true of imported rows whose true class is not published (TorchSpatial CSVs)
 HASH_METHOD = ("sha256 over columns in order: name, then numeric values as little-endian float64 (NaN canonical) "
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
 DEFAULT_PERMUTATIONS = 99
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-MAX_ID_LENGTH = 80
+# LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K on
+# h12's branch; lead: import it at merge). With 4 neighbours, binary hit@1 values can never reach
+# significance (a 4-neighbour lag has 5 values: p >= ~0.06), so the SSI's weight_k is not used here.
+MAP_NEIGHBOURS_K = 8
 SOURCES = ("evaluate", "submission", "import")
 
 
-class GeoBiasUnavailableError(LocbenchError):
-    """georbias.score is not importable (the engine is missing or broken in this install)."""
+# ------------------------------------------------------------------------------ the Result type
+
+@dataclass(frozen=True)
+class Comparability:
+    """Whether a result may enter a rank: only on the dataset's full reported evaluation set."""
+
+    ranked: bool
+    unranked_reason: str | None
+    eval_rows_expected: int | None
+
+    def __post_init__(self) -> None:
+        if self.ranked == (self.unranked_reason is not None):
+            raise InputError("comparability: an unranked result needs a reason, a ranked one none",
+                             column="comparability")
 
 
-# ----------------------------------------------------------------------------------------- ids
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """One scored (model, dataset): the only thing the leaderboard is built from.
 
-def id_problems(value: str, *, kind: str = "model id", max_length: int = MAX_ID_LENGTH) -> list[str]:
-    """Why `value` is not a safe id (used as a folder name): empty list when it is fine."""
-    out: list[str] = []
-    if not isinstance(value, str) or not value:
-        return [f"{kind} must be a non-empty string"]
-    if len(value) > max_length:
-        out.append(f"{kind} is {len(value)} characters long; at most {max_length} allowed")
-    if "/" in value or "\\" in value or os.sep in value:
-        out.append(f"{kind} {value!r} contains a path separator")
-    if ".." in value:
-        out.append(f"{kind} {value!r} contains '..' (path traversal)")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        out.append(f"{kind} {value!r} contains control characters")
-    if not out and not ID_PATTERN.match(value):
-        out.append(f"{kind} {value!r} must start with a letter or digit and use only letters, digits, '.', '_', '+', '-'")
-    return out
+    JSON field names are the result-file contract; the optional blocks are None when absent
+    (and then left out of the JSON, so older files keep their bytes).
+    """
+
+    schema: str = RESULT_SCHEMA
+    model_id: str
+    dataset: str
+    dataset_version: str | None
+    group: str | None
+    task_type: str
+    split: str | None
+    primary_metric: str
+    primary_value: float | None
+    higher_is_better: bool
+    metrics: dict[str, float | None]
+    metric_notes: tuple[str, ...] = ()
+    n_rows: int
+    n_located: int
+    n_unlocated: int
+    predictions_sha256: str
+    predictions_hash_method: str = HASH_METHOD
+    predictions_file: str | None = None
+    source: str
+    verified_against_data: bool
+    verification_note: str
+    seed: int | None = None
+    date: str
+    versions: dict[str, str]
+    run: dict[str, Any] | None = None
+    geobias: dict[str, Any]
+    model_card: ModelMeta | None = None
+    comparability: Comparability | None = None
+    map_layers: MapLayers | None = None
+    regions: dict[str, Any] | None = None
+    bootstrap: dict[str, Any] | None = None
+    integrity: dict[str, Any] | None = None
+    seeds: dict[str, Any] | None = None
+
+    @property
+    def ranked(self) -> bool:
+        """True when the result may enter ranks (no comparability block: a legacy file, ranked if verified)."""
+        return self.comparability.ranked if self.comparability is not None else self.verified_against_data
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (optional blocks left out when None)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name in OPTIONAL_BLOCKS:
+                continue
+            if isinstance(value, (ModelMeta, MapLayers)):
+                value = value.to_dict()
+            elif isinstance(value, Comparability):
+                value = asdict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    def to_json(self) -> str:
+        """Stable JSON text (sorted keys, NaN as null), as written to results/<model>/<dataset>.json."""
+        return atomic.dumps_json(self.to_dict())
+
+    @classmethod
+    def from_json(cls, source: str | Path | dict[str, Any], *, file: str | Path | None = None) -> Result:
+        """A Result from a file path or a parsed dict: schema checked, locbench.result/1 migrated."""
+        if isinstance(source, (str, Path)):
+            file = Path(source)
+            data = _load_json(file)
+        else:
+            data = source
+        return _from_dict(data, file)
 
 
-def check_id(value: str, *, kind: str = "model id") -> str:
-    """Raise InputError when `value` cannot safely name a folder or file."""
-    problems = id_problems(value, kind=kind)
-    if problems:
-        raise InputError("; ".join(problems))
-    return value
+OPTIONAL_BLOCKS = ("model_card", "comparability", "map_layers", "regions", "bootstrap", "integrity", "seeds")
+_KINDS: dict[str, tuple[type, ...]] = {
+    "schema": (str,), "model_id": (str,), "dataset": (str,), "task_type": (str,), "primary_metric": (str,),
+    "predictions_sha256": (str,), "predictions_hash_method": (str,), "source": (str,), "verification_note": (str,),
+    "date": (str,), "dataset_version": (str, type(None)), "group": (str, type(None)), "split": (str, type(None)),
+    "predictions_file": (str, type(None)), "primary_value": (int, float, type(None)), "higher_is_better": (bool,),
+    "verified_against_data": (bool,), "metrics": (dict,), "metric_notes": (list,), "n_rows": (int,),
+    "n_located": (int,), "n_unlocated": (int,), "seed": (int, type(None)), "versions": (dict,),
+    "run": (dict, type(None)), "geobias": (dict,), "model_card": (dict,), "comparability": (dict,),
+    "map_layers": (dict,), "regions": (dict,), "bootstrap": (dict,), "integrity": (dict,), "seeds": (dict,),
+}
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a valid JSON result file: {exc}", file=path) from exc
+    except OSError as exc:
+        raise InputError(f"result file cannot be read: {exc.strerror}", file=path) from exc
+
+
+def _migrate(data: dict[str, Any], file: str | Path | None) -> dict[str, Any]:
+    """Bring an older result dict to the current schema (locbench.result/1 -> /2: new optional blocks)."""
+    schema = data.get("schema")
+    if schema == RESULT_SCHEMA:
+        return data
+    if schema == RESULT_SCHEMA_V1:
+        return {**data, "schema": RESULT_SCHEMA}
+    raise InputError(f"unknown result schema {schema!r} (this version reads {RESULT_SCHEMA_V1} and {RESULT_SCHEMA})",
+                     file=file, column="schema")
+
+
+def _from_dict(data: Any, file: str | Path | None) -> Result:
+    if not isinstance(data, dict):
+        raise InputError("result file must hold a JSON object", file=file)
+    data = _migrate(data, file)
+    known = {f.name: f for f in fields(Result)}
+    for key, value in data.items():
+        if key not in known:
+            raise InputError("unknown field in result file", file=file, column=str(key))
+        kinds = _KINDS[key]
+        if value is None and key in OPTIONAL_BLOCKS:
+            continue
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise InputError(f"wrong type {type(value).__name__}", file=file, column=key)
+    required = [n for n, f in known.items() if f.default is MISSING]
+    for key in required:
+        if key not in data:
+            raise InputError("missing field in result file", file=file, column=key)
+    values = dict(data)
+    values["metric_notes"] = tuple(data.get("metric_notes", ()))
+    if data.get("model_card") is not None:
+        values["model_card"] = ModelMeta.from_dict(data["model_card"], file=f"{file or '<result>'}:model_card")
+    try:
+        if data.get("comparability") is not None:
+            values["comparability"] = Comparability(**data["comparability"])
+        if data.get("map_layers") is not None:
+            values["map_layers"] = MapLayers.from_dict(data["map_layers"])
+        return Result(**values)
+    except TypeError as exc:
+        raise InputError(f"malformed block: {exc}", file=file, column="comparability/map_layers") from exc
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -126,27 +258,10 @@ def _package_versions() -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def _spec_attr(spec: Any, name: str, default: Any = None) -> Any:
-    return getattr(spec, name, default)
-
-
 def _higher_is_better(metric: str) -> bool:
     from locbench.metrics import METRIC_INFO
 
     return METRIC_INFO.get(metric, (True, ""))[0]
-
-
-def _geobias_score() -> Any:
-    try:
-        import georbias
-    except ImportError as exc:  # pragma: no cover - part of the distribution
-        raise GeoBiasUnavailableError(f"georbias cannot be imported: {exc}") from exc
-    fn = getattr(georbias, "score", None)
-    if fn is None:
-        raise GeoBiasUnavailableError(
-            "georbias.score is not available in this install, so Geo-Bias Scores cannot be computed; "
-            "pass compute_geobias_scores=False to build_result to score metrics only")
-    return fn
 
 
 # ------------------------------------------------------------------------------------ geobias
@@ -171,7 +286,8 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
 
     Unlocated rows are dropped here (not inside georbias) so their count is explicit.
     """
-    score = _geobias_score()
+    from georbias import score
+
     spec = geobias_values(df, task_type, targets)
     located = np.isfinite(lon) & np.isfinite(lat)
     x, y, v = lon[located], lat[located], np.asarray(spec["values"], dtype=np.float64)[located]
@@ -214,6 +330,31 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
     return block
 
 
+def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type: str,
+                   targets: tuple[str, ...] | None, *, lisa: bool, seed: int = 0) -> MapLayers | None:
+    """Per-cell aggregates of the geo-bias values, plus LISA hot/cold spots when geo-bias is computed.
+
+    LISA runs on the k-NN graph of the headline Moran's I (MAP_NEIGHBOURS_K), with the result's
+    permutation count and seed, on the raw geo-bias values (hit@1, or absolute error).
+    """
+    from georbias.autocorrelation import autocorrelation_scores
+
+    spec = geobias_values(df, task_type, targets)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    x, y = lon[located], lat[located]
+    values = np.asarray(spec["values"], dtype=np.float64)[located]
+    higher = task_type == "classification"
+    labels, params = None, None
+    if lisa and len(x) > MAP_NEIGHBOURS_K + 1 and np.nanstd(values) > 0:
+        res = autocorrelation_scores(x, y, values, k=MAP_NEIGHBOURS_K, permutations=DEFAULT_PERMUTATIONS,
+                                     seed=seed, higher_is_better=higher)
+        labels = res.lisa.label
+        params = {"neighbours_k": MAP_NEIGHBOURS_K, "permutations": DEFAULT_PERMUTATIONS, "seed": seed,
+                  "fdr_alpha": 0.05, "rule": "local Moran's I (conditional permutations), Benjamini-Hochberg FDR"}
+    return build_layers(x, y, values, value_name=spec["value_name"], higher_is_better=higher,
+                        lisa_labels=labels, lisa=params)
+
+
 _AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z")
 
 
@@ -230,84 +371,90 @@ def _slim(d: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------- results
 
+def comparability_for(spec: Any, n_rows: int, verified: bool) -> Comparability:
+    """The ranking rule: a result is ranked only on the dataset's full reported evaluation set.
+
+    Verified against the data means every sample id of the split is present (full set). Unverified,
+    the published row count decides: a different count is refused (a partial set must not be
+    scored as if complete); no published count keeps the result unranked, with the reason.
+    """
+    expected = spec.n_eval_rows
+    if verified:
+        return Comparability(True, None, expected if expected is not None else n_rows)
+    if expected is None:
+        return Comparability(False, f"the full size of the {spec.reported_split!r} split of {spec.name} is not "
+                                    "published and the data are not on disk, so coverage cannot be checked",
+                             None)
+    if n_rows != int(expected):
+        raise InputError(f"{n_rows} rows, but the {spec.reported_split!r} split of {spec.name} has {int(expected)}: "
+                         "a partial evaluation set cannot be scored")
+    return Comparability(True, None, int(expected))
+
+
+def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None
+                   ) -> tuple[dict[str, float], list[str]]:
+    from locbench.metrics import classification_metrics, regression_metrics
+
+    notes: list[str] = []
+    if task_type != "classification":
+        return regression_metrics(df, targets), notes
+    labels_known = not (df["y_true"].astype(str) == UNKNOWN_LABEL).all()
+    metrics = classification_metrics(df, macro_f1=labels_known)
+    if not labels_known:
+        metrics["macro_f1"] = float("nan")
+        notes.append("macro_f1 not computed: true class labels are not published for these rows")
+    if df["reciprocal_rank"].isna().all():
+        notes.append("mrr not computed: reciprocal ranks are not published for these rows")
+    return metrics, notes
+
+
 def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd.DataFrame,
                  source: str = "evaluate", verified: bool = True, seed: int | None = None,
                  geobias_kwargs: dict[str, Any] | None = None, run: dict[str, Any] | None = None,
                  verification_note: str | None = None, compute_geobias_scores: bool = True,
-                 predictions_file: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Score one predictions frame into a JSON-ready result dict (the result-file contract).
+                 predictions_file: str | None = None, model_card: ModelMeta | None = None,
+                 comparability: Comparability | None = None) -> Result:
+    """Score one predictions frame into a Result (metrics, geo-bias, ranking eligibility).
 
     `spec` is a `locbench.datasets.DatasetSpec`; `predictions` follows `locbench.predictions`.
     `verified=False` marks a submission checked only against the registry's published facts.
-    Beyond the contract: `verification_note` (why/how verified), `compute_geobias_scores=False`
-    (metrics only), `predictions_file` (where the per-sample rows live, for maps), `extra` fields.
+    `comparability` overrides the ranking rule (importers know when rows are not the full set).
     """
-    from locbench.metrics import classification_metrics, regression_metrics
     from locbench.predictions import check_predictions
 
     check_id(model_id)
-    name = _spec_attr(spec, "name")
-    check_id(name, kind="dataset name")
-    task_type = _spec_attr(spec, "task_type")
-    targets = tuple(_spec_attr(spec, "targets", None) or ()) or None
+    check_id(spec.name, kind="dataset name")
+    targets = tuple(spec.targets or ()) or None
     if source not in SOURCES:
         raise InputError(f"source must be one of {SOURCES}, got {source!r}")
-    check_predictions(predictions, task_type, file=f"<predictions of {model_id} on {name}>",
-                      targets=targets).raise_if_any(f"predictions of {model_id} on {name} are invalid")
+    check_predictions(predictions, spec.task_type, file=f"<predictions of {model_id} on {spec.name}>",
+                      targets=targets).raise_if_any(f"predictions of {model_id} on {spec.name} are invalid")
     df = predictions.reset_index(drop=True)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
-
-    notes: list[str] = []
-    if task_type == "classification":
-        labels_known = not (df["y_true"].astype(str) == UNKNOWN_LABEL).all()
-        metrics = classification_metrics(df, macro_f1=labels_known)
-        if not labels_known:
-            metrics["macro_f1"] = float("nan")
-            notes.append("macro_f1 not computed: true class labels are not published for these rows")
-    else:
-        metrics = regression_metrics(df, targets)
-    primary = _spec_attr(spec, "primary_metric") or ("top1" if task_type == "classification" else "r2")
+    metrics, notes = _score_metrics(df, spec.task_type, targets)
+    primary = spec.primary_metric
     if primary not in metrics:
-        raise InputError(f"primary metric {primary!r} of dataset {name!r} is not computed for {task_type}")
-
-    result: dict[str, Any] = {
-        "schema": RESULT_SCHEMA,
-        "model_id": model_id,
-        "dataset": name,
-        "dataset_version": _spec_attr(spec, "version"),
-        "group": _spec_attr(spec, "group"),
-        "task_type": task_type,
-        "split": split or _spec_attr(spec, "reported_split"),
-        "primary_metric": primary,
-        "primary_value": metrics[primary],
-        "higher_is_better": _higher_is_better(primary),
-        "metrics": metrics,
-        "metric_notes": notes,
-        "n_rows": int(len(df)),
-        "n_located": int(located.sum()),
-        "n_unlocated": int((~located).sum()),
-        "predictions_sha256": predictions_sha256(df),
-        "predictions_hash_method": HASH_METHOD,
-        "predictions_file": predictions_file,
-        "source": source,
-        "verified_against_data": bool(verified),
-        "verification_note": verification_note or (
+        raise InputError(f"primary metric {primary!r} of dataset {spec.name!r} is not computed for {spec.task_type}")
+    if compute_geobias_scores:
+        geobias = compute_geobias(lon, lat, df, spec.task_type, targets, geobias_kwargs)
+    else:
+        geobias = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
+    layers = map_layers_for(lon, lat, df, spec.task_type, targets, lisa=geobias.get("status") == "ok")
+    return Result(
+        model_id=model_id, dataset=spec.name, dataset_version=spec.version, group=spec.group,
+        task_type=spec.task_type, split=split or spec.reported_split, primary_metric=primary,
+        primary_value=metrics[primary], higher_is_better=_higher_is_better(primary), metrics=metrics,
+        metric_notes=tuple(notes), n_rows=int(len(df)), n_located=int(located.sum()),
+        n_unlocated=int((~located).sum()), predictions_sha256=predictions_sha256(df),
+        predictions_file=predictions_file, source=source, verified_against_data=bool(verified),
+        verification_note=verification_note or (
             "sample ids and coordinates checked against the dataset files" if verified
             else "not verified against data: checked against the registry's published facts only"),
-        "seed": seed,
-        "date": now_iso(),
-        "versions": package_versions(),
-        "run": run,
-    }
-    if compute_geobias_scores:
-        result["geobias"] = compute_geobias(lon, lat, df, task_type, targets, geobias_kwargs)
-    else:
-        result["geobias"] = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
-    if extra:
-        result.update(extra)
-    return result
+        seed=seed, date=now_iso(), versions=package_versions(), run=run, geobias=geobias, model_card=model_card,
+        map_layers=layers,
+        comparability=comparability or comparability_for(spec, int(len(df)), bool(verified)))
 
 
 def result_path(root: str | Path, model_id: str, dataset: str) -> Path:
@@ -317,29 +464,21 @@ def result_path(root: str | Path, model_id: str, dataset: str) -> Path:
     return Path(root) / "results" / model_id / f"{dataset}.json"
 
 
-def write_result(root: str | Path, result: dict[str, Any]) -> Path:
+def write_result(root: str | Path, result: Result) -> Path:
     """Write a result atomically to root/results/<model_id>/<dataset>.json and return the path."""
-    path = result_path(root, result["model_id"], result["dataset"])
-    return atomic.write_json(path, result)
+    path = result_path(root, result.model_id, result.dataset)
+    return atomic.write_text(path, result.to_json())
 
 
-def read_result(path: str | Path) -> dict[str, Any]:
-    """Load one result file, checking the fields the leaderboard relies on."""
+def read_result(path: str | Path) -> Result:
+    """Load one result file (Result.from_json) and check it is stored under its own model/dataset."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not a valid JSON result file: {exc}", file=path) from exc
-    if not isinstance(data, dict):
-        raise InputError("result file must hold a JSON object", file=path)
-    for key in ("model_id", "dataset", "task_type", "metrics", "primary_metric"):
-        if key not in data:
-            raise InputError("missing field in result file", file=path, column=key)
+    result = Result.from_json(path)
     expect = (path.parent.name, path.stem)
-    if (data["model_id"], data["dataset"]) != expect:
-        raise InputError(f"result for {data['model_id']}/{data['dataset']} is stored under {expect[0]}/{expect[1]}",
+    if (result.model_id, result.dataset) != expect:
+        raise InputError(f"result for {result.model_id}/{result.dataset} is stored under {expect[0]}/{expect[1]}",
                          file=path)
-    return data
+    return result
 
 
 def iter_result_files(root: str | Path) -> Iterator[Path]:
@@ -350,12 +489,12 @@ def iter_result_files(root: str | Path) -> Iterator[Path]:
     return iter(sorted(p for p in base.glob("*/*.json") if not p.name.startswith(".")))
 
 
-def load_results(root: str | Path) -> list[dict[str, Any]]:
+def load_results(root: str | Path) -> list[Result]:
     """Every result under root/results (sorted by model id, then dataset)."""
     return [read_result(p) for p in iter_result_files(root)]
 
 
-def find_result(root: str | Path, model_id: str, dataset: str) -> dict[str, Any]:
+def find_result(root: str | Path, model_id: str, dataset: str) -> Result:
     path = result_path(root, model_id, dataset)
     if not path.exists():
         raise NotFoundError(f"no result for model {model_id!r} on dataset {dataset!r}", file=path)

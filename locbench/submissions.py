@@ -12,8 +12,6 @@ coordinate bounds) and the result is marked "not verified against data".
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +22,11 @@ import pandas as pd
 
 from locbench.errors import (DataMissingError, LocbenchError, NotFoundError, Problem, ProblemList, ValidationError,
                              did_you_mean)
+from locbench.cards import CARD_FILE, ModelMeta, check_card, read_card
 from locbench.hashing import sha256_file as file_sha256
-from locbench.results import MAX_ID_LENGTH, UNKNOWN_LABEL, id_problems
+from locbench.ids import id_problems
+from locbench.results import UNKNOWN_LABEL
 
-CARD_FILE = "submission.json"
 PREDICTION_SUFFIXES = (".csv.gz", ".csv", ".parquet")
 IGNORED_SUFFIXES = (".md", ".txt", ".result.json", ".run.json")  # notes and `locbench evaluate` records
 COORD_TOLERANCE_DEG = 1e-4
@@ -36,43 +35,6 @@ COORD_TOLERANCE_DEG = 1e-4
 # swapped lon/lat or other gross errors.
 BOUNDS_SLACK_DEG = 0.05 + COORD_TOLERANCE_DEG
 MAX_PROBLEMS_PER_KIND = 20
-ENCODER_FAMILIES = ("2D", "3D", "baseline", "pretrained", "plugin", "other")
-
-# The model-card JSON Schema. `submissions/schema/submission.schema.json` is this dict, written out
-# (a test keeps them identical); `check_card` interprets the subset of JSON Schema used here, so
-# no jsonschema dependency is needed and the file and the code cannot drift apart.
-_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
-_URL = {"type": ["string", "null"], "maxLength": 500, "pattern": r"^https?://[^\s]+$"}
-SUBMISSION_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "locbench submission model card (submissions/<model-id>/submission.json)",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["model_id", "name", "authors", "licence", "encoder_family", "date", "description"],
-    "properties": {
-        "model_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH,
-                     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
-                     "description": "Folder name and leaderboard key; letters, digits, '.', '_', '+', '-'; no '..'."},
-        "name": {**_TEXT, "description": "Display name on the leaderboard."},
-        "authors": {"type": "array", "minItems": 1, "maxItems": 100, "items": _TEXT,
-                    "description": "Author names, in citation order."},
-        "paper_url": {**_URL, "description": "Paper (arXiv, DOI or publisher page); null if none."},
-        "code_url": {**_URL, "description": "Code repository; null if none."},
-        "licence": {**_TEXT, "maxLength": 100, "description": "Licence of the model/predictions (SPDX id preferred)."},
-        "encoder_family": {"type": "string", "enum": list(ENCODER_FAMILIES),
-                           "description": "2D, 3D, baseline (no location), pretrained (GeoFM), plugin, other."},
-        "n_parameters": {"type": ["integer", "null"], "minimum": 0,
-                         "description": "Trainable parameters of the location model; null if unknown."},
-        "pretraining_data": {"type": ["string", "null"], "maxLength": 500,
-                             "description": "Data the model was pre-trained on; null if none."},
-        "contact": {"type": ["string", "null"], "maxLength": 200,
-                    "description": "E-mail or handle for questions about the entry."},
-        "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
-                 "description": "Date the predictions were produced (YYYY-MM-DD)."},
-        "description": {"type": "string", "maxLength": 5000, "x-allow-newlines": True,
-                        "description": "What the model is and how the predictions were produced."},
-    },
-}
 
 
 @dataclass
@@ -94,107 +56,8 @@ class CheckedSubmission:
 
     path: Path
     model_id: str
-    card: dict[str, Any]
+    card: ModelMeta
     entries: list[Entry] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------------------- model card
-
-def _type_ok(value: Any, types: str | list[str]) -> bool:
-    names = [types] if isinstance(types, str) else types
-    for t in names:
-        if t == "string" and isinstance(value, str):
-            return True
-        if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
-            return True
-        if t == "null" and value is None:
-            return True
-        if t == "array" and isinstance(value, list):
-            return True
-        if t == "object" and isinstance(value, dict):
-            return True
-    return False
-
-
-def _check_value(value: Any, schema: dict[str, Any], where: str, file: str, problems: ProblemList) -> None:
-    if "type" in schema and not _type_ok(value, schema["type"]):
-        want = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
-        problems.add(f"must be {want}, got {type(value).__name__}", file=file, column=where)
-        return
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            problems.add("must not be empty", file=file, column=where)
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            problems.add(f"is {len(value)} characters long; at most {schema['maxLength']} allowed", file=file, column=where)
-        allowed = "\n\t" if schema.get("x-allow-newlines") else ""
-        if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in value):
-            problems.add("contains control characters", file=file, column=where)
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            problems.add("contains unpaired surrogates (not valid UTF-8)", file=file, column=where)
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            problems.add(f"{value[:60]!r} does not match the pattern {schema['pattern']}", file=file, column=where)
-        if "enum" in schema and value not in schema["enum"]:
-            problems.add(f"{value!r} is not one of {', '.join(schema['enum'])}", file=file, column=where)
-    if isinstance(value, int) and not isinstance(value, bool) and "minimum" in schema and value < schema["minimum"]:
-        problems.add(f"must be >= {schema['minimum']}", file=file, column=where)
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            problems.add(f"needs at least {schema['minItems']} item(s)", file=file, column=where)
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            problems.add(f"has more than {schema['maxItems']} items", file=file, column=where)
-        for i, item in enumerate(value):
-            _check_value(item, schema.get("items", {}), f"{where}[{i}]", file, problems)
-
-
-def check_card(card: Any, *, file: str = CARD_FILE, folder_name: str | None = None,
-               problems: ProblemList | None = None) -> ProblemList:
-    """Every problem of a model card against SUBMISSION_SCHEMA (plus id safety and folder name)."""
-    problems = problems if problems is not None else ProblemList()
-    if not isinstance(card, dict):
-        problems.add("the model card must be a JSON object", file=file)
-        return problems
-    props = SUBMISSION_SCHEMA["properties"]
-    for key in SUBMISSION_SCHEMA["required"]:
-        if key not in card:
-            problems.add("missing required field", file=file, column=key)
-    for key in card:
-        if key not in props:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), list(props), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.add(f"unknown field{hint} (allowed: {', '.join(props)})", file=file, column=str(key))
-    for key, schema in props.items():
-        if key in card:
-            _check_value(card[key], schema, key, file, problems)
-    mid = card.get("model_id")
-    if isinstance(mid, str):
-        for msg in id_problems(mid):
-            if "path separator" in msg or "'..'" in msg:  # the schema covers length, characters, pattern
-                problems.add(msg, file=file, column="model_id")
-        if folder_name is not None and mid != folder_name:
-            problems.add(f"model_id {mid!r} must equal the submission folder name {folder_name!r}", file=file,
-                         column="model_id")
-    return problems
-
-
-def read_card(path: Path, problems: ProblemList) -> dict[str, Any] | None:
-    """Parse submission.json (strict UTF-8, JSON object); record problems instead of raising."""
-    if not path.is_file():
-        problems.add(f"missing model card {CARD_FILE} (see submissions/README.md)", file=path)
-        return None
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.add(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=path)
-        return None
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.add(f"not valid JSON: {exc.msg}", file=path, row=exc.lineno - 1)
-        return None
-    return card
 
 
 # ------------------------------------------------------------------------------ predictions
@@ -298,11 +161,15 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
                                                                file, r, c))
 
 
-def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList) -> str:
-    """Published-facts checks when the data is not on disk; returns the note for the result file."""
+def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+                           subset: bool = False) -> str:
+    """Published-facts checks when the data is not on disk; returns the note for the result file.
+
+    `subset`: the rows are a declared subset (an importer's, kept unranked), so the row count is not checked.
+    """
     checked = []
-    n_expected = getattr(spec, "n_eval_rows", None)
-    if n_expected is not None:
+    n_expected = spec.n_eval_rows
+    if n_expected is not None and not subset:
         checked.append("row count")
         if len(df) != int(n_expected):
             problems.add(f"{len(df)} rows, but the {spec.reported_split!r} split of {spec.name} has {int(n_expected)}",
@@ -336,10 +203,32 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
     return f"not verified against data: dataset files not on disk; checked against the registry's published {what}"
 
 
+def check_frame(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+                data_root: str | Path | None = None, subset: bool = False) -> tuple[bool, str, str]:
+    """Check a structurally valid frame against the data (when on disk) or the registry's published facts.
+
+    Returns (verified, verification note, split name); problems are added to `problems`. Shared by
+    submissions and importers, so imported rows pass exactly the checks a submission does. A declared
+    `subset` (importers only) is checked against the registry without its row count.
+    """
+    from locbench.datasets import load_split
+
+    split = None
+    if not subset:
+        try:
+            split = load_split(spec.name, split=None, data_root=data_root)
+        except DataMissingError:
+            split = None
+    if split is not None:
+        check_against_data(df, split, file, problems)
+        return (True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the "
+                      "dataset files", split.split)
+    return False, check_against_registry(df, spec, file, problems, subset=subset), spec.reported_split
+
+
 def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None
                            ) -> Entry | None:
     """Read one predictions file and run every check; None when it has problems."""
-    from locbench.datasets import load_split
     from locbench.predictions import check_predictions, read_table
 
     before = len(problems.items)
@@ -348,7 +237,7 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     except LocbenchError as exc:
         problems.items.extend(exc.problems)
         return None
-    targets = tuple(getattr(spec, "targets", None) or ()) or None
+    targets = tuple(spec.targets or ()) or None
     check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
     if len(problems.items) > before:
         return None  # structural problems first: the data checks assume the columns exist
@@ -356,17 +245,7 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     df["sample_id"] = df["sample_id"].astype(str)
     df["lon"] = pd.to_numeric(df["lon"], errors="coerce").astype(np.float64)
     df["lat"] = pd.to_numeric(df["lat"], errors="coerce").astype(np.float64)
-    try:
-        split = load_split(spec.name, split=None, data_root=data_root)
-    except DataMissingError:
-        split = None
-    if split is not None:
-        check_against_data(df, split, str(path), problems)
-        verified, note = True, f"sample ids, coordinates (within {COORD_TOLERANCE_DEG} deg) and labels checked against the dataset files"
-        split_name = split.split
-    else:
-        note = check_against_registry(df, spec, str(path), problems)
-        verified, split_name = False, spec.reported_split
+    verified, note, split_name = check_frame(df, spec, str(path), problems, data_root=data_root)
     if len(problems.items) > before:
         return None
     return Entry(spec.name, path, spec, split_name, df, verified, note)
@@ -420,8 +299,8 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
     if not seen and not any(p.file == str(card_path) and "missing model card" in p.message for p in problems.items):
         problems.add("no predictions files (expected <dataset>.csv, .csv.gz or .parquet)", file=path)
     problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
-    assert card is not None
-    return CheckedSubmission(path, card["model_id"], card, entries)
+    meta = ModelMeta.from_dict(card, file=card_path, folder_name=folder)
+    return CheckedSubmission(path, meta.model_id, meta, entries)
 
 
 def score_submission(checked: CheckedSubmission, *, root: str | Path,
@@ -449,8 +328,7 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
                                     predictions=entry.predictions, source=source, verified=entry.verified,
                                     seed=None, geobias_kwargs=geobias_kwargs, run=run,
                                     verification_note=entry.note, predictions_file=where,
-                                    compute_geobias_scores=geobias,
-                                    extra={"model_card": checked.card}))
+                                    compute_geobias_scores=geobias, model_card=checked.card))
     return [write_result(root, r) for r in results]
 
 

@@ -18,7 +18,8 @@ import pytest
 from locbench.cli import main
 from locbench.errors import InputError
 from locbench.importers.torchspatial import ENCODERS, import_torchspatial, model_id_for, parse_name
-from locbench.submissions import check_card, validate_submission
+from locbench.cards import check_card
+from locbench.submissions import validate_submission
 
 N_BIRD = 2262  # BirdSnap test rows (registry n_eval_rows), so imported folders pass validation
 
@@ -104,6 +105,10 @@ def test_file_names() -> None:
         assert ts is not None and (ts.task_type, ts.ts_dataset, ts.meta, ts.split, ts.encoder) == want, name
     assert parse_name(Path("notes.csv")) is None and parse_name(Path("eval_mnist__test_x.csv")) is None
     assert model_id_for("tile_ffn") == "torchspatial-tile" and model_id_for("no_prior_regress") == "torchspatial-no_prior"
+    from locbench.evaluate import model_id_for as ours
+
+    for enc in ENCODERS:  # one id rule: imported and evaluated models differ only in the source prefix
+        assert model_id_for(enc).removeprefix("torchspatial-") == ours(ENCODERS[enc][0]).removeprefix("locbench-")
     assert len({model_id_for(e) for e in ENCODERS}) == 16
 
 
@@ -111,10 +116,10 @@ def test_import_restores_true_coordinates(ts_dir, tmp_path: Path) -> None:
     src, coords, reg = ts_dir
     out = tmp_path / "submissions"
     report = import_torchspatial(src, out)
-    assert sorted(report.models) == ["torchspatial-NeRF", "torchspatial-no_prior", "torchspatial-wrap",
+    assert sorted(report.models) == ["torchspatial-nerf", "torchspatial-no_prior", "torchspatial-wrap",
                                      "torchspatial-xyz"]
     assert any("empty file" in w and "spherical_harmonics" in w for w in report.warnings)
-    for model in ("torchspatial-NeRF", "torchspatial-no_prior", "torchspatial-wrap", "torchspatial-xyz"):
+    for model in ("torchspatial-nerf", "torchspatial-no_prior", "torchspatial-wrap", "torchspatial-xyz"):
         df = pd.read_parquet(out / model / "birdsnap.parquet")
         np.testing.assert_allclose(df.lon, coords["lon"], equal_nan=True)
         np.testing.assert_allclose(df.lat, coords["lat"], equal_nan=True)
@@ -139,11 +144,12 @@ def test_imported_folders_validate_and_score(ts_dir, tmp_path: Path, monkeypatch
     root = tmp_path / "root"
     assert main(["import", "torchspatial", str(src), "--root", str(root), "--no-geobias"]) == 0
     assert "scored 7 result(s)" in capsys.readouterr().out.replace("\n", " ")
-    res = json.loads((root / "results" / "torchspatial-NeRF" / "birdsnap.json").read_text())
-    df = pd.read_parquet(root / "submissions" / "torchspatial-NeRF" / "birdsnap.parquet")
+    res = json.loads((root / "results" / "torchspatial-nerf" / "birdsnap.json").read_text())
+    df = pd.read_parquet(root / "imports" / "torchspatial-nerf" / "birdsnap.parquet")
     assert res["metrics"]["top1"] == pytest.approx(100 * df["hit@1"].mean(), abs=1e-12)
     assert res["source"] == "import" and res["verified_against_data"] is False
-    assert validate_submission(root / "submissions" / "torchspatial-wrap").model_id == "torchspatial-wrap"
+    assert res["predictions_file"] == "imports/torchspatial-nerf/birdsnap.parquet"  # rows outside the tree
+    assert validate_submission(root / "imports" / "torchspatial-wrap").model_id == "torchspatial-wrap"
 
 
 def test_row_order_disagreement_is_an_error(ts_dir, tmp_path: Path) -> None:
@@ -214,15 +220,12 @@ def _table1_matches(spec: Path) -> dict[tuple[str, str], float]:
 
 @pytest.fixture(scope="module")
 def imported(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Import the reference files, score them (metrics only, to stay fast) and build a version."""
+    """Import and score the reference files (metrics only, to stay fast) and build a version."""
     from locbench.leaderboard.build import build
-    from locbench.submissions import score_submission
 
     root = tmp_path_factory.mktemp("ts-root")
-    report = import_torchspatial(shared_dir / "reference" / "torchspatial", root / "submissions")
-    for folder in report.models.values():
-        score_submission(validate_submission(folder, data_root=root / "no-data"), root=root, source="import",
-                         geobias=False)
+    import_torchspatial(shared_dir / "reference" / "torchspatial", root=root, data_root=root / "no-data",
+                        geobias=False)
     return root, build(root, render=False)
 
 
@@ -248,7 +251,8 @@ def test_reference_top1_and_r2_reach_the_leaderboard(imported, shared_dir: Path)
         else:
             assert got[key].r2 == pytest.approx(r2_score(raw["labels"], raw["predictions"]), abs=1e-9), key
             n_reg += 1
-    assert (n_cls, n_reg) == (64, 64)
+    # 6 datasets x 16 encoders less fMoW's empty spherical_harmonics file, plus iNat2017's no-prior file
+    assert (n_cls, n_reg) == (96, 64)
     assert len({m for m, _ in got}) == 16
 
 
@@ -266,7 +270,7 @@ def test_reference_cells_marked_equal_match_table1(imported, shared_dir: Path) -
             assert round(top1[key], 2) == pytest.approx(table, abs=1e-9), (key, top1[key], table)
             checked += 1
     assert len(cells) == 53  # the parser finds all "=" cells the spec counts
-    assert checked == 36  # those on BirdSnap, BirdSnap†, NABirds† and iNat2018 (files we have)
+    assert checked == 53  # every "=" cell has its file (BirdSnap, BirdSnap†, NABirds†, iNat2018, YFCC, fMoW)
 
 
 @pytest.mark.shared
@@ -274,13 +278,13 @@ def test_reference_cells_marked_equal_match_table1(imported, shared_dir: Path) -
 def test_reference_coordinates_are_true_degrees(imported) -> None:
     root, _ = imported
     for ds in ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2018"):
-        ref = pd.read_parquet(root / "submissions" / "torchspatial-NeRF" / f"{ds}.parquet")
+        ref = pd.read_parquet(root / "imports" / "torchspatial-nerf" / f"{ds}.parquet")
         for model in ("torchspatial-wrap", "torchspatial-no_prior"):
-            df = pd.read_parquet(root / "submissions" / model / f"{ds}.parquet")
+            df = pd.read_parquet(root / "imports" / model / f"{ds}.parquet")
             np.testing.assert_array_equal(df.lon.to_numpy(), ref.lon.to_numpy())
     res = json.loads((root / "results" / "torchspatial-no_prior" / "birdsnap.json").read_text())
     assert (res["n_rows"], res["n_unlocated"]) == (2262, 1446)
-    wrap = pd.read_parquet(root / "submissions" / "torchspatial-wrap" / "mosaiks-elevation.parquet")
+    wrap = pd.read_parquet(root / "imports" / "torchspatial-wrap" / "mosaiks-elevation.parquet")
     located = wrap.lon.notna()
     assert 0.4 < located.mean() < 0.7 and (wrap.lon[located].abs() <= 180).all()
     assert (wrap.lon[located].abs() > 1).mean() > 0.9  # degrees, not sines
@@ -349,3 +353,22 @@ def test_plain_file_wins_over_its_copy(ts_dir, tmp_path: Path) -> None:
     files, warnings = scan(src)
     assert f in {t.path for t in files}
     assert any("NeRF copy.csv: duplicate of eval_mosaiks_population__test_NeRF.csv" in w for w in warnings)
+
+
+def test_mosaiks_subsets_are_shown_but_never_ranked(ts_dir, tmp_path: Path) -> None:
+    """Different unseeded test subsamples per model: values shown, no rank, no part in the mean rank."""
+    from locbench.leaderboard.build import build
+
+    src, _, _ = ts_dir
+    root = tmp_path / "root"
+    import_torchspatial(src, root=root, data_root=tmp_path / "no-data", geobias=False)
+    v = build(root, render=False)
+    scores = pd.read_csv(v / "scores.csv")
+    reg = scores[scores.dataset == "mosaiks-population"]
+    assert len(reg) == 3 and reg["rank"].isna().all() and reg["r2"].notna().all()
+    assert reg["unranked_reason"].str.startswith("different test subsets").all()
+    cls = scores[scores.dataset == "birdsnap"]
+    assert sorted(cls["rank"].dropna()) == sorted(cls["rank"]) and len(cls) == 4
+    aggregates = json.loads((v / "scores.json").read_text())["aggregates"]
+    for mid in ("torchspatial-nerf", "torchspatial-wrap"):  # both on birdsnap (ranked) and mosaiks (not)
+        assert aggregates[mid]["mean_rank"] == float(cls.set_index("model_id").loc[mid, "rank"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -22,7 +23,7 @@ from locbench.results import build_result, write_result
 CONTRACT_CSV = ["model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
                 "rank", "top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse", "unmarked_ssi", "marked_ssi",
                 "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "verified", "n_rows",
-                "n_located", "source"]
+                "n_located", "source", "unranked_reason"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Spec:
     version: str = "1"
     group: str = "locbench"
     reported_split: str = "test"
+    n_eval_rows: int | None = None
 
 
 def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:
@@ -49,10 +51,10 @@ def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:
 def add_result(root: Path, model: str, ds: Spec, p_hit: float, seed: int, marked_ssi: float = 1.0) -> Path:
     r = build_result(model_id=model, spec=ds, split=None, predictions=cls_frame(p_hit, seed), seed=seed,
                      compute_geobias_scores=False)
-    r["geobias"] = {"status": "ok", "summary": {"marked_ssi": marked_ssi, "unmarked_ssi": 5.0, "morans_i": 0.01},
-                    "params": {"all": {"radius": 0.05}}, "engine_version": "test", "value_name": "hit@1"}
-    r["date"] = "2026-11-27T00:00:00+00:00"
-    r["versions"] = {"locbench": "0.1.0", "georbias": "0.1.0"}
+    r = dataclasses.replace(
+        r, geobias={"status": "ok", "summary": {"marked_ssi": marked_ssi, "unmarked_ssi": 5.0, "morans_i": 0.01},
+                    "params": {"all": {"radius": 0.05}}, "engine_version": "test", "value_name": "hit@1"},
+        date="2026-11-27T00:00:00+00:00", versions={"locbench": "0.1.0", "georbias": "0.1.0"})
     return write_result(root, r)
 
 
@@ -129,7 +131,8 @@ def test_ranks_and_aggregates(root: Path) -> None:
 
 
 def test_rank_direction_ties_and_missing() -> None:
-    rows = [{"dataset": "d", "primary_metric": "mae", "primary_value": v, "model_id": m, "rank": None}
+    rows = [{"dataset": "d", "primary_metric": "mae", "primary_value": v, "model_id": m, "rank": None,
+             "unranked_reason": None}
             for m, v in [("a", 3.0), ("b", 1.0), ("c", 1.0), ("d", None), ("e", 2.0)]]
     tables.assign_ranks(rows)
     assert {r["model_id"]: r["rank"] for r in rows} == {"a": 4, "b": 1, "c": 1, "d": None, "e": 3}
@@ -169,7 +172,9 @@ def test_crash_mid_build_leaves_no_partial_version(root: Path, monkeypatch: pyte
         (staged / "index.html").write_text("half a page")
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(build_mod, "_renderer", lambda name: exploding_render if name == "render_version" else None)
+    from locbench.leaderboard import render
+
+    monkeypatch.setattr(render, "render_version", exploding_render)
     with pytest.raises(RuntimeError, match="renderer crashed"):
         build(root)
     lb = root / "leaderboard"
@@ -205,7 +210,8 @@ def test_concurrent_builds_are_serialised(root: Path) -> None:
 
 
 def test_model_cards_come_from_submissions(root: Path) -> None:
-    card = {"model_id": "model-a", "name": "Model A (sphere)", "authors": ["X"]}
+    card = {"model_id": "model-a", "name": "Model A (sphere)", "authors": ["X"], "licence": "MIT",
+            "encoder_family": "3D", "date": "2026-11-27", "description": "test card"}
     (root / "submissions" / "model-a").mkdir(parents=True)
     (root / "submissions" / "model-a" / "submission.json").write_text(json.dumps(card))
     v = build(root, render=False)
@@ -234,3 +240,25 @@ def test_cli_build_and_empty_root(root: Path, tmp_path: Path, capsys: pytest.Cap
     empty.mkdir()
     assert main(["leaderboard", "build", "--root", str(empty)]) == 2
     assert "no result files" in capsys.readouterr().err
+
+
+def test_results_only_rebuild_is_byte_identical(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone without any per-sample file (predictions, imports) builds the same version, HTML and maps included."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    for mid in ("model-a", "model-b"):  # per-sample rows beside the results, as a working tree has them
+        for folder in ("submissions", "imports"):
+            (root / folder / mid).mkdir(parents=True, exist_ok=True)
+            cls_frame(0.5, 3).to_csv(root / folder / mid / "birdsnap.csv", index=False)
+    clone = tmp_path / "clone"
+    shutil.copytree(root, clone)
+    shutil.rmtree(clone / "imports")
+    for f in (clone / "submissions").rglob("*.csv"):
+        f.unlink()
+    assert not [p for p in clone.rglob("*") if p.suffix in (".csv", ".parquet", ".gz")]
+    a, b = build_version(root), build_version(clone)
+    assert a.html and b.html and a.version == b.version == "v0001"
+    assert tree(a.path) == tree(b.path)
+    assert sha(root / "leaderboard" / "index.html") == sha(clone / "leaderboard" / "index.html")
+    from locbench.leaderboard.render import model_href
+
+    assert "data:image/png;base64," in (b.path / model_href("model-a")).read_text()  # maps drawn without predictions

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -84,8 +86,33 @@ def _predictions(rng: np.random.Generator, ds: str, task: str, n: int) -> list[d
         else:
             yt = float(rng.normal(100, 30))
             rows.append({"sample_id": f"s{i:05d}", "lon": lo, "lat": la, "y_true": round(yt, 3),
-                         "y_pred": round(yt + float(rng.normal(0, 5 + abs(la))), 3)})
+                         "y_pred": round(yt + float(rng.normal(0, 5 + abs(float(lat[i])))), 3)})
     return rows
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """The DatasetSpec fields build_result reads, for the fixture's synthetic datasets."""
+
+    name: str
+    task_type: str
+    primary_metric: str
+    group: str
+    reported_split: str
+    targets: tuple[str, ...] = ()
+    version: str = "1"
+    n_eval_rows: int | None = None
+
+
+def _write_result(root: Path, mid: str, ds: str, preds: pd.DataFrame, pfile: str) -> None:
+    """A real result file (metrics, geo-bias autocorrelation, map layers) for one fixture predictions file."""
+    from locbench.results import build_result, write_result
+
+    group, task, pm, _, split, *_ = DATASETS[ds]
+    spec = _Spec(ds, task, pm, group, split)
+    res = build_result(model_id=mid, spec=spec, split=split, predictions=preds, source="import",
+                       geobias_kwargs={"scores": ("autocorr",)}, predictions_file=pfile)
+    write_result(root, res)
 
 
 def make_version(root: Path, *, version: str = "v0002", seed: int = 0) -> Path:
@@ -147,10 +174,7 @@ def make_version(root: Path, *, version: str = "v0002", seed: int = 0) -> Path:
             w = csv.DictWriter(fh, fieldnames=list(preds[0]))
             w.writeheader()
             w.writerows(preds)
-        res = root / "results" / mid / f"{ds}.json"
-        res.parent.mkdir(parents=True, exist_ok=True)
-        res.write_text(json.dumps({"model_id": mid, "dataset": ds, "task_type": task,
-                                   "predictions_file": str(pfile)}))
+        _write_result(root, mid, ds, pd.read_csv(root / pfile, dtype={"sample_id": str}), str(pfile))
     with open(vdir / "scores.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         w.writeheader()

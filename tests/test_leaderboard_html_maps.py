@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -32,16 +30,18 @@ def test_reduce_mask_is_a_block_mean() -> None:
     assert out.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 0.25]]
 
 
-def test_grid_means_closed_form() -> None:
-    lon = np.array([-179.0, -178.0, 10.0, 10.5, 179.0])
-    lat = np.array([-89.0, -88.0, 1.0, 1.2, 89.0])
-    vals = np.array([1.0, 3.0, 10.0, 20.0, 5.0])
-    xe, ye, mean, count = maps.grid_means(lon, lat, vals, (-180, 180, -90, 90), n_cols=36)
-    assert len(xe) == 37 and len(ye) == 19  # 10° cells
-    assert mean[0, 0] == 2.0 and count[0, 0] == 2
-    assert mean[9, 19] == 15.0 and count[9, 19] == 2
-    assert mean[-1, -1] == 5.0
-    assert int(count.sum()) == 5 and np.isnan(mean).sum() == mean.size - 3
+def test_fixed_grid_cells_closed_form() -> None:
+    from locbench.maplayers import build_layers
+
+    lon = np.array([-179.0, -178.5, 10.0, 10.5, 180.0, np.nan])
+    lat = np.array([-89.0, -88.2, 1.0, 1.2, 90.0, 3.0])
+    vals = np.array([1.0, 3.0, 10.0, 20.0, 5.0, 7.0])
+    layers = build_layers(lon, lat, vals, value_name="abs_error", higher_is_better=False)
+    cells = list(zip(layers.col, layers.row, layers.count, layers.mean))
+    assert cells == [(0, 0, 2, 2.0), (95, 45, 2, 15.0), (179, 89, 1, 5.0)]  # sorted by (row, col); 180/90 in the last
+    assert layers.n_located == 5 and layers.hot is None and layers.lisa is None
+    assert layers.bounds(1) == (10.0, 12.0, 0.0, 2.0)
+    assert build_layers(lon[-1:], lat[-1:], vals[-1:], value_name="x", higher_is_better=True) is None
 
 
 def test_extent_covers_the_data_at_two_to_one() -> None:
@@ -54,79 +54,76 @@ def test_extent_covers_the_data_at_two_to_one() -> None:
     assert x1 <= 180 and y1 <= 90 and x0 <= 175 and y0 <= 80
 
 
-def test_lisa_labels_read_from_result_objects() -> None:
-    res = SimpleNamespace(lisa=SimpleNamespace(label=np.array(["HH", "ns", "LL", "LH", "HL"])))
-    assert maps._lisa_from_result(res, 5).tolist() == [1, 0, 3, 2, 4]
-    res = SimpleNamespace(lisa=SimpleNamespace(q=np.array([1, 2, 3, 4]), significant=np.array([1, 0, 1, 0], bool)))
-    assert maps._lisa_from_result(res, 4).tolist() == [1, 0, 3, 0]
-    assert maps._lisa_from_result(SimpleNamespace(), 3) is None
+def _clustered_result(n: int = 1200, seed: int = 0, geobias: bool = True):  # type: ignore[no-untyped-def]
+    """A scored result whose errors crowd into the east of its region."""
+    from dataclasses import dataclass
 
+    from locbench.results import build_result
 
-def _clustered(n: int = 1200, seed: int = 0) -> maps.PerSample:
+    @dataclass(frozen=True)
+    class Spec:
+        name: str = "toy"
+        task_type: str = "classification"
+        primary_metric: str = "top1"
+        targets: tuple[str, ...] = ()
+        version: str = "1"
+        group: str = "embedded"
+        reported_split: str = "test"
+        n_eval_rows: int | None = None
+
     rng = np.random.default_rng(seed)
     lon = rng.uniform(-120, -70, n)
     lat = rng.uniform(25, 50, n)
-    err = (rng.random(n) < np.where(lon > -95, 0.85, 0.1)).astype(float)  # errors crowd into the east
-    return maps.PerSample(lon, lat, 100 * (1 - err), err, "Top-1 accuracy (%) per cell", True, n)
+    hit = (rng.random(n) >= np.where(lon > -95, 0.85, 0.1)).astype(float)
+    df = pd.DataFrame({"sample_id": np.arange(n).astype(str), "lon": lon, "lat": lat, "y_true": "1",
+                       "y_pred": np.where(hit > 0, "1", "2"), "true_class_prob": 0.5,
+                       "reciprocal_rank": np.where(hit > 0, 1.0, 0.25), "hit@1": hit, "hit@3": hit})
+    return build_result(model_id="m", spec=Spec(), split=None, predictions=df, compute_geobias_scores=geobias,
+                        geobias_kwargs={"scores": ("autocorr",)})
 
 
-def test_lisa_hot_spots_fall_where_errors_cluster() -> None:
-    pytest.importorskip("georbias.autocorrelation")
-    ps = _clustered()
-    lon, lat, labels, note = maps.lisa_labels(ps, seed=0)
-    hh, ll = labels == 1, labels == 3
-    assert hh.sum() > 50 and ll.sum() > 50 and note == ""
-    assert np.mean(lon[hh] > -95) > 0.9 and np.mean(lon[ll] < -95) > 0.9
-    again = maps.lisa_labels(ps, seed=0)[2]
-    assert np.array_equal(labels, again)  # seeded
+def test_hot_spots_fall_where_errors_cluster() -> None:
+    layers = _clustered_result().map_layers
+    assert layers.lisa["neighbours_k"] == 8 and layers.lisa["hot_label"] == "LL"
+    west = np.asarray(layers.col) * 2 - 180 + 1 < -95  # cell centre west of -95
+    hot, cold = np.asarray(layers.hot), np.asarray(layers.cold)
+    assert hot.sum() > 50 and cold.sum() > 50
+    assert hot[~west].sum() > 0.9 * hot.sum() and cold[west].sum() > 0.9 * cold.sum()
+    assert _clustered_result().map_layers == layers  # seeded
+    assert _clustered_result(geobias=False).map_layers.hot is None  # no geo-bias: cells only
 
 
-def test_performance_map_is_a_small_900x450_png() -> None:
+def test_maps_are_small_900x450_pngs() -> None:
     from PIL import Image
 
-    png = maps.performance_map(_clustered(), "synthetic: performance")
-    img = Image.open(io.BytesIO(png))
-    assert img.size == (maps.WIDTH_PX, maps.HEIGHT_PX) and img.format == "PNG"
-    assert len(png) < 150_000
-    assert maps.data_uri(png).startswith("data:image/png;base64,iVBOR")
+    layers = _clustered_result().map_layers
+    for png in (maps.performance_map(layers, "synthetic: performance"), maps.lisa_map(layers, "synthetic: LISA")):
+        img = Image.open(io.BytesIO(png))
+        assert img.size == (maps.WIDTH_PX, maps.HEIGHT_PX) and img.format == "PNG"
+        assert len(png) < 150_000
+        assert maps.data_uri(png).startswith("data:image/png;base64,iVBOR")
 
 
-def test_predictions_path_resolution(tmp_path: Path) -> None:
-    row = {"model_id": "m", "dataset": "d"}
-    assert maps.predictions_path(row, tmp_path) == (None, "no result file results/m/d.json")
-    res = tmp_path / "results" / "m" / "d.json"
-    res.parent.mkdir(parents=True)
-    res.write_text(json.dumps({"predictions_file": None}))
-    assert maps.predictions_path(row, tmp_path)[1] == "its result file names no predictions_file"
-    pred = tmp_path / "submissions" / "m" / "d.csv"
-    pred.parent.mkdir(parents=True)
-    pred.write_text("sample_id,lon,lat\n")
-    res.write_text(json.dumps({"predictions_file": "submissions/m/d.csv"}))  # relative to the root
-    assert maps.predictions_path(row, tmp_path) == (pred, "")
-    (res.parent / "p.csv").write_text("x\n")
-    res.write_text(json.dumps({"predictions_file": "p.csv"}))  # relative to the result file
-    assert maps.predictions_path(row, tmp_path) == (res.parent / "p.csv", "")
-    res.write_text(json.dumps({"predictions_file": str(pred)}))  # absolute
-    assert maps.predictions_path(row, tmp_path) == (pred, "")
-    res.write_text(json.dumps({"predictions_file": "gone.csv"}))
-    assert maps.predictions_path(row, tmp_path) == (None, "the predictions file gone.csv is not on disk")
+def test_maps_come_from_the_result_file_alone(tmp_path: Path) -> None:
+    """No predictions file anywhere: both maps are drawn from the result's layers; without LISA, a note says so."""
+    from locbench.results import write_result
+
+    write_result(tmp_path, _clustered_result())
+    row = {"model_id": "m", "dataset": "toy"}
+    out = maps.maps_for(row, tmp_path, dataset_label="toy", model_label="m")
+    assert len(out["images"]) == 2 and out["notes"] == []
+    assert "8-nearest-neighbour" in out["images"][1]["caption"]
+    write_result(tmp_path, _clustered_result(geobias=False))
+    out = maps.maps_for(row, tmp_path, dataset_label="toy", model_label="m")
+    assert len(out["images"]) == 1 and "geo-bias was not computed" in out["notes"][0]
 
 
-def test_maps_for_explains_what_it_skips(tmp_path: Path) -> None:
-    pred = tmp_path / "p.csv"
-    pd.DataFrame({"sample_id": ["a", "b"], "lon": [np.nan, np.nan], "lat": [np.nan, np.nan],
-                  "y_true": [1.0, 2.0], "y_pred": [1.5, 2.5]}).to_csv(pred, index=False)
-    row = {"model_id": "m", "dataset": "d", "task_type": "regression", "predictions_file": str(pred)}
-    out = maps.maps_for(row, tmp_path, dataset_label="d", model_label="m")
-    assert out["images"] == [] and out["notes"] == ["no located samples."]
-    pred.write_bytes(b"\xff\xfe\x00bad")
-    out = maps.maps_for(row, tmp_path, dataset_label="d", model_label="m")
-    assert out["images"] == [] and "could not be read" in out["notes"][0]
+def test_regression_layers_use_absolute_error() -> None:
+    from locbench.results import map_layers_for
 
-
-def test_regression_per_sample_uses_absolute_error() -> None:
-    df = pd.DataFrame({"sample_id": ["a", "b", "c"], "lon": [0.0, 1.0, np.nan], "lat": [0.0, 1.0, np.nan],
+    df = pd.DataFrame({"sample_id": ["a", "b", "c"], "lon": [0.5, 0.7, np.nan], "lat": [0.5, 0.9, np.nan],
                        "y_true:x": [1.0, 2.0, 3.0], "y_pred:x": [2.0, 2.0, 3.0],
                        "y_true:y": [0.0, 0.0, 0.0], "y_pred:y": [3.0, -1.0, 0.0]})
-    ps = maps.per_sample(df, "regression")
-    assert ps.error.tolist() == [2.0, 0.5] and not ps.higher_is_better and ps.n_total == 3
+    layers = map_layers_for(df.lon.to_numpy(), df.lat.to_numpy(), df, "regression", ("x", "y"), lisa=False)
+    assert layers.value_name == "abs_error" and not layers.higher_is_better
+    assert (layers.count, layers.mean) == ([2], [1.25])  # mean over targets, then cells: (2 + 0.5) / 2

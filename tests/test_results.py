@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,8 @@ import pytest
 
 import georbias
 from locbench.errors import InputError, ValidationError
-from locbench.results import (GeoBiasUnavailableError, build_result, id_problems, predictions_sha256, read_result,
-                              write_result)
+from locbench.ids import id_problems
+from locbench.results import Result, build_result, predictions_sha256, read_result, write_result
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Spec:
     version: str = "1"
     group: str = "embedded"
     reported_split: str = "test"
+    n_eval_rows: int | None = None
 
 
 CLS = Spec("toy-cls", "classification", "top1")
@@ -59,15 +61,15 @@ def test_classification_metrics_and_counts() -> None:
 
     df = cls_frame()
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df, seed=3, compute_geobias_scores=False)
-    assert r["metrics"]["top1"] == pytest.approx(100 * df["hit@1"].mean(), abs=1e-12)
-    assert r["metrics"]["top3"] == pytest.approx(100 * df["hit@3"].mean(), abs=1e-12)
-    assert r["metrics"]["mrr"] == pytest.approx(df["reciprocal_rank"].mean(), abs=1e-12)
-    assert r["metrics"]["macro_f1"] == pytest.approx(f1_score(df.y_true, df.y_pred, average="macro"), abs=1e-12)
-    assert (r["n_rows"], r["n_located"], r["n_unlocated"]) == (120, 113, 7)
-    assert r["primary_metric"] == "top1" and r["primary_value"] == r["metrics"]["top1"] and r["higher_is_better"]
-    assert r["split"] == "test" and r["seed"] == 3 and r["dataset_version"] == "1"
-    assert r["versions"]["locbench"] and r["versions"]["georbias"] == georbias.__version__
-    assert r["verified_against_data"] is True
+    assert r.metrics["top1"] == pytest.approx(100 * df["hit@1"].mean(), abs=1e-12)
+    assert r.metrics["top3"] == pytest.approx(100 * df["hit@3"].mean(), abs=1e-12)
+    assert r.metrics["mrr"] == pytest.approx(df["reciprocal_rank"].mean(), abs=1e-12)
+    assert r.metrics["macro_f1"] == pytest.approx(f1_score(df.y_true, df.y_pred, average="macro"), abs=1e-12)
+    assert (r.n_rows, r.n_located, r.n_unlocated) == (120, 113, 7)
+    assert r.primary_metric == "top1" and r.primary_value == r.metrics["top1"] and r.higher_is_better
+    assert r.split == "test" and r.seed == 3 and r.dataset_version == "1"
+    assert r.versions["locbench"] and r.versions["georbias"] == georbias.__version__
+    assert r.verified_against_data is True
 
 
 def test_regression_metrics_equal_sklearn() -> None:
@@ -75,17 +77,17 @@ def test_regression_metrics_equal_sklearn() -> None:
 
     df = reg_frame()
     r = build_result(model_id="m-1", spec=REG, split="test", predictions=df, compute_geobias_scores=False)
-    assert r["metrics"]["r2"] == pytest.approx(r2_score(df.y_true, df.y_pred), abs=1e-12)
-    assert r["metrics"]["mae"] == pytest.approx(mean_absolute_error(df.y_true, df.y_pred), abs=1e-12)
-    assert r["metrics"]["rmse"] == pytest.approx(np.sqrt(mean_squared_error(df.y_true, df.y_pred)), abs=1e-12)
-    assert r["primary_metric"] == "mae" and r["higher_is_better"] is False
+    assert r.metrics["r2"] == pytest.approx(r2_score(df.y_true, df.y_pred), abs=1e-12)
+    assert r.metrics["mae"] == pytest.approx(mean_absolute_error(df.y_true, df.y_pred), abs=1e-12)
+    assert r.metrics["rmse"] == pytest.approx(np.sqrt(mean_squared_error(df.y_true, df.y_pred)), abs=1e-12)
+    assert r.primary_metric == "mae" and r.higher_is_better is False
 
 
 def test_unknown_labels_skip_macro_f1() -> None:
     df = cls_frame().assign(y_true="unknown")
     df["y_pred"] = np.where(df["hit@1"] == 1, "unknown", "other")
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df, compute_geobias_scores=False)
-    assert np.isnan(r["metrics"]["macro_f1"]) and r["metric_notes"]
+    assert np.isnan(r.metrics["macro_f1"]) and r.metric_notes
 
 
 def test_content_hash_is_format_independent_and_sensitive() -> None:
@@ -113,6 +115,7 @@ class _Report:
         self.params = {"radius": 0.05}
         self.counts = {"n_input": 0}
         self.engine_version = "fake"
+        self.per_roi = pd.DataFrame()  # no per-sample LISA: the map layers then carry no hot/cold spots
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary, "per_roi": [1, 2, 3]}
@@ -134,7 +137,7 @@ def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> N
     np.testing.assert_array_equal(values, df["hit@1"].to_numpy()[located])
     np.testing.assert_array_equal(lon, df.lon.to_numpy()[located])
     assert kw["lower_is_better"] is False and kw.get("threshold") is None and kw["seed"] == 0
-    gb = r["geobias"]
+    gb = r.geobias
     assert gb["status"] == "ok" and gb["value_name"] == "hit@1" and gb["n_unlocated_excluded"] == 7
     assert gb["summary"] == {"marked_ssi": 1.5, "morans_i": 0.1}
     assert "per_roi" not in gb["detail"]["all"]  # per-sample arrays stay out of result files
@@ -159,14 +162,14 @@ def test_geobias_value_rule_regression(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(kw1["scores"]) == {"ssi", "sri"} and kw1["threshold"] == pytest.approx(np.median(err))
     assert kw1["lower_is_better"] is True
     assert kw2["scores"] == ("autocorr",) and kw2.get("threshold") is None
-    assert r["geobias"]["summary"] == {"marked_ssi": 2.0, "morans_i": 0.7, "gearys_c": 0.9}
+    assert r.geobias["summary"] == {"marked_ssi": 2.0, "morans_i": 0.7, "gearys_c": 0.9}
 
 
 def test_real_engine_small_input() -> None:
     """Integration with the real georbias engine on 120 points: the contract keys come back."""
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(),
                      geobias_kwargs={"permutations": 9})
-    gb = r["geobias"]
+    gb = r.geobias
     assert gb["status"] == "ok", gb
     for key in ("unmarked_ssi", "marked_ssi", "sri_distance_lag", "morans_i"):
         assert key in gb["summary"]
@@ -175,18 +178,12 @@ def test_real_engine_small_input() -> None:
     json.dumps(gb, allow_nan=True)  # JSON-safe
 
 
-def test_missing_engine_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(georbias, "score", raising=False)
-    with pytest.raises(GeoBiasUnavailableError, match="compute_geobias_scores=False"):
-        build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame())
-
-
 def test_write_and_read_roundtrip(tmp_path: Path) -> None:
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
     path = write_result(tmp_path, r)
     assert path == tmp_path / "results" / "m-1" / "toy-cls.json"
     back = read_result(path)
-    assert back["metrics"]["top1"] == r["metrics"]["top1"] and back["predictions_sha256"] == r["predictions_sha256"]
+    assert back.metrics["top1"] == r.metrics["top1"] and back.predictions_sha256 == r.predictions_sha256
     assert [p.name for p in path.parent.iterdir()] == ["toy-cls.json"]  # no temp files left
 
 
@@ -194,9 +191,8 @@ def test_write_and_read_roundtrip(tmp_path: Path) -> None:
 def test_unsafe_model_ids_are_refused(bad: str, tmp_path: Path) -> None:
     assert id_problems(bad)
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
-    r["model_id"] = bad
     with pytest.raises(InputError):
-        write_result(tmp_path, r)
+        write_result(tmp_path, dataclasses.replace(r, model_id=bad))
     assert not (tmp_path / "escape").exists() and not (tmp_path / "results").exists()
 
 
@@ -204,6 +200,38 @@ def test_read_result_checks_location(tmp_path: Path) -> None:
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
     wrong = tmp_path / "results" / "other" / "toy-cls.json"
     wrong.parent.mkdir(parents=True)
-    wrong.write_text(json.dumps(r, allow_nan=True))
+    wrong.write_text(r.to_json())
     with pytest.raises(InputError, match="stored under"):
         read_result(wrong)
+
+
+def test_result_json_roundtrip_and_v1_migration(tmp_path: Path) -> None:
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    back = Result.from_json(json.loads(r.to_json()))
+    assert back.to_json() == r.to_json() and back.schema == "locbench.result/2"
+    v1 = {k: v for k, v in json.loads(r.to_json()).items() if k != "comparability"} | {"schema": "locbench.result/1"}
+    old = Result.from_json(v1)
+    assert old.schema == "locbench.result/2" and old.comparability is None and old.ranked  # verified -> ranked
+    assert not Result.from_json(v1 | {"verified_against_data": False}).ranked
+
+
+@pytest.mark.parametrize("change, column", [({"schema": "locbench.result/9"}, "schema"), ({"extra_field": 1}, "extra_field"),
+                                            ({"n_rows": "12"}, "n_rows"), ({"higher_is_better": 1}, "higher_is_better")])
+def test_result_from_json_refuses_bad_files(change: dict, column: str) -> None:
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    with pytest.raises(InputError) as err:
+        Result.from_json(json.loads(r.to_json()) | change)
+    assert err.value.problems[0].column == column
+
+
+def test_comparability_rule() -> None:
+    """Full published set: ranked; partial: refused; size unknown and not verified: unranked with the reason."""
+    known = dataclasses.replace(CLS, n_eval_rows=120)
+    assert build_result(model_id="m-1", spec=known, split=None, predictions=cls_frame(), verified=False,
+                        compute_geobias_scores=False).comparability.ranked
+    with pytest.raises(InputError, match="partial evaluation set"):
+        build_result(model_id="m-1", spec=known, split=None, predictions=cls_frame(n=60), verified=False,
+                     compute_geobias_scores=False)
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), verified=False,
+                     compute_geobias_scores=False)
+    assert not r.ranked and "not published" in r.comparability.unranked_reason

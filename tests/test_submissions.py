@@ -15,7 +15,8 @@ import pytest
 
 from locbench.cli import main
 from locbench.errors import ValidationError
-from locbench.submissions import SUBMISSION_SCHEMA, check_card, validate_submission
+from locbench.cards import SUBMISSION_SCHEMA, check_card
+from locbench.submissions import validate_submission
 
 HERE = Path(__file__).parent
 GEN = HERE / "data" / "bad_submissions" / "generate.py"
@@ -208,3 +209,21 @@ def test_locbench_dataset_on_disk_is_verified_against_it(tmp_path: Path) -> None
     with pytest.raises(ValidationError) as info:
         validate_submission(tmp_path / "bad-model", data_root=data)
     assert {(p.row, p.column) for p in info.value.problems} == {(r, "lat"), (r + 1, "y_true")}
+
+
+def test_model_meta_is_the_schema() -> None:
+    """ModelMeta's fields are the schema's properties; required = fields without a default; round trip."""
+    import dataclasses
+
+    from locbench.cards import ModelMeta
+
+    fields = dataclasses.fields(ModelMeta)
+    assert [f.name for f in fields] == list(SUBMISSION_SCHEMA["properties"])
+    assert set(SUBMISSION_SCHEMA["required"]) == {f.name for f in fields if f.default is dataclasses.MISSING}
+    card = GENERATOR.card("ok-model")
+    meta = ModelMeta.from_dict(card, folder_name="ok-model")
+    assert meta.to_dict() == {**{k: None for k in SUBMISSION_SCHEMA["properties"]}, **card}
+    with pytest.raises(ValidationError):
+        ModelMeta.from_dict(dict(card, licens="MIT"))
+    with pytest.raises(ValidationError):
+        dataclasses.replace(meta, date="yesterday")  # the type itself refuses invalid values

@@ -11,7 +11,7 @@ import pytest
 
 from locbench.cli import main
 from locbench.errors import InputError
-from locbench.results import read_result
+from locbench.results import Result, read_result
 from locbench.sweep import LocalExecutor, SweepSpec, expand, job_dir, run_sweep
 from locbench.sweep.summarize import SeedStat, combined_result, seeds_block, summarize
 
@@ -30,12 +30,15 @@ def test_seed_stat_is_mean_and_sample_sd():
     assert SeedStat.of([1.0, None]).mean is None
 
 
-def _result(seed: int, top1: float, headline: float | None = None) -> dict:
+def _result(seed: int, top1: float, headline: float | None = None) -> Result:
     summary = {"marked_ssi": 0.1 * seed}
     if headline is not None:
         summary["headline_value"] = headline
-    return {"seed": seed, "primary_metric": "top1", "primary_value": top1, "metrics": {"top1": top1, "mrr": top1 / 100},
-            "geobias": {"summary": summary}, "metric_notes": [], "model_id": "m", "dataset": "d"}
+    return Result(model_id="m", dataset="d", dataset_version="1", group="embedded", task_type="classification",
+                  split="test", primary_metric="top1", primary_value=top1, higher_is_better=True,
+                  metrics={"top1": top1, "mrr": top1 / 100}, n_rows=1, n_located=1, n_unlocated=0,
+                  predictions_sha256="0" * 64, source="evaluate", verified_against_data=True, verification_note="-",
+                  seed=seed, date="2026-12-01", versions={}, geobias={"summary": summary})
 
 
 def test_seeds_block_follows_contract_c3_and_carries_the_headline_when_present():
@@ -47,9 +50,10 @@ def test_seeds_block_follows_contract_c3_and_carries_the_headline_when_present()
     assert block["headline"] == {"mean": 0.5, "sd": 0.25, "per_seed": [0.25, 0.75, 0.5]}
     assert seeds_block([_result(0, 1.0), _result(1, 2.0)]).headline is None
     combined = combined_result(results)
-    assert combined["primary_value"] == 40.0 and combined["metrics"] == {"mrr": pytest.approx(0.4), "top1": 40.0}
-    assert combined["seed"] == 0 and combined["geobias"]["summary"]["marked_ssi"] == 0.0  # lowest seed's detail
-    assert "means over 3 seed(s) [0, 1, 2]" in combined["metric_notes"][-1]
+    assert combined.primary_value == 40.0 and combined.metrics == {"mrr": pytest.approx(0.4), "top1": 40.0}
+    assert combined.seed == 0 and combined.geobias["summary"]["marked_ssi"] == 0.0  # lowest seed's detail
+    assert "means over 3 seed(s) [0, 1, 2]" in combined.metric_notes[-1]
+    assert Result.from_json(combined.to_dict()).seeds == block  # the type carries the block through JSON
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +87,7 @@ def test_summarize_writes_one_submission_per_model_with_means_over_seeds(sweep_d
     assert result["primary_value"] == seeds["metrics"]["top1"]["mean"]
     assert (folder / f"{DS}.csv").read_bytes() == (job_dir(sweep_dir, jobs[0]) / f"{DS}.csv").read_bytes()
     stored = read_result(board / "results" / "locbench-xyz" / f"{DS}.json")
-    assert stored["seeds"] == seeds and math.isclose(stored["primary_value"], float(np.mean(top1)))
+    assert stored.seeds == seeds and math.isclose(stored.primary_value, float(np.mean(top1)))
     assert (subs / "locbench-no_prior" / f"{DS}.result.json").is_file()
     # a second summarize replaces the folder (no error, no leftovers)
     summarize(sweep_dir, subs)

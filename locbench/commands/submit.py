@@ -22,14 +22,21 @@ Format: submissions/README.md. Exit code 2 when the submission is invalid.
 
 IMPORT_EPILOG = """[bold]Examples[/bold]
 
-  [dim]# TorchSpatial's eval_results (classification/ and regression/, .csv or .csv.gz)[/dim]
-  locbench import torchspatial path/to/eval_results --out submissions/
+  [dim]# TorchSpatial's eval_results (classification/ and regression/, .csv or .csv.gz): scored into results/,
+  # per-sample rows into imports/ (git-ignored: third-party rows are never committed)[/dim]
+  locbench import torchspatial path/to/eval_results
 
-  [dim]# convert only, without scoring into results/[/dim]
-  locbench import torchspatial path/to/eval_results --out submissions/ --no-score
+  [dim]# GeoBS/PyGBS foundation_model_result_tables onto the GAIR remote-sensing datasets, 2 processes[/dim]
+  locbench import geobs path/to/foundation_model_result_tables --jobs 2
+
+  [dim]# convert only (predictions + cards under --out), without scoring[/dim]
+  locbench import torchspatial path/to/eval_results --out converted/ --no-score
 
   [dim]# then freeze a leaderboard version[/dim]
   locbench leaderboard build
+
+A re-import lists the results it replaces and removes that source's results and files that it no
+longer produces.
 """
 
 
@@ -86,57 +93,55 @@ def register(app: typer.Typer) -> None:
             bar.advance(task)
         return paths
 
-    import_app = typer.Typer(help="Import other benchmarks' per-sample results as submissions.", no_args_is_help=True)
+    import_app = typer.Typer(help="Import other benchmarks' per-sample results as scored results.",
+                             no_args_is_help=True)
     app.add_typer(import_app, name="import")
+    _import_command(import_app, "torchspatial", "TorchSpatial eval_results folder (searched recursively).")
+    _import_command(import_app, "geobs", "GeoBS/PyGBS foundation_model_result_tables folder.")
 
-    @import_app.command("torchspatial", epilog=IMPORT_EPILOG)
-    def import_torchspatial_cmd(
-        src: Path = typer.Argument(..., help="TorchSpatial eval_results folder (searched recursively)."),
-        out: Path = typer.Option(None, "--out", help="Where submission folders go (default: ROOT/submissions)."),
+
+def _import_command(import_app: typer.Typer, source: str, src_help: str) -> None:
+    """`locbench import <source>`: the same options and report for every importer."""
+
+    @import_app.command(source, epilog=IMPORT_EPILOG)
+    def import_cmd(
+        src: Path = typer.Argument(..., help=src_help),
         root: Path = typer.Option(Path("."), "--root", help="Working root holding results/ (default: current folder)."),
-        score: bool = typer.Option(True, "--score/--no-score", help="Also validate and score the imported "
-                                   "submissions into ROOT/results (default: yes)."),
-        no_geobias: bool = typer.Option(False, "--no-geobias", help="When scoring: metrics only (skip Geo-Bias Scores)."),
-        data_root: str = typer.Option(None, "--data-root", help="Dataset root: when a dataset is there, its sample "
-                                      "ids are used and the import is verified against it."),
+        out: Path = typer.Option(None, "--out", help="Where the per-sample predictions go (default: ROOT/imports, "
+                                 "git-ignored)."),
+        score: bool = typer.Option(True, "--score/--no-score", help="Score into ROOT/results (default) or only "
+                                   "convert into --out."),
+        no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores and map "
+                                        "layers)."),
+        jobs: int = typer.Option(1, "--jobs", min=1, help="Processes scoring files in parallel."),
+        data_root: str = typer.Option(None, "--data-root", help="Dataset root: when a dataset is there, the import "
+                                      "is verified against it (and TorchSpatial rows get its sample ids)."),
     ) -> None:
-        """Convert TorchSpatial eval_results CSVs into submissions/torchspatial-<encoder>/ folders.
-
-        Coordinates are restored from sibling files where the CSVs lack them (no-prior) or hold
-        sin-transformed values (wrap); every repair is verified and reported.
-        """
+        """Import published per-sample results, check them like a submission and score each file once."""
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from locbench.importers.torchspatial import import_torchspatial
-        from locbench.submissions import score_submission, validate_submission
+        from locbench.importers import run_import
 
         console = Console()
-        dest = out if out is not None else root / "submissions"
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
-            task = bar.add_task("reading", total=None)
-            report = import_torchspatial(src, dest, data_root=data_root,
-                                         progress=lambda s: bar.update(task, description=f"importing {s}"))
-        for w in report.warnings:
-            console.print(f"[yellow]warning[/yellow] {w}")
-        for r in report.repairs:
-            console.print(f"[dim]repair[/dim] {r}")
-        console.print(f"imported {len(report.models)} model(s), {len(report.files)} predictions file(s) → {dest}")
-        if not score:
-            return
-        checked = [validate_submission(folder, data_root=data_root) for folder in report.models.values()]
-        n = sum(len(c.entries) for c in checked)
-        from rich.progress import BarColumn, MofNCompleteColumn
+        if not score and out is None:
+            raise typer.BadParameter("--no-score needs --out (where the converted predictions go)")
+        with console.status(f"importing {source}") as status:
+            report = run_import(source, src, root=root if score else None, out=out, data_root=data_root,
+                                geobias=not no_geobias, jobs=jobs,
+                                progress=lambda s: status.update(f"importing {source}: {s}"))
+        _print_report(console, report, root)
 
-        with Progress(TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("", total=n)
-            written: list[Path] = []
-            for c in checked:
-                def progress(name: str, c=c) -> None:  # type: ignore[no-untyped-def]
-                    bar.update(task, description=f"{c.model_id} / {name}")
 
-                written += score_submission(c, root=root, progress=progress, source="import", geobias=not no_geobias)
-                bar.advance(task, len(c.entries))
-        console.print(f"[green]scored[/green] {len(written)} result(s) into {root / 'results'}")
+def _print_report(console, report, root: Path) -> None:  # type: ignore[no-untyped-def]
+    for w in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {w}", soft_wrap=True)
+    for r in report.repairs:
+        console.print(f"[dim]repair[/dim] {r}", soft_wrap=True)
+    for p in report.replaced:
+        console.print(f"[dim]replaced[/dim] {p}", soft_wrap=True)
+    for p in report.removed:
+        console.print(f"[yellow]removed[/yellow] {p} (no longer produced by this import)", soft_wrap=True)
+    console.print(f"imported {len(report.models)} model(s), {len(report.files)} predictions file(s)")
+    if report.results:
+        console.print(f"[green]scored[/green] {len(report.results)} result(s) into {root / 'results'} "
+                      f"({len(report.replaced)} replaced, {len(report.removed)} stale file(s) removed)")

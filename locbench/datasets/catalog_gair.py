@@ -49,13 +49,13 @@ SOCIO = ("popden_cbg", "bachelor_p", "health", "poc_cbg", "mhincome_c", "station
 def _gair(name: str, *, modality: str, task_type: str, dirname: str, files: dict[str, str], columns: dict,
           primary_metric: str, description: str, upstream: str, num_classes: int | None = None,
           class_names: tuple[str, ...] | None = None, targets: tuple[str, ...] = (), licence: str = "",
-          inferred: str, notes: tuple[str, ...] = ()) -> DatasetSpec:
+          inferred: str, notes: tuple[str, ...] = (), n_eval: int | None = None) -> DatasetSpec:
     splits = tuple(files)
     reported = "test"
     return DatasetSpec(
         name=name, group="gair", task_type=task_type, modality=modality, reported_split=reported,
         train_split="train", splits=splits, num_classes=num_classes, class_names=class_names, targets=targets,
-        primary_metric=primary_metric, n_eval_rows=None, coord_bounds=GLOBAL,
+        primary_metric=primary_metric, n_eval_rows=n_eval, coord_bounds=GLOBAL,
         citation=f"{GAIR_CITE}; {upstream}", licence=licence or "upstream dataset licence; GAIR code CC BY-NC 4.0",
         source=GAIR_SOURCE,
         expected_files=tuple(f"gair/{dirname}/{files[s]}" for s in ("train", reported)),
@@ -63,7 +63,8 @@ def _gair(name: str, *, modality: str, task_type: str, dirname: str, files: dict
         + tuple(f"gair/{dirname}/embeddings/{s}.npy" for s in splits),
         version=GAIR_VERSION,
         provenance=("rebuilt from the loaders and metric code of GAIR's first public commit (v1: 10 downstream "
-                    "tasks); split sizes unknown"),
+                    "tasks); " + (f"test split size {n_eval:,} rows, counted in the GeoBS/PyGBS per-sample result "
+                                  "tables (data/foundation_model_result_tables)" if n_eval else "split sizes unknown")),
         description=description, loader="gair-csv", dirname=f"gair/{dirname}", inferred=inferred,
         params={"files": files, **columns},
         id_rule=("the CSV's `" + columns.get("id_column", "sample_id") + "` column when present, else "
@@ -84,28 +85,28 @@ def gair_specs() -> list[DatasetSpec]:
               num_classes=62, class_names=FMOW_CLASSES, primary_metric="top1",
               description="fMoW-Sentinel: 62 fMoW categories from Sentinel-2 images (top-1, top-5).",
               upstream="Cong, Y. et al. SatMAE. NeurIPS 2022 (fMoW-Sentinel); Christie, G. et al. fMoW. CVPR 2018",
-              inferred="CSV file names and the `category` column name are locbench's choice; labels may be names or 0-based ids"),
+              n_eval=84939, inferred="CSV file names and the `category` column name are locbench's choice; labels may be names or 0-based ids"),
         _gair("gair-eurosat", modality="remote-sensing (Sentinel-2, 13 bands)", task_type="classification",
               dirname="eurosat", files=split3,
               columns={"label_column": "category_id", "label_aliases": ("label",), "image_column": "image_path"},
               num_classes=10, class_names=EUROSAT_CLASSES, primary_metric="top1",
               description="EuroSAT: 10 land-cover classes from Sentinel-2 patches in Europe.",
               upstream="Helber, P. et al. EuroSAT. IEEE JSTARS 12(7), 2019", licence="MIT (EuroSAT); GAIR code CC BY-NC 4.0",
-              inferred="columns category_id, lon, lat, image_path are GAIR's; file names per split are locbench's choice"),
+              n_eval=5400, inferred="columns category_id, lon, lat, image_path are GAIR's; file names per split are locbench's choice"),
         _gair("gair-worldstrat-ipcc", modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
               dirname="worldstrat", files=split3,
               columns={"label_column": "IPCC", "image_column": "image_path"},
               num_classes=8, class_names=IPCC_CLASSES, primary_metric="top1",
               description="WorldStrat: IPCC land class of each location.",
               upstream="Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat Dataset. NeurIPS 2022 D&B",
-              inferred="split file names are locbench's choice; the IPCC column is GAIR's"),
+              n_eval=6288, inferred="split file names are locbench's choice; the IPCC column is GAIR's"),
         _gair("gair-worldstrat-lccs", modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
               dirname="worldstrat", files=split3,
               columns={"label_column": "LCCS", "image_column": "image_path", "classes_from_data": True},
               num_classes=34, primary_metric="top1",
               description="WorldStrat: LCCS land-cover code of each location (34 codes).",
               upstream="Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat Dataset. NeurIPS 2022 D&B",
-              inferred="the 34 codes are not listed: class_names are the sorted union of codes over all split files present",
+              n_eval=6288, inferred="the 34 codes are not listed: class_names are the sorted union of codes over all split files present",
               notes=("Class indices follow the sorted LCCS codes found in the split CSVs (deterministic for a given download).",)),
         _gair("gair-sv-perception", modality="street-view image", task_type="regression",
               dirname="perception_task", files={"train": "train_perception.csv", "test": "test_perception.csv"},

@@ -1,4 +1,4 @@
-"""Import TorchSpatial `eval_results` CSVs as locbench submissions (one folder per encoder).
+"""Import TorchSpatial `eval_results` CSVs: one scored result per (encoder, dataset), rows kept outside the tree.
 
 File names (spec locbench.md §D): classification `eval_{dataset}_{meta}_{split}_{encoder}.csv`
 (empty meta -> double underscore), regression `eval_mosaiks_{name}__test_{encoder}.csv`; either
@@ -28,16 +28,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from locbench import atomic
+from locbench.cards import ModelMeta
 from locbench.errors import InputError
-from locbench.results import UNKNOWN_LABEL
+from locbench.ids import model_id
+from locbench.importers.common import ImportedTable, ImportReport, write_import
+from locbench.results import UNKNOWN_LABEL, Comparability
+
+SOURCE = "torchspatial"
 
 SIN_TOLERANCE = 1e-5  # wrap columns vs sin(true coordinates): observed max difference 3e-7
 COORD_TOLERANCE = 1e-6
@@ -118,16 +122,6 @@ class TSFile:
         return self.encoder == "wrap"
 
 
-@dataclass
-class ImportReport:
-    """What an import wrote and what it had to repair or skip."""
-
-    models: dict[str, Path] = field(default_factory=dict)  # model_id -> folder
-    files: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    repairs: list[str] = field(default_factory=list)
-
-
 def parse_name(path: Path) -> TSFile | None:
     """Recognise a TorchSpatial eval_results file name; None when it is not one."""
     m = _CLS_RE.match(path.name)
@@ -140,9 +134,10 @@ def parse_name(path: Path) -> TSFile | None:
 
 
 def model_id_for(encoder: str) -> str:
+    """`torchspatial-<slug of our encoder name>`: the one id rule (locbench.ids), as `locbench-<slug>` for our runs."""
     if encoder not in ENCODERS:
         raise InputError(f"unknown TorchSpatial encoder {encoder!r} (known: {', '.join(sorted(ENCODERS))})")
-    return f"torchspatial-{ENCODERS[encoder][0]}"
+    return model_id(SOURCE, ENCODERS[encoder][0])
 
 
 def dataset_for(ts_dataset: str, meta: str) -> str:
@@ -180,7 +175,8 @@ def scan(src: str | Path) -> tuple[list[TSFile], list[str]]:
             warnings.append(f"{p}: unknown encoder {ts.encoder!r}; skipped")
             continue
         if p.stat().st_size <= 64 and _is_empty(p):
-            warnings.append(f"{p}: empty file (no rows); skipped")
+            warnings.append(f"{p}: empty file (no rows) as published by TorchSpatial; "
+                            f"no result for {ts.encoder} on {ts.ts_dataset}; skipped")
             continue
         found.append(ts)
     # a plain and a " copy" version of the same run: keep the plain one
@@ -391,30 +387,21 @@ def frames_path(files: list[TSFile], encoder: str) -> Path:
 
 # -------------------------------------------------------------------------------- model cards
 
-def model_card(encoder: str, datasets: list[str]) -> dict[str, Any]:
-    """The submission.json of one TorchSpatial model."""
-    ours, label, family = ENCODERS[encoder]
-    return {
-        "model_id": f"torchspatial-{ours}",
-        "name": f"{label} (TorchSpatial)",
-        "authors": list(AUTHORS),
-        "paper_url": PAPER_URL,
-        "code_url": CODE_URL,
-        "licence": "CC-BY-NC-4.0",
-        "encoder_family": family,
-        "n_parameters": None,
-        "pretraining_data": None,
-        "contact": None,
-        "date": SNAPSHOT_DATE,
-        "description": (
+def model_card(encoder: str, datasets: list[str]) -> ModelMeta:
+    """The model card of one TorchSpatial model."""
+    _, label, family = ENCODERS[encoder]
+    return ModelMeta(
+        model_id=model_id_for(encoder), name=f"{label} (TorchSpatial)", authors=tuple(AUTHORS), paper_url=PAPER_URL,
+        code_url=CODE_URL, licence="CC-BY-NC-4.0", encoder_family=family, date=SNAPSHOT_DATE,
+        description=(
             f"Per-sample predictions published by TorchSpatial (eval_results at {SNAPSHOT_DATE}) for the "
-            f"'{encoder}' location encoder, imported by `locbench import torchspatial` for: "
-            f"{', '.join(sorted(datasets))}. Classification rows carry no class ids (y_true 'unknown', "
+            f"'{encoder}' location encoder, imported by `locbench import torchspatial`"
+            f"{' for: ' + ', '.join(sorted(datasets)) if datasets else ''}. Source: {CODE_URL} (code MIT; "
+            "data products CC BY-NC 4.0, upstream dataset terms take precedence). Classification rows carry no class ids (y_true 'unknown', "
             "y_pred 'unknown' on a hit, 'other' on a miss; macro-F1 not computed); sample ids are eval-split row "
             "numbers. Coordinates are the true ones, restored from sibling files where the CSV lacks them (no-prior) "
             "or holds sin-transformed values (wrap). MOSAIKS rows are TorchSpatial's unseeded 1/20 test subsample, "
-            "different for every model; their sample ids are file row numbers."),
-    }
+            "different for every model; their sample ids are file row numbers."))
 
 
 # ---------------------------------------------------------------------------------- the import
@@ -453,15 +440,13 @@ def align_with_data(frames: dict[str, pd.DataFrame], dataset: str, data_root: st
     return {e: df.assign(sample_id=ids, lon=lon, lat=lat) for e, df in frames.items()}
 
 
-def import_torchspatial(src: str | Path, out: str | Path, *, data_root: str | Path | None = None,
-                        progress: Callable[[str], None] | None = None) -> ImportReport:
-    """Convert every recognised file under `src` into `out/<model-id>/` submission folders.
+MOSAIKS_SUBSETS = ("different test subsets: TorchSpatial kept an unseeded random 1/20 subsample of the MOSAIKS "
+                   "test split for each model, so no two models are scored on the same rows")
 
-    Everything is read, repaired and checked first; files are written only when all groups pass.
-    With the dataset on disk (`data_root`), classification rows get the data's sample ids.
-    """
-    from locbench.predictions import write_predictions
 
+def read_torchspatial(src: str | Path, *, data_root: str | Path | None = None,
+                      progress: Callable[[str], None] | None = None) -> tuple[list[ImportedTable], ImportReport]:
+    """Every recognised file under `src`, repaired and checked, as tables in our predictions schema."""
     files, warnings = scan(src)
     report = ImportReport(warnings=list(warnings))
     if not files:
@@ -469,27 +454,50 @@ def import_torchspatial(src: str | Path, out: str | Path, *, data_root: str | Pa
     groups: dict[tuple[str, str, str, str], list[TSFile]] = {}
     for ts in files:
         groups.setdefault((ts.task_type, *ts.group_key), []).append(ts)
-    per_model: dict[str, dict[str, pd.DataFrame]] = {}
-    enc_of_model: dict[str, str] = {}
+    tables: list[ImportedTable] = []
+    datasets_of: dict[str, list[str]] = {}
     for (task, ds, meta, _split), group in sorted(groups.items()):
         if progress:
-            progress(f"{ds} {meta}".strip())
+            progress(f"reading {ds} {meta}".strip())
         ours = dataset_for(ds, meta)
         if task == "classification":
             frames = align_with_data(classification_group(group, report), ours, data_root, report)
         else:
             frames = regression_group(group, report)
-        for enc, df in frames.items():
-            mid = model_id_for(enc)
-            if ours in per_model.setdefault(mid, {}):
-                raise InputError(f"two files map to model {mid!r} on dataset {ours!r}", file=frames_path(group, enc))
-            per_model[mid][ours] = df
-            enc_of_model[mid] = "no_prior" if enc == "no_prior_regress" else enc
-    out = Path(out)
-    for mid, by_ds in sorted(per_model.items()):
-        folder = out / mid
-        for ds, df in sorted(by_ds.items()):
-            report.files.append(write_predictions(df, folder / f"{ds}.parquet"))
-        atomic.write_json(folder / "submission.json", model_card(enc_of_model[mid], list(by_ds)))
-        report.models[mid] = folder
-    return report
+        for enc, df in sorted(frames.items()):
+            datasets_of.setdefault(enc, []).append(ours)
+            subsets = Comparability(False, MOSAIKS_SUBSETS, None) if task == "regression" else None
+            tables.append(ImportedTable(model_id_for(enc), ours, df, model_card(enc, []), frames_path(group, enc),
+                                        SOURCE, subsets))
+    return _with_cards(tables, datasets_of), report
+
+
+def _with_cards(tables: list[ImportedTable], datasets_of: dict[str, list[str]]) -> list[ImportedTable]:
+    """Each model's card lists every dataset it was imported for (no-prior files share one model)."""
+    by_model: dict[str, list[str]] = {}
+    for enc, names in datasets_of.items():
+        by_model.setdefault(model_id_for(enc), []).extend(names)
+    encoder_of = {model_id_for(e): ("no_prior" if e == "no_prior_regress" else e) for e in datasets_of}
+    seen: dict[tuple[str, str], Path] = {}
+    out = []
+    for t in tables:
+        if (t.model_id, t.dataset) in seen:
+            raise InputError(f"two files map to model {t.model_id!r} on dataset {t.dataset!r} "
+                             f"(also {seen[(t.model_id, t.dataset)].name})", file=t.source_file)
+        seen[(t.model_id, t.dataset)] = t.source_file
+        card = model_card(encoder_of[t.model_id], sorted(set(by_model[t.model_id])))
+        out.append(dataclasses.replace(t, card=card))
+    return out
+
+
+def import_torchspatial(src: str | Path, out: str | Path | None = None, *, root: str | Path | None = None,
+                        data_root: str | Path | None = None, geobias: bool = True, jobs: int = 1,
+                        progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Read, repair and check every file under `src`; then score into ROOT/results (when `root` is given).
+
+    Predictions go to `out` (default ROOT/imports, git-ignored). Everything is read and scored
+    before the first file is written. With the dataset on disk, classification rows get the data's sample ids.
+    """
+    tables, report = read_torchspatial(src, data_root=data_root, progress=progress)
+    return write_import(tables, report, root=root, out=out, data_root=data_root, geobias=geobias, jobs=jobs,
+                        progress=progress)

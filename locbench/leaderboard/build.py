@@ -19,11 +19,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+
+if TYPE_CHECKING:
+    from locbench.cards import ModelMeta
+    from locbench.results import Result
 
 LOCK_NAME = ".build.lock"
 VERSION_RE = re.compile(r"^v(\d{4,})$")
@@ -71,32 +75,27 @@ def build_lock(leaderboard_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def collect_inputs(root: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Results, model cards and the hashed input list (results + cards of models with results)."""
+def collect_inputs(root: Path) -> tuple[list[Result], dict[str, ModelMeta | None], list[dict[str, Any]]]:
+    """Results, model cards and the hashed input list (results + cards of models with results).
+
+    A model's card is its submission folder's submission.json when present, else the card the
+    result carries (imports keep no submission folder in the tree), else None.
+    """
+    from locbench.cards import CARD_FILE, ModelMeta
     from locbench.results import iter_result_files, read_result
 
     results, inputs = [], []
     for path in iter_result_files(root):
         results.append(read_result(path))
         inputs.append(_input_entry(root, path))
-    cards: dict[str, dict[str, Any]] = {}
-    for mid in sorted({r["model_id"] for r in results}):
-        embedded = next((r["model_card"] for r in results
-                         if r["model_id"] == mid and isinstance(r.get("model_card"), dict)), None)
-        path = root / "submissions" / mid / "submission.json"
+    cards: dict[str, ModelMeta | None] = {}
+    for mid in sorted({r.model_id for r in results}):
+        path = root / "submissions" / mid / CARD_FILE
         if path.is_file():
-            try:
-                card = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InputError(f"model card is not valid JSON: {exc}", file=path) from exc
-            if not isinstance(card, dict):
-                raise InputError("model card must be a JSON object", file=path)
-            cards[mid] = card
+            cards[mid] = ModelMeta.read(path, folder_name=mid)
             inputs.append(_input_entry(root, path))
-        elif embedded is not None:
-            cards[mid] = embedded
         else:
-            cards[mid] = {"model_id": mid, "name": mid}
+            cards[mid] = next((r.model_card for r in results if r.model_id == mid and r.model_card is not None), None)
     inputs.sort(key=lambda e: e["path"])
     return results, cards, inputs
 
@@ -110,17 +109,17 @@ def inputs_digest(inputs: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _geobias_params(results: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+def _geobias_params(results: list[Result]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
     """Distinct geo-bias parameter sets, keyed by a short content hash, and which result used which."""
     sets: dict[str, Any] = {}
     used: dict[tuple[str, str], str] = {}
     for r in results:
-        gb = r.get("geobias") or {}
+        gb = r.geobias
         params = {"params": gb.get("params"), "value_name": gb.get("value_name"), "value_rule": gb.get("value_rule"),
                   "engine_version": gb.get("engine_version"), "status": gb.get("status")}
         key = hashlib.sha256(atomic.dumps_json(params).encode("utf-8")).hexdigest()[:12]
         sets[key] = params
-        used[(r["model_id"], r["dataset"])] = key
+        used[(r.model_id, r.dataset)] = key
     return dict(sorted(sets.items())), used
 
 
@@ -170,7 +169,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "version": version,
             "created": now_iso(),
             "rows": rows,
-            "models": {m: cards[m] for m in model_ids},
+            "models": {m: tables.card_dict(m, cards) for m in model_ids},
             "datasets": tables.datasets_info(rows),
             "aggregates": tables.aggregates(rows),
             "columns": tables.columns(),
@@ -189,8 +188,8 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             "datasets": sorted({r["dataset"] for r in rows}),
             "n_results": len(rows),
             "versions": package_versions(),
-            "result_versions": sorted({json.dumps(r.get("versions") or {}, sort_keys=True) for r in results}),
-            "engine_versions": sorted({str((r.get("geobias") or {}).get("engine_version")) for r in results}),
+            "result_versions": sorted({json.dumps(r.versions, sort_keys=True) for r in results}),
+            "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
             "geobias_params": params,
             "outputs": {"scores.csv": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
                         "CHANGES.md": hashlib.sha256(changes.encode("utf-8")).hexdigest()},
@@ -204,28 +203,20 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             atomic.write_json(staged / "scores.json", scores)
             atomic.write_text(staged / "CHANGES.md", changes)
             atomic.write_json(staged / "manifest.json", manifest)
-            render_version = _renderer("render_version") if render else None
-            if render_version is not None:
+            if render:
+                from locbench.leaderboard.render import render_version
+
                 if progress:
                     progress("HTML pages")
                 render_version(staged, versions=[*list_versions(lb), version], root=root,
                                progress=_page_progress(progress))
                 html = True
         if html:
-            render_latest = _renderer("render_latest")
-            if render_latest is not None:
-                render_latest(lb)
+            from locbench.leaderboard.render import render_latest
+
+            render_latest(lb)
         return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
                             f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
-
-
-def _renderer(name: str) -> Callable[..., Any] | None:
-    """The HTML engineer's renderer, when this install has it (tables are built either way)."""
-    try:
-        from locbench.leaderboard import render
-    except ImportError:
-        return None
-    return getattr(render, name, None)
 
 
 def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:

@@ -1,94 +1,28 @@
-"""World maps for per-model pages: where a model succeeds or fails, and LISA hot/cold spots of errors.
+"""World maps for per-model pages, drawn from a result's map layers alone (never from predictions).
 
 Why static matplotlib PNGs (base64 in the page): they work offline, weigh ~30–80 KB each after
 palette quantisation, and need no tile server. Land comes from the bundled grid in `land.py`.
-The maps live only on per-model pages so the overview stays small.
+The layers (`locbench.maplayers`: per-cell aggregates on a fixed 2° grid, LISA hot/cold-spot
+counts from the result's own geo-bias run) are computed once at scoring time, so a clone without
+any per-sample file draws the same maps, with the same neighbour graph as the tables.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from locbench.maplayers import CELL_DEG, N_COLS, N_ROWS, MapLayers
+
 WIDTH_PX, HEIGHT_PX, DPI = 900, 450, 100
-LISA_MAX_POINTS = 3_000  # seeded subsample beyond this: plenty for a 900-px map, and LISA stays ~1 s
-# 16 neighbours, not the engine's 8: per-sample errors are 0/1, and with 8 neighbours and 99 permutations
-# the FDR step left no significant sample even on strongly clustered synthetic errors (measured); 30
-# neighbours cost ~10x more time in georbias's permutation sampler for similar maps.
-LISA_K = 16
-LISA_PERMUTATIONS = 99
 LAND_RGB = (0.905, 0.918, 0.933)
 OCEAN_RGB = (0.976, 0.984, 0.996)
 COAST = "#8f98a8"
-
-
-@dataclass(frozen=True)
-class PerSample:
-    """Located per-sample values of one model on one dataset."""
-
-    lon: np.ndarray
-    lat: np.ndarray
-    perf: np.ndarray  # the value shown on the performance map
-    error: np.ndarray  # higher = worse; what LISA looks for clusters of
-    perf_label: str
-    higher_is_better: bool
-    n_total: int
-
-
-# ---------------------------------------------------------------- finding and reading predictions
-
-
-def predictions_path(row: dict, root: Path) -> tuple[Path | None, str]:
-    """The predictions file of a leaderboard row, via its result file; returns (path or None, reason)."""
-    root = Path(root)
-    direct = row.get("predictions_file")
-    result_file = row.get("result_file")
-    res = root / result_file if result_file else root / "results" / row["model_id"] / f"{row['dataset']}.json"
-    ref = direct
-    base_dirs = [root]
-    if not ref:
-        if not res.exists():
-            return None, f"no result file {res.relative_to(root) if res.is_relative_to(root) else res}"
-        try:
-            doc = json.loads(res.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None, "its result file is not valid JSON"
-        ref = doc.get("predictions_file")
-        if ref is None and isinstance(doc.get("predictions"), dict):
-            ref = doc["predictions"].get("file") or doc["predictions"].get("path")
-        base_dirs.append(res.parent)
-        if not ref:
-            return None, "its result file names no predictions_file"
-    p = Path(str(ref))
-    candidates = [p] if p.is_absolute() else [b / p for b in base_dirs]
-    for c in candidates:
-        if c.exists():
-            return c, ""
-    return None, f"the predictions file {ref} is not on disk"
-
-
-def per_sample(df: Any, task_type: str) -> PerSample:
-    """Located rows' performance (hit@1 % or absolute error) and error values."""
-    from locbench.metrics import per_sample_performance
-
-    lon = df["lon"].to_numpy(dtype=np.float64)
-    lat = df["lat"].to_numpy(dtype=np.float64)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if task_type == "classification":
-        hit = df["hit@1"].to_numpy(dtype=np.float64)
-        perf, err, label, hib = 100.0 * hit, 1.0 - hit, "Top-1 accuracy (%) per cell", True
-    else:
-        targets = [c.split(":", 1)[1] for c in df.columns if str(c).startswith("y_true:")] or None
-        ae = per_sample_performance(df, "regression", targets)["abs_error"]
-        perf, err, label, hib = ae, ae, "Mean absolute error per cell", False
-    ok &= np.isfinite(err)
-    return PerSample(lon[ok], lat[ok], perf[ok], err[ok], label, hib, len(df))
+SPARSE_RGB = "#c3c8d1"
+HOT, COLD, QUIET = "#d7301f", "#2166ac", "#d9dde4"
 
 
 # ---------------------------------------------------------------- drawing
@@ -172,166 +106,119 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def grid_means(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, extent: tuple[float, float, float, float],
-               n_cols: int = 72) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean of `values` per cell of a regular lon/lat grid over `extent` (NaN where empty), plus counts."""
-    x0, x1, y0, y1 = extent
-    cell = (x1 - x0) / n_cols
-    n_rows = max(1, int(round((y1 - y0) / cell)))
-    xe = np.linspace(x0, x1, n_cols + 1)
-    ye = np.linspace(y0, y1, n_rows + 1)
-    total, _, _ = np.histogram2d(lat, lon, bins=(ye, xe), weights=values)
-    count, _, _ = np.histogram2d(lat, lon, bins=(ye, xe))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    return xe, ye, mean, count
+def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Full (N_ROWS, N_COLS) grids of cell mean, count, hot and cold counts (NaN / 0 where empty)."""
+    mean = np.full((N_ROWS, N_COLS), np.nan)
+    count = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
+    hot = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
+    cold = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
+    r, c = np.asarray(layers.row, dtype=np.int64), np.asarray(layers.col, dtype=np.int64)
+    mean[r, c] = layers.mean
+    count[r, c] = layers.count
+    if layers.hot is not None and layers.cold is not None:
+        hot[r, c] = layers.hot
+        cold[r, c] = layers.cold
+    return mean, count, hot, cold
 
 
-def performance_map(ps: PerSample, title: str) -> bytes:
-    """Mean per-sample performance per grid cell over land outlines."""
+def layer_extent(layers: MapLayers) -> tuple[float, float, float, float]:
+    """The map window around the stored cells (their corners), 2:1 as the page expects."""
+    x = -180.0 + CELL_DEG * np.asarray(layers.col, dtype=np.float64)
+    y = -90.0 + CELL_DEG * np.asarray(layers.row, dtype=np.float64)
+    return extent_for(np.r_[x, x + CELL_DEG], np.r_[y, y + CELL_DEG])
+
+
+def _edges() -> tuple[np.ndarray, np.ndarray]:
+    return np.linspace(-180.0, 180.0, N_COLS + 1), np.linspace(-90.0, 90.0, N_ROWS + 1)
+
+
+def performance_map(layers: MapLayers, title: str) -> bytes:
+    """Mean per-sample performance per 2° cell; cells with fewer than `min_count` samples drawn as sparse."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
 
-    ext = extent_for(ps.lon, ps.lat)
-    fig, ax = _figure(ext, title)
-    n_cols = int(np.clip(2.5 * np.sqrt(len(ps.lon)), 24, 90))  # sparse data: bigger cells, fewer single-sample cells
-    xe, ye, mean, _ = grid_means(ps.lon, ps.lat, ps.perf, ext, n_cols=n_cols)
-    if ps.higher_is_better:
-        cmap, vmin, vmax = plt.get_cmap("RdYlBu"), 0.0, 100.0
+    fig, ax = _figure(layer_extent(layers), title)
+    mean, count, _, _ = layer_grids(layers)
+    dense = np.where(count >= layers.min_count, mean, np.nan)
+    sparse = np.where((count > 0) & (count < layers.min_count), 1.0, np.nan)
+    xe, ye = _edges()
+    if layers.higher_is_better:
+        shown, cmap, vmin, vmax = 100.0 * dense, plt.get_cmap("RdYlBu"), 0.0, 100.0
     else:
-        finite = mean[np.isfinite(mean)]
-        cmap, vmin = plt.get_cmap("YlOrRd"), 0.0
+        finite = dense[np.isfinite(dense)]
+        shown, cmap, vmin = dense, plt.get_cmap("YlOrRd"), 0.0
         vmax = float(np.percentile(finite, 95)) if finite.size else 1.0
         vmax = vmax if vmax > 0 else 1.0
-    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(mean), cmap=cmap, vmin=vmin, vmax=vmax, alpha=0.9,
-                         edgecolors="none", zorder=2)
+    ax.pcolormesh(xe, ye, np.ma.masked_invalid(sparse), cmap=ListedColormap([SPARSE_RGB]), vmin=0, vmax=1,
+                  alpha=0.9, edgecolors="none", zorder=2)
+    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(shown), cmap=cmap, vmin=vmin, vmax=vmax, alpha=0.9,
+                         edgecolors="none", zorder=3)
     cax = fig.add_axes((0.88, 0.12, 0.018, 0.76))
     cb = fig.colorbar(mesh, cax=cax)
-    cb.set_label(ps.perf_label, fontsize=8)
+    cb.set_label(perf_label(layers), fontsize=8)
     cb.ax.tick_params(labelsize=8)
     return _png(fig)
 
 
-def lisa_labels(ps: PerSample, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
-    """LISA quadrant (1 HH, 2 LH, 3 LL, 4 HL; 0 = not significant) of errors via georbias, or None if unavailable.
-
-    Returns (lon, lat, labels, note). Large inputs use a seeded subsample of LISA_MAX_POINTS.
-    """
-    try:
-        from georbias.autocorrelation import autocorrelation_scores
-    except ImportError:
-        return None
-    lon, lat, err = ps.lon, ps.lat, ps.error
-    note = ""
-    if len(lon) > LISA_MAX_POINTS:
-        idx = np.sort(np.random.default_rng(seed).choice(len(lon), LISA_MAX_POINTS, replace=False))
-        lon, lat, err = lon[idx], lat[idx], err[idx]
-        note = f" (seeded subsample of {LISA_MAX_POINTS:,} of {len(ps.lon):,} located samples)"
-    if np.nanstd(err) == 0 or len(lon) <= LISA_K + 1:
-        return lon, lat, np.zeros(len(lon), dtype=int), "errors are constant or too few samples: no clusters" + note
-    res = autocorrelation_scores(lon, lat, err, k=LISA_K, permutations=LISA_PERMUTATIONS, seed=seed)
-    labels = _lisa_from_result(res, len(lon))
-    if labels is None:
-        return None
-    return lon, lat, labels, note
+def perf_label(layers: MapLayers) -> str:
+    return "Top-1 accuracy (%) per cell" if layers.higher_is_better else "Mean absolute error per cell"
 
 
-def _lisa_from_result(res: Any, n: int) -> np.ndarray | None:
-    """Read per-sample LISA quadrants + significance from an AutocorrelationResult, tolerating field names."""
-    def get(*names: str) -> Any:
-        for name in names:
-            val = getattr(res, name, None)
-            if val is None and isinstance(res, dict):
-                val = res.get(name)
-            if val is None and isinstance(getattr(res, "lisa", None), dict):
-                val = res.lisa.get(name)
-            if val is None and getattr(res, "lisa", None) is not None:
-                val = getattr(res.lisa, name, None)
-            if val is not None:
-                return val
-        return None
+def lisa_map(layers: MapLayers, title: str) -> bytes:
+    """Cells holding significant LISA clusters: hot spots (poor performance) red, cold spots blue."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
-    label = get("label", "lisa_label", "lisa_cluster", "cluster", "labels")
-    if label is not None:
-        arr = np.asarray(label)
-        if arr.shape == (n,) and arr.dtype.kind in "OUS":
-            mapping = {"hh": 1, "high-high": 1, "lh": 2, "low-high": 2, "ll": 3, "low-low": 3, "hl": 4, "high-low": 4}
-            return np.array([mapping.get(str(a).lower(), 0) for a in arr], dtype=int)
-        if arr.shape == (n,):
-            return arr.astype(int)
-    q = get("lisa_q", "lisa_quadrant", "quadrant", "q")
-    sig = get("lisa_significant", "significant", "lisa_sig", "sig")
-    if q is None:
-        return None
-    q = np.asarray(q).astype(int)
-    if q.shape != (n,):
-        return None
-    if sig is None:
-        p = get("lisa_p_fdr", "lisa_p", "p_sim", "lisa_p_sim")
-        if p is None:
-            return None
-        sig = np.asarray(p, dtype=np.float64) < 0.05
-    return np.where(np.asarray(sig, dtype=bool), q, 0)
-
-
-def lisa_map(lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, title: str) -> bytes:
-    """Significant local clusters of errors: hot spots (errors among errors) red, cold spots blue."""
-    from matplotlib.lines import Line2D
-
-    ext = extent_for(lon, lat)
-    fig, ax = _figure(ext, title, width=0.64)
-    styles = {0: ("#aab2bf", 3, "not significant"), 2: ("#9ecae1", 9, "success among errors (LH)"),
-              4: ("#fdae6b", 9, "error among successes (HL)"), 3: ("#2166ac", 11, "cold spot: cluster of successes (LL)"),
-              1: ("#d7301f", 11, "hot spot: cluster of errors (HH)")}
-    handles = []
-    for lab in (0, 2, 4, 3, 1):
-        color, size, text = styles[lab]
-        m = labels == lab
-        ax.scatter(lon[m], lat[m], s=size, c=color, linewidths=0, alpha=0.85 if lab else 0.5, zorder=3 + (lab > 0))
-        handles.append(Line2D([], [], marker="o", ls="", color=color, label=f"{text}: {int(m.sum()):,}"))
-    fig.legend(handles=handles[::-1], loc="center left", fontsize=8, frameon=False, bbox_to_anchor=(0.71, 0.5),
+    fig, ax = _figure(layer_extent(layers), title, width=0.64)
+    _, count, hot, cold = layer_grids(layers)
+    kind = np.full(count.shape, np.nan)
+    kind[count > 0] = 0.0
+    kind[(cold > 0) & (cold >= hot)] = 1.0
+    kind[(hot > 0) & (hot > cold)] = 2.0
+    xe, ye = _edges()
+    ax.pcolormesh(xe, ye, np.ma.masked_invalid(kind), cmap=ListedColormap([QUIET, COLD, HOT]), vmin=-0.5, vmax=2.5,
+                  edgecolors="none", zorder=2)
+    handles = [Patch(color=HOT, label=f"hot spot cells: {int((kind == 2).sum()):,} ({int(hot.sum()):,} samples)"),
+               Patch(color=COLD, label=f"cold spot cells: {int((kind == 1).sum()):,} ({int(cold.sum()):,} samples)"),
+               Patch(color=QUIET, label=f"no significant cluster: {int((kind == 0).sum()):,} cells")]
+    fig.legend(handles=handles, loc="center left", fontsize=8, frameon=False, bbox_to_anchor=(0.71, 0.5),
                handletextpad=0.3, borderaxespad=0.0)
     return _png(fig)
 
 
-def maps_for(row: dict, root: Path, *, dataset_label: str, model_label: str, seed: int = 0,
-             lisa: bool = True) -> dict:
-    """Both maps for one (model, dataset) row as data URIs, plus notes explaining anything skipped."""
-    from locbench.errors import LocbenchError
-    from locbench.predictions import read_table
+def maps_for(row: dict, root: Path, *, dataset_label: str, model_label: str, lisa: bool = True) -> dict:
+    """Both maps of one (model, dataset) row as data URIs, from its result file's map layers."""
+    from locbench.results import find_result, result_path
 
     out: dict = {"dataset": dataset_label, "images": [], "notes": []}
-    path, why = predictions_path(row, root)
-    if path is None:
-        out["notes"].append(f"{why}.")
+    path = result_path(root, row["model_id"], row["dataset"])
+    if not path.is_file():  # rendering a version whose results are not in this root
+        out["notes"].append(f"no result file {path.relative_to(root).as_posix()}.")
         return out
-    try:
-        ps = per_sample(read_table(path), str(row.get("task_type", "classification")))
-    except (LocbenchError, KeyError, ValueError) as exc:
-        out["notes"].append(f"the predictions file could not be read ({exc}).")
+    layers = find_result(root, row["model_id"], row["dataset"]).map_layers
+    if layers is None:
+        out["notes"].append("no map layers in the result file (no located samples, or scored before map layers).")
         return out
-    if len(ps.lon) == 0:
-        out["notes"].append("no located samples.")
-        return out
-    n_un = ps.n_total - len(ps.lon)
-    where = f"{len(ps.lon):,} located samples" + (f"; {n_un:,} unlocated left out" if n_un else "")
-    out["images"].append(_image(performance_map(ps, f"{model_label} on {dataset_label}: performance"),
-                                alt=f"World map of {ps.perf_label.lower()} for {model_label} on {dataset_label}",
-                                caption=f"{ps.perf_label} ({'blue = better' if ps.higher_is_better else 'red = larger error'}); "
-                                        f"{where}."))
+    perf = perf_label(layers)
+    out["images"].append(_image(performance_map(layers, f"{model_label} on {dataset_label}: performance"),
+                                alt=f"World map of {perf.lower()} for {model_label} on {dataset_label}",
+                                caption=f"{perf} on a {layers.cell_deg:g}° grid "
+                                        f"({'blue = better' if layers.higher_is_better else 'red = larger error'}; "
+                                        f"grey: fewer than {layers.min_count} samples); "
+                                        f"{layers.n_located:,} located samples."))
     if not lisa:
         out["notes"].append("LISA hot/cold spots not drawn for this build (maps='performance').")
-        return out
-    lisa = lisa_labels(ps, seed=seed)
-    if lisa is None:
-        out["notes"].append("LISA hot/cold spots skipped: georbias.autocorrelation is not available in this install.")
-        return out
-    lon, lat, labels, note = lisa
-    what = "1 − hit@1" if ps.higher_is_better else "absolute error"
-    out["images"].append(_image(lisa_map(lon, lat, labels, f"{model_label} on {dataset_label}: LISA of errors"),
-                                alt=f"Map of local Moran clusters of errors for {model_label} on {dataset_label}",
-                                caption=f"Local Moran's I of per-sample error ({what}) on a {LISA_K}-nearest-neighbour "
-                                        f"graph, {LISA_PERMUTATIONS} permutations, seed {seed}, significant at 0.05 "
-                                        f"after FDR{note}."))
+    elif layers.lisa is None:
+        out["notes"].append("LISA hot/cold spots not available: geo-bias was not computed for this result.")
+    else:
+        p = layers.lisa
+        out["images"].append(_image(lisa_map(layers, f"{model_label} on {dataset_label}: LISA hot/cold spots"),
+                                    alt=f"Map of local Moran clusters of performance for {model_label} on "
+                                        f"{dataset_label}",
+                                    caption=f"Cells holding samples in significant local Moran clusters of "
+                                            f"{layers.value_name} ({p['neighbours_k']}-nearest-neighbour graph, "
+                                            f"{p['permutations']} permutations, seed {p['seed']}, FDR 0.05: the "
+                                            f"neighbour count of the headline Moran's I)."))
     return out
 
 

@@ -564,7 +564,7 @@ def model_view(v: Version, model_id: str, root: Path | None, *, seed: int = 0, m
             "verified": r["verified"], "source": r.get("source", "")})
         if root is not None and maps_mode != "none":
             figures.append(maps.maps_for(r, Path(root), dataset_label=ds, model_label=v.model_name(model_id),
-                                         seed=seed, lisa=maps_mode == "all"))
+                                         lisa=maps_mode == "all"))
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card), "results": results,

@@ -7,23 +7,30 @@ same tables; `build.py` adds the version name and date and writes them.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from locbench.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from locbench.cards import ModelMeta
+    from locbench.results import Result
 
 # The five LocBench species sets whose mean Top-1 is TorchSpatial's Table 1 "Avg".
 SPECIES_DATASETS = ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
 METRIC_KEYS = ("top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse")
 GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
 CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
-               "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source")
+               "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason")
 
 # key -> (label, higher_is_better (None: no better direction), reading direction, meaning)
 COLUMNS: dict[str, tuple[str, bool | None, str, str]] = {
     "primary_value": ("Primary", True, "see the dataset's primary metric",
                       "The dataset's primary metric (top1, r2, ...); its direction is the dataset's higher_is_better"),
     "rank": ("Rank", False, "lower is better",
-             "Rank on the dataset by its primary metric (1 = best; ties share the best rank)"),
+             "Rank on the dataset by its primary metric (1 = best; ties share the best rank); empty when the result "
+             "is not on the dataset's full evaluation set (see unranked_reason)"),
+    "unranked_reason": ("Unranked because", None, "text",
+                        "Why a result is shown but left out of ranks and mean rank (e.g. different test subsets)"),
     "top1": ("Top-1 %", True, "higher is better", "Top-1 accuracy (%), all evaluation rows (unlocated ones included)"),
     "top3": ("Top-3 %", True, "higher is better", "Top-3 accuracy (%)"),
     "mrr": ("MRR", True, "higher is better", "Mean reciprocal rank of the true class (0-1)"),
@@ -77,50 +84,62 @@ def higher_is_better(metric: str) -> bool:
     return METRIC_INFO.get(metric, (True, ""))[0]
 
 
-def card_name(model_id: str, cards: dict[str, dict[str, Any]]) -> str:
-    name = cards.get(model_id, {}).get("name")
-    return name if isinstance(name, str) and name else model_id
+def card_name(model_id: str, cards: dict[str, ModelMeta | None]) -> str:
+    card = cards.get(model_id)
+    return card.name if card is not None else model_id
 
 
-def score_rows(results: list[dict[str, Any]], cards: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def card_dict(model_id: str, cards: dict[str, ModelMeta | None]) -> dict[str, Any]:
+    """scores.json `models` entry: the card's fields; a model without a card shows its id as name."""
+    card = cards.get(model_id)
+    return card.to_dict() if card is not None else {"model_id": model_id, "name": model_id}
+
+
+def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> list[dict[str, Any]]:
     """One row per result, with the dataset rank filled in; sorted by dataset, rank, model id."""
     rows = []
     for res in results:
-        metrics = res.get("metrics") or {}
-        gb = res.get("geobias") or {}
-        summary = gb.get("summary") or {}
+        summary = res.geobias.get("summary") or {}
         row: dict[str, Any] = {
-            "model_id": res["model_id"],
-            "model_name": card_name(res["model_id"], cards),
-            "dataset": res["dataset"],
-            "group": res.get("group"),
-            "task_type": res.get("task_type"),
-            "split": res.get("split"),
-            "primary_metric": res["primary_metric"],
-            "primary_value": finite(res.get("primary_value", metrics.get(res["primary_metric"]))),
+            "model_id": res.model_id,
+            "model_name": card_name(res.model_id, cards),
+            "dataset": res.dataset,
+            "group": res.group,
+            "task_type": res.task_type,
+            "split": res.split,
+            "primary_metric": res.primary_metric,
+            "primary_value": finite(res.primary_value),
             "rank": None,
+            "unranked_reason": _unranked_reason(res),
         }
         for k in METRIC_KEYS:
-            row[k] = finite(metrics.get(k))
+            row[k] = finite(res.metrics.get(k))
         for k in GEOBIAS_KEYS:
             row[k] = finite(summary.get(k))
         row.update({
-            "verified": bool(res.get("verified_against_data", False)),
-            "n_rows": res.get("n_rows"),
-            "n_located": res.get("n_located"),
-            "source": res.get("source"),
-            "metrics": {k: finite(v) for k, v in sorted(metrics.items())},
+            "verified": res.verified_against_data,
+            "n_rows": res.n_rows,
+            "n_located": res.n_located,
+            "source": res.source,
+            "metrics": {k: finite(v) for k, v in sorted(res.metrics.items())},
             "geobias": {k: (v if isinstance(v, int) and not isinstance(v, bool) else finite(v))
                         for k, v in sorted(summary.items())},
-            "geobias_status": gb.get("status"),
-            "verification_note": res.get("verification_note"),
-            "predictions_sha256": res.get("predictions_sha256"),
-            "dataset_version": res.get("dataset_version"),
+            "geobias_status": res.geobias.get("status"),
+            "verification_note": res.verification_note,
+            "predictions_sha256": res.predictions_sha256,
+            "dataset_version": res.dataset_version,
         })
         rows.append(row)
     assign_ranks(rows)
     rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
     return rows
+
+
+def _unranked_reason(res: Result) -> str | None:
+    if res.comparability is not None:
+        return res.comparability.unranked_reason
+    return None if res.verified_against_data else (
+        "scored before comparability was recorded (locbench.result/1) and not verified against data")
 
 
 def assign_ranks(rows: list[dict[str, Any]]) -> None:
@@ -130,7 +149,7 @@ def assign_ranks(rows: list[dict[str, Any]]) -> None:
         by_ds.setdefault(r["dataset"], []).append(r)
     for ds_rows in by_ds.values():
         hib = higher_is_better(ds_rows[0]["primary_metric"])
-        scored = [r for r in ds_rows if r["primary_value"] is not None]
+        scored = [r for r in ds_rows if r["primary_value"] is not None and r["unranked_reason"] is None]
         values = sorted((r["primary_value"] for r in scored), reverse=hib)
         for r in scored:
             r["rank"] = values.index(r["primary_value"]) + 1

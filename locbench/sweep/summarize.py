@@ -15,7 +15,7 @@ The predictions (`<dataset>.csv`), run record and geo-bias detail are the lowest
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import shutil
 from collections import defaultdict
@@ -25,6 +25,7 @@ from typing import Any
 
 from locbench import atomic
 from locbench.errors import InputError
+from locbench.results import Result
 from locbench.sweep.layout import JOB_FILE, read_job_record, staged_job_dir
 
 
@@ -73,28 +74,32 @@ class SummaryEntry:
     path: Path
 
 
-def seeds_block(results: list[dict[str, Any]]) -> SeedsBlock:
-    """Combine per-seed result dicts (one per seed, any order) into the seeds block."""
-    results = sorted(results, key=lambda r: int(r["seed"]))
-    keys = sorted({k for r in results for k in r["metrics"]})
-    metrics = {k: SeedStat.of([r["metrics"].get(k) for r in results]) for k in keys}
-    summaries = [((r.get("geobias") or {}).get("summary") or {}) for r in results]
+def _seed(result: Result) -> int:
+    if result.seed is None:
+        raise InputError(f"result of {result.model_id} on {result.dataset} has no seed", column="seed")
+    return result.seed
+
+
+def seeds_block(results: list[Result]) -> SeedsBlock:
+    """Combine per-seed results (one per seed, any order) into the seeds block."""
+    results = sorted(results, key=_seed)
+    keys = sorted({k for r in results for k in r.metrics})
+    metrics = {k: SeedStat.of([r.metrics.get(k) for r in results]) for k in keys}
+    summaries = [r.geobias.get("summary") or {} for r in results]
     headline = SeedStat.of([s.get("headline_value") for s in summaries]) \
         if any("headline_value" in s for s in summaries) else None
-    return SeedsBlock(seeds=tuple(int(r["seed"]) for r in results), metrics=metrics, headline=headline)
+    return SeedsBlock(seeds=tuple(_seed(r) for r in results), metrics=metrics, headline=headline)
 
 
-def combined_result(results: list[dict[str, Any]]) -> dict[str, Any]:
+def combined_result(results: list[Result]) -> Result:
     """The lowest seed's result with the seeds block, and metrics / primary_value replaced by means."""
     block = seeds_block(results)
-    base = json.loads(json.dumps(min(results, key=lambda r: int(r["seed"]))))
-    base["metrics"] = {k: s.mean for k, s in block.metrics.items()}
-    base["primary_value"] = block.metrics[base["primary_metric"]].mean
-    base["seeds"] = block.to_dict()
-    base["metric_notes"] = list(base.get("metric_notes") or []) + [
-        f"metrics are means over {len(block.seeds)} seed(s) {list(block.seeds)} (sd and per-seed values in "
-        f"'seeds'); predictions, run record and geo-bias detail are seed {block.seeds[0]}'s"]
-    return base
+    base = min(results, key=_seed)
+    note = (f"metrics are means over {len(block.seeds)} seed(s) {list(block.seeds)} (sd and per-seed values in "
+            f"'seeds'); predictions, run record and geo-bias detail are seed {block.seeds[0]}'s")
+    return dataclasses.replace(base, metrics={k: s.mean for k, s in block.metrics.items()},
+                               primary_value=block.metrics[base.primary_metric].mean, seeds=block.to_dict(),
+                               metric_notes=(*base.metric_notes, note))
 
 
 def collect(folder: str | Path) -> dict[tuple[str, str], list[Path]]:
@@ -130,14 +135,14 @@ def summarize(folder: str | Path, out: str | Path, *, results_root: str | Path |
         with staged_job_dir(final) as tmp:
             shutil.copyfile(datasets[0][1][0] / "submission.json", tmp / "submission.json")
             for dataset, dirs in datasets:
-                results = [json.loads((d / f"{dataset}.result.json").read_text(encoding="utf-8")) for d in dirs]
-                combined = combined_result(results)
+                combined = combined_result([Result.from_json(d / f"{dataset}.result.json") for d in dirs])
                 for suffix in (".csv", ".run.json"):
                     shutil.copyfile(dirs[0] / f"{dataset}{suffix}", tmp / f"{dataset}{suffix}")
-                atomic.write_json(tmp / f"{dataset}.result.json", combined)
+                atomic.write_text(tmp / f"{dataset}.result.json", combined.to_json())
                 if results_root is not None:
                     write_result(results_root, combined)
-                entries.append(SummaryEntry(model_id, dataset, combined["primary_metric"], combined["seeds"],
+                assert combined.seeds is not None
+                entries.append(SummaryEntry(model_id, dataset, combined.primary_metric, combined.seeds,
                                             final / f"{dataset}.result.json"))
     return entries
 

@@ -1,0 +1,181 @@
+"""What every importer shares: check, score and write imported tables, and replace a source's old import.
+
+An importer turns someone's published per-sample file into an `ImportedTable` (our predictions
+schema + model card + why it may or may not be ranked). `write_import` then
+- checks each table exactly as a submission is checked (`submissions.check_frame`);
+- scores each once (metrics, geo-bias, map layers) into a `Result`, before anything is written;
+- writes the per-sample rows under `out/` (default `ROOT/imports/`, git-ignored: third-party rows are
+  never committed) and the results under `ROOT/results/`;
+- says what it replaced, and removes results and files of this source that the new import no
+  longer produces (an import of a source replaces that source's whole set).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from locbench import atomic
+from locbench.cards import CARD_FILE, ModelMeta
+from locbench.errors import InputError, ProblemList
+from locbench.hashing import sha256_file
+from locbench.results import Comparability, Result, iter_result_files, read_result, result_path, write_result
+
+DEFAULT_OUT = "imports"  # under the root; listed in .gitignore
+
+
+@dataclass(frozen=True)
+class ImportedTable:
+    """One imported (model, dataset): predictions in our schema, the card, and ranking facts."""
+
+    model_id: str
+    dataset: str
+    predictions: pd.DataFrame
+    card: ModelMeta
+    source_file: Path
+    source: str  # e.g. "torchspatial", "geobs": prefix of the model ids this importer owns
+    comparability: Comparability | None = None  # None: the standard rule (results.comparability_for)
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote, replaced, removed, and had to repair or skip."""
+
+    models: dict[str, Path] = field(default_factory=dict)  # model_id -> predictions folder
+    files: list[Path] = field(default_factory=list)  # predictions files written
+    results: list[Path] = field(default_factory=list)
+    replaced: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _score(table: ImportedTable, root: Path, out: Path, data_root: str | Path | None, geobias: bool,
+           geobias_kwargs: dict[str, Any] | None) -> Result:
+    """Check one table like a submission and score it (runs in a worker process when jobs > 1)."""
+    from locbench.datasets import get_dataset
+    from locbench.results import build_result
+    from locbench.submissions import check_frame
+
+    spec = get_dataset(table.dataset)
+    problems = ProblemList()
+    where = f"{table.source_file} (as {table.model_id}/{table.dataset})"
+    subset = table.comparability is not None and table.comparability.eval_rows_expected not in (
+        None, len(table.predictions))
+    verified, note, split = check_frame(table.predictions, spec, where, problems, data_root=data_root, subset=subset)
+    problems.raise_if_any(f"{where}: imported rows fail the submission checks; nothing was written")
+    run = {"import": {"source": table.source, "file": table.source_file.name,
+                      "file_sha256": sha256_file(table.source_file)}}
+    return build_result(model_id=table.model_id, spec=spec, split=split, predictions=table.predictions,
+                        source="import", verified=verified, seed=None, geobias_kwargs=geobias_kwargs, run=run,
+                        verification_note=note, compute_geobias_scores=geobias,
+                        predictions_file=_relative(out / table.model_id / f"{table.dataset}.parquet", root),
+                        model_card=table.card, comparability=table.comparability)
+
+
+def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_root: str | Path | None = None,
+                 geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, jobs: int = 1,
+                 progress: Callable[[str], None] | None = None) -> list[Result]:
+    """Score every table (in `jobs` processes); raises before anything is written on the first bad table."""
+    if jobs <= 1:
+        out_results = []
+        for t in tables:
+            if progress:
+                progress(f"{t.model_id} / {t.dataset}")
+            out_results.append(_score(t, root, out, data_root, geobias, geobias_kwargs))
+        return out_results
+    with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_score, t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
+        done = []
+        for t, f in zip(tables, futures):
+            done.append(f.result())
+            if progress:
+                progress(f"{t.model_id} / {t.dataset}")
+        return done
+
+
+def write_import(tables: list[ImportedTable], report: ImportReport, *, root: str | Path | None,
+                 out: str | Path | None = None, data_root: str | Path | None = None, geobias: bool = True,
+                 geobias_kwargs: dict[str, Any] | None = None, jobs: int = 1,
+                 progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Score all tables, then write predictions, cards and results; replace this source's previous import.
+
+    `root=None` converts only: predictions and cards under `out` (required then), no results.
+    """
+    if root is None and out is None:
+        raise InputError("an import needs a root (to score into results/) or an --out folder (convert only)")
+    out = Path(out) if out is not None else Path(root) / DEFAULT_OUT  # type: ignore[arg-type]
+    results = [] if root is None else score_tables(tables, root=Path(root), out=out, data_root=data_root,
+                                                   geobias=geobias, geobias_kwargs=geobias_kwargs, jobs=jobs,
+                                                   progress=progress)
+    sources = {t.source for t in tables}
+    _write_rows(tables, out, report)
+    report.removed += _remove_stale_files(out, sources, set(report.files) | {f / CARD_FILE for f in report.models.values()})
+    if root is None:
+        return report
+    root = Path(root)
+    for r in results:
+        path = result_path(root, r.model_id, r.dataset)
+        if path.exists():
+            report.replaced.append(path)
+        report.results.append(write_result(root, r))
+    report.removed += _remove_stale_results(root, sources, set(report.results))
+    return report
+
+
+def _write_rows(tables: list[ImportedTable], out: Path, report: ImportReport) -> None:
+    """Predictions (Parquet) and one card per model under `out/<model-id>/` (a valid submission folder)."""
+    from locbench.predictions import write_predictions
+
+    for t in tables:
+        report.files.append(write_predictions(t.predictions, out / t.model_id / f"{t.dataset}.parquet"))
+        report.models[t.model_id] = out / t.model_id
+    for mid, card in {t.model_id: t.card for t in tables}.items():
+        atomic.write_json(out / mid / CARD_FILE, card.to_dict())
+
+
+def _owned(model_id: str, sources: set[str]) -> bool:
+    return any(model_id.lower().startswith(f"{s}-") for s in sources)
+
+
+def _remove_stale_results(root: Path, sources: set[str], keep: set[Path]) -> list[Path]:
+    """Imported results of these sources that the new import did not produce (old ids, dropped files)."""
+    removed = []
+    for path in iter_result_files(root):
+        if path in keep or not _owned(path.parent.name, sources):
+            continue
+        if read_result(path).source != "import":
+            continue  # a user's own submission under a similar name is never touched
+        path.unlink()
+        removed.append(path)
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    return removed
+
+
+def _remove_stale_files(out: Path, sources: set[str], keep: set[Path]) -> list[Path]:
+    """Predictions and cards under `out/` left from an earlier import of these sources."""
+    removed = []
+    if not out.is_dir():
+        return removed
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and _owned(p.name, sources)):
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and f not in keep:
+                f.unlink()
+                removed.append(f)
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
