@@ -146,11 +146,15 @@ def test_key_covers_every_leaf_of_its_inputs_and_the_versions(tmp_path, monkeypa
 def test_key_covers_dataset_version_and_data_file_bytes(tmp_path, monkeypatch):
     root = tmp_path / "data"
     fx = write_fixture("birdsnap", root, seed=0, n=40, num_classes=4, class_regions="auto")
-    s = SweepSpec(encoders=("no_prior",), datasets=("birdsnap",), data_root=str(root), out=str(tmp_path / "o"))
+    s = SweepSpec(encoders=("no_prior",), datasets=("birdsnap",), data_root=str(root), out=str(tmp_path / "o"),
+                  epochs=1, geobias=False)
     cache = tmp_path / "cache.json"
     first = expand(s, hash_cache=cache)[0]
     assert set(first.key_inputs["dataset"]["files"]) >= {"birdsnap/birdsnap_with_loc_2019.json"}
     assert cache.is_file() and expand(s, hash_cache=cache)[0].key == first.key
+    # the job runs on the files whose hashes are in its key (data root resolved on the coordinator)
+    assert first.data_root == str(root.resolve())
+    assert run_sweep([first], s.out, LocalExecutor()).ok and job_state(Path(s.out), first) == "done"
     victim = next(f for f in fx.files if f.name == "birdsnap_with_loc_2019.json")
     victim.write_bytes(victim.read_bytes().replace(b"}", b" }", 1))  # same content as JSON, other bytes
     assert expand(s, hash_cache=cache)[0].key != first.key

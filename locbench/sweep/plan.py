@@ -30,7 +30,7 @@ class Job:
     geobias: bool
     device: str
     threads: int
-    data_root: str | None
+    data_root: str  # resolved on the coordinator (not in the key: moving the data reruns nothing)
     key_inputs: dict[str, Any] = field(compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,13 +58,14 @@ def expand(spec: SweepSpec, *, hash_cache: Path | None = None) -> list[Job]:
         probe = spec.probe or default_probe(ds.task_type, ds)
         for given, enc in zip(spec.encoders, enc_specs):
             for seed in spec.seeds:
-                jobs.append(_job(spec, given, enc, ds, files, probe, seed, model_id_for(enc.name)))
+                jobs.append(_job(spec, given, enc, ds, files, probe, seed, model_id_for(enc.name), str(root.resolve())))
     cache.save()
     return jobs
 
 
 def _job(spec: SweepSpec, given: str, enc: Any, ds: Any, files: dict[str, str] | None, probe: str, seed: int,
-         model_id: str) -> Job:
+         model_id: str, root: str) -> Job:
+    """One job; `root` is the data root resolved here, so workers read the files whose hashes are in the key."""
     inputs = {
         "versions": versions(),
         "encoder": {"name": enc.name, "reference": given if ":" in given else None, "family": enc.family,
@@ -77,5 +78,5 @@ def _job(spec: SweepSpec, given: str, enc: Any, ds: Any, files: dict[str, str] |
     return Job(name=f"{model_id}/{ds.name}/seed-{seed}", key=digest({**inputs, "seed": seed}), group_key=digest(inputs),
                model_id=model_id, encoder=given, encoder_name=enc.name, dataset=ds.name, seed=seed, probe=probe,
                epochs=spec.epochs, max_train_rows=spec.max_train_rows, holdout=spec.holdout, geobias=spec.geobias,
-               device=spec.device, threads=spec.threads, data_root=spec.data_root,
+               device=spec.device, threads=spec.threads, data_root=root,
                key_inputs={**inputs, "seed": seed})
