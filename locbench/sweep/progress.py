@@ -39,7 +39,7 @@ class RichSweepReporter:
             self.labels[event.job] = f"  {event.job} (attempt {event.attempt}, {event.worker})"
             self.tasks[event.job] = self.progress.add_task(self.labels[event.job], total=None)
         elif event.job in self.tasks:
-            self.progress.update(self.tasks[event.job], description=f"{self.labels[event.job]} [{event.stage}]",
+            self.progress.update(self.tasks[event.job], description=f"{self.labels[event.job]} · {event.stage}",
                                  completed=event.completed, total=event.total)
 
     def done(self, job: Job, report: JobReport) -> None:
