@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,28 @@ def job_files(folder: Path) -> dict[str, object]:
 def leftovers(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.name.startswith(".") and p.name not in (".sweep", "lock", "attempts")
             and ".sweep" not in p.parts]
+
+
+class Killer(threading.Thread):
+    """SIGKILLs the worker process of the first job attempt that appears under out/.sweep/attempts."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(daemon=True)
+        self.out, self.killed_job, self.stop = out, None, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for marker in sorted((self.out / ".sweep" / "attempts").glob("*/*.json")):
+                try:
+                    info = json.loads(marker.read_text())
+                except (OSError, json.JSONDecodeError):
+                    continue
+                if info["pid"] != os.getpid():
+                    os.kill(info["pid"], signal.SIGKILL)
+                    self.killed_job = info["job"]
+                    return
+            time.sleep(0.01)
+
 
 
 # ------------------------------------------------------------------------------------- plan
@@ -280,14 +305,19 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, capsys):
     assert not (out / "locbench-no_prior").exists()
 
 
-def test_process_pool_gives_bit_identical_results_to_a_sequential_run(tmp_path):
-    s = spec(tmp_path / "seq", seeds=(0, 1), encoders=("xyz",))
+def test_process_pool_survives_a_killed_worker_and_matches_a_sequential_run(tmp_path):
+    s = spec(tmp_path / "seq", seeds=(0, 1, 2), encoders=("xyz",))
     jobs = expand(s)
     assert run_sweep(jobs, s.out, LocalExecutor()).ok
     par = tmp_path / "par"
-    outcome = run_sweep(expand(dataclasses.replace(s, out=str(par))), par, ProcessExecutor(2))
-    assert outcome.ok and len(outcome.reports) == 2
-    pids = {r.worker["pid"] for r in outcome.reports.values()}
-    assert os.getpid() not in pids
+    killer = Killer(par)
+    killer.start()
+    outcome = run_sweep(expand(dataclasses.replace(s, out=str(par))), par, ProcessExecutor(2), retries=2)
+    killer.stop.set()
+    assert killer.killed_job is not None
+    # the broken pool was rebuilt; the killed job (and any job running beside it) ran again
+    assert outcome.ok and len(outcome.reports) == 3 and outcome.reports[killer.killed_job].attempts == 2
+    assert os.getpid() not in {r.worker["pid"] for r in outcome.reports.values()}
+    assert leftovers(par) == []
     for job in jobs:
         assert job_files(job_dir(par, job)) == job_files(job_dir(Path(s.out), job)), job.name

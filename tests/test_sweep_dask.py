@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from locbench.sweep import DaskExecutor, LocalExecutor, SweepSpec, expand, job_d
 
 distributed = pytest.importorskip("distributed")
 
-from test_sweep import job_files, leftovers  # noqa: E402
+from test_sweep import Killer, job_files, leftovers  # noqa: E402
 
 SPEC = dict(encoders=("xyz",), datasets=("embedded-cities-continent",), seeds=(0, 1, 2), epochs=1,
             max_train_rows=300, geobias=False)
@@ -36,27 +34,6 @@ def cluster():
                                   resources={"GPU": 1}) as c:  # a label here: jobs run on CPU
         assert c.scheduler_address.startswith("tcp://127.0.0.1:")
         yield c
-
-
-class Killer(threading.Thread):
-    """SIGKILLs the worker process of the first job attempt that appears under out/.sweep/attempts."""
-
-    def __init__(self, out: Path) -> None:
-        super().__init__(daemon=True)
-        self.out, self.killed_job, self.stop = out, None, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            for marker in sorted((self.out / ".sweep" / "attempts").glob("*/*.json")):
-                try:
-                    info = json.loads(marker.read_text())
-                except (OSError, json.JSONDecodeError):
-                    continue
-                if info["pid"] != os.getpid():
-                    os.kill(info["pid"], signal.SIGKILL)
-                    self.killed_job = info["job"]
-                    return
-            time.sleep(0.01)
 
 
 def test_dask_sweep_survives_a_killed_worker_and_matches_a_sequential_run(cluster, tmp_path):

@@ -22,8 +22,8 @@ KEY_SCHEMA = 1
 
 
 def canonical_json(value: Any) -> str:
-    """Key material as text: sorted keys, no whitespace, NaN as null, anything else via str()."""
-    return json.dumps(atomic._nan_to_none(value), sort_keys=True, separators=(",", ":"), default=str)
+    """Key material as text: sorted keys, no whitespace, tuples as lists, anything else via str()."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def digest(value: Any) -> str:
