@@ -321,3 +321,26 @@ def test_process_pool_survives_a_killed_worker_and_matches_a_sequential_run(tmp_
     assert leftovers(par) == []
     for job in jobs:
         assert job_files(job_dir(par, job)) == job_files(job_dir(Path(s.out), job)), job.name
+
+
+def test_progress_bars_per_job_and_overall_and_late_events_are_dropped(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from locbench.sweep import JobEvent, JobReport
+    from locbench.sweep.progress import RichSweepReporter
+
+    jobs = expand(spec(tmp_path, encoders=("xyz",), seeds=(0, 1)))
+    console = Console(file=io.StringIO(), width=150)
+    with RichSweepReporter(console, retries=1) as rep:
+        rep.begin(jobs, {jobs[0].name: "todo", jobs[1].name: "done"}, "local")
+        rep.event(JobEvent(jobs[0].name, "start", attempt=1, worker="h:1"))
+        rep.event(JobEvent(jobs[0].name, "stage", stage="train", completed=3, total=6))
+        task = rep.progress.tasks[-1]
+        assert (task.completed, task.total) == (3, 6) and task.description.endswith("(attempt 1, h:1) · train")
+        assert rep.progress.tasks[0].completed == 1 and rep.progress.tasks[0].total == 2  # overall: 1 of 2 done
+        rep.done(jobs[0], JobReport(jobs[0].name, jobs[0].key, "done", 1, 2.5, "top1", 71.04, {}))
+        rep.event(JobEvent(jobs[0].name, "start", attempt=1, worker="h:1"))  # delivered after its result
+        assert len(rep.progress.tasks) == 1 and rep.progress.tasks[0].completed == 2
+    assert "✓ locbench-xyz/embedded-cities-continent/seed-0: top1 71.040 (2.5 s, attempt 1)" in console.file.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_seeds_block_follows_contract_c3_and_carries_the_headline_when_present()
     assert combined.seed == 0 and combined.geobias["summary"]["marked_ssi"] == 0.0  # lowest seed's detail
     assert "means over 3 seed(s) [0, 1, 2]" in combined.metric_notes[-1]
     assert Result.from_json(combined.to_dict()).seeds == block  # the type carries the block through JSON
+    stamped = [dataclasses.replace(r, integrity={"content_sha256": "ab" * 32, "method": "x"}) for r in results]
+    assert combined_result(stamped).integrity is None  # one seed's content hash does not describe the means
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ class RichSweepReporter:
         self.overall: Any = None
         self.tasks: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
+        self.settled: set[str] = set()  # done or failed: late events (Dask delivers them asynchronously) are dropped
 
     def __enter__(self) -> RichSweepReporter:
         self.progress.__enter__()
@@ -34,6 +35,8 @@ class RichSweepReporter:
         self.overall = self.progress.add_task("[bold]sweep[/bold]", total=len(jobs), completed=done)
 
     def event(self, event: JobEvent) -> None:
+        if event.job in self.settled:
+            return
         if event.kind == "start":
             self._drop(event.job)
             self.labels[event.job] = f"  {event.job} (attempt {event.attempt}, {event.worker})"
@@ -44,6 +47,7 @@ class RichSweepReporter:
 
     def done(self, job: Job, report: JobReport) -> None:
         self._drop(job.name)
+        self.settled.add(job.name)
         self.progress.advance(self.overall)
         value = "—" if report.primary_value is None else f"{report.primary_value:.3f}"
         note = " (finished by an earlier attempt)" if report.status == "skipped" else ""
@@ -57,6 +61,7 @@ class RichSweepReporter:
 
     def failed(self, job: Job, error: str, attempts: int) -> None:
         self._drop(job.name)
+        self.settled.add(job.name)
         self.progress.advance(self.overall)
         self.console.print(f"[red]✗[/red] {job.name}: failed after {attempts} attempt(s): {error}")
 

@@ -6,7 +6,8 @@ For each model x dataset, the finished seeds (same inputs apart from the seed, i
 - `seeds` = {"n", "seeds", "metrics": {key: {"mean", "sd", "per_seed"}}, "headline": {...} | None}
   (contract C3): every metric, and the headline geo-bias value (`headline_value` of the
   geo-bias summary, contract C2) when the per-seed results have it;
-- `metrics` and `primary_value` replaced by the means, so tables and ranks use the mean.
+- `metrics` and `primary_value` replaced by the means, so tables and ranks use the mean;
+- no `integrity` block (it hashed one seed's content; recompute it over the combined result).
 
 `sd` is the sample standard deviation (n - 1); None for one seed. A metric undefined (NaN) for
 any seed has mean and sd None: a mean over the seeds where it happens to exist would mislead.
@@ -96,10 +97,11 @@ def combined_result(results: list[Result]) -> Result:
     block = seeds_block(results)
     base = min(results, key=_seed)
     note = (f"metrics are means over {len(block.seeds)} seed(s) {list(block.seeds)} (sd and per-seed values in "
-            f"'seeds'); predictions, run record and geo-bias detail are seed {block.seeds[0]}'s")
+            f"'seeds'); predictions, run record, geo-bias detail and per-sample blocks are seed {block.seeds[0]}'s")
+    # integrity hashes the scored content, which the means change: a stale hash would be worse than none
     return dataclasses.replace(base, metrics={k: s.mean for k, s in block.metrics.items()},
                                primary_value=block.metrics[base.primary_metric].mean, seeds=block.to_dict(),
-                               metric_notes=(*base.metric_notes, note))
+                               metric_notes=(*base.metric_notes, note), integrity=None)
 
 
 def collect(folder: str | Path) -> dict[tuple[str, str], list[Path]]:
