@@ -1,6 +1,7 @@
 """Benchmark: the same 8-job sweep sequentially, on 2 worker processes and on a 2-worker Dask LocalCluster.
 
-Prints per executor the wall time, the speed-up over the sequential run, the per-job overhead
+Prints per executor the wall time, the speed-up over the sequential run, each job's mean wall and CPU
+seconds (CPU well below wall = the job waited for a core: contention, not locbench), the per-job overhead
 (worker time not spent inside jobs: (wall x workers - sum of job seconds) / jobs, which counts
 worker start-up, imports, scheduling and idle tail) and the peak memory (RSS) per worker process;
 plus the scheduler's own round trip on 200 empty tasks. Every job is seeded and single-threaded,
@@ -50,11 +51,13 @@ def run_mode(mode: str, spec, out: Path, workers: int) -> dict:
     assert outcome.ok, outcome.failed
     records = [json.loads((out / j.name / "job.json").read_text()) for j in jobs]
     job_s = sum(r["seconds"] for r in records)
+    cpu_s = sum(r["cpu_seconds"] for r in records)
     rss: dict[int, float] = {}
     for r in records:
         rss[r["worker"]["pid"]] = max(rss.get(r["worker"]["pid"], 0.0), r["worker"]["max_rss_mb"])
     n_workers = 1 if mode == "sequential" else workers
-    return {"mode": mode, "wall_s": wall, "cluster_start_s": cluster_s, "job_s": job_s, "n_jobs": len(jobs),
+    return {"mode": mode, "wall_s": wall, "cluster_start_s": cluster_s, "job_s": job_s, "cpu_s": cpu_s,
+            "n_jobs": len(jobs),
             "overhead_per_job_s": (wall * n_workers - job_s) / len(jobs), "rss_mb": sorted(rss.values()),
             "workers_used": len(rss), "load_after": os.getloadavg()[0]}
 
@@ -120,14 +123,16 @@ def main() -> None:
     print(f"\n{len(jobs)} jobs: {', '.join(args.encoders)} on {args.dataset}, {args.seeds} seeds, "
           f"{args.epochs} epochs, {args.rows} training rows, geo-bias {'off' if args.no_geobias else 'on'}, "
           "1 thread per job")
-    print("| executor | wall (s) | speed-up | mean job (s) | overhead / job (s) | peak RSS per worker (MB) |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| executor | wall (s) | speed-up | mean job wall (s) | mean job CPU (s) | overhead / job (s) "
+          "| peak RSS per worker (MB) |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for r in results:
         label = {"sequential": "sequential (local)", "processes": f"{args.workers} worker processes",
                  "dask": f"Dask LocalCluster, {args.workers} workers"}[r["mode"]]
         extra = f" (+{r['cluster_start_s']:.1f} s cluster start)" if r["cluster_start_s"] else ""
         print(f"| {label} | {r['wall_s']:.1f}{extra} | {seq / r['wall_s']:.2f}x | {r['job_s'] / r['n_jobs']:.2f} | "
-              f"{r['overhead_per_job_s']:.2f} | {', '.join(f'{m:.0f}' for m in r['rss_mb'])} |")
+              f"{r['cpu_s'] / r['n_jobs']:.2f} | {r['overhead_per_job_s']:.2f} | "
+              f"{', '.join(f'{m:.0f}' for m in r['rss_mb'])} |")
     print(f"\nscheduler round trip per empty task: processes {1000 * rt['processes']:.2f} ms, "
           f"dask {1000 * rt['dask']:.2f} ms")
     print(f"predictions identical across executors: {identical}")

@@ -71,11 +71,12 @@ def run_job(job: Job, out: str, max_attempts: int, sink: EventSink) -> JobReport
         raise JobAbandoned(f"{job.name}: started {attempt - 1} times (limit {max_attempts}); giving up")
     worker = f"{socket.gethostname()}:{os.getpid()}"
     sink.emit(JobEvent(job.name, "start", attempt=attempt, worker=worker))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     final.parent.mkdir(parents=True, exist_ok=True)
     with staged_job_dir(final) as tmp, job_environment(job):
         outcome = _evaluate(job, tmp, _SinkReporter(sink, job.name))
-        record = _job_record(job, outcome, attempt=attempt, seconds=time.perf_counter() - t0)
+        record = _job_record(job, outcome, attempt=attempt, seconds=time.perf_counter() - t0,
+                             cpu_seconds=time.process_time() - cpu0)
         atomic.write_json(tmp / JOB_FILE, record)
     failure_file(root, job).unlink(missing_ok=True)
     return _report(record, "done")
@@ -132,7 +133,8 @@ def _mark_attempt(out: Path, job: Job) -> int:
     return count_attempts(out, job)
 
 
-def _job_record(job: Job, outcome: Any, *, attempt: int, seconds: float) -> dict[str, Any]:
+def _job_record(job: Job, outcome: Any, *, attempt: int, seconds: float, cpu_seconds: float) -> dict[str, Any]:
+    """job.json; `cpu_seconds` (all threads of the process) beside wall `seconds` shows CPU contention."""
     import torch
 
     from locbench.results import now_iso
@@ -141,7 +143,7 @@ def _job_record(job: Job, outcome: Any, *, attempt: int, seconds: float) -> dict
         "schema": JOB_SCHEMA, "name": job.name, "key": job.key, "group_key": job.group_key,
         "key_inputs": job.key_inputs, "model_id": job.model_id, "encoder": job.encoder_name,
         "dataset": job.dataset, "seed": job.seed, "status": "done", "attempts": attempt,
-        "seconds": round(seconds, 4), "primary_metric": outcome.primary_metric,
+        "seconds": round(seconds, 4), "cpu_seconds": round(cpu_seconds, 4), "primary_metric": outcome.primary_metric,
         "primary_value": outcome.primary_value, "files": sorted(Path(p).name for p in outcome.paths.values()),
         "worker": {"host": socket.gethostname(), "pid": os.getpid(), "torch_threads": job.threads,
                    "blas_threads": job.threads, "torch": torch.__version__,
