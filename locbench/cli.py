@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from locbench.commands import datasets, encoders, evaluate, geobias, leaderboard, submit
+from locbench.commands import datasets, encoders, evaluate, geobias, leaderboard, submit, sweep
 
 app = typer.Typer(
     name="locbench",
@@ -40,7 +40,7 @@ def version() -> None:
     typer.echo(f"locbench {locbench.__version__} (georbias {georbias.__version__})")
 
 
-for _module in (evaluate, datasets, encoders, geobias, submit, leaderboard):
+for _module in (evaluate, datasets, encoders, geobias, submit, leaderboard, sweep):
     _module.register(app)
 
 

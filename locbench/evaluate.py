@@ -230,10 +230,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     `batch_size` / `activation` override the encoder preset's training batch and FFN activation
     (None: the preset's, else the protocol default); see `training_overrides`.
     """
-    from locbench.probes import default_probe, resolve_device, run_probe
-    from locbench.predictions import write_predictions
-    from locbench.results import build_result
-    from locbench.runrecord import build_run_record
+    from locbench.probes import resolve_device
 
     if holdout not in HOLDOUTS:
         raise InputError(f"--holdout must be one of {', '.join(HOLDOUTS)}, got {holdout!r}", column="--holdout")
@@ -251,77 +248,136 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     out = Path(out)
     outcomes: list[RunOutcome] = []
     for ds in ds_specs:
-        t_load = time.perf_counter()
-        train = _load(ds, ds.train_split, data_root, holdout)
-        test = _load(ds, None, data_root, holdout)
-        ep, cap = epochs, max_train_rows
-        if quick:
-            q_ep, q_cap = QUICK_BUDGET[ds.task_type]
-            ep, cap = (q_ep if ep is None else ep), (q_cap if cap is None else cap)
-        n_train_full = len(train.sample_ids)
-        if cap is not None and n_train_full > cap:
-            import numpy as np
-
-            train = train.subset(np.sort(np.random.default_rng(seed).choice(n_train_full, cap, replace=False)))
-        load_s = time.perf_counter() - t_load
-        p = probe or default_probe(ds.task_type, ds)
+        data = prepare_data(ds, seed=seed, epochs=epochs, max_train_rows=max_train_rows, data_root=data_root,
+                            holdout=holdout, probe=probe, quick=quick)
         for spec in enc_specs:
             enc_name = str(getattr(spec, "name", spec))
             mid = model_id or model_id_for(enc_name)
-            reporter.start(f"{enc_name} · {ds.name} · {p}")
-            t0 = time.perf_counter()
-            options: dict[str, Any] = {"holdout": holdout} if p in ("linear", "knn", "mlp") else {}
-            if batch_size is not None:
-                options["batch_size"] = batch_size
-            df, info = run_probe(p, spec, train, test, seed=seed, device=device, epochs=ep,
-                                 progress=reporter.advance, threads=threads,
-                                 hparams=enc_hparams[enc_name], **options)
-            probe_s = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
-                           "device": device, "holdout": holdout, "run_record": f"{ds.name}.run.json",
-                           "location_only": info.get("location_only")}
-            result = build_result(model_id=mid, spec=ds, split=test.split, predictions=df,
-                                  source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
-                                  run=run_summary, compute_geobias_scores=geobias)
-            score_s = time.perf_counter() - t1
-            folder = out / mid
-            paths = {
-                "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),
-                "result": str(atomic.write_text(folder / f"{ds.name}.result.json", result.to_json())),
-            }
-            config = {"encoder": enc_name, "encoder_hparams": info.get("encoder_hparams"), "dataset": ds.name,
-                      "dataset_version": getattr(ds, "version", None), "split": test.split,
-                      "train_split": train.split, "probe": p, "probe_config": info.get("config"),
-                      "seed": seed, "epochs": ep, "device": device, "holdout": holdout,
-                      "max_train_rows": cap, "n_train_rows_available": n_train_full,
-                      "n_train_rows_used": len(train.sample_ids),
-                      "data_root": data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
-                      "quick_default_run": quick, "threads": threads,
-                      "batch_size": batch_size, "activation": activation}
-            record = build_run_record(model_id=mid, encoder=enc_name, dataset=ds.name, split=test.split,
-                                      train_split=train.split, probe=p, config=config, probe_info=info,
-                                      timings={"load": load_s, "probe": probe_s,
-                                               "train": info.get("train_seconds") or 0.0,
-                                               "metrics_and_geobias": score_s,
-                                               "total": probe_s + score_s},
-                                      seed=seed, device=device)
-            paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
-            card = model_card(spec, mid, _n_params(spec, seed, ds.name), custom=model_id is not None)
-            paths["card"] = str(atomic.write_json(folder / "submission.json", card.to_dict()))
-            summary = result.geobias.get("summary") or {}
-            outcome = RunOutcome(
-                model_id=mid, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
-                primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
-                higher_is_better=result.higher_is_better,
-                marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
-                location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
-                seconds=time.perf_counter() - t0, paths=paths)
+            outcome = evaluate_one(spec, data, out / mid, model_id=mid, seed=seed, device=device,
+                                   geobias=geobias, geobias_kwargs=geobias_kwargs, threads=threads,
+                                   custom_model_id=model_id is not None, reporter=reporter,
+                                   batch_size=batch_size, activation=activation, hparams=enc_hparams[enc_name])
             outcomes.append(outcome)
             reporter.finish(outcome)
     atomic.write_json(out / "summary.json", {"seed": seed, "device": device, "probe": probe,
                                              "runs": [o.to_dict() for o in outcomes]})
     return outcomes
+
+
+@dataclass
+class PreparedData:
+    """One dataset loaded for runs: train (possibly capped) and reported splits, and the run settings."""
+
+    spec: Any
+    train: Any
+    test: Any
+    probe: str
+    epochs: int | None
+    max_train_rows: int | None
+    n_train_full: int
+    load_seconds: float
+    data_root: str | None
+    holdout: str
+    quick: bool
+
+
+def prepare_data(ds: Any, *, seed: int, epochs: int | None, max_train_rows: int | None, data_root: str | None,
+                 holdout: str, probe: str | None, quick: bool = False) -> PreparedData:
+    """Load the train and reported splits of `ds`, keep a seeded training subset of `max_train_rows`."""
+    from locbench.probes import default_probe
+
+    t_load = time.perf_counter()
+    train = _load(ds, ds.train_split, data_root, holdout)
+    test = _load(ds, None, data_root, holdout)
+    ep, cap = epochs, max_train_rows
+    if quick:
+        q_ep, q_cap = QUICK_BUDGET[ds.task_type]
+        ep, cap = (q_ep if ep is None else ep), (q_cap if cap is None else cap)
+    n_train_full = len(train.sample_ids)
+    if cap is not None and n_train_full > cap:
+        import numpy as np
+
+        train = train.subset(np.sort(np.random.default_rng(seed).choice(n_train_full, cap, replace=False)))
+    return PreparedData(spec=ds, train=train, test=test, probe=probe or default_probe(ds.task_type, ds),
+                        epochs=ep, max_train_rows=cap, n_train_full=n_train_full,
+                        load_seconds=time.perf_counter() - t_load, data_root=data_root, holdout=holdout,
+                        quick=quick)
+
+
+def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, seed: int, device: str,
+                 geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
+                 custom_model_id: bool = False, reporter: Reporter | None = None,
+                 batch_size: int | None = None, activation: str | None = None,
+                 hparams: dict[str, Any] | None = None) -> RunOutcome:
+    """One encoder on one prepared dataset: train, score, write the four files of `folder`.
+
+    `batch_size` / `activation` are the user's overrides (checked by `training_overrides`, which also
+    gives `hparams`, the encoder hyper-parameters they imply); None keeps the preset's.
+
+    `folder` receives submission.json, <dataset>.csv, <dataset>.result.json and <dataset>.run.json
+    (the layout `evaluate` writes per model; `locbench sweep` writes one such folder per job).
+    """
+    from locbench.predictions import write_predictions
+    from locbench.probes import run_probe
+    from locbench.results import build_result
+    from locbench.runrecord import build_run_record
+
+    reporter = reporter or _Silent()
+    ds, p, enc_name = data.spec, data.probe, str(getattr(spec, "name", spec))
+    reporter.start(f"{enc_name} · {ds.name} · {p}")
+    t0 = time.perf_counter()
+    options: dict[str, Any] = {"holdout": data.holdout} if p in ("linear", "knn", "mlp") else {}
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    df, info = run_probe(p, spec, data.train, data.test, seed=seed, device=device, epochs=data.epochs,
+                         progress=reporter.advance, threads=threads, hparams=hparams or {}, **options)
+    probe_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
+                   "device": device, "holdout": data.holdout, "run_record": f"{ds.name}.run.json",
+                   "location_only": info.get("location_only")}
+    result = build_result(model_id=model_id, spec=ds, split=data.test.split, predictions=df,
+                          source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
+                          run=run_summary, compute_geobias_scores=geobias)
+    score_s = time.perf_counter() - t1
+    paths = {
+        "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),
+        "result": str(atomic.write_text(folder / f"{ds.name}.result.json", result.to_json())),
+    }
+    config = _run_config(enc_name, info, data, seed=seed, device=device, geobias=geobias,
+                         geobias_kwargs=geobias_kwargs, threads=threads)
+    config.update({"batch_size": batch_size, "activation": activation})
+    record = build_run_record(model_id=model_id, encoder=enc_name, dataset=ds.name, split=data.test.split,
+                              train_split=data.train.split, probe=p, config=config, probe_info=info,
+                              timings={"load": data.load_seconds, "probe": probe_s,
+                                       "train": info.get("train_seconds") or 0.0,
+                                       "metrics_and_geobias": score_s, "total": probe_s + score_s},
+                              seed=seed, device=device)
+    paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
+    card = model_card(spec, model_id, _n_params(spec, seed, ds.name), custom=custom_model_id)
+    paths["card"] = str(atomic.write_json(folder / "submission.json", card.to_dict()))
+    summary = result.geobias.get("summary") or {}
+    return RunOutcome(
+        model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
+        primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
+        higher_is_better=result.higher_is_better,
+        marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
+        location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
+        seconds=time.perf_counter() - t0, paths=paths)
+
+
+def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed: int, device: str,
+                geobias: bool, geobias_kwargs: dict[str, Any] | None, threads: int | None) -> dict[str, Any]:
+    """The `config` block of a run record: every setting that produced the numbers."""
+    ds = data.spec
+    return {"encoder": enc_name, "encoder_hparams": info.get("encoder_hparams"), "dataset": ds.name,
+            "dataset_version": getattr(ds, "version", None), "split": data.test.split,
+            "train_split": data.train.split, "probe": data.probe, "probe_config": info.get("config"),
+            "seed": seed, "epochs": data.epochs, "device": device, "holdout": data.holdout,
+            "max_train_rows": data.max_train_rows, "n_train_rows_available": data.n_train_full,
+            "n_train_rows_used": len(data.train.sample_ids),
+            "data_root": data.data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
+            "quick_default_run": data.quick, "threads": threads}
 
 
 def _f(x: Any) -> float | None:
