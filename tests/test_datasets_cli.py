@@ -25,7 +25,7 @@ def test_list_fresh_checkout(capsys, tmp_path):
     groups = {}
     for row in data["datasets"]:
         groups.setdefault(row["group"], []).append(row)
-    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 10 and len(groups["embedded"]) == 3
+    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 10 and len(groups["embedded"]) == 6
     assert all(r["present"] and r["status"] == "embedded" for r in groups["embedded"])
     assert not any(r["present"] for g in ("locbench", "gair", "sustainbench") for r in groups[g])
 

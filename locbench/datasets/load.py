@@ -25,7 +25,7 @@ def load_split(name: str, split: str | None = None, data_root: str | Path | None
 
     Options by loader (all optional):
     - embedded: `holdout` ("random" | "spatial-block"), `seed`, `block_deg`, `cache` (bool, default True:
-      land/sea labels cached under <data root>/.cache).
+      land/sea labels and the image datasets' derived arrays cached under <data root>/.cache).
     - LocBench classification: `remove_invalid` (None = TorchSpatial's rule: True for the train split only),
       `image_probs` (None = load for non-train splits), `features` (load the 2048-d `*_net_feats.npy`).
     - MOSAIKS / SustainBench: `subsample` (fraction, e.g. 1/20), `seed`.
@@ -39,6 +39,11 @@ def load_split(name: str, split: str | None = None, data_root: str | Path | None
     if unknown:
         raise InputError(f"{name} does not take option(s) {', '.join(unknown)}; it takes {', '.join(allowed) or 'none'}",
                          column=unknown[0])
+    if spec.loader == "embedded-imagery":
+        from locbench.datasets.imagery_datasets import load_imagery
+
+        cache = options.pop("cache", True)
+        return load_imagery(spec, split, cache_dir=(root / ".cache") if cache else None, **options)
     if spec.loader.startswith("embedded"):
         from locbench.datasets.embedded import load_embedded
 
