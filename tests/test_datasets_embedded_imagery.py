@@ -191,3 +191,33 @@ def test_no_prior_is_image_only_above_class_frequency_and_below_a_location_encod
     assert info0["config"]["fallback"] == "image" and info0["image_only"]["top1"] == pytest.approx(image_only)
     assert image_only > majority + 20, (image_only, majority)
     assert combined > image_only + 4, (combined, image_only)
+
+
+def test_default_run_uses_the_image_datasets_and_the_table_explains_itself():
+    from rich.console import Console
+
+    from locbench.commands.evaluate import summary_table
+    from locbench.evaluate import RunOutcome, default_datasets
+
+    assert default_datasets() == ["embedded-koppen", "embedded-elevation", "embedded-elevation-location"]
+    rows = [RunOutcome(model_id=m, encoder=m, dataset="embedded-elevation", probe="regression", task_type="regression",
+                       primary_metric=k, primary_value=v, higher_is_better=hib, marked_ssi=1.0, unmarked_ssi=0.5,
+                       location_only=None, seconds=1.0)
+            for m, k, v, hib in (("a", "r2", 0.5, True), ("b", "mae", 12.0, False))]
+    console = Console(width=200, record=True)
+    console.print(summary_table(rows))
+    text = console.export_text()
+    assert "r2 ↑" in text and "mae ↓" in text
+    for phrase in ("higher is better", "image-only baseline", "marked SSI", "unmarked SSI", "location-only"):
+        assert phrase in text, phrase
+
+
+def test_spatial_block_holdout_shares_no_block(small_cache):
+    from locbench.datasets.holdout import block_ids
+
+    ds = ElevationImagery(cache_dir=small_cache, recipe=SMALL)
+    parts = {s: ds.load(s, holdout="spatial-block", seed=2) for s in ("train", "val", "test")}
+    blocks = {s: set(block_ids(p.lon, p.lat).tolist()) for s, p in parts.items()}
+    assert not blocks["train"] & blocks["test"] and not blocks["val"] & blocks["test"]
+    assert sum(len(p) for p in parts.values()) == SMALL.n_points
+    assert parts["test"].meta["holdout"] == "spatial-block"
