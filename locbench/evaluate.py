@@ -29,10 +29,14 @@ if TYPE_CHECKING:
 # The no-argument run: a small, meaningful comparison on the embedded (offline) datasets.
 # xyz is left out: with this little training it does not separate land from sea (71.2 vs 71.0 % no-prior).
 DEFAULT_ENCODERS = ("no_prior", "Sphere2Vec-sphereM", "Space2Vec-theory", "spherical_harmonics")
+# Image x location (Köppen: frozen p(y|I) x geo-prior; elevation: MOSAIKS features + location, no prior =
+# image only) and the location-only twin of the elevation task, so one run shows image-only,
+# location-only and both side by side.
+DEFAULT_DATASETS = ("embedded-koppen", "embedded-elevation", "embedded-elevation-location")
 # Training budget of the no-argument run per task type: (epochs, training rows kept, seeded).
-# Chosen so the whole run, Geo-Bias Scores included, stays under 3 min on 2 CPU cores; the test
-# split is never cut, so the numbers are real (if under-trained) evaluations.
-QUICK_BUDGET = {"classification": (3, 5000), "regression": (2, 12000)}
+# Chosen so the whole run, first-use feature build and Geo-Bias Scores included, stays under 3 min
+# on 2 CPU cores; the test split is never cut, so the numbers are real (if under-trained) evaluations.
+QUICK_BUDGET = {"classification": (5, 10000), "regression": (2, 12000)}
 DEFAULT_OUT = "locbench-runs"
 HOLDOUTS = ("random", "spatial-block")
 
@@ -119,10 +123,8 @@ def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, cu
 
 
 def default_datasets() -> list[str]:
-    """Embedded datasets: built from installed packages, so the default run needs no downloads."""
-    from locbench.datasets import list_datasets
-
-    return [s.name for s in list_datasets(group="embedded")]
+    """`DEFAULT_DATASETS`: embedded, built from installed packages, so the default run needs no downloads."""
+    return list(DEFAULT_DATASETS)
 
 
 def _resolve_encoder(name: str) -> Any:
@@ -223,7 +225,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     """Run every encoder on every dataset; write the folder layout above; return the outcomes.
 
     With neither encoders nor datasets given, runs the quick default comparison
-    (`DEFAULT_ENCODERS` on the embedded datasets with the `QUICK_BUDGET` training budget, unless
+    (`DEFAULT_ENCODERS` on `DEFAULT_DATASETS` with the `QUICK_BUDGET` training budget, unless
     `epochs` / `max_train_rows` are set). `max_train_rows` keeps a seeded random subset of the
     training split (the reported split is never cut). `model_id` replaces the derived
     `locbench-<encoder>` id (one encoder only), e.g. for user-supplied GAIR embeddings.

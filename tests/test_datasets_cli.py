@@ -25,7 +25,7 @@ def test_list_fresh_checkout(capsys, tmp_path):
     groups = {}
     for row in data["datasets"]:
         groups.setdefault(row["group"], []).append(row)
-    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 10 and len(groups["embedded"]) == 3
+    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 10 and len(groups["embedded"]) == 6
     assert all(r["present"] and r["status"] == "embedded" for r in groups["embedded"])
     assert not any(r["present"] for g in ("locbench", "gair", "sustainbench") for r in groups[g])
 
@@ -80,7 +80,7 @@ def test_check_all_reports_and_exits_zero(capsys, tmp_path):
     write_fixture("gair-eurosat", tmp_path, n=5)
     code, reports = _json(capsys, ["datasets", "check", "--json", "--data-root", str(tmp_path)])
     status = {r["name"]: r["status"] for r in reports}
-    assert code == 0 and len(reports) == 30
+    assert code == 0 and len(reports) == 33
     assert status["gair-eurosat"] == "present" and status["embedded-land-sea"] == "embedded"
     assert status["inat2017"] == "missing"
     assert main(["datasets", "check", "embedded-land-sea"]) == 0

@@ -11,7 +11,8 @@ from locbench.training import TrainingConfig
 _TRAINING = TrainingConfig()  # the defaults the help text states
 EPILOG = """[bold]Examples[/bold]
 
-  [dim]# the quick default comparison (no prior + 3 encoders on the embedded datasets, < 3 min on 2 cores)[/dim]
+  [dim]# the quick default comparison: no prior (= image only) + 3 encoders on embedded-koppen,
+  # embedded-elevation and embedded-elevation-location (< 3 min on 2 cores)[/dim]
   locbench evaluate
 
   [dim]# one encoder on one LocBench dataset (files under --data-root), 5 epochs[/dim]
@@ -45,7 +46,8 @@ def register(app: typer.Typer) -> None:
                                           "plugin name or package.module:factory. Repeatable. Default: no_prior, "
                                           "Sphere2Vec-sphereM, Space2Vec-theory, spherical_harmonics."),
         dataset: list[str] = typer.Option(None, "--dataset", "-d", help="Dataset name (see `locbench datasets list`). "
-                                          "Repeatable. Default: the embedded datasets (no download needed)."),
+                                          "Repeatable. Default: embedded-koppen, embedded-elevation, embedded-elevation-location "
+                                          "(built from installed packages; no download needed)."),
         probe: str = typer.Option(None, "--probe", "-p", help="geoprior | regression | linear | knn | mlp. "
                                   "Default: geoprior for classification, regression for regression, linear for "
                                   "GAIR image tasks."),
@@ -137,11 +139,22 @@ class _RichReporter:
                                     f"{outcome.primary_metric} {v} ({outcome.seconds:.1f} s)")
 
 
+TABLE_CAPTION = (
+    "value: the dataset's primary metric on its reported split (metric ↑ = higher is better, ↓ = lower; "
+    "best per dataset in bold). no_prior is the model without location: the image-only baseline where the "
+    "dataset has images (embedded-koppen: frozen p(y|I); embedded-elevation: MOSAIKS features), else class "
+    "frequency / training mean. marked SSI: how surprising the map of hits/misses (regression: error below/"
+    "above median) is, in nats; higher = more geographically concentrated performance (more geo-biased), "
+    "to be read beside unmarked SSI, the clumping of the test points themselves (same for every model). "
+    "location-only: the same model's metric from p(y|x) alone (geo-prior) or with no image input."
+)
+
+
 def summary_table(outcomes: list[Any]) -> Any:
-    """Primary metric beside marked SSI (and the location-only metric), one row per run."""
+    """Primary metric beside marked SSI (and the location-only metric), one row per run; the caption says how to read it."""
     from rich.table import Table
 
-    table = Table(title="locbench evaluate", show_lines=False)
+    table = Table(title="locbench evaluate", show_lines=False, caption=TABLE_CAPTION, caption_justify="left")
     for col, just in (("dataset", "left"), ("model", "left"), ("probe", "left"), ("metric", "left"),
                       ("value", "right"), ("marked SSI", "right"), ("unmarked SSI", "right"),
                       ("location-only", "right"), ("time (s)", "right")):
@@ -161,6 +174,7 @@ def summary_table(outcomes: list[Any]) -> Any:
         val = fmt(o.primary_value)
         if o.primary_value is not None and best.get(o.dataset) == o.primary_value:
             val = f"[bold]{val}[/bold]"
-        table.add_row(o.dataset, o.model_id, o.probe, o.primary_metric, val, fmt(o.marked_ssi),
+        metric = f"{o.primary_metric} {'↑' if o.higher_is_better else '↓'}"
+        table.add_row(o.dataset, o.model_id, o.probe, metric, val, fmt(o.marked_ssi),
                       fmt(o.unmarked_ssi), fmt(o.location_only), f"{o.seconds:.1f}")
     return table
