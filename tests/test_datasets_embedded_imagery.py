@@ -213,7 +213,7 @@ def test_default_run_uses_the_image_datasets_and_the_table_explains_itself():
 
 
 def test_spatial_block_holdout_shares_no_block(small_cache):
-    from locbench.datasets.holdout import block_ids
+    from locbench.datasets.holdout import equal_area_block_ids as block_ids
 
     ds = ElevationImagery(cache_dir=small_cache, recipe=SMALL)
     parts = {s: ds.load(s, holdout="spatial-block", seed=2) for s in ("train", "val", "test")}

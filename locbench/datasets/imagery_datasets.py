@@ -114,6 +114,7 @@ class ImageryDataset:
             loader=ImageryLayout(recipe_digest=recipe.digest(), n_points=recipe.n_points, patch_px=recipe.patch_px,
                                  image_features=card.modality != "location"),
             dirname="", id_rule="'k<index>' (5 digits) of the recipe's land-point sequence",
+            balanced_sampler=False,  # as every embedded set: the shipped runs trained with a plain shuffled loader
             notes=(SPLIT_NOTE, *card.notes, *CAVEATS),
         )
 
