@@ -1,0 +1,118 @@
+"""SSI of single ROIs through the reference recipe's own library calls (``reference_ties=True``).
+
+Where equal distances meet, the reference's result is decided by the order in which
+scikit-learn's BallTree returns equal distances and by whether a row's k+1 query returns the
+row itself. That order is a property of the tree built on the exact same float inputs, so it
+can only be reproduced by building the same trees on the same inputs (spec §1.1-1.3):
+
+* ROI members in the order ``BallTree(all (lat, lon) rows, leaf_size=30, haversine).query(k=K)``
+  returns them, kept where the returned distance is <= r;
+* background rings in the pole frame (ring i at colatitude i d, ceil(2 pi i) points from
+  lon -pi), to xyz with the reference's sign(lat) factor, rotated by scipy's
+  ``Rotation.from_euler("yz", [pi/2 - lat_c, lon_c])``, back through arcsin / arctan2;
+* points = presence in ROI order, then background in ring order;
+  ``BallTree(points, leaf_size=30, haversine).query(k=k+1)``; every returned index other than the
+  row itself is an edge, so a row that does not get itself back keeps k+1 edges.
+
+This costs a tree per ROI (milliseconds), so the SSI engine only sends ROIs with a tie here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from georbias.ssi import background_density
+
+LEAF_SIZE = 30  # scikit-learn's default, which the reference uses
+
+
+@dataclass(frozen=True)
+class ReferenceROI:
+    """Everything of one ROI that depends on the reference's tie order."""
+
+    members: np.ndarray  # dataset rows in BallTree order
+    n_background: int
+    density: int
+    i_unmarked: float  # X'WX with presence 1, background 0
+    i_marked: float  # X'WX with presence = mark, background 0
+
+
+def reference_members(lat: np.ndarray, lon: np.ndarray, centres: np.ndarray, radius_rad: float,
+                      roi_k: int) -> list[np.ndarray]:
+    """ROI members of each centre row, in the order the reference's K-NN BallTree returns them."""
+    from sklearn.neighbors import BallTree
+
+    coords = np.column_stack([lat, lon])
+    tree = BallTree(coords, leaf_size=LEAF_SIZE, metric="haversine")
+    k_eff = min(int(roi_k), len(coords))
+    out: list[np.ndarray] = []
+    for s in range(0, len(centres), 20_000):
+        dist, idx = tree.query(coords[centres[s:s + 20_000]], k=k_eff)
+        out += [row[d <= radius_rad] for d, row in zip(dist, idx)]
+    return out
+
+
+def ring_latlon_pole(n: int, radius_rad: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pole-frame ring (lat, lon) of a ROI of n points, and the density (spec §1.2)."""
+    density = background_density(n, radius_rad)
+    spacing = 1 / np.sqrt(density)
+    n_rings = int(math.ceil(radius_rad / spacing))
+    lats, lons = [], []
+    for i in range(1, n_rings + 1):
+        m_i = int(math.ceil(2 * np.pi * i))
+        lats.append(np.full(m_i, np.pi / 2 - i * spacing))
+        lons.append(np.linspace(-np.pi, np.pi, m_i, endpoint=False))  # j 2pi/m_i - pi, in numpy's rounding
+    return np.concatenate(lats), np.concatenate(lons), density
+
+
+def background_latlon(lat_c: float, lon_c: float, n: int, radius_rad: float) -> tuple[np.ndarray, int]:
+    """(m, 2) background (lat, lon) around a centre, through scipy's Rotation, and the density."""
+    from scipy.spatial.transform import Rotation
+
+    lat_p, lon_p, density = ring_latlon_pole(n, radius_rad)
+    cl = np.cos(lat_p)
+    xyz = np.column_stack([cl * np.cos(lon_p), np.sign(lat_p) * cl * np.sin(lon_p), np.sin(lat_p)])
+    rotated = Rotation.from_euler("yz", [np.pi / 2 - lat_c, lon_c]).apply(xyz)
+    lat_b = np.arcsin(rotated[:, 2])
+    lon_b = np.arctan2(rotated[:, 1], rotated[:, 0])
+    return np.column_stack([lat_b, lon_b]), density
+
+
+def reference_edges(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Directed edges (rows, cols) of the reference's k-NN graph: the k+1 query minus self by index."""
+    from sklearn.neighbors import BallTree
+
+    tree = BallTree(points, leaf_size=LEAF_SIZE, metric="haversine")
+    kq = min(k + 1, len(points))
+    _, idx = tree.query(points, k=kq)
+    rows = np.repeat(np.arange(len(points)), kq)
+    cols = idx.ravel()
+    keep = cols != rows
+    return rows[keep], cols[keep]
+
+
+def moran_on_edges(rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> float:
+    """I = X'WX with X = values - mean(values) over all points, W binary on the given edges."""
+    x = values - values.mean()
+    return float(np.dot(x[rows], x[cols]))
+
+
+def reference_roi(lat: np.ndarray, lon: np.ndarray, marks: np.ndarray, centre: int, members: np.ndarray,
+                  radius_rad: float, k: int) -> ReferenceROI:
+    """One ROI by the reference recipe (members from `reference_members`)."""
+    n = len(members)
+    bg, density = background_latlon(float(lat[centre]), float(lon[centre]), n, radius_rad)
+    points = np.vstack([np.column_stack([lat[members], lon[members]]), bg])
+    rows, cols = reference_edges(points, k)
+    m = len(bg)
+    unmarked = np.concatenate([np.ones(n), np.zeros(m)])
+    marked = np.concatenate([marks[members].astype(np.float64), np.zeros(m)])
+    return ReferenceROI(members=members, n_background=m, density=density,
+                        i_unmarked=moran_on_edges(rows, cols, unmarked), i_marked=moran_on_edges(rows, cols, marked))
+
+
+__all__ = ["ReferenceROI", "reference_members", "reference_roi", "background_latlon", "reference_edges",
+           "moran_on_edges", "LEAF_SIZE"]
