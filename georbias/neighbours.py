@@ -148,3 +148,60 @@ def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int, *, row_standar
     if row_standardise:
         w = sp.diags(1.0 / np.maximum(np.asarray(w.sum(axis=1)).ravel(), 1e-300)) @ w
     return w.tocsr()
+
+
+def _sq_chords(xyz: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Squared chord |x_i - x_j|^2 per (row, candidate), written out per axis so each pair's value
+    depends only on the two points (same bits whatever the row order, and symmetric)."""
+    d = xyz[idx] - xyz[rows][:, None, :]
+    return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2]
+
+
+def _tie_shared_rows(rows: np.ndarray, idx: np.ndarray, d2: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """(row, col, weight) entries of complete candidate windows: weight 1 strictly inside the k-th
+    distance, (k - n_closer) / n_tied shared by every candidate exactly at it."""
+    other = idx != rows[:, None]
+    d2o = np.where(other, d2, np.inf)
+    dk = np.sort(d2o, axis=1)[:, k - 1]
+    closer = d2o < dk[:, None]
+    tied = d2o == dk[:, None]
+    n_closer = closer.sum(axis=1)
+    share = (k - n_closer) / tied.sum(axis=1)
+    weight = np.where(closer, 1.0, np.where(tied, share[:, None], 0.0))
+    keep = closer | tied
+    r = np.broadcast_to(rows[:, None], idx.shape)
+    return r[keep], idx[keep], weight[keep]
+
+
+def tie_shared_knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int) -> sp.csr_matrix:
+    """Order-invariant directed k-NN weights (contract C1): row i has weight 1 on every j != i
+    strictly closer than its k-th smallest distance d_k(i), and the remaining k - n_closer shared
+    equally by every j at exactly d_k(i). Rows sum to k; for any permutation P the result is
+    P W P^T bit for bit, because nothing depends on row indices (unlike `knn_weights`, whose ties
+    go to the lowest rows). Distances are squared chords computed per pair; the tree only proposes
+    candidates, and a row is accepted once its window provably holds every point at <= d_k(i).
+    Memory O(N k) except around large groups of exactly tied points (e.g. duplicates)."""
+    xyz = lonlat_to_xyz(lon_deg, lat_deg)
+    n, k = len(xyz), int(k)
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    if n < k + 1:
+        raise ValueError(f"need at least k + 1 = {k + 1} points for a {k}-NN graph, got {n}")
+    tree = cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
+    pending, kk = np.arange(n), min(n, k + 9)
+    parts: list[tuple[np.ndarray, ...]] = []
+    while len(pending):
+        chord, idx = tree.query(xyz[pending], k=kk, workers=-1)
+        chord, idx = np.asarray(chord).reshape(len(pending), kk), np.asarray(idx).reshape(len(pending), kk)
+        d2 = _sq_chords(xyz, pending, idx)
+        other = np.where(idx != pending[:, None], d2, np.inf)
+        dk = np.sqrt(np.sort(other, axis=1)[:, k - 1])
+        # Any point the tree left out is at tree-chord >= chord[:, -1]; with a margin far above
+        # rounding, it is then strictly farther than d_k(i) by our own arithmetic as well.
+        done = np.ones(len(pending), dtype=bool) if kk == n else chord[:, -1] > dk * (1 + 1e-9) + 1e-12
+        parts.append(_tie_shared_rows(pending[done], idx[done], d2[done], k))
+        pending, kk = pending[~done], min(n, kk * 4)
+    rows, cols, data = (np.concatenate(p) for p in zip(*parts))
+    w = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+    w.sort_indices()
+    return w
