@@ -368,6 +368,7 @@ class SSIResult:
     marked: SSIVariant
     params: dict = field(default_factory=dict)
     tie_live: np.ndarray | None = None  # (N,) bool: the centre/ring-2 tie decided an edge of this ROI
+    reference_path: np.ndarray | None = None  # (N,) bool: computed by the reference recipe (reference_ties)
 
     def aggregates(self) -> dict[str, dict[str, float | int]]:
         return {"unmarked": self.unmarked.aggregate(self.n_roi), "marked": self.marked.aggregate(self.n_roi)}
@@ -386,16 +387,53 @@ def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int) -> tuple[np.ndar
     return n_roi, members
 
 
+def boundary_ties(xyz: np.ndarray, n_roi: np.ndarray, radius_rad: float, roi_k: int, rtol: float = 1e-9) -> np.ndarray:
+    """(N,) ROIs whose membership hangs on equal distances (within rounding): at the K cap or at r.
+
+    The reference takes the K nearest in BallTree order and keeps those its haversine puts within
+    r; where the K-th and (K+1)-th distances tie, or a distance sits on r, only its calls decide.
+    """
+    index = SphereIndex.from_xyz(xyz)
+    k_eff = min(int(roi_k) + 1, len(xyz))
+    out = np.zeros(len(xyz), dtype=bool)
+    for s in range(0, len(xyz), _ROI_CHUNK):
+        ang, _ = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
+        n = n_roi[s:s + len(ang)]
+        r = np.arange(len(ang))
+        last = ang[r, n - 1]
+        nxt = np.where(n < k_eff, ang[r, np.minimum(n, k_eff - 1)], np.inf)
+        cap = (n == roi_k) & (nxt - last <= rtol * nxt + 1e-15)
+        at_r = (np.abs(last - radius_rad) <= rtol * radius_rad) | (np.abs(nxt - radius_rad) <= rtol * radius_rad)
+        out[s:s + len(ang)] = cap | at_r
+    return out
+
+
+def duplicate_groups(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(N,) id of each row's exact-coordinate group (rows with equal (lat, lon) bits share one)."""
+    return np.unique(np.column_stack([lat, lon]), axis=0, return_inverse=True)[1].ravel()
+
+
+def _apply_reference(out: dict, n_roi: np.ndarray, density: np.ndarray, n_bg: np.ndarray, res) -> None:
+    """Overwrite the fast path's per-ROI numbers with the reference recipe's for the ROIs in `res`."""
+    c = res.centres
+    n_roi[c], density[c], n_bg[c] = res.n_roi, res.density, res.n_background
+    out["u_i"][c], out["m_i"][c] = res.i_unmarked, res.i_marked
+    (out["u_mu"][c], out["u_var"][c]), (out["m_mu"][c], out["m_var"][c]) = res.moments_unmarked, res.moments_marked
+
+
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
                radius_rad: float = 0.05, roi_k: int = 100, weight_k: int = 4,
-               progress: Callable[[int], None] | None = None, tie_policy: str = "centre") -> SSIResult:
+               progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
+               reference_ties: bool = False) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
     `values` are the per-sample values after any thresholding; the preset decides the marks,
     the degree used in the analytic moments and the probability rule. `progress(k)` is called
     with the number of ROIs just finished. `tie_policy` settles the ring geometry's one exact
     tie ("centre": the ROI centre before ring-2 point 0; "ring": the reverse); `tie_live` in the
-    result marks the ROIs where that choice mattered.
+    result marks the ROIs where that choice mattered. `reference_ties`: every ROI with a tie (a
+    duplicate coordinate, the ring tie, a tie at the K cap or at r) goes through the reference's own
+    library calls (georbias.ssi_reference) instead; `reference_path` in the result marks them.
     """
     lat = np.asarray(lat_rad, dtype=np.float64)
     lon = np.asarray(lon_rad, dtype=np.float64)
@@ -420,6 +458,8 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         raise ValueError("tie_policy must be 'centre' or 'ring'")
     centre_first = tie_policy == "centre"
     n_bg = np.zeros(n_pts, dtype=np.int64)
+    has_dup = np.zeros(n_pts, dtype=bool)
+    group = duplicate_groups(lat, lon) if reference_ties else None
     order = np.argsort(n_roi, kind="stable")
     sizes, starts = np.unique(n_roi[order], return_index=True)
     bounds = list(starts) + [n_pts]
@@ -450,6 +490,9 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
         density[ids] = geo.density
         n_bg[ids] = geo.m
+        if group is not None and size > 1:
+            g = np.sort(group[mem], axis=1)
+            has_dup[ids] = (g[:, 1:] == g[:, :-1]).any(axis=1)
         return len(ids)
 
     # Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
@@ -466,6 +509,14 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
                 if progress is not None:
                     progress(done)
 
+    reference_path = None
+    if reference_ties:
+        from georbias.ssi_reference import resolve_ties
+
+        reference_path = tie_live | has_dup | boundary_ties(xyz, n_roi, radius_rad, roi_k)
+        res = resolve_ties(lat, lon, marks, np.nonzero(reference_path)[0], radius_rad=radius_rad, roi_k=roi_k,
+                           weight_k=weight_k, degree=degree)
+        _apply_reference(out, n_roi, density, n_bg, res)
     variants = []
     for p in ("u", "m"):
         ssi, prob, sigma = surprisal(out[f"{p}_i"], out[f"{p}_mu"], out[f"{p}_var"],
@@ -476,8 +527,9 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
               "moment_degree": degree, "background_value": BACKGROUND_VALUE, "density": "ceil(5 n / (pi r^2))",
               "preset": preset.to_dict()}
     params["tie_policy"] = tie_policy
+    params["reference_ties"] = bool(reference_ties)
     return SSIResult(n_roi=n_roi, density=density, n_background=n_bg, unmarked=variants[0], marked=variants[1],
-                     params=params, tie_live=tie_live)
+                     params=params, tie_live=tie_live, reference_path=reference_path)
 
 
 __all__ = ["ssi_scores", "SSIResult", "SSIVariant", "ring_points", "background_density", "roi_graph",

@@ -114,5 +114,44 @@ def reference_roi(lat: np.ndarray, lon: np.ndarray, marks: np.ndarray, centre: i
                         i_unmarked=moran_on_edges(rows, cols, unmarked), i_marked=moran_on_edges(rows, cols, marked))
 
 
-__all__ = ["ReferenceROI", "reference_members", "reference_roi", "background_latlon", "reference_edges",
-           "moran_on_edges", "LEAF_SIZE"]
+
+@dataclass(frozen=True)
+class ResolvedTies:
+    """Per-ROI replacements for the ROIs sent through the reference recipe (rows `centres`)."""
+
+    centres: np.ndarray
+    n_roi: np.ndarray
+    density: np.ndarray
+    n_background: np.ndarray
+    i_unmarked: np.ndarray
+    i_marked: np.ndarray
+    moments_unmarked: tuple[np.ndarray, np.ndarray]  # (mean, var)
+    moments_marked: tuple[np.ndarray, np.ndarray]
+
+
+def resolve_ties(lat: np.ndarray, lon: np.ndarray, marks: np.ndarray, centres: np.ndarray, *, radius_rad: float,
+                 roi_k: int, weight_k: int, degree: int) -> ResolvedTies:
+    """Every ROI in `centres` by the reference recipe; the analytic moments follow its ROI size."""
+    from georbias.ssi import BACKGROUND_VALUE, _classes
+    from georbias.surprisal import moran_moments
+
+    centres = np.asarray(centres, dtype=np.int64)
+    members = reference_members(lat, lon, centres, radius_rad, roi_k)
+    rois = [reference_roi(lat, lon, marks, int(c), mem, radius_rad, weight_k) for c, mem in zip(centres, members)]
+    n = np.array([len(r.members) for r in rois], dtype=np.int64)
+    m = np.array([r.n_background for r in rois], dtype=np.int64)
+    mom_u = moran_moments(np.tile([BACKGROUND_VALUE, 1.0], (len(rois), 1)), np.column_stack([m, n]).astype(float),
+                          degree)
+    mu_m, var_m = np.empty(len(rois)), np.empty(len(rois))
+    for j, r in enumerate(rois):
+        cs, ns = _classes(marks[r.members][None, :].astype(np.float64), r.n_background)
+        mu, var = moran_moments(cs, ns, degree)
+        mu_m[j], var_m[j] = mu[0], var[0]
+    return ResolvedTies(centres=centres, n_roi=n, density=np.array([r.density for r in rois], dtype=np.int64),
+                        n_background=m, i_unmarked=np.array([r.i_unmarked for r in rois]),
+                        i_marked=np.array([r.i_marked for r in rois]), moments_unmarked=mom_u,
+                        moments_marked=(mu_m, var_m))
+
+
+__all__ = ["ReferenceROI", "ResolvedTies", "resolve_ties", "reference_members", "reference_roi", "background_latlon",
+           "reference_edges", "moran_on_edges", "LEAF_SIZE"]
