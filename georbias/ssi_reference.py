@@ -14,13 +14,19 @@ can only be reproduced by building the same trees on the same inputs (spec §1.1
   ``BallTree(points, leaf_size=30, haversine).query(k=k+1)``; every returned index other than the
   row itself is an edge, so a row that does not get itself back keeps k+1 edges.
 
-This costs a tree per ROI (milliseconds), so the SSI engine only sends ROIs with a tie here.
+The trigonometry of the rings goes through the C library (``math``), not numpy's AVX-512
+kernels, which round some values differently in the last bit: a one-ulp move of a ring point
+changes how BallTree splits its nodes and so its order among equal distances (with numpy's
+AVX-512 sin/cos, 236 of the 244 tied ROIs of ``ssi_inat2018_nerf_europe`` matched; with the C
+library's, all). This costs a tree per ROI (milliseconds), so the SSI engine only sends ROIs
+with a tie here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -55,6 +61,27 @@ def reference_members(lat: np.ndarray, lon: np.ndarray, centres: np.ndarray, rad
     return out
 
 
+# The C library's sin/cos/asin/atan2 (what numpy calls on CPUs without AVX-512). numpy's own
+# AVX-512 kernels round differently in the last bit, which moves ring points by an ulp and so
+# changes the reference's tie order; the reference's recorded runs match the C library's bits.
+_SIN, _COS, _ASIN = (np.frompyfunc(f, 1, 1) for f in (math.sin, math.cos, math.asin))
+_ATAN2 = np.frompyfunc(math.atan2, 2, 1)
+
+
+def _f64(obj: np.ndarray) -> np.ndarray:
+    return obj.astype(np.float64)
+
+
+@lru_cache(maxsize=256)
+def ring_xyz_pole(n: int, radius_rad: float) -> tuple[np.ndarray, int]:
+    """Pole-frame ring xyz by the reference's lat/lon -> xyz (sign(lat) factor included), C-library trig."""
+    lat_p, lon_p, density = ring_latlon_pole(n, radius_rad)
+    cl = _f64(_COS(lat_p))
+    xyz = np.column_stack([cl * _f64(_COS(lon_p)), np.sign(lat_p) * cl * _f64(_SIN(lon_p)), _f64(_SIN(lat_p))])
+    xyz.setflags(write=False)
+    return xyz, density
+
+
 def ring_latlon_pole(n: int, radius_rad: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Pole-frame ring (lat, lon) of a ROI of n points, and the density (spec §1.2)."""
     density = background_density(n, radius_rad)
@@ -72,12 +99,10 @@ def background_latlon(lat_c: float, lon_c: float, n: int, radius_rad: float) -> 
     """(m, 2) background (lat, lon) around a centre, through scipy's Rotation, and the density."""
     from scipy.spatial.transform import Rotation
 
-    lat_p, lon_p, density = ring_latlon_pole(n, radius_rad)
-    cl = np.cos(lat_p)
-    xyz = np.column_stack([cl * np.cos(lon_p), np.sign(lat_p) * cl * np.sin(lon_p), np.sin(lat_p)])
+    xyz, density = ring_xyz_pole(int(n), float(radius_rad))
     rotated = Rotation.from_euler("yz", [np.pi / 2 - lat_c, lon_c]).apply(xyz)
-    lat_b = np.arcsin(rotated[:, 2])
-    lon_b = np.arctan2(rotated[:, 1], rotated[:, 0])
+    lat_b = _f64(_ASIN(rotated[:, 2]))
+    lon_b = _f64(_ATAN2(rotated[:, 1], rotated[:, 0]))
     return np.column_stack([lat_b, lon_b]), density
 
 
