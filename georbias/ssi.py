@@ -133,16 +133,18 @@ class GraphSummary:
     m: int  # background points per ROI
     k: int
     tie_live: np.ndarray | None = None  # (C,) the centre/ring-2 tie decided an edge (see roi_graph)
+    pp_w: np.ndarray | None = None  # (E,) edge weights (shared ties); None: every edge weighs 1
 
 
 def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: np.ndarray, gdist: np.ndarray,
-                         thr: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         thr: np.ndarray, k: int, whole_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, presence index, chord) of presence points that may be among a row's k nearest.
 
     flat (C*n, 3) pole-frame points; ids_mem (C, n) dataset ids of the ROI members; glist/gdist
     (C, n, G) each member's G nearest dataset points and chords, ascending. A row's list is
     complete when it holds k ROI members within thr or reaches past thr; other rows use every
-    ROI member.
+    ROI member. `whole_ties`: complete only when k ROI members are strictly nearer than the list's
+    last entry, so every point tied at the k-th distance is in it.
     """
     c, _, g = glist.shape
     n_rows = c * n
@@ -160,7 +162,11 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
     hit = (sorted_keys[at] == ckeys) & (q_row != row)
     row, qq = row[hit], q_row[hit] - cr[hit] * n
     found = np.bincount(row, minlength=n_rows)
-    short = (found < k) & (gdist[:, :, -1].ravel() <= thr * (1 + 1e-6) + 1e-15)
+    last = gdist[:, :, -1].ravel()
+    short = (found < k) & (last <= thr * (1 + 1e-6) + 1e-15)
+    if whole_ties:
+        strict = np.bincount(row[gdist[cr, cp, cj][hit] < last[row]], minlength=n_rows)
+        short |= (strict < k) & (last <= thr * (1 + 1e-6) + 1e-15)
     n_direct = len(row)
     if short.any():
         keep = ~short[row]
@@ -185,8 +191,33 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
     return row, qq, dpq
 
 
+def _tie_ranks(group: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: how many entries of its group are strictly nearer, and how many share its distance."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    o = np.lexsort((dist, group))
+    g, d = group[o], dist[o]
+    new_group = np.ones(len(o), dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    new_run = new_group.copy()
+    new_run[1:] |= d[1:] != d[:-1]
+    at = np.arange(len(o))
+    run_id = np.cumsum(new_run) - 1
+    lt, eq = np.empty(len(o), dtype=np.int64), np.empty(len(o), dtype=np.int64)
+    lt[o] = np.maximum.accumulate(np.where(new_run, at, 0)) - np.maximum.accumulate(np.where(new_group, at, 0))
+    eq[o] = np.bincount(run_id)[run_id]
+    return lt, eq
+
+
+def shared_weight(closer: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
+    """Weight of a neighbour with `closer` points strictly nearer and `tied` (itself included) at its
+    distance: 1 inside the k nearest, (k - closer) / tied when the tie straddles the k-th place."""
+    return np.where(closer + tied <= k, 1.0, np.where(closer < k, (k - closer) / np.maximum(tied, 1), 0.0))
+
+
 def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.ndarray, glist: np.ndarray,
-              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1) -> GraphSummary:
+              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1,
+              shared_ties: bool = False) -> GraphSummary:
     """Exact directed k-NN graph over presence (C, n, 3 pole-frame) + background, summarised.
 
     ids_mem/glist/gdist: see _presence_candidates. The ring geometry has one exact tie that matters: the centre (presence 0, at the pole) and
@@ -214,7 +245,7 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     thr = dq[:, k - 1]
     n_rows = c * n
     if n > 1:
-        row_p, qq, dpq = _presence_candidates(flat, n, ids_mem, glist, gdist, thr, k)
+        row_p, qq, dpq = _presence_candidates(flat, n, ids_mem, glist, gdist, thr, k, whole_ties=shared_ties)
     else:
         row_p, qq, dpq = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
     # A candidate q is a neighbour of row p iff (#closer presence) + (#closer background) < k;
@@ -224,9 +255,17 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     start[1:] = row_p[1:] != row_p[:-1]
     rank_p = np.arange(len(o)) - np.maximum.accumulate(np.where(start, np.arange(len(o)), 0))
     rank_b = (dq[row_p, :k] < dpq[:, None]).sum(axis=1)
-    acc = rank_p + rank_b < k
+    pp_w = None
+    if shared_ties:  # every candidate tied at the k-th distance shares what is left of k
+        lt_p, eq_p = _tie_ranks(row_p, dpq)
+        bg_row = dq[row_p]
+        w_p = shared_weight(lt_p + (bg_row < dpq[:, None]).sum(axis=1), eq_p + (bg_row == dpq[:, None]).sum(axis=1), k)
+        acc = w_p > 0
+        pp_w = w_p[acc]
+    else:
+        acc = rank_p + rank_b < k
     pp_row, pp_q = row_p[acc], qq[acc]
-    to_bg = (k - np.bincount(pp_row, minlength=n_rows)).reshape(c, n)
+    to_bg = (k - np.bincount(pp_row, weights=pp_w, minlength=n_rows)).reshape(c, n)
 
     # Background rows: presence point p enters b's k-NN iff (#presence closer to b) + (#background
     # closer to b) < k. Only p within b's background k-th distance can qualify.
@@ -252,7 +291,10 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
             delta = np.concatenate([delta, *extra_d])
     roi = rows // n
     # The centre (presence 0, at the pole) and ring-2 point 0 are equally far from ring-1 point 0.
-    tie = (bidx == 0) & (rows % n == 0)
+    at_centre = rows % n == 0
+    if shared_ties:  # duplicates of the centre sit at the pole too, and tie with it
+        at_centre = (flat[rows] == flat[rows - rows % n]).all(axis=1)
+    tie = (bidx == 0) & at_centre
     if tie.any():
         exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
         d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as the tree measured it
@@ -272,13 +314,23 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         start[1:] = g_s[1:] != g_s[:-1]
         group_start = np.maximum.accumulate(np.where(start, np.arange(len(sub)), 0))
         rank[multi[sub]] = np.arange(len(sub)) - group_start
-    accepted = rank + closer_bg < k
-    from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
+    if shared_ties:
+        lt_b, eq_b = _tie_ranks(gkey, delta)
+        w_b = shared_weight(lt_b + closer_bg, eq_b + (geo.knn_dist[bidx] == delta[:, None]).sum(axis=1), k)
+        from_bg = np.bincount(rows, weights=w_b, minlength=c * n).reshape(c, n)
+    else:
+        accepted = rank + closer_bg < k
+        from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
     tie_live = np.zeros(c, dtype=bool)
     if tie.any():
-        live = tie & (rank + (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1) == k - 1)
+        nearer_bg = (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1)
+        if shared_ties:  # the centre group and ring-2 point 0 together straddle the k-th place
+            live = tie & (lt_b + nearer_bg < k) & (lt_b + nearer_bg + eq_b + 1 > k)
+        else:
+            live = tie & (rank + nearer_bg == k - 1)
         tie_live[roi[live]] = True
-    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live)
+    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live,
+                        pp_w=pp_w)
 
 
 def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
@@ -290,7 +342,8 @@ def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
     xb = BACKGROUND_VALUE - xbar
     xf = xp.ravel()
     roi = graph.pp_row // n
-    s_pp = np.bincount(roi, weights=xf[graph.pp_row] * xf[roi * n + graph.pp_q], minlength=c)
+    prod = xf[graph.pp_row] * xf[roi * n + graph.pp_q]
+    s_pp = np.bincount(roi, weights=prod if graph.pp_w is None else prod * graph.pp_w, minlength=c)
     s_pb = xb * (xp * graph.to_bg).sum(axis=1)
     s_bp = xb * (xp * graph.from_bg).sum(axis=1)
     s_bb = xb * xb * (m * k - graph.from_bg.sum(axis=1))
@@ -477,8 +530,11 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         local = np.matmul(xyz[mem], rot)
         # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
         at_pole = mem[:, 0] == ids
+        if preset.tie_rule == "shared":  # the centre's whole duplicate group is settled together
+            at_pole = np.ones(len(ids), dtype=bool)
         graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
-                          centre_first=np.where(at_pole, centre_first, True), workers=1)
+                          centre_first=np.where(at_pole, centre_first, True), workers=1,
+                          shared_ties=preset.tie_rule == "shared")
         tie_live[ids] = graph.tie_live & at_pole
         m_vals = marks[mem]
         out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
