@@ -141,3 +141,22 @@ def test_eurosat_published_table(shared_dir: Path) -> None:
     ok_ref = np.isclose(rep_ref.per_roi["unmarked_ssi"].to_numpy(dtype=float), pnp, rtol=1e-9, atol=0, equal_nan=True)
     print(f"\neurosat pnp_ssi: fast {int(ok.sum())}/{len(ok)}, reference_ties {int(ok_ref.sum())}/{len(ok)}")
     assert ok_ref.mean() >= 0.999
+
+
+def test_cli_reference_ties(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`locbench geobias --reference-ties` writes the reference's per-ROI SSI; without it, tie ROIs may differ."""
+    from locbench.cli import main
+
+    params, expected, _ = _load(shared_dir, "ssi_synthetic_300")
+    src = shared_dir / "conformance" / "geobias" / "ssi_synthetic_300" / "input.csv"
+    per = expected["table_era"]["per_roi"]
+    counts = {}
+    for flag in ([], ["--reference-ties"]):
+        out = tmp_path / f"roi{len(flag)}.csv"
+        code = main(["geobias", str(src), "--value", params["value_column"], "--scores", "ssi", "--per-roi", str(out),
+                     *flag])
+        assert code == 0, capsys.readouterr().out
+        table = pd.read_csv(out)
+        counts[bool(flag)] = int(np.isclose(table["marked_ssi"], _arr(per, "marked_ssi"), rtol=1e-9, atol=0).sum())
+    assert counts == {False: 289, True: 300}
+    assert main(["geobias", str(src), "--value", "hit", "--preset", "locbench", "--reference-ties"]) == 2
