@@ -2,7 +2,8 @@
 
 Weights: the *directed* (not symmetrised) k-NN graph from `neighbours.tie_shared_knn_weights`
 (self excluded; neighbours tied at the k-th distance share the remaining weight, so every row
-sums to k and no tie depends on row order), as A and row-standardised W = A / k. Directed k-NN is what libpysal's `KNN` builds, so numbers compare with esda on the
+sums to k and no tie depends on row order), as A and row-standardised W = A / k. Directed k-NN
+is what libpysal's `KNN` builds, so numbers compare with esda on the
 same neighbour lists. Everything is sparse: memory O(N k), permutations O(N k P).
 
 Statistics (formulas: Cliff & Ord 1981; Getis & Ord 1992; Anselin 1995; Sokal et al. 1998):

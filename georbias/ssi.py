@@ -13,8 +13,10 @@ presence + background, and Moran's I = X'WX. That is ~12 ms per ROI in Python. H
 * ROIs with the same n are processed in vectorised batches; k-NN queries go through cKDTree.
 
 The graph is the exact directed k-NN graph on the union (chord distances, equivalent to great-
-circle ones). Exact distance ties are broken deterministically (presence first); the reference's
-BallTree order among exact ties is not reproduced (the conformance cases flag those ROIs).
+circle ones). Exact distance ties follow the preset's `tie_rule`: "first" (presence before
+background, then ROI order; presets torchspatial and pygbs) or "shared" (every neighbour at the
+k-th distance shares the remaining weight; locbench). `reference_ties=True` sends every ROI with
+a tie through the reference's own BallTree calls instead (georbias.ssi_reference).
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ class GraphSummary:
 
 
 def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: np.ndarray, gdist: np.ndarray,
-                         thr: np.ndarray, k: int, whole_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         thr: np.ndarray, k: int,
+                         whole_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, presence index, chord) of presence points that may be among a row's k nearest.
 
     flat (C*n, 3) pole-frame points; ids_mem (C, n) dataset ids of the ROI members; glist/gdist

@@ -74,7 +74,9 @@ def _f64(obj: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=256)
 def ring_xyz_pole(n: int, radius_rad: float) -> tuple[np.ndarray, int]:
-    """Pole-frame ring xyz by the reference's lat/lon -> xyz (sign(lat) factor), C-library trig. Cached: do not modify."""
+    """Pole-frame ring xyz by the reference's lat/lon -> xyz (sign(lat) factor), C-library trig.
+
+    Cached per (n, r): callers must not modify it."""
     lat_p, lon_p, density = ring_latlon_pole(n, radius_rad)
     cl = _f64(_COS(lat_p))
     xyz = np.column_stack([cl * _f64(_COS(lon_p)), np.sign(lat_p) * cl * _f64(_SIN(lon_p)), _f64(_SIN(lat_p))])

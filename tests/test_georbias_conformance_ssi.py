@@ -75,7 +75,8 @@ def test_ssi_per_roi(shared_dir: Path, case: str, key: str, preset: str) -> None
         ok_ref = np.isclose(getattr(ref, variant).ssi, want, rtol=1e-9, atol=0, equal_nan=True)
         assert ok_fast[tie_free].all(), np.nonzero(tie_free & ~ok_fast)[0][:10]
         assert np.array_equal(getattr(ref, variant).ssi[tie_free], getattr(fast, variant).ssi[tie_free])
-        counts.append(f"{variant}: fast {int(ok_fast.sum())}/{len(want)}, reference_ties {int(ok_ref.sum())}/{len(want)}")
+        counts.append(f"{variant}: fast {int(ok_fast.sum())}/{len(want)}, "
+                      f"reference_ties {int(ok_ref.sum())}/{len(want)}")
         # the analytic moments do not depend on the graph, only on the ROI's values: every ROI with
         # reference_ties, every ROI without a tie at the K cap on the fast path
         det = [r[f"{variant}_detail"] for r in per]
