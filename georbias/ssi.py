@@ -430,17 +430,42 @@ class SSIResult:
         return {"unmarked": self.unmarked.aggregate(self.n_roi), "marked": self.marked.aggregate(self.n_roi)}
 
 
-def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n_roi (N,), members (N, K)): the K nearest (self included, by (angle, row)), first n_roi within r."""
+def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int,
+                keep_cap_ties: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(n_roi (N,), members (N, W)): the K nearest (self included, by (angle, row)), first n_roi within r.
+
+    `keep_cap_ties`: every point exactly as far as the K-th joins the ROI (n_roi may exceed K, and
+    W grows to the largest ROI), so no point is left out by its row number.
+    """
     index = SphereIndex.from_xyz(xyz)
     k_eff = min(roi_k, len(xyz))
     n_roi = np.empty(len(xyz), dtype=np.int64)
     members = np.empty((len(xyz), k_eff), dtype=np.int32 if len(xyz) < 2**31 else np.int64)  # halves memory
+    wider: dict[int, np.ndarray] = {}
     for s in range(0, len(xyz), _ROI_CHUNK):
         ang, idx = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
         n_roi[s:s + len(ang)] = (ang <= radius_rad).sum(axis=1)
         members[s:s + len(ang)] = idx
+        if keep_cap_ties and k_eff < len(xyz):
+            for r in np.nonzero(ang[:, -1] <= radius_rad)[0]:
+                tied = _tied_at(index, xyz[s + r], idx[r])
+                if len(tied):
+                    wider[s + r] = np.concatenate([idx[r], tied])
+    if wider:
+        width = max(len(m) for m in wider.values())
+        members = np.concatenate([members, np.zeros((len(xyz), width - k_eff), dtype=members.dtype)], axis=1)
+        for r, m in wider.items():
+            members[r, :len(m)] = m
+            n_roi[r] = len(m)
     return n_roi, members
+
+
+def _tied_at(index: SphereIndex, q: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Points not in `taken` exactly as far from q as its last entry (same arithmetic for both), by row."""
+    last = float(np.linalg.norm(index.xyz[taken[-1]] - q))
+    cand = np.asarray(index.tree.query_ball_point(q, last * (1 + 1e-9) + 1e-300), dtype=np.int64)
+    cand = cand[~np.isin(cand, taken)]
+    return np.sort(cand[np.linalg.norm(index.xyz[cand] - q, axis=1) == last])
 
 
 def boundary_ties(xyz: np.ndarray, n_roi: np.ndarray, radius_rad: float, roi_k: int, rtol: float = 1e-9) -> np.ndarray:
@@ -497,7 +522,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
     marks = presence_marks(np.asarray(values, dtype=np.float64), preset.marks)
     n_pts = len(xyz)
-    n_roi, members = roi_members(xyz, radius_rad, roi_k)
+    n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared")
     degree = preset.degree(weight_k)
     distinct = np.unique(marks)
     distinct = distinct if len(distinct) <= 16 else None  # few distinct marks: count instead of sort

@@ -199,7 +199,9 @@ def test_locbench_shared_ties_match_dense_rule_on_duplicates() -> None:
     from georbias.ssi import roi_members
 
     cl = np.cos(lat)
-    n_roi, members = roi_members(np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)]), 0.05, 60)
+    xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
+    n_roi, members = roi_members(xyz, 0.05, 60, keep_cap_ties=True)
+    assert np.array_equal(n_roi, res.n_roi) and (n_roi > 60).any()  # duplicates tied at the cap all join
     marks = presence_marks(hit, "shifted")
     checked = 0
     for i in np.nonzero(~res.tie_live)[0][::3]:
