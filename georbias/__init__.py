@@ -17,7 +17,7 @@ from georbias.errors import GeoBiasInputError
 from georbias.report import PER_ROI_COLUMNS, SUMMARY_KEYS, GeoBiasReport
 
 __version__ = "0.1.0"
-ENGINE_VERSION = f"georbias {__version__} (ssi-engine 1: pole-frame ring cache, graph summary)"
+ENGINE_VERSION = f"georbias {__version__} (ssi-engine 2: pole-frame ring cache, graph summary, preset tie rules)"
 SCORE_GROUPS = ("ssi", "sri", "autocorr")
 
 __all__ = ["score", "GeoBiasReport", "GeoBiasInputError", "SCORE_GROUPS", "ENGINE_VERSION", "__version__"]
@@ -181,7 +181,8 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
             per.loc[rows, "ssi_reference_path"] = res.reference_path
         detail["ssi"] = {"unmarked": u, "marked": m, "saturation": SATURATION, "params": res.params,
                          "n_tie_rois": int(res.tie_live.sum()),
-                         "n_reference_path_rois": None if res.reference_path is None else int(res.reference_path.sum()),
+                         "n_reference_path_rois": (None if res.reference_path is None
+                                                   else int(res.reference_path.sum())),
                          "aggregate_rule": "mean / n_roi-weighted mean over ROIs with a finite SSI"}
     if "sri" in chosen:
         from georbias.sri import sri_scores
