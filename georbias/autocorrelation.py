@@ -280,16 +280,24 @@ def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, perm
 
 
 # --------------------------------------------------------------------------- LISA
+_PAIRWISE_MAX_K = 8  # above this many neighbours, repeats are found by sorting each sample
+
+
 def _sample_others(rng: np.random.Generator, rows: np.ndarray, n: int, perms: int, k: int) -> np.ndarray:
     """(len(rows), perms, k) uniform ordered samples without replacement from {0..n-1} minus the row."""
     out = rng.integers(0, n - 1, size=(len(rows), perms, k), dtype=np.int64)
     if k > 1:
         while True:
-            # Rejection: redraw every (row, permutation) sample that holds a repeat.
-            dup = np.zeros(out.shape[:2], dtype=bool)
-            for c1 in range(1, k):
-                for c0 in range(c1):
-                    dup |= out[:, :, c0] == out[:, :, c1]
+            # Rejection: redraw every (row, permutation) sample that holds a repeat. Pairwise
+            # comparisons for small k; a sort for the wide rows that shared ties create.
+            if k <= _PAIRWISE_MAX_K:
+                dup = np.zeros(out.shape[:2], dtype=bool)
+                for c1 in range(1, k):
+                    for c0 in range(c1):
+                        dup |= out[:, :, c0] == out[:, :, c1]
+            else:
+                srt = np.sort(out, axis=2)
+                dup = (srt[:, :, 1:] == srt[:, :, :-1]).any(axis=2)
             if not dup.any():
                 break
             out[dup] = rng.integers(0, n - 1, size=(int(dup.sum()), k))
