@@ -162,7 +162,8 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
 
         res = ssi_scores(lat_rad, lon_rad, v, preset=pre, radius_rad=radius_rad, roi_k=int(roi_k),
                          weight_k=int(weight_k), progress=tick("ssi", n_used),
-                         reference_ties=bool(reference_ties))
+                         reference_ties=bool(reference_ties),
+                         progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None)
         agg = res.aggregates()
         u, m = agg["unmarked"], agg["marked"]
         either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)

@@ -505,7 +505,7 @@ def _apply_reference(out: dict, n_roi: np.ndarray, density: np.ndarray, n_bg: np
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
                radius_rad: float = 0.05, roi_k: int = 100, weight_k: int = 4,
                progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
-               reference_ties: bool = False) -> SSIResult:
+               reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
     `values` are the per-sample values after any thresholding; the preset decides the marks,
@@ -514,7 +514,8 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     tie ("centre": the ROI centre before ring-2 point 0; "ring": the reverse); `tie_live` in the
     result marks the ROIs where that choice mattered. `reference_ties`: every ROI with a tie (a
     duplicate coordinate, the ring tie, a tie at the K cap or at r) goes through the reference's own
-    library calls (georbias.ssi_reference) instead; `reference_path` in the result marks them.
+    library calls (georbias.ssi_reference) instead; `reference_path` in the result marks them, and
+    `progress_ties(done, total)` follows that slower part.
     """
     lat = np.asarray(lat_rad, dtype=np.float64)
     lon = np.asarray(lon_rad, dtype=np.float64)
@@ -599,7 +600,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
 
         reference_path = tie_live | has_dup | boundary_ties(xyz, n_roi, radius_rad, roi_k)
         res = resolve_ties(lat, lon, marks, np.nonzero(reference_path)[0], radius_rad=radius_rad, roi_k=roi_k,
-                           weight_k=weight_k, degree=degree)
+                           weight_k=weight_k, degree=degree, progress=progress_ties)
         _apply_reference(out, n_roi, density, n_bg, res)
     variants = []
     for p in ("u", "m"):
