@@ -89,16 +89,16 @@ def test_ssi_per_roi(shared_dir: Path, case: str, key: str, preset: str) -> None
         floor = REFERENCE_TIES_FLOOR
         assert ok_ref.mean() >= floor, f"{case} {key} {'; '.join(counts)} (floor {floor:.3f})"
     print(f"\n{case} {key}/{preset}: {int(tie_free.sum())} tie-free ROIs; " + "; ".join(counts))
-    # aggregates recorded by the reference: NaN and saturation counts exactly (reference_ties run)
+    # aggregates recorded by the reference, from the reference_ties run: counts exactly, means to rounding
     agg = expected[key]["aggregate"]
     ours = ref.aggregates()
-    if ref.reference_path.sum() == 0 or case in ("ssi_synthetic_300", "ssi_inat2018_nerf_europe"):
-        assert ours["unmarked"]["n_nan"] == agg["unmarked_n_nan"]
-        assert ours["marked"]["n_nan"] == agg["marked_n_nan"]
-        assert ours["unmarked"]["n_saturated"] == agg["unmarked_n_saturated"]
-        assert ours["marked"]["n_saturated"] == agg["marked_n_saturated"]
-    assert ours["unmarked"]["mean"] == pytest.approx(agg["unmarked_mean"], rel=2e-3)
-    assert ours["marked"]["mean"] == pytest.approx(agg["marked_mean"], rel=2e-3)
+    for variant in ("unmarked", "marked"):
+        assert ours[variant]["n_nan"] == agg[f"{variant}_n_nan"]
+        assert ours[variant]["n_saturated"] == agg[f"{variant}_n_saturated"]
+        assert ours[variant]["mean"] == pytest.approx(agg[f"{variant}_mean"], rel=1e-9)
+        assert ours[variant]["weighted_mean"] == pytest.approx(agg[f"{variant}_weighted_mean_by_n"], rel=1e-9)
+    # the default path's unmarked mean stays close (on fMoW, -1.3 % / -2.1 %; marked moves up to -8.7 %)
+    assert fast.aggregates()["unmarked"]["mean"] == pytest.approx(agg["unmarked_mean"], rel=5e-2)
 
 
 def test_reference_aggregates_from_reference_rois(shared_dir: Path) -> None:
