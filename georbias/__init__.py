@@ -167,8 +167,9 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         agg = res.aggregates()
         u, m = agg["unmarked"], agg["marked"]
         either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)
+        from georbias.ssi import SATURATED_AT
         from georbias.surprisal import SATURATION
-        sat = (res.unmarked.ssi >= SATURATION - 1e-6) | (res.marked.ssi >= SATURATION - 1e-6)
+        sat = (res.unmarked.ssi >= SATURATED_AT) | (res.marked.ssi >= SATURATED_AT)
         summary.update(unmarked_ssi=u["mean"], marked_ssi=m["mean"], unmarked_ssi_weighted=u["weighted_mean"],
                        marked_ssi_weighted=m["weighted_mean"], ssi_n_nan=int(either_nan.sum()),
                        ssi_n_saturated=int(sat.sum()))

@@ -36,6 +36,9 @@ from georbias.surprisal import SATURATION, moran_moments, surprisal
 from georbias.values import presence_marks
 
 BACKGROUND_VALUE = 0.0
+# An ROI counts as saturated from 589.4617 on (p below ~1e-260, lost under the 1e-256 floor): the
+# threshold the reference's recorded aggregates use (conformance README), just under SATURATION.
+SATURATED_AT = 589.4617
 _CANDIDATES = 10  # background points looked at per presence point before falling back to a ball query
 _GLOBAL_LIST = 8  # global nearest neighbours looked at per presence point before using the whole ROI
 _THREADS = 4  # worker threads over ROI chunks (capped by the CPU count)
@@ -408,7 +411,7 @@ class SSIVariant:
             "mean": float(self.ssi[ok].mean()) if ok.any() else float("nan"),
             "weighted_mean": float((self.ssi[ok] * w).sum() / w.sum()) if ok.any() else float("nan"),
             "n_nan": int((~ok).sum()),
-            "n_saturated": int((self.ssi[ok] >= SATURATION - 1e-6).sum()),
+            "n_saturated": int((self.ssi[ok] >= SATURATED_AT).sum()),
             "n_valid": int(ok.sum()),
         }
 
