@@ -13,14 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from georbias.errors import GeoBiasInputError
+from georbias.errors import GeoBiasInputError, GeoBiasWarning
+from georbias.headline import Headline
 from georbias.report import PER_ROI_COLUMNS, SUMMARY_KEYS, GeoBiasReport
 
 __version__ = "0.1.0"
 ENGINE_VERSION = f"georbias {__version__} (ssi-engine 2: pole-frame ring cache, graph summary, preset tie rules)"
 SCORE_GROUPS = ("ssi", "sri", "autocorr")
 
-__all__ = ["score", "GeoBiasReport", "GeoBiasInputError", "SCORE_GROUPS", "ENGINE_VERSION", "__version__"]
+__all__ = ["score", "GeoBiasReport", "GeoBiasInputError", "GeoBiasWarning", "Headline", "SCORE_GROUPS",
+           "ENGINE_VERSION", "__version__"]
 
 
 def _as_float(name: str, x: Any) -> np.ndarray:
@@ -80,6 +82,26 @@ def _validate(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, value_name: 
     return used
 
 
+def _sri_undefined(sres: Any, partition_min: int) -> dict[str, str]:
+    """SRI variants with no partition of >= partition_min points anywhere: undefined, not 0."""
+    out = {}
+    for name, var in sres.variants.items():
+        if var.aggregate["n_rois_with_partitions"] == 0:
+            out[f"sri_{name}"] = (f"no ROI has a {name.replace('_', ' ')} partition of >= {partition_min} points "
+                                  "(partition_min): there is nothing to compare, so SRI is undefined")
+    return out
+
+
+def _permutation_floor(moran: dict[str, float], permutations: int) -> dict[str, Any]:
+    """Moran's permutation pseudo-p with its floor 1 / (P + 1): at the floor it means 'p < floor'."""
+    if permutations < 1:
+        return {"morans_i_p_sim": float("nan"), "morans_i_p_floor": float("nan"), "morans_i_p_at_floor": False}
+    floor = 1.0 / (permutations + 1)
+    p_sim = moran["p_sim"]
+    return {"morans_i_p_sim": p_sim, "morans_i_p_floor": floor,
+            "morans_i_p_at_floor": bool(np.isfinite(p_sim) and p_sim <= floor * (1 + 1e-9))}
+
+
 def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
           scores: Sequence[str] | str | None = None, radius: float = 0.05, radius_unit: str = "rad",
           roi_k: int = 100, weight_k: int = 4, threshold: float | None = None, lower_is_better: bool = False,
@@ -94,12 +116,21 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
     values to +1 / -1 as the reference reader does (value < T -> -1 unless lower_is_better).
     `coords_unit="rad"` takes lon/lat in radians (exact inputs of published tables).
     `progress(stage, done, total)` is called as ROIs finish. Rows with NaN coordinates are
-    dropped and counted; per_roi keeps one row per input row. `reference_ties` (torchspatial and
-    pygbs): SSI ROIs with a tie are computed through the reference's own library calls, so they
-    follow its tie order (docs/geobias.md, "Ties"). Under `locbench` the rows are processed in
-    one canonical order (by lat, lon, value), so every number is the same whatever the row order.
+    dropped and counted; per_roi keeps one row per input row. `report.headline` is the error
+    Moran's I on the raw values (georbias.headline); input problems are issued as GeoBiasWarning
+    and listed in `report.warnings`; `report.undefined` says why a summary value is NaN.
+    `reference_ties` (torchspatial and pygbs): SSI ROIs with a tie are computed through the
+    reference's own library calls, so they follow its tie order (docs/geobias.md, "Ties"). Under
+    `locbench` the rows are processed in one canonical order (by lat, lon, value), so every number
+    is the same whatever the row order.
     """
     import pandas as pd
+
+    from georbias.errors import warn_all
+    from georbias.headline import HEADLINE_ALPHA, HEADLINE_K, headline_score
+    from georbias.input_checks import coordinate_warnings, saturation_warnings, value_warnings
+    from georbias.report import clean_summary
+    from georbias.values import check_threshold
 
     from georbias.neighbours import radius_to_radians
     from georbias.presets import get_preset
@@ -119,6 +150,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         raise GeoBiasInputError(f"weight_k must be between 1 and 16, got {weight_k}")
     if int(roi_k) < 1:
         raise GeoBiasInputError(f"roi_k must be >= 1, got {roi_k}")
+    check_threshold(threshold)
     lon_a, lat_a = _as_float("lon", lon), _as_float("lat", lat)
     vals = _as_float(value_name, values)
     used = _validate(lon_a, lat_a, vals, value_name, coords_unit, int(weight_k) + 1)
@@ -139,6 +171,8 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         lon_deg, lat_deg = lon_u / np.pi * 180, lat_u / np.pi * 180
     v = apply_threshold(vals[rows], threshold, lower_is_better)
     n_in, n_used = len(lon_a), len(rows)
+    warns = coordinate_warnings(lon_u, lat_u, coords_unit) + value_warnings(vals[rows], value_name)
+    undefined: dict[str, str] = {}
 
     summary: dict[str, Any] = {k: float("nan") for k in SUMMARY_KEYS}
     detail: dict[str, Any] = {}
@@ -173,6 +207,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         summary.update(unmarked_ssi=u["mean"], marked_ssi=m["mean"], unmarked_ssi_weighted=u["weighted_mean"],
                        marked_ssi_weighted=m["weighted_mean"], ssi_n_nan=int(either_nan.sum()),
                        ssi_n_saturated=int(sat.sum()))
+        warns += saturation_warnings(int(sat.sum()), n_used)
         per.loc[rows, "n_roi"] = res.n_roi
         per.loc[rows, "unmarked_ssi"] = res.unmarked.ssi
         per.loc[rows, "marked_ssi"] = res.marked.ssi
@@ -193,6 +228,8 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
                           sectors=int(sectors), partition_min=int(partition_min),
                           progress=(lambda d, t: progress("sri", d, t)) if progress else None)
         summary.update({k: float(val) for k, val in sres.summary().items() if k in summary})
+        undefined.update(_sri_undefined(sres, int(partition_min)))
+        summary.update({k: float("nan") for k in undefined})
         for name, var in sres.variants.items():
             per.loc[rows, f"sri_{name}"] = var.score
         per.loc[rows, "sri_weight"] = sres.weight
@@ -210,6 +247,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
                                       seed=int(seed), higher_is_better=not lower_is_better)
         summary.update({k: (float("nan") if val is None else val) for k, val in ares.summary().items()
                         if k in summary})
+        summary.update(_permutation_floor(ares.moran, int(permutations)))
         lisa = ares.lisa
         for name, arr in (("lisa_i", lisa.Is), ("lisa_q", lisa.q), ("lisa_p_sim", lisa.p_sim),
                           ("lisa_significant", lisa.significant), ("lisa_label", lisa.label)):
@@ -219,15 +257,22 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         detail["autocorr"]["values"] = "raw values (threshold not applied)"
 
     per["n_roi"] = per["n_roi"].astype("Int64")
-    summary = {k: (int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else float(v))
-               for k, v in summary.items()}
+    headline = headline_score(lon_deg, lat_deg, vals[rows])   # raw values: thresholds would hide error sizes
+    summary.update(headline.summary())
+    if headline.reason:
+        undefined["headline_value"] = headline.reason
+    summary = clean_summary(summary)
     params = {"preset": pre.name, "preset_rules": pre.to_dict(), "scores": list(chosen), "radius": float(radius),
               "radius_unit": radius_unit, "radius_rad": radius_rad, "roi_k": int(roi_k), "weight_k": int(weight_k),
               "threshold": threshold, "lower_is_better": bool(lower_is_better), "scale": float(scale),
               "lag": float(lag), "sectors": int(sectors), "partition_min": int(partition_min),
               "permutations": int(permutations), "seed": int(seed), "value_name": value_name,
               "reference_ties": bool(reference_ties),
-              "coords_unit": coords_unit, "background_density": "ceil(5 n / (pi r^2))"}
+              "coords_unit": coords_unit, "background_density": "ceil(5 n / (pi r^2))",
+              "headline": {"score": headline.score, "k": HEADLINE_K, "alpha": HEADLINE_ALPHA,
+                           "weights": "tie-shared k-NN, row-standardised", "values": "raw (threshold not applied)",
+                           "z": "analytic, randomisation; p two-sided"}}
     counts = {"n_input": n_in, "n_dropped_nan": n_in - n_used, "n_used": n_used}
     return GeoBiasReport(summary=summary, scores=detail, params=params, counts=counts, per_roi=per,
-                         engine_version=ENGINE_VERSION, notes=notes)
+                         engine_version=ENGINE_VERSION, headline=headline, notes=notes, warnings=warn_all(warns),
+                         undefined=undefined)

@@ -184,6 +184,24 @@ def _tie_shared_rows(rows: np.ndarray, idx: np.ndarray, d2: np.ndarray, k: int) 
     return r[keep], idx[keep], weight[keep]
 
 
+_CANDIDATE_BUDGET = 2_000_000  # candidate (row, neighbour) pairs per block of tie_shared_knn_weights
+
+
+def _tie_shared_block(tree: cKDTree, xyz: np.ndarray, rows: np.ndarray, k: int, kk: int,
+                      complete: bool) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Entries of the rows whose kk-candidate window provably holds every point at <= d_k(i),
+    and the rows that need a wider window."""
+    chord, idx = tree.query(xyz[rows], k=kk, workers=-1)
+    chord, idx = np.asarray(chord).reshape(len(rows), kk), np.asarray(idx).reshape(len(rows), kk)
+    d2 = _sq_chords(xyz, rows, idx)
+    other = np.where(idx != rows[:, None], d2, np.inf)
+    dk = np.sqrt(np.sort(other, axis=1)[:, k - 1])
+    # Any point the tree left out is at tree-chord >= chord[:, -1]; with a margin far above
+    # rounding, it is then strictly farther than d_k(i) by our own arithmetic as well.
+    done = np.ones(len(rows), dtype=bool) if complete else chord[:, -1] > dk * (1 + 1e-9) + 1e-12
+    return _tie_shared_rows(rows[done], idx[done], d2[done], k), rows[~done]
+
+
 def tie_shared_knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int) -> sp.csr_matrix:
     """Order-invariant directed k-NN weights (contract C1): row i has weight 1 on every j != i
     strictly closer than its k-th smallest distance d_k(i), and the remaining k - n_closer shared
@@ -202,16 +220,14 @@ def tie_shared_knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int) -> 
     pending, kk = np.arange(n), min(n, k + 9)
     parts: list[tuple[np.ndarray, ...]] = []
     while len(pending):
-        chord, idx = tree.query(xyz[pending], k=kk, workers=-1)
-        chord, idx = np.asarray(chord).reshape(len(pending), kk), np.asarray(idx).reshape(len(pending), kk)
-        d2 = _sq_chords(xyz, pending, idx)
-        other = np.where(idx != pending[:, None], d2, np.inf)
-        dk = np.sqrt(np.sort(other, axis=1)[:, k - 1])
-        # Any point the tree left out is at tree-chord >= chord[:, -1]; with a margin far above
-        # rounding, it is then strictly farther than d_k(i) by our own arithmetic as well.
-        done = np.ones(len(pending), dtype=bool) if kk == n else chord[:, -1] > dk * (1 + 1e-9) + 1e-12
-        parts.append(_tie_shared_rows(pending[done], idx[done], d2[done], k))
-        pending, kk = pending[~done], min(n, kk * 4)
+        block = max(1, _CANDIDATE_BUDGET // kk)   # bounds the (rows, kk, 3) candidate arrays
+        retry = []
+        for start in range(0, len(pending), block):
+            rows_b = pending[start:start + block]
+            part, left = _tie_shared_block(tree, xyz, rows_b, k, kk, complete=kk == n)
+            parts.append(part)
+            retry.append(left)
+        pending, kk = np.concatenate(retry), min(n, kk * 4)
     rows, cols, data = (np.concatenate(p) for p in zip(*parts))
     w = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
     w.sort_indices()

@@ -1,5 +1,8 @@
 """GeoBiasReport: every score, every parameter and every count of one `georbias.score` call.
 
+`headline` is the one geo-bias number to show (georbias.headline); `undefined` says, per summary
+key, why a score is NaN; `warnings` lists what the user should check in the input.
+
 The flat `summary` is what results files and the leaderboard store; `scores` keeps the detail
 per score; `per_roi` has one row per *input* row (dropped rows carry NaN scores).
 """
@@ -13,11 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from georbias.headline import HEADLINE_SUMMARY_KEYS, Headline
+
 SUMMARY_KEYS = (
     "unmarked_ssi", "marked_ssi", "unmarked_ssi_weighted", "marked_ssi_weighted", "ssi_n_nan", "ssi_n_saturated",
     "sri_scale_grid", "sri_distance_lag", "sri_direction_sector",
     "morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
-)
+    "morans_i_p_sim", "morans_i_p_floor", "morans_i_p_at_floor",
+) + HEADLINE_SUMMARY_KEYS
 PER_ROI_COLUMNS = ("row", "lon", "lat", "n_roi", "unmarked_ssi", "marked_ssi", "sri_scale_grid",
                    "sri_distance_lag", "sri_direction_sector", "sri_weight")
 
@@ -36,8 +42,23 @@ def json_safe(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         f = float(obj)
-        return f if math.isfinite(f) else None
+        return f + 0.0 if math.isfinite(f) else None  # + 0.0: -0.0 -> 0.0
     return obj
+
+
+def clean_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """Python scalars: ints stay int, bools and strings stay, floats become float with -0.0 -> 0.0, None -> NaN."""
+    out: dict[str, Any] = {}
+    for k, v in summary.items():
+        if isinstance(v, (bool, np.bool_)):
+            out[k] = bool(v)
+        elif isinstance(v, str):
+            out[k] = v
+        elif isinstance(v, (int, np.integer)):
+            out[k] = int(v)
+        else:
+            out[k] = float("nan") if v is None else float(v) + 0.0
+    return out
 
 
 @dataclass
@@ -50,7 +71,10 @@ class GeoBiasReport:
     counts: dict[str, int]
     per_roi: Any  # pandas.DataFrame
     engine_version: str
+    headline: Headline
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # also issued as GeoBiasWarning
+    undefined: dict[str, str] = field(default_factory=dict)  # summary key -> why it is NaN
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of everything except the per-ROI table (NaN -> None)."""
@@ -61,6 +85,9 @@ class GeoBiasReport:
             "params": self.params,
             "counts": self.counts,
             "notes": self.notes,
+            "headline": self.headline.to_dict(),
+            "warnings": self.warnings,
+            "undefined": self.undefined,
         })
 
     def to_json(self, indent: int = 2) -> str:

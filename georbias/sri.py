@@ -463,7 +463,11 @@ class _Calculator:
             "n_rois_undefined": int(undef.sum()),
         }
         if self.preset == "torchspatial":
-            score, agg["score"] = raw, agg["sum_raw_times_weight"]
+            # The reference adds `smooth` to local probabilities without renormalising, so a partition
+            # whose histogram equals its ROI's scores about -smooth per occupied bin instead of 0 (kept per
+            # ROI for conformance). The ROI weights n_roi / N add up to the mean ROI size, so this artefact
+            # alone can make the total negative (-2e-8 N on all-duplicate points); a KL divergence cannot be.
+            score, agg["score"] = raw, max(agg["sum_raw_times_weight"], 0.0)
         else:
             score, agg["score"] = norm, agg["mean_normalized_nan_skipped"]
         parts = None

@@ -7,12 +7,23 @@ presence point carries in marked SSI next to background points, which always car
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from georbias.errors import GeoBiasInputError
+
+
+def check_threshold(threshold: float | None) -> None:
+    """A threshold must be a finite number: NaN would silently make every value 'bad' (v < NaN is False)."""
+    if threshold is not None and not math.isfinite(float(threshold)):
+        raise GeoBiasInputError(f"threshold must be a finite number, got {threshold!r}")
 
 
 def apply_threshold(values: np.ndarray, threshold: float | None, lower_is_better: bool) -> np.ndarray:
     """Binarise to +1 (good) / -1 (bad) at `threshold`; None returns the values unchanged."""
     v = np.asarray(values, dtype=np.float64)
+    check_threshold(threshold)
     if threshold is None:
         return v
     below = v < float(threshold)

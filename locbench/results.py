@@ -214,12 +214,18 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
     return block
 
 
-_AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z")
+_AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
+                  "morans_i_p_sim", "morans_i_p_floor", "morans_i_p_at_floor")
 
 
 def _merge_summaries(ssi_sri: dict[str, Any], autocorr: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in ssi_sri.items() if k not in _AUTOCORR_KEYS}
-    out.update({k: v for k, v in autocorr.items() if k in _AUTOCORR_KEYS})
+    """Regression: SSI/SRI keys from the thresholded run; autocorrelation and headline keys from the raw run
+    (the headline is Moran's I of the raw absolute error: thresholding would hide how large errors are)."""
+    from georbias.headline import HEADLINE_SUMMARY_KEYS
+
+    raw_keys = _AUTOCORR_KEYS + HEADLINE_SUMMARY_KEYS
+    out = {k: v for k, v in ssi_sri.items() if k not in raw_keys}
+    out.update({k: v for k, v in autocorr.items() if k in raw_keys})
     return out
 
 

@@ -104,7 +104,8 @@ def print_report(report: Any, path: Path) -> None:
         ("sri", "sri_distance_lag", "KL(ROI ‖ distance rings), nats"),
         ("sri", "sri_direction_sector", "KL(ROI ‖ direction sectors), nats"),
         ("autocorr", "morans_i", "global Moran's I of performance (k-NN weights)"),
-        ("autocorr", "morans_i_p", "its p-value"),
+        ("autocorr", "morans_i_p", "its p-value (analytic, randomisation)"),
+        ("autocorr", "morans_i_p_sim", "its permutation pseudo-p (at the floor: shown as < 1/(P+1))"),
         ("autocorr", "gearys_c", "Geary's C (< 1: positive autocorrelation)"),
         ("autocorr", "getis_ord_g_z", "General G z-score (high-value clustering)"),
         ("autocorr", "lisa_low_cluster_share", "share of samples in significant low-performance clusters"),
@@ -112,11 +113,27 @@ def print_report(report: Any, path: Path) -> None:
     ]
     for group, key, desc in rows:
         if group in p["scores"]:
-            t.add_row(key, _fmt(s.get(key)), desc)
+            shown = f"< {s['morans_i_p_floor']:.2g}" if key == "morans_i_p_sim" and s.get("morans_i_p_at_floor") \
+                else _fmt(s.get(key))
+            t.add_row(key, shown, report.undefined.get(key, desc))
     console.print(t)
+    print_headline(console, report.headline)
     console.print(f"rows: {c['n_input']:,} read, {c['n_dropped_nan']:,} dropped (NaN coordinates), "
                   f"{c['n_used']:,} used · radius {p['radius']} {p['radius_unit']} · K = {p['roi_k']} · "
                   f"k = {p['weight_k']} · {report.engine_version}")
+    for msg in report.warnings:
+        console.print(f"[yellow]warning: {msg}[/yellow]", highlight=False)
+
+
+def print_headline(console: Any, h: Any) -> None:
+    """The headline score in one line: value, z, p, and whether it differs from no spatial structure."""
+    if h.value is None:
+        console.print(f"[bold]headline[/bold] {h.score}: undefined — {h.reason}", highlight=False)
+        return
+    verdict = ("not distinguishable from no spatial structure" if not h.significant else
+               "errors cluster in space (significant)" if h.z > 0 else "errors are spread out more evenly than chance")
+    console.print(f"[bold]headline[/bold] {h.score} = {h.value:.4g} (z = {h.z:.3g}, p = {h.p:.2g}): {verdict}",
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -152,6 +169,8 @@ def register(app: typer.Typer) -> None:
         json_out: Path = typer.Option(None, "--json", help="Write the full report (every parameter, counts) as JSON."),
     ) -> None:
         """Geo-Bias Scores (SSI, SRI, spatial autocorrelation) of per-sample performance in FILE."""
+        import warnings
+
         import georbias
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -179,12 +198,14 @@ def register(app: typer.Typer) -> None:
                 bar.update(tasks[stage], completed=done)
 
             try:
-                report = georbias.score(lon, lat, full, preset=preset, scores=scores, radius=radius,
-                                        radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k, threshold=threshold,
-                                        lower_is_better=lower_is_better, scale=scale, lag=lag, sectors=sectors,
-                                        partition_min=partition_min, permutations=permutations, seed=seed,
-                                        value_name=value, progress=progress,
-                                        reference_ties=reference_ties)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", georbias.GeoBiasWarning)  # printed from report.warnings below
+                    report = georbias.score(lon, lat, full, preset=preset, scores=scores, radius=radius,
+                                            radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k, threshold=threshold,
+                                            lower_is_better=lower_is_better, scale=scale, lag=lag, sectors=sectors,
+                                            partition_min=partition_min, permutations=permutations, seed=seed,
+                                            value_name=value, progress=progress,
+                                            reference_ties=reference_ties)
             except georbias.GeoBiasInputError as exc:
                 raise InputError(str(exc), file=file) from None
         print_report(report, file)
