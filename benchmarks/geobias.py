@@ -8,6 +8,15 @@ iNat2018 NeRF file (conformance README, "Reference timings", same 2-core machine
     python benchmarks/geobias.py                         # 10k, 50k, 100k, 500k + iNat2018 (long)
     python benchmarks/geobias.py --sizes 10000 --scores ssi,sri_distance_lag
     python benchmarks/geobias.py --sizes "" --inat ../shared/reference/torchspatial/classification/eval_inat_2018__val_NeRF.csv.gz
+    python benchmarks/geobias.py --sizes "" --scores score_all          # one georbias.score() call, all scores
+    python benchmarks/geobias.py --sizes "" --scores reference_ties     # SSI with reference_ties=True
+
+`score_all` is the default georbias.score() call (unmarked + marked SSI, the three SRI variants,
+autocorrelation) against the reference's summed cost (~909 s). `reference_ties` runs SSI with
+`reference_ties=True` and reports the cost per ROI sent through the reference recipe; its ratio
+is to the reference's ~25.3 ms per ROI (unmarked + marked). Both also run on the two duplicate
+conformance cases when `--dups` is given. Every line carries the load average (1 min) at its end,
+because the machine is shared.
 """
 
 from __future__ import annotations
@@ -23,9 +32,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INAT = ROOT.parent / "shared" / "reference" / "torchspatial" / "classification" / "eval_inat_2018__val_NeRF.csv.gz"
-SCORES = ("ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "autocorr")
+SCORES = ("ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "autocorr", "score_all",
+          "reference_ties")
+DUPS_CASES = ("ssi_inat2018_nerf_europe_dups", "ssi_fmow_nerf_dups")
+REFERENCE_PER_ROI_S = (299.0 + 316.0) / 24_343  # unmarked + marked SSI, per ROI
 # Reference timings on the iNat2018 NeRF file (24,343 located rows), conformance README.
-REFERENCE_S = {"ssi": 299.0 + 316.0, "sri_scale_grid": 112.0, "sri_distance_lag": 73.0, "sri_direction_sector": 109.0}
+REFERENCE_S = {"ssi": 299.0 + 316.0, "sri_scale_grid": 112.0, "sri_distance_lag": 73.0, "sri_direction_sector": 109.0,
+               "score_all": 299.0 + 316.0 + 112.0 + 73.0 + 109.0}
 REFERENCE_MB = {"ssi": 236.0, "sri_scale_grid": 4790.0, "sri_distance_lag": 4790.0, "sri_direction_sector": 4790.0}
 
 
@@ -52,6 +65,7 @@ def synthetic(n: int, seed: int):
 
 
 def load_inat(path: Path):
+    """Located rows of a per-sample file with lon, lat, hit@1 (the iNat file or a conformance input)."""
     import pandas as pd
 
     df = pd.read_csv(path).dropna(subset=["lon", "lat"])
@@ -77,6 +91,17 @@ def run_one(source: str, score: str, seed: int) -> dict:
 
         r = sri_scores(lon, lat, v, preset="torchspatial", variants=(score[4:],))
         value = r.summary()[score]
+    elif score == "score_all":
+        import georbias
+
+        value = georbias.score(lon, lat, v).summary["marked_ssi"]
+    elif score == "reference_ties":
+        from georbias.presets import get_preset
+        from georbias.ssi import ssi_scores
+
+        r = ssi_scores(lat / 180 * np.pi, lon / 180 * np.pi, v, preset=get_preset("torchspatial"),
+                       reference_ties=True)
+        value = float(r.reference_path.sum())  # ROIs sent through the reference recipe
     else:
         from georbias.autocorrelation import autocorrelation_scores
 
@@ -93,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,50000,100000,500000", help="comma list of synthetic sizes ('' = none)")
     ap.add_argument("--scores", default=",".join(SCORES), help=f"comma list from {','.join(SCORES)}")
     ap.add_argument("--inat", default=str(DEFAULT_INAT), help="iNat2018 NeRF eval CSV ('' = skip)")
+    ap.add_argument("--dups", action="store_true", help="also run the two duplicate conformance cases")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
     ap.add_argument("--one", nargs=2, metavar=("SOURCE", "SCORE"), help=argparse.SUPPRESS)
@@ -110,14 +136,19 @@ def main(argv: list[str] | None = None) -> int:
         sources.append(args.inat)
     elif args.inat:
         print(f"(iNat file not found: {args.inat}; skipped)", file=sys.stderr)
+    if args.dups:
+        conf = ROOT.parent / "shared" / "conformance" / "geobias"
+        sources += [str(conf / c / "input.csv") for c in DUPS_CASES if (conf / c / "input.csv").exists()]
     print(f"{os.cpu_count()} CPUs visible; load average {os.getloadavg()[0]:.1f} (timings are inflated by other load)")
-    header = f"{'input':>12} {'n':>8} {'score':>22} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'base MB':>8} {'ref s':>7} {'x faster':>8}  value"
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    header = (f"{'input':>12} {'n':>8} {'score':>22} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'base MB':>8} {'ref s':>7} "
+              f"{'x faster':>8}  value  load1")
     print(header)
     print("-" * len(header))
     totals: dict[str, float] = {}
     cpu_totals: dict[str, float] = {}
     for src in sources:
-        label = src if src.isdigit() else "iNat2018"
+        label = src if src.isdigit() else ("iNat2018" if src == args.inat else Path(src).parent.name[4:16])
         for score in scores:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", src, score, "--seed", str(args.seed)]
             try:
@@ -132,10 +163,16 @@ def main(argv: list[str] | None = None) -> int:
             totals[label] = totals.get(label, 0.0) + r["wall_s"]
             cpu_totals[label] = cpu_totals.get(label, 0.0) + r["cpu_s"]
             ref = REFERENCE_S.get(score) if label == "iNat2018" else None
+            if score == "reference_ties":  # the reference's cost for the same number of ROIs
+                ref = REFERENCE_PER_ROI_S * r["n"]
             ratio = f"{ref / r['wall_s']:8.0f}" if ref else f"{'':>8}"
             refs = f"{ref:7.0f}" if ref else f"{'':>7}"
             print(f"{label:>12} {r['n']:>8} {score:>22} {r['wall_s']:8.2f} {r['cpu_s']:7.2f} {r['peak_mb']:8.0f} {r['base_mb']:8.0f} "
-                  f"{refs} {ratio}  {r['value']:.6g}", flush=True)
+                  f"{refs} {ratio}  {r['value']:.6g}  {os.getloadavg()[0]:.1f}", flush=True)
+            if score == "reference_ties" and r["value"] > 0:
+                print(f"{'':>12} reference recipe: {1000 * r['wall_s'] / r['value']:.1f} ms wall / "
+                      f"{1000 * r['cpu_s'] / r['value']:.1f} ms CPU per resolved ROI ({int(r['value'])} of {r['n']}) "
+                      f"vs the reference's {1000 * REFERENCE_PER_ROI_S:.1f} ms per ROI (unmarked + marked)", flush=True)
     for label, t in totals.items():
         print(f"total, {label}: wall {t:.1f} s, cpu {cpu_totals[label]:.1f} s")
     return 0

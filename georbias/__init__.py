@@ -18,7 +18,7 @@ from georbias.headline import Headline
 from georbias.report import PER_ROI_COLUMNS, SUMMARY_KEYS, GeoBiasReport
 
 __version__ = "0.1.0"
-ENGINE_VERSION = f"georbias {__version__} (ssi-engine 1: pole-frame ring cache, graph summary)"
+ENGINE_VERSION = f"georbias {__version__} (ssi-engine 2: pole-frame ring cache, graph summary, preset tie rules)"
 SCORE_GROUPS = ("ssi", "sri", "autocorr")
 
 __all__ = ["score", "GeoBiasReport", "GeoBiasInputError", "GeoBiasWarning", "Headline", "SCORE_GROUPS",
@@ -107,7 +107,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
           roi_k: int = 100, weight_k: int = 4, threshold: float | None = None, lower_is_better: bool = False,
           scale: float = 0.025, lag: float = 0.005, sectors: int = 8, partition_min: int = 20,
           permutations: int = 99, seed: int = 0, value_name: str = "value", coords_unit: str = "deg",
-          progress: Callable[[str, int, int], None] | None = None) -> GeoBiasReport:
+          progress: Callable[[str, int, int], None] | None = None, reference_ties: bool = False) -> GeoBiasReport:
     """Geo-Bias Scores of per-sample performance `values` at (lon, lat).
 
     Defaults are the published table settings (radius 0.05 rad, ROI cap K = 100, 4-NN weights,
@@ -119,6 +119,10 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
     dropped and counted; per_roi keeps one row per input row. `report.headline` is the error
     Moran's I on the raw values (georbias.headline); input problems are issued as GeoBiasWarning
     and listed in `report.warnings`; `report.undefined` says why a summary value is NaN.
+    `reference_ties` (torchspatial and pygbs): SSI ROIs with a tie are computed through the
+    reference's own library calls, so they follow its tie order (docs/geobias.md, "Ties"). Under
+    `locbench` the rows are processed in one canonical order (by lat, lon, value), so every number
+    is the same whatever the row order.
     """
     import pandas as pd
 
@@ -150,17 +154,24 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
     lon_a, lat_a = _as_float("lon", lon), _as_float("lat", lat)
     vals = _as_float(value_name, values)
     used = _validate(lon_a, lat_a, vals, value_name, coords_unit, int(weight_k) + 1)
+    if reference_ties and pre.name == "locbench":
+        raise GeoBiasInputError("reference_ties reproduces the reference code's tie order; it applies to the "
+                                "presets torchspatial and pygbs, not locbench (whose ties never depend on order)")
     rows = np.nonzero(used)[0]
-    lon_u, lat_u = lon_a[used], lat_a[used]
+    if pre.name == "locbench":
+        from georbias.neighbours import canonical_order
+
+        rows = rows[canonical_order(lat_a[rows], lon_a[rows], vals[rows])]
+    lon_u, lat_u = lon_a[rows], lat_a[rows]
     if coords_unit == "deg":
         lat_rad, lon_rad = lat_u / 180 * np.pi, lon_u / 180 * np.pi  # the reference's conversion, bit for bit
         lon_deg, lat_deg = lon_u, lat_u
     else:
         lat_rad, lon_rad = lat_u, lon_u
         lon_deg, lat_deg = lon_u / np.pi * 180, lat_u / np.pi * 180
-    v = apply_threshold(vals[used], threshold, lower_is_better)
+    v = apply_threshold(vals[rows], threshold, lower_is_better)
     n_in, n_used = len(lon_a), len(rows)
-    warns = coordinate_warnings(lon_u, lat_u, coords_unit) + value_warnings(vals[used], value_name)
+    warns = coordinate_warnings(lon_u, lat_u, coords_unit) + value_warnings(vals[rows], value_name)
     undefined: dict[str, str] = {}
 
     summary: dict[str, Any] = {k: float("nan") for k in SUMMARY_KEYS}
@@ -184,12 +195,15 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         from georbias.ssi import ssi_scores
 
         res = ssi_scores(lat_rad, lon_rad, v, preset=pre, radius_rad=radius_rad, roi_k=int(roi_k),
-                         weight_k=int(weight_k), progress=tick("ssi", n_used))
+                         weight_k=int(weight_k), progress=tick("ssi", n_used),
+                         reference_ties=bool(reference_ties),
+                         progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None)
         agg = res.aggregates()
         u, m = agg["unmarked"], agg["marked"]
         either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)
+        from georbias.ssi import SATURATED_AT
         from georbias.surprisal import SATURATION
-        sat = (res.unmarked.ssi >= SATURATION - 1e-6) | (res.marked.ssi >= SATURATION - 1e-6)
+        sat = (res.unmarked.ssi >= SATURATED_AT) | (res.marked.ssi >= SATURATED_AT)
         summary.update(unmarked_ssi=u["mean"], marked_ssi=m["mean"], unmarked_ssi_weighted=u["weighted_mean"],
                        marked_ssi_weighted=m["weighted_mean"], ssi_n_nan=int(either_nan.sum()),
                        ssi_n_saturated=int(sat.sum()))
@@ -199,8 +213,13 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         per.loc[rows, "marked_ssi"] = res.marked.ssi
         per["ssi_tie"] = False
         per.loc[rows, "ssi_tie"] = res.tie_live
+        if res.reference_path is not None:
+            per["ssi_reference_path"] = False
+            per.loc[rows, "ssi_reference_path"] = res.reference_path
         detail["ssi"] = {"unmarked": u, "marked": m, "saturation": SATURATION, "params": res.params,
                          "n_tie_rois": int(res.tie_live.sum()),
+                         "n_reference_path_rois": (None if res.reference_path is None
+                                                   else int(res.reference_path.sum())),
                          "aggregate_rule": "mean / n_roi-weighted mean over ROIs with a finite SSI"}
     if "sri" in chosen:
         from georbias.sri import sri_scores
@@ -224,7 +243,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
                 "leave 'autocorr' out of scores") from None
         # On the raw values (as results do for regression errors); which tail is "low performance"
         # follows lower_is_better. Thresholded values would hide the magnitude of the errors.
-        ares = autocorrelation_scores(lon_deg, lat_deg, vals[used], k=int(weight_k), permutations=int(permutations),
+        ares = autocorrelation_scores(lon_deg, lat_deg, vals[rows], k=int(weight_k), permutations=int(permutations),
                                       seed=int(seed), higher_is_better=not lower_is_better)
         summary.update({k: (float("nan") if val is None else val) for k, val in ares.summary().items()
                         if k in summary})
@@ -238,7 +257,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
         detail["autocorr"]["values"] = "raw values (threshold not applied)"
 
     per["n_roi"] = per["n_roi"].astype("Int64")
-    headline = headline_score(lon_deg, lat_deg, vals[used])   # raw values: thresholds would hide error sizes
+    headline = headline_score(lon_deg, lat_deg, vals[rows])   # raw values: thresholds would hide error sizes
     summary.update(headline.summary())
     if headline.reason:
         undefined["headline_value"] = headline.reason
@@ -248,6 +267,7 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
               "threshold": threshold, "lower_is_better": bool(lower_is_better), "scale": float(scale),
               "lag": float(lag), "sectors": int(sectors), "partition_min": int(partition_min),
               "permutations": int(permutations), "seed": int(seed), "value_name": value_name,
+              "reference_ties": bool(reference_ties),
               "coords_unit": coords_unit, "background_density": "ceil(5 n / (pi r^2))",
               "headline": {"score": headline.score, "k": HEADLINE_K, "alpha": HEADLINE_ALPHA,
                            "weights": "tie-shared k-NN, row-standardised", "values": "raw (threshold not applied)",

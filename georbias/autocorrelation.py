@@ -1,8 +1,9 @@
 """Spatial autocorrelation of per-sample performance on a k-NN graph on the sphere.
 
-Weights: the *directed* (not symmetrised) k-NN graph from `neighbours.knn_weights`
-(self excluded, exactly k per row, deterministic ties), as binary A and row-standardised
-W = A / k. Directed k-NN is what libpysal's `KNN` builds, so numbers compare with esda on the
+Weights: the *directed* (not symmetrised) k-NN graph from `neighbours.tie_shared_knn_weights`
+(self excluded; neighbours tied at the k-th distance share the remaining weight, so every row
+sums to k and no tie depends on row order), as A and row-standardised W = A / k. Directed k-NN
+is what libpysal's `KNN` builds, so numbers compare with esda on the
 same neighbour lists. Everything is sparse: memory O(N k), permutations O(N k P).
 
 Statistics (formulas: Cliff & Ord 1981; Getis & Ord 1992; Anselin 1995; Sokal et al. 1998):
@@ -95,7 +96,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     Why z_sim: the pseudo-p cannot go below 1/(P+1), and BH needs p_(i) <= i alpha / n, so with
     P = 99 nothing is ever significant unless over 20 % of all points are; z_sim has no floor.
     """
-    from georbias.neighbours import knn_weights
+    from georbias.neighbours import tie_shared_knn_weights
 
     k, permutations = int(k), int(permutations)
     if k < 1:
@@ -109,7 +110,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     lon, lat, y = geo.validate_points(lon, lat, values, min_points=max(k + 1, 4), what="autocorrelation")
     n = len(y)
     try:
-        a = knn_weights(lon, lat, k).tocsr().astype(np.float64)
+        a = tie_shared_knn_weights(lon, lat, k).tocsr().astype(np.float64)
     except ValueError as exc:
         raise GeoBiasInputError(f"autocorrelation: {exc}") from exc
     a.sum_duplicates()
@@ -126,14 +127,17 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     jc_sims: list | None = [] if binary else None
     perms = _permutation_block_iter(rng_global, n, permutations)
     moran, geary, gg = _global_stats(y, a, w, perms, permutations, constant, jc_sims)
-    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p)
+    twins = np.unique(np.column_stack([lon, lat, y]), axis=0, return_index=True, return_inverse=True)
+    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p, representative=twins[1][twins[2].ravel()])
     low = "LL" if higher_is_better else "HH"
     share = float(np.mean(lisa.label == low))
     jc = _join_counts(y, a, permutations, jc_sims) if binary else None
 
     params = {
         "k": k, "permutations": permutations, "seed": seed, "alpha": alpha, "higher_is_better": higher_is_better,
-        "weights": "directed k-NN on the sphere (great circle, self excluded, ties by row index), not symmetrised",
+        "weights": "directed k-NN on the sphere (great circle, self excluded), not symmetrised; neighbours tied at "
+                   "the k-th distance share the remaining weight (tie_shared_knn_weights), so rows sum to k",
+        "lisa_identical_rows": "rows with equal (lon, lat, value) take the first one's permutation draws",
         "moran_geary_lisa_weights": "row-standardised", "g_join_count_weights": "binary",
         "moran_p": "two-sided (norm, rand); p_sim folded", "geary_p": "one-sided toward the deviation",
         "g_p": "1 - Phi(|z|)", "lisa_p": lisa_p,
@@ -276,16 +280,24 @@ def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, perm
 
 
 # --------------------------------------------------------------------------- LISA
+_PAIRWISE_MAX_K = 8  # above this many neighbours, repeats are found by sorting each sample
+
+
 def _sample_others(rng: np.random.Generator, rows: np.ndarray, n: int, perms: int, k: int) -> np.ndarray:
     """(len(rows), perms, k) uniform ordered samples without replacement from {0..n-1} minus the row."""
     out = rng.integers(0, n - 1, size=(len(rows), perms, k), dtype=np.int64)
     if k > 1:
         while True:
-            # Rejection: redraw every (row, permutation) sample that holds a repeat.
-            dup = np.zeros(out.shape[:2], dtype=bool)
-            for c1 in range(1, k):
-                for c0 in range(c1):
-                    dup |= out[:, :, c0] == out[:, :, c1]
+            # Rejection: redraw every (row, permutation) sample that holds a repeat. Pairwise
+            # comparisons for small k; a sort for the wide rows that shared ties create.
+            if k <= _PAIRWISE_MAX_K:
+                dup = np.zeros(out.shape[:2], dtype=bool)
+                for c1 in range(1, k):
+                    for c0 in range(c1):
+                        dup |= out[:, :, c0] == out[:, :, c1]
+            else:
+                srt = np.sort(out, axis=2)
+                dup = (srt[:, :, 1:] == srt[:, :, :-1]).any(axis=2)
             if not dup.any():
                 break
             out[dup] = rng.integers(0, n - 1, size=(int(dup.sum()), k))
@@ -305,7 +317,9 @@ def benjamini_hochberg(p: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
 
 
 def _lisa(y: np.ndarray, w: sp.csr_matrix, permutations: int, rng: np.random.Generator, alpha: float,
-          constant: bool, p_rule: str = "z_sim") -> LisaResult:
+          constant: bool, p_rule: str = "z_sim", representative: np.ndarray | None = None) -> LisaResult:
+    """Local Moran with conditional permutations; `representative[i]` (rows with equal lon, lat and
+    value) gives identical rows the same draws, so no result depends on which of them comes first."""
     n = len(y)
     if constant:
         nanv = np.full(n, np.nan)
@@ -341,6 +355,8 @@ def _lisa(y: np.ndarray, w: sp.csr_matrix, permutations: int, rng: np.random.Gen
                 sd = sim.std(axis=1)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     z_sim[rows] = (is_[rows] - sim.mean(axis=1)) / sd
+        if representative is not None:
+            p_sim, z_sim = p_sim[representative], z_sim[representative]
         p_z = stats.norm.sf(np.abs(z_sim))
         p_use = p_z if p_rule == "z_sim" else p_sim
         p_use = np.where(np.isnan(p_use), 1.0, p_use)            # zero-variance draws: not significant

@@ -57,6 +57,17 @@ def haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nda
     return 2.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
+def canonical_order(lat: np.ndarray, lon: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Row order by (lat, lon, value): the same rows in any input order get the same order.
+
+    Scores computed in this order, with ties broken by position in it, cannot depend on how the
+    input was sorted: rows that share a position-deciding key are identical in every input.
+    (+ 0.0 folds -0.0 into 0.0, which the sort would otherwise treat as equal but keep apart.)
+    """
+    keys = [np.asarray(a, dtype=np.float64) + 0.0 for a in (values, lon, lat)]
+    return np.lexsort(keys)
+
+
 class SphereIndex:
     """A cKDTree over unit-sphere points, answering great-circle k-NN and radius queries."""
 

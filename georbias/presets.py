@@ -23,6 +23,10 @@ class SSIPreset:
     nan_if_degenerate: bool  # var <= 0 -> NaN instead of whatever the formula gives
     sri_offered: bool  # PyGBS HEAD SRI is defective and not offered
     description: str
+    # SSI weight-graph ties: "first" (presence before background, then ROI order; the reference's
+    # BallTree order only with reference_ties) or "shared" (all neighbours tied at the k-th
+    # distance share the remaining weight, so nothing depends on row order)
+    tie_rule: str = "first"
 
     def degree(self, weight_k: int) -> int:
         return int(weight_k) if self.degree_follows_k else 4
@@ -49,7 +53,8 @@ PRESETS: dict[str, SSIPreset] = {
         nan_if_degenerate=True, sri_offered=True,
         description="locbench corrected SSI: two-sided tail probability, sigma = sqrt(var), degree = k, "
                     "presence marks 1 + (v - min) / (max - min) so no sample looks like background, "
-                    "NaN when the variance is degenerate.",
+                    "NaN when the variance is degenerate; neighbours tied at the k-th distance share the weight.",
+        tie_rule="shared",
     ),
 }
 

@@ -13,8 +13,10 @@ presence + background, and Moran's I = X'WX. That is ~12 ms per ROI in Python. H
 * ROIs with the same n are processed in vectorised batches; k-NN queries go through cKDTree.
 
 The graph is the exact directed k-NN graph on the union (chord distances, equivalent to great-
-circle ones). Exact distance ties are broken deterministically (presence first); the reference's
-BallTree order among exact ties is not reproduced (the conformance cases flag those ROIs).
+circle ones). Exact distance ties follow the preset's `tie_rule`: "first" (presence before
+background, then ROI order; presets torchspatial and pygbs) or "shared" (every neighbour at the
+k-th distance shares the remaining weight; locbench). `reference_ties=True` sends every ROI with
+a tie through the reference's own BallTree calls instead (georbias.ssi_reference).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from georbias.surprisal import SATURATION, moran_moments, surprisal
 from georbias.values import presence_marks
 
 BACKGROUND_VALUE = 0.0
+# An ROI counts as saturated from 589.4617 on (p below ~1e-260, lost under the 1e-256 floor): the
+# threshold the reference's recorded aggregates use (conformance README), just under SATURATION.
+SATURATED_AT = 589.4617
 _CANDIDATES = 10  # background points looked at per presence point before falling back to a ball query
 _GLOBAL_LIST = 8  # global nearest neighbours looked at per presence point before using the whole ROI
 _THREADS = 4  # worker threads over ROI chunks (capped by the CPU count)
@@ -133,16 +138,19 @@ class GraphSummary:
     m: int  # background points per ROI
     k: int
     tie_live: np.ndarray | None = None  # (C,) the centre/ring-2 tie decided an edge (see roi_graph)
+    pp_w: np.ndarray | None = None  # (E,) edge weights (shared ties); None: every edge weighs 1
 
 
 def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: np.ndarray, gdist: np.ndarray,
-                         thr: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         thr: np.ndarray, k: int,
+                         whole_ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, presence index, chord) of presence points that may be among a row's k nearest.
 
     flat (C*n, 3) pole-frame points; ids_mem (C, n) dataset ids of the ROI members; glist/gdist
     (C, n, G) each member's G nearest dataset points and chords, ascending. A row's list is
     complete when it holds k ROI members within thr or reaches past thr; other rows use every
-    ROI member.
+    ROI member. `whole_ties`: complete only when k ROI members are strictly nearer than the list's
+    last entry, so every point tied at the k-th distance is in it.
     """
     c, _, g = glist.shape
     n_rows = c * n
@@ -160,7 +168,11 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
     hit = (sorted_keys[at] == ckeys) & (q_row != row)
     row, qq = row[hit], q_row[hit] - cr[hit] * n
     found = np.bincount(row, minlength=n_rows)
-    short = (found < k) & (gdist[:, :, -1].ravel() <= thr * (1 + 1e-6) + 1e-15)
+    last = gdist[:, :, -1].ravel()
+    short = (found < k) & (last <= thr * (1 + 1e-6) + 1e-15)
+    if whole_ties:
+        strict = np.bincount(row[gdist[cr, cp, cj][hit] < last[row]], minlength=n_rows)
+        short |= (strict < k) & (last <= thr * (1 + 1e-6) + 1e-15)
     n_direct = len(row)
     if short.any():
         keep = ~short[row]
@@ -185,8 +197,33 @@ def _presence_candidates(flat: np.ndarray, n: int, ids_mem: np.ndarray, glist: n
     return row, qq, dpq
 
 
+def _tie_ranks(group: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: how many entries of its group are strictly nearer, and how many share its distance."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    o = np.lexsort((dist, group))
+    g, d = group[o], dist[o]
+    new_group = np.ones(len(o), dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    new_run = new_group.copy()
+    new_run[1:] |= d[1:] != d[:-1]
+    at = np.arange(len(o))
+    run_id = np.cumsum(new_run) - 1
+    lt, eq = np.empty(len(o), dtype=np.int64), np.empty(len(o), dtype=np.int64)
+    lt[o] = np.maximum.accumulate(np.where(new_run, at, 0)) - np.maximum.accumulate(np.where(new_group, at, 0))
+    eq[o] = np.bincount(run_id)[run_id]
+    return lt, eq
+
+
+def shared_weight(closer: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
+    """Weight of a neighbour with `closer` points strictly nearer and `tied` (itself included) at its
+    distance: 1 inside the k nearest, (k - closer) / tied when the tie straddles the k-th place."""
+    return np.where(closer + tied <= k, 1.0, np.where(closer < k, (k - closer) / np.maximum(tied, 1), 0.0))
+
+
 def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.ndarray, glist: np.ndarray,
-              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1) -> GraphSummary:
+              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1,
+              shared_ties: bool = False) -> GraphSummary:
     """Exact directed k-NN graph over presence (C, n, 3 pole-frame) + background, summarised.
 
     ids_mem/glist/gdist: see _presence_candidates. The ring geometry has one exact tie that matters: the centre (presence 0, at the pole) and
@@ -214,7 +251,7 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     thr = dq[:, k - 1]
     n_rows = c * n
     if n > 1:
-        row_p, qq, dpq = _presence_candidates(flat, n, ids_mem, glist, gdist, thr, k)
+        row_p, qq, dpq = _presence_candidates(flat, n, ids_mem, glist, gdist, thr, k, whole_ties=shared_ties)
     else:
         row_p, qq, dpq = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
     # A candidate q is a neighbour of row p iff (#closer presence) + (#closer background) < k;
@@ -224,9 +261,17 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     start[1:] = row_p[1:] != row_p[:-1]
     rank_p = np.arange(len(o)) - np.maximum.accumulate(np.where(start, np.arange(len(o)), 0))
     rank_b = (dq[row_p, :k] < dpq[:, None]).sum(axis=1)
-    acc = rank_p + rank_b < k
+    pp_w = None
+    if shared_ties:  # every candidate tied at the k-th distance shares what is left of k
+        lt_p, eq_p = _tie_ranks(row_p, dpq)
+        bg_row = dq[row_p]
+        w_p = shared_weight(lt_p + (bg_row < dpq[:, None]).sum(axis=1), eq_p + (bg_row == dpq[:, None]).sum(axis=1), k)
+        acc = w_p > 0
+        pp_w = w_p[acc]
+    else:
+        acc = rank_p + rank_b < k
     pp_row, pp_q = row_p[acc], qq[acc]
-    to_bg = (k - np.bincount(pp_row, minlength=n_rows)).reshape(c, n)
+    to_bg = (k - np.bincount(pp_row, weights=pp_w, minlength=n_rows)).reshape(c, n)
 
     # Background rows: presence point p enters b's k-NN iff (#presence closer to b) + (#background
     # closer to b) < k. Only p within b's background k-th distance can qualify.
@@ -252,7 +297,10 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
             delta = np.concatenate([delta, *extra_d])
     roi = rows // n
     # The centre (presence 0, at the pole) and ring-2 point 0 are equally far from ring-1 point 0.
-    tie = (bidx == 0) & (rows % n == 0)
+    at_centre = rows % n == 0
+    if shared_ties:  # duplicates of the centre sit at the pole too, and tie with it
+        at_centre = (flat[rows] == flat[rows - rows % n]).all(axis=1)
+    tie = (bidx == 0) & at_centre
     if tie.any():
         exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
         d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as the tree measured it
@@ -272,13 +320,23 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         start[1:] = g_s[1:] != g_s[:-1]
         group_start = np.maximum.accumulate(np.where(start, np.arange(len(sub)), 0))
         rank[multi[sub]] = np.arange(len(sub)) - group_start
-    accepted = rank + closer_bg < k
-    from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
+    if shared_ties:
+        lt_b, eq_b = _tie_ranks(gkey, delta)
+        w_b = shared_weight(lt_b + closer_bg, eq_b + (geo.knn_dist[bidx] == delta[:, None]).sum(axis=1), k)
+        from_bg = np.bincount(rows, weights=w_b, minlength=c * n).reshape(c, n)
+    else:
+        accepted = rank + closer_bg < k
+        from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
     tie_live = np.zeros(c, dtype=bool)
     if tie.any():
-        live = tie & (rank + (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1) == k - 1)
+        nearer_bg = (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1)
+        if shared_ties:  # the centre group and ring-2 point 0 together straddle the k-th place
+            live = tie & (lt_b + nearer_bg < k) & (lt_b + nearer_bg + eq_b + 1 > k)
+        else:
+            live = tie & (rank + nearer_bg == k - 1)
         tie_live[roi[live]] = True
-    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live)
+    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live,
+                        pp_w=pp_w)
 
 
 def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
@@ -290,7 +348,8 @@ def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
     xb = BACKGROUND_VALUE - xbar
     xf = xp.ravel()
     roi = graph.pp_row // n
-    s_pp = np.bincount(roi, weights=xf[graph.pp_row] * xf[roi * n + graph.pp_q], minlength=c)
+    prod = xf[graph.pp_row] * xf[roi * n + graph.pp_q]
+    s_pp = np.bincount(roi, weights=prod if graph.pp_w is None else prod * graph.pp_w, minlength=c)
     s_pb = xb * (xp * graph.to_bg).sum(axis=1)
     s_bp = xb * (xp * graph.from_bg).sum(axis=1)
     s_bb = xb * xb * (m * k - graph.from_bg.sum(axis=1))
@@ -352,7 +411,7 @@ class SSIVariant:
             "mean": float(self.ssi[ok].mean()) if ok.any() else float("nan"),
             "weighted_mean": float((self.ssi[ok] * w).sum() / w.sum()) if ok.any() else float("nan"),
             "n_nan": int((~ok).sum()),
-            "n_saturated": int((self.ssi[ok] >= SATURATION - 1e-6).sum()),
+            "n_saturated": int((self.ssi[ok] >= SATURATED_AT).sum()),
             "n_valid": int(ok.sum()),
         }
 
@@ -368,34 +427,98 @@ class SSIResult:
     marked: SSIVariant
     params: dict = field(default_factory=dict)
     tie_live: np.ndarray | None = None  # (N,) bool: the centre/ring-2 tie decided an edge of this ROI
+    reference_path: np.ndarray | None = None  # (N,) bool: computed by the reference recipe (reference_ties)
 
     def aggregates(self) -> dict[str, dict[str, float | int]]:
         return {"unmarked": self.unmarked.aggregate(self.n_roi), "marked": self.marked.aggregate(self.n_roi)}
 
 
-def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n_roi (N,), members (N, K)): the K nearest (self included, by (angle, row)), first n_roi within r."""
+def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int,
+                keep_cap_ties: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(n_roi (N,), members (N, W)): the K nearest (self included, by (angle, row)), first n_roi within r.
+
+    `keep_cap_ties`: every point exactly as far as the K-th joins the ROI (n_roi may exceed K, and
+    W grows to the largest ROI), so no point is left out by its row number.
+    """
     index = SphereIndex.from_xyz(xyz)
     k_eff = min(roi_k, len(xyz))
     n_roi = np.empty(len(xyz), dtype=np.int64)
     members = np.empty((len(xyz), k_eff), dtype=np.int32 if len(xyz) < 2**31 else np.int64)  # halves memory
+    wider: dict[int, np.ndarray] = {}
     for s in range(0, len(xyz), _ROI_CHUNK):
         ang, idx = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
         n_roi[s:s + len(ang)] = (ang <= radius_rad).sum(axis=1)
         members[s:s + len(ang)] = idx
+        if keep_cap_ties and k_eff < len(xyz):
+            for r in np.nonzero(ang[:, -1] <= radius_rad)[0]:
+                tied = _tied_at(index, xyz[s + r], idx[r])
+                if len(tied):
+                    wider[s + r] = np.concatenate([idx[r], tied])
+    if wider:
+        width = max(len(m) for m in wider.values())
+        members = np.concatenate([members, np.zeros((len(xyz), width - k_eff), dtype=members.dtype)], axis=1)
+        for r, m in wider.items():
+            members[r, :len(m)] = m
+            n_roi[r] = len(m)
     return n_roi, members
+
+
+def _tied_at(index: SphereIndex, q: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Points not in `taken` exactly as far from q as its last entry (same arithmetic for both), by row."""
+    last = float(np.linalg.norm(index.xyz[taken[-1]] - q))
+    cand = np.asarray(index.tree.query_ball_point(q, last * (1 + 1e-9) + 1e-300), dtype=np.int64)
+    cand = cand[~np.isin(cand, taken)]
+    return np.sort(cand[np.linalg.norm(index.xyz[cand] - q, axis=1) == last])
+
+
+def boundary_ties(xyz: np.ndarray, n_roi: np.ndarray, radius_rad: float, roi_k: int, rtol: float = 1e-9) -> np.ndarray:
+    """(N,) ROIs whose membership hangs on equal distances (within rounding): at the K cap or at r.
+
+    The reference takes the K nearest in BallTree order and keeps those its haversine puts within
+    r; where the K-th and (K+1)-th distances tie, or a distance sits on r, only its calls decide.
+    """
+    index = SphereIndex.from_xyz(xyz)
+    k_eff = min(int(roi_k) + 1, len(xyz))
+    out = np.zeros(len(xyz), dtype=bool)
+    for s in range(0, len(xyz), _ROI_CHUNK):
+        ang, _ = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
+        n = n_roi[s:s + len(ang)]
+        r = np.arange(len(ang))
+        last = ang[r, n - 1]
+        nxt = np.where(n < k_eff, ang[r, np.minimum(n, k_eff - 1)], np.inf)
+        cap = (n == roi_k) & (nxt - last <= rtol * nxt + 1e-15)
+        at_r = (np.abs(last - radius_rad) <= rtol * radius_rad) | (np.abs(nxt - radius_rad) <= rtol * radius_rad)
+        out[s:s + len(ang)] = cap | at_r
+    return out
+
+
+def duplicate_groups(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(N,) id of each row's exact-coordinate group (rows with equal (lat, lon) bits share one)."""
+    return np.unique(np.column_stack([lat, lon]), axis=0, return_inverse=True)[1].ravel()
+
+
+def _apply_reference(out: dict, n_roi: np.ndarray, density: np.ndarray, n_bg: np.ndarray, res) -> None:
+    """Overwrite the fast path's per-ROI numbers with the reference recipe's for the ROIs in `res`."""
+    c = res.centres
+    n_roi[c], density[c], n_bg[c] = res.n_roi, res.density, res.n_background
+    out["u_i"][c], out["m_i"][c] = res.i_unmarked, res.i_marked
+    (out["u_mu"][c], out["u_var"][c]), (out["m_mu"][c], out["m_var"][c]) = res.moments_unmarked, res.moments_marked
 
 
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
                radius_rad: float = 0.05, roi_k: int = 100, weight_k: int = 4,
-               progress: Callable[[int], None] | None = None, tie_policy: str = "centre") -> SSIResult:
+               progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
+               reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
     `values` are the per-sample values after any thresholding; the preset decides the marks,
     the degree used in the analytic moments and the probability rule. `progress(k)` is called
     with the number of ROIs just finished. `tie_policy` settles the ring geometry's one exact
     tie ("centre": the ROI centre before ring-2 point 0; "ring": the reverse); `tie_live` in the
-    result marks the ROIs where that choice mattered.
+    result marks the ROIs where that choice mattered. `reference_ties`: every ROI with a tie (a
+    duplicate coordinate, the ring tie, a tie at the K cap or at r) goes through the reference's own
+    library calls (georbias.ssi_reference) instead; `reference_path` in the result marks them, and
+    `progress_ties(done, total)` follows that slower part.
     """
     lat = np.asarray(lat_rad, dtype=np.float64)
     lon = np.asarray(lon_rad, dtype=np.float64)
@@ -403,7 +526,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
     marks = presence_marks(np.asarray(values, dtype=np.float64), preset.marks)
     n_pts = len(xyz)
-    n_roi, members = roi_members(xyz, radius_rad, roi_k)
+    n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared")
     degree = preset.degree(weight_k)
     distinct = np.unique(marks)
     distinct = distinct if len(distinct) <= 16 else None  # few distinct marks: count instead of sort
@@ -420,6 +543,8 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         raise ValueError("tie_policy must be 'centre' or 'ring'")
     centre_first = tie_policy == "centre"
     n_bg = np.zeros(n_pts, dtype=np.int64)
+    has_dup = np.zeros(n_pts, dtype=bool)
+    group = duplicate_groups(lat, lon) if reference_ties else None
     order = np.argsort(n_roi, kind="stable")
     sizes, starts = np.unique(n_roi[order], return_index=True)
     bounds = list(starts) + [n_pts]
@@ -437,8 +562,11 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         local = np.matmul(xyz[mem], rot)
         # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
         at_pole = mem[:, 0] == ids
+        if preset.tie_rule == "shared":  # the centre's whole duplicate group is settled together
+            at_pole = np.ones(len(ids), dtype=bool)
         graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
-                          centre_first=np.where(at_pole, centre_first, True), workers=1)
+                          centre_first=np.where(at_pole, centre_first, True), workers=1,
+                          shared_ties=preset.tie_rule == "shared")
         tie_live[ids] = graph.tie_live & at_pole
         m_vals = marks[mem]
         out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
@@ -450,6 +578,9 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
         out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
         density[ids] = geo.density
         n_bg[ids] = geo.m
+        if group is not None and size > 1:
+            g = np.sort(group[mem], axis=1)
+            has_dup[ids] = (g[:, 1:] == g[:, :-1]).any(axis=1)
         return len(ids)
 
     # Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
@@ -466,6 +597,14 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
                 if progress is not None:
                     progress(done)
 
+    reference_path = None
+    if reference_ties:
+        from georbias.ssi_reference import resolve_ties
+
+        reference_path = tie_live | has_dup | boundary_ties(xyz, n_roi, radius_rad, roi_k)
+        res = resolve_ties(lat, lon, marks, np.nonzero(reference_path)[0], radius_rad=radius_rad, roi_k=roi_k,
+                           weight_k=weight_k, degree=degree, progress=progress_ties)
+        _apply_reference(out, n_roi, density, n_bg, res)
     variants = []
     for p in ("u", "m"):
         ssi, prob, sigma = surprisal(out[f"{p}_i"], out[f"{p}_mu"], out[f"{p}_var"],
@@ -476,8 +615,9 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
               "moment_degree": degree, "background_value": BACKGROUND_VALUE, "density": "ceil(5 n / (pi r^2))",
               "preset": preset.to_dict()}
     params["tie_policy"] = tie_policy
+    params["reference_ties"] = bool(reference_ties)
     return SSIResult(n_roi=n_roi, density=density, n_background=n_bg, unmarked=variants[0], marked=variants[1],
-                     params=params, tie_live=tie_live)
+                     params=params, tie_live=tie_live, reference_path=reference_path)
 
 
 __all__ = ["ssi_scores", "SSIResult", "SSIVariant", "ring_points", "background_density", "roi_graph",

@@ -140,6 +140,13 @@ def test_conditional_samples_exclude_self_and_repeat_nothing():
     assert not np.any(srt[:, :, 1:] == srt[:, :, :-1])
     counts = np.bincount(idx[0].ravel(), minlength=10)       # uniform over the 9 others
     assert counts[0] == 0 and counts[1:].min() > 0.8 * 500 * 6 / 9
+    # wide rows (shared ties: more than 8 neighbours) take the sorting path
+    wide = ac._sample_others(rng, rows, 40, 300, 20)
+    assert not np.any(wide == rows[:, None, None])
+    srt = np.sort(wide, axis=2)
+    assert not np.any(srt[:, :, 1:] == srt[:, :, :-1])
+    counts = np.bincount(wide[1].ravel(), minlength=40)
+    assert counts[3] == 0 and counts[np.arange(40) != 3].min() > 0.8 * 300 * 20 / 39
 
 
 def test_benjamini_hochberg_matches_scipy():

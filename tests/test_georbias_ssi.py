@@ -167,6 +167,53 @@ def test_fast_graph_matches_brute_force(k: int) -> None:
                 assert got[0] == pytest.approx(want, rel=1e-10, abs=1e-9)
 
 
+def brute_i_shared(lat: np.ndarray, lon: np.ndarray, values: np.ndarray, centre: int, members: np.ndarray,
+                   k: int) -> float:
+    """Dense check of the locbench tie rule: neighbours at the k-th distance share what is left of k."""
+    n = len(members)
+    ring, *_ = ring_points(n, 0.05)
+    bg = Rotation.from_euler("yz", [np.pi / 2 - lat[centre], lon[centre]]).apply(ring)
+    cl = np.cos(lat[members])
+    pres = np.column_stack([cl * np.cos(lon[members]), cl * np.sin(lon[members]), np.sin(lat[members])])
+    pts = np.vstack([pres, bg])
+    x = np.concatenate([values, np.zeros(len(bg))])
+    x = x - x.mean()
+    total = 0.0
+    for i in range(len(pts)):
+        d = np.linalg.norm(pts - pts[i], axis=1)
+        d[i] = np.inf  # self by index; exact duplicates stay at distance 0
+        dk = np.sort(d)[k - 1]
+        closer, tied = d < dk, d == dk
+        w = closer + tied * (k - closer.sum()) / tied.sum()
+        total += x[i] * float(w @ x)
+    return total
+
+
+def test_locbench_shared_ties_match_dense_rule_on_duplicates() -> None:
+    lat, lon, hit = synth(140, seed=5)
+    rng = np.random.default_rng(1)
+    dup = rng.choice(140, 40)  # 40 exact duplicates, with their own values
+    lat, lon = np.concatenate([lat, lat[dup]]), np.concatenate([lon, lon[dup]])
+    hit = np.concatenate([hit, (rng.random(40) < 0.5).astype(float)])
+    res = ssi_scores(lat, lon, hit, preset=get_preset("locbench"), radius_rad=0.05, roi_k=60, weight_k=4)
+    from georbias.ssi import roi_members
+
+    cl = np.cos(lat)
+    xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
+    n_roi, members = roi_members(xyz, 0.05, 60, keep_cap_ties=True)
+    assert np.array_equal(n_roi, res.n_roi) and (n_roi > 60).any()  # duplicates tied at the cap all join
+    marks = presence_marks(hit, "shifted")
+    checked = 0
+    for i in np.nonzero(~res.tie_live)[0][::3]:
+        mem = members[i, :n_roi[i]]
+        assert res.unmarked.i_upper[i] == pytest.approx(brute_i_shared(lat, lon, np.ones(len(mem)), i, mem, 4),
+                                                        rel=1e-10, abs=1e-9)
+        assert res.marked.i_upper[i] == pytest.approx(brute_i_shared(lat, lon, marks[mem], i, mem, 4),
+                                                      rel=1e-10, abs=1e-9)
+        checked += 1
+    assert checked >= 30
+
+
 def test_deterministic_and_order_independent_values() -> None:
     lat, lon, hit = synth()
     pre = get_preset("torchspatial")
