@@ -192,6 +192,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     training split (the reported split is never cut). `model_id` replaces the derived
     `locbench-<encoder>` id (one encoder only), e.g. for user-supplied GAIR embeddings.
     """
+    from locbench.cards import CARD_FILE
     from locbench.probes import default_probe, resolve_device, run_probe
     from locbench.predictions import write_predictions
     from locbench.results import build_result
@@ -265,7 +266,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
                                       seed=seed, device=device)
             paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
             card = model_card(spec, mid, _n_params(spec, seed, ds.name), custom=model_id is not None)
-            paths["card"] = str(atomic.write_json(folder / "submission.json", card.to_dict()))
+            paths["card"] = str(atomic.write_json(folder / CARD_FILE, card.to_dict()))
             summary = result.geobias.get("summary") or {}
             outcome = RunOutcome(
                 model_id=mid, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
