@@ -319,6 +319,7 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
     `folder` receives submission.json, <dataset>.csv, <dataset>.result.json and <dataset>.run.json
     (the layout `evaluate` writes per model; `locbench sweep` writes one such folder per job).
     """
+    from locbench.cards import CARD_FILE
     from locbench.predictions import write_predictions
     from locbench.probes import run_probe
     from locbench.results import build_result
@@ -357,7 +358,7 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
                               seed=seed, device=device)
     paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
     card = model_card(spec, model_id, _n_params(spec, seed, ds.name), custom=custom_model_id)
-    paths["card"] = str(atomic.write_json(folder / "submission.json", card.to_dict()))
+    paths["card"] = str(atomic.write_json(folder / CARD_FILE, card.to_dict()))
     summary = result.geobias.get("summary") or {}
     return RunOutcome(
         model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -129,8 +130,13 @@ class Result:
         return out
 
     def to_json(self) -> str:
-        """Stable JSON text (sorted keys, NaN as null), as written to results/<model>/<dataset>.json."""
-        return atomic.dumps_json(self.to_dict())
+        """Stable JSON text (sorted keys, NaN as null), as written to results/<model>/<dataset>.json.
+
+        Arrays of plain numbers (the map layers' cell columns) stay on one line: one number per
+        line would more than double the size of a result file.
+        """
+        return _NUMERIC_ARRAY.sub(lambda m: _SPACE.sub("", m.group(0)).replace(",", ", "),
+                                  atomic.dumps_json(self.to_dict()))
 
     @classmethod
     def from_json(cls, source: str | Path | dict[str, Any], *, file: str | Path | None = None) -> Result:
@@ -143,6 +149,9 @@ class Result:
         return _from_dict(data, file)
 
 
+_NUMBER = r"-?[0-9][0-9.eE+-]*"
+_NUMERIC_ARRAY = re.compile(rf"\[(?:\s*{_NUMBER}\s*,)*\s*{_NUMBER}\s*\]")
+_SPACE = re.compile(r"\s+")
 OPTIONAL_BLOCKS = ("model_card", "comparability", "map_layers", "regions", "bootstrap", "integrity", "seeds")
 _KINDS: dict[str, tuple[type, ...]] = {
     "schema": (str,), "model_id": (str,), "dataset": (str,), "task_type": (str,), "primary_metric": (str,),

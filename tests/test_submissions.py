@@ -227,3 +227,28 @@ def test_model_meta_is_the_schema() -> None:
         ModelMeta.from_dict(dict(card, licens="MIT"))
     with pytest.raises(ValidationError):
         dataclasses.replace(meta, date="yesterday")  # the type itself refuses invalid values
+
+
+def test_partial_evaluation_sets_are_refused_or_unranked(no_data: Path, tmp_path: Path) -> None:
+    """10 cherry-picked MOSAIKS rows (full size unpublished): scored but unranked, with the reason;
+    10 BirdSnap rows (2,262 published): refused, nothing written."""
+    from locbench.submissions import score_submission
+
+    rng = np.random.default_rng(0)
+    sub = tmp_path / "cherry-picker"
+    sub.mkdir()
+    (sub / "submission.json").write_text(json.dumps(GENERATOR.card("cherry-picker")))
+    y = rng.uniform(0, 5, 10)
+    pd.DataFrame({"sample_id": [str(i) for i in range(10)], "lon": rng.uniform(-100, -80, 10),
+                  "lat": rng.uniform(30, 40, 10), "y_true": y, "y_pred": y + 1e-6}).to_csv(
+        sub / "mosaiks-population.csv", index=False)
+    [path] = score_submission(validate_submission(sub, data_root=no_data), root=tmp_path / "root", geobias=False)
+    res = json.loads(path.read_text())
+    assert res["metrics"]["r2"] > 0.9999 and res["comparability"]["ranked"] is False
+    assert "not published" in res["comparability"]["unranked_reason"]
+    pd.DataFrame({"sample_id": [str(i) for i in range(10)], "lon": rng.uniform(-100, -80, 10),
+                  "lat": rng.uniform(30, 40, 10), "y_true": "1", "y_pred": "1", "true_class_prob": 0.9,
+                  "reciprocal_rank": 1.0, "hit@1": 1.0, "hit@3": 1.0}).to_csv(sub / "birdsnap.csv", index=False)
+    with pytest.raises(ValidationError, match="invalid") as err:
+        validate_submission(sub, data_root=no_data)
+    assert any("2262" in p.message for p in err.value.problems)

@@ -118,8 +118,8 @@ def _import_command(import_app: typer.Typer, source: str, src_help: str) -> None
                                  "git-ignored)."),
         score: bool = typer.Option(True, "--score/--no-score", help="Score into ROOT/results (default) or only "
                                    "convert into --out."),
-        no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores and map "
-                                        "layers)."),
+        no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores and the "
+                                        "maps' LISA hot/cold spots)."),
         jobs: int = typer.Option(1, "--jobs", min=1, help="Processes scoring files in parallel."),
         data_root: str = typer.Option(None, "--data-root", help="Dataset root: when a dataset is there, the import "
                                       "is verified against it (and TorchSpatial rows get its sample ids)."),

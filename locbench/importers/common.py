@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,14 +97,20 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
                 progress(f"{t.model_id} / {t.dataset}")
             out_results.append(_score(t, root, out, data_root, geobias, geobias_kwargs))
         return out_results
+    # Largest files first, so the last worker to finish is not left with a big file alone.
+    order = sorted(range(len(tables)), key=lambda i: -len(tables[i].predictions))
     with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_score, t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
-        done = []
-        for t, f in zip(tables, futures):
-            done.append(f.result())
+        futures = {pool.submit(_score, tables[i], root, out, data_root, geobias, geobias_kwargs): i for i in order}
+        done: dict[int, Result] = {}
+        for f in as_completed(futures):
+            i = futures[f]
+            if f.exception() is not None:
+                pool.shutdown(cancel_futures=True)  # the first bad file ends the import; nothing is written
+                raise f.exception()  # type: ignore[misc]
+            done[i] = f.result()
             if progress:
-                progress(f"{t.model_id} / {t.dataset}")
-        return done
+                progress(f"{tables[i].model_id} / {tables[i].dataset} ({len(done)}/{len(tables)})")
+        return [done[i] for i in range(len(tables))]
 
 
 def write_import(tables: list[ImportedTable], report: ImportReport, *, root: str | Path | None,
