@@ -32,7 +32,7 @@ from scipy.spatial import cKDTree
 
 from georbias.neighbours import SphereIndex, chord_to_angle
 from georbias.presets import SSIPreset
-from georbias.surprisal import SATURATION, moran_moments, surprisal
+from georbias.surprisal import moran_moments, surprisal
 from georbias.values import presence_marks
 
 BACKGROUND_VALUE = 0.0
