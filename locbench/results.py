@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from georbias.headline import HEADLINE_K
+
 from locbench import atomic
 from locbench.cards import ModelMeta
 from locbench.errors import InputError, NotFoundError
@@ -43,10 +45,10 @@ HASH_METHOD = ("sha256 over columns in order: name, then numeric values as littl
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
 DEFAULT_PERMUTATIONS = 99
-# LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K on
-# h12's branch; lead: import it at merge). With 4 neighbours, binary hit@1 values can never reach
+# LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K).
+# With 4 neighbours, binary hit@1 values can never reach
 # significance (a 4-neighbour lag has 5 values: p >= ~0.06), so the SSI's weight_k is not used here.
-MAP_NEIGHBOURS_K = 8
+MAP_NEIGHBOURS_K = HEADLINE_K  # LISA hot/cold spots on the headline Moran's I graph: one neighbour count
 SOURCES = ("evaluate", "submission", "import")
 
 
