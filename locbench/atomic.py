@@ -152,9 +152,29 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def dumps_json(obj: Any) -> str:
-    """Stable JSON: sorted keys, 2-space indent, NaN written as null, trailing newline."""
-    return json.dumps(_nan_to_none(obj), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+def dumps_json(obj: Any, *, inline_number_lists: bool = False) -> str:
+    """Stable JSON: sorted keys, 2-space indent, NaN written as null, trailing newline.
+
+    `inline_number_lists` keeps lists of plain numbers on one line (`[1, 2.5, null]`): a result's
+    map-layer columns would otherwise take one line per number. Only the layout changes, never a value.
+    """
+    plain = _nan_to_none(obj)
+    if not inline_number_lists:
+        return json.dumps(plain, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return _encode(plain, 0) + "\n"
+
+
+def _encode(obj: Any, level: int) -> str:
+    """json.dumps(indent=2, sort_keys=True) layout, except lists of numbers/nulls stay on one line."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(obj, dict) and obj:
+        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {_encode(obj[k], level + 1)}" for k in sorted(obj))
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(obj, list) and obj:
+        if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in obj):
+            return "[" + ", ".join(json.dumps(v, allow_nan=False) for v in obj) + "]"
+        return "[\n" + ",\n".join(f"{inner}{_encode(v, level + 1)}" for v in obj) + f"\n{pad}]"
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
 def write_json(path: str | Path, obj: Any) -> Path:

@@ -18,7 +18,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -137,8 +136,7 @@ class Result:
         Arrays of plain numbers (the map layers' cell columns) stay on one line: one number per
         line would more than double the size of a result file.
         """
-        return _NUMERIC_ARRAY.sub(lambda m: _SPACE.sub("", m.group(0)).replace(",", ", "),
-                                  atomic.dumps_json(self.to_dict()))
+        return atomic.dumps_json(self.to_dict(), inline_number_lists=True)
 
     @classmethod
     def from_json(cls, source: str | Path | dict[str, Any], *, file: str | Path | None = None) -> Result:
@@ -151,9 +149,6 @@ class Result:
         return _from_dict(data, file)
 
 
-_NUMBER = r"-?[0-9][0-9.eE+-]*"
-_NUMERIC_ARRAY = re.compile(rf"\[(?:\s*{_NUMBER}\s*,)*\s*{_NUMBER}\s*\]")
-_SPACE = re.compile(r"\s+")
 OPTIONAL_BLOCKS = ("model_card", "comparability", "map_layers", "regions", "bootstrap", "integrity", "seeds")
 _KINDS: dict[str, tuple[type, ...]] = {
     "schema": (str,), "model_id": (str,), "dataset": (str,), "task_type": (str,), "primary_metric": (str,),

@@ -225,7 +225,6 @@ def test_model_cards_come_from_submissions(root: Path) -> None:
 
 
 def test_html_rendered_inside_the_version(root: Path) -> None:
-    pytest.importorskip("locbench.leaderboard.render")
     outcome = build_version(root)
     assert outcome.html
     assert (outcome.path / "index.html").is_file()
@@ -263,3 +262,23 @@ def test_results_only_rebuild_is_byte_identical(root: Path, tmp_path: Path, monk
     from locbench.leaderboard.render import model_href
 
     assert "data:image/png;base64," in (b.path / model_href("model-a")).read_text()  # maps drawn without predictions
+
+
+def test_index_is_judged_by_content_not_file_times(root: Path, capsys: pytest.CaptureFixture) -> None:
+    """A fresh clone gives files arbitrary modification times: an index that shows the latest
+    version is left alone however old it looks; one that shows an older version is repointed."""
+    import os
+
+    from locbench.leaderboard.safety import points_at
+
+    v = build(root)
+    index = root / "leaderboard" / "index.html"
+    assert points_at(index.read_text(encoding="utf-8"), v.name) and not points_at(index.read_text(), "v0099")
+    before = index.read_bytes()
+    os.utime(index, ns=(1, 1))                     # far older than the manifest
+    capsys.readouterr()
+    build(root)                                    # inputs unchanged: nothing new to publish
+    assert "was behind" not in capsys.readouterr().err and index.read_bytes() == before
+    index.write_text(before.decode("utf-8").replace(f'content="{v.name}"', 'content="v0000"'), encoding="utf-8")
+    build(root)
+    assert "was behind" in capsys.readouterr().err and index.read_bytes() == before

@@ -188,6 +188,22 @@ def test_write_and_read_roundtrip(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["toy-cls.json"]  # no temp files left
 
 
+def test_text_that_looks_like_a_number_list_is_written_verbatim(tmp_path: Path) -> None:
+    """Number lists are inlined by structure, never by pattern: a card text '[-1,1]' stays as it is,
+    so the sealed hash matches the file (the rff card once failed the build this way)."""
+    from locbench import integrity
+
+    r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), compute_geobias_scores=False)
+    r = dataclasses.replace(r, run={"note": "x scaled to [-1,1] by extent", "cells": [1, 2.5, None, -3e-05]})
+    path = write_result(tmp_path, r)
+    text = path.read_text(encoding="utf-8")
+    assert '"x scaled to [-1,1] by extent"' in text and '"cells": [1, 2.5, null, -3e-05]' in text
+    data = json.loads(text)
+    body = {k: v for k, v in data.items() if k != "integrity"}
+    assert integrity.content_sha256(body) == data["integrity"]["content_sha256"]
+    assert read_result(path).to_json() == text
+
+
 @pytest.mark.parametrize("bad", ["../escape", "a/b", "a\\b", "..", "", "x" * 81, "bell\x07", ".hidden", "sp ace"])
 def test_unsafe_model_ids_are_refused(bad: str, tmp_path: Path) -> None:
     assert id_problems(bad)

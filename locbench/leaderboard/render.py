@@ -765,6 +765,10 @@ def list_versions(leaderboard_dir: Path) -> list[str]:
     return sorted(found, key=lambda n: int(n[1:]))
 
 
+# Written into leaderboard/index.html only: says which version it shows (checked by the build's safety pass).
+LATEST_MARKER = '<meta name="locbench-latest" content="{version}">'
+
+
 def render_latest(leaderboard_dir: Path) -> Path:
     """Write `leaderboard/index.html`: the latest version's overview, links pointing into `vNNNN/`."""
     leaderboard_dir = Path(leaderboard_dir)
@@ -776,4 +780,6 @@ def render_latest(leaderboard_dir: Path) -> Path:
     v.name = latest
     html = render_overview(v, versions, base=f"{latest}/", version_href=lambda n: f"{n}/index.html",
                            latest_href="index.html")
+    head = '<meta name="generator" content="locbench">'
+    html = html.replace(head, head + "\n" + LATEST_MARKER.format(version=latest), 1)
     return atomic.write_text(leaderboard_dir / "index.html", html)

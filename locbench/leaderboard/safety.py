@@ -198,8 +198,17 @@ def prepare(lb: Path, notify: Callable[[str], None] | None, render: bool) -> Non
         _repair_index(lb, notify)
 
 
+def points_at(index_html: str, version: str) -> bool:
+    """Whether leaderboard/index.html is the overview of `version` (the marker `render_latest` writes).
+
+    Content, not file times: a fresh clone gives every file the same arbitrary modification time."""
+    from locbench.leaderboard.render import LATEST_MARKER
+
+    return LATEST_MARKER.format(version=version) in index_html
+
+
 def _repair_index(lb: Path, notify: Callable[[str], None] | None) -> None:
-    """Rewrite leaderboard/index.html when it is older than the latest HTML version: a build was
+    """Rewrite leaderboard/index.html when it is not the latest HTML version's overview: a build was
     killed after publishing that version and before pointing the index at it."""
     from locbench.leaderboard.build import list_versions
     from locbench.leaderboard.render import render_latest
@@ -207,8 +216,8 @@ def _repair_index(lb: Path, notify: Callable[[str], None] | None) -> None:
     versions = list_versions(lb)
     if not versions or not (lb / versions[-1] / "index.html").is_file():
         return
-    index, manifest = lb / "index.html", lb / versions[-1] / "manifest.json"
-    if index.is_file() and index.stat().st_mtime_ns >= manifest.stat().st_mtime_ns:
+    index = lb / "index.html"
+    if index.is_file() and points_at(index.read_text(encoding="utf-8", errors="replace"), versions[-1]):
         return
     render_latest(lb)
     (notify or _stderr)(f"index.html was behind {versions[-1]} (a build was killed after publishing it); rewritten")
