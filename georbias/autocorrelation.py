@@ -27,7 +27,9 @@ import scipy.sparse as sp
 from scipy import stats
 
 from georbias import geometry as geo
+from georbias.config import DEFAULTS
 from georbias.errors import GeoBiasInputError
+from georbias.headline import HEADLINE_K
 
 QUAD_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}   # esda Moran_Local.q coding
 _PERM_BLOCK = 16          # permutations per sparse product: bounds memory at 100k+ points
@@ -85,8 +87,8 @@ class AutocorrelationResult:
         }
 
 
-def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, k: int = 8,
-                           permutations: int = 99, seed: int = 0, alpha: float = 0.05,
+def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, k: int = HEADLINE_K,
+                           permutations: int = DEFAULTS.permutations, seed: int = DEFAULTS.seed, alpha: float = 0.05,
                            higher_is_better: bool = True, lisa_p: str = "z_sim") -> AutocorrelationResult:
     """All autocorrelation statistics of `values` on the directed k-NN graph of (lon, lat) degrees.
 

@@ -30,3 +30,5 @@ class GeoBiasConfig:
 
 
 DEFAULTS = GeoBiasConfig()
+# The default radius in radians, for the engines that take radius_rad (DEFAULTS.radius_unit is "rad").
+DEFAULT_RADIUS_RAD = DEFAULTS.radius

@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 from scipy.special import rel_entr
 
 from georbias import geometry as geo
+from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.neighbours import latlon_rad_to_xyz
 
@@ -85,9 +86,9 @@ class SRIResult:
         }
 
 
-def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: str = "torchspatial",
-               radius_rad: float = 0.05, scale: float = 0.025, lag: float = 0.005, sectors: int = 8,
-               partition_min: int = 20, bins: int = 2, smooth: float = 1e-8,
+def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: str = DEFAULTS.preset,
+               radius_rad: float = DEFAULT_RADIUS_RAD, scale: float = DEFAULTS.scale, lag: float = DEFAULTS.lag,
+               sectors: int = DEFAULTS.sectors, partition_min: int = DEFAULTS.partition_min, bins: int = 2, smooth: float = 1e-8,
                variants: tuple[str, ...] = VARIANTS, details: bool = False,
                progress: Any = None) -> SRIResult:
     """SRI per ROI for the scale-grid, distance-lag and direction-sector partitions.

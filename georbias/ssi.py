@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.neighbours import SphereIndex, chord_to_angle
 from georbias.presets import SSIPreset
 from georbias.surprisal import moran_moments, surprisal
@@ -506,8 +507,8 @@ def _apply_reference(out: dict, n_roi: np.ndarray, density: np.ndarray, n_bg: np
 
 
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
-               radius_rad: float = 0.05, roi_k: int = 100, weight_k: int = 4,
-               progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
+               radius_rad: float = DEFAULT_RADIUS_RAD, roi_k: int = DEFAULTS.roi_k,
+               weight_k: int = DEFAULTS.weight_k, progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
                reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
