@@ -236,11 +236,9 @@ class Version:
 
 def _registry_order() -> dict[str, int]:
     """Dataset registry order (the published tables' column order), so columns read like the paper."""
-    try:
-        from locbench.datasets import list_datasets
-    except ImportError:  # pragma: no cover - registry is part of locbench
-        return {}
-    return {getattr(d, "name", str(d)): i for i, d in enumerate(list_datasets())}
+    from locbench.datasets import list_datasets
+
+    return {d.name: i for i, d in enumerate(list_datasets())}
 
 
 def _truthy(v: Any) -> bool:
