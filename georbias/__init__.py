@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from georbias.config import DEFAULTS, GeoBiasConfig
-from georbias.errors import GeoBiasInputError, GeoBiasWarning
+from georbias.errors import GeoBiasInputError, GeoBiasWarning, warn_all
 from georbias.headline import Headline
 from georbias.presets import SSIPreset
 from georbias.report import PER_ROI_COLUMNS, SUMMARY_KEYS, GeoBiasReport
@@ -327,15 +327,16 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = DEFAULTS.preset,
     cfg = GeoBiasConfig(preset=preset, radius=radius, radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k,
                         scale=scale, lag=lag, sectors=sectors, partition_min=partition_min,
                         permutations=permutations, seed=seed, reference_ties=reference_ties, coords_unit=coords_unit)
-    return _score(lon, lat, values, cfg, scores=scores, threshold=threshold, lower_is_better=lower_is_better,
-                  value_name=value_name, progress=progress)
+    report = _score(lon, lat, values, cfg, scores=scores, threshold=threshold, lower_is_better=lower_is_better,
+                    value_name=value_name, progress=progress)
+    warn_all(report.warnings)   # here, so the warnings point at the caller of score
+    return report
 
 
 def _score(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, scores: Sequence[str] | str | None,
            threshold: float | None, lower_is_better: bool, value_name: str,
            progress: Callable[[str, int, int], None] | None) -> GeoBiasReport:
     """`score` on one settings object: check, place the points, run each chosen group, assemble the report."""
-    from georbias.errors import warn_all
     from georbias.headline import headline_score
     from georbias.presets import get_preset
     from georbias.report import clean_summary
@@ -361,4 +362,4 @@ def _score(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, scores: Seque
     return GeoBiasReport(summary=clean_summary(out.summary), scores=out.detail,
                          params=_params(cfg, pre, chosen, radius_rad, threshold, lower_is_better, value_name, headline),
                          counts=counts, per_roi=out.per, engine_version=ENGINE_VERSION, headline=headline, notes=[],
-                         warnings=warn_all(out.warns), undefined=out.undefined)
+                         warnings=out.warns, undefined=out.undefined)
