@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (LOCK_NAME, build_lock, check_published_outputs, check_root, checked_results,
                                          fault_point, prepare)
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from locbench.cards import ModelMeta
     from locbench.results import Result
 
-VERSION_RE = re.compile(r"^v(\d{4,})$")
 MANIFEST_SCHEMA = "locbench.leaderboard-manifest/1"
 
 
@@ -47,11 +46,7 @@ class BuildOutcome:
 
 def list_versions(leaderboard_dir: Path) -> list[str]:
     """Complete version folders (a manifest.json inside), oldest first."""
-    if not leaderboard_dir.is_dir():
-        return []
-    found = [p.name for p in leaderboard_dir.iterdir()
-             if p.is_dir() and VERSION_RE.match(p.name) and (p / "manifest.json").exists()]
-    return sorted(found, key=lambda n: int(n[1:]))
+    return version_folders(leaderboard_dir, "manifest.json")
 
 
 def next_version(leaderboard_dir: Path) -> str:
