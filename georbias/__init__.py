@@ -9,19 +9,22 @@ Standalone: it knows nothing of datasets, encoders or files. See docs/geobias.md
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from georbias.errors import GeoBiasInputError, GeoBiasWarning
+from georbias.config import DEFAULTS, GeoBiasConfig
+from georbias.errors import GeoBiasInputError, GeoBiasWarning, warn_all
 from georbias.headline import Headline
+from georbias.presets import SSIPreset
 from georbias.report import PER_ROI_COLUMNS, SUMMARY_KEYS, GeoBiasReport
 
 __version__ = "0.1.0"
 ENGINE_VERSION = f"georbias {__version__} (ssi-engine 2: pole-frame ring cache, graph summary, preset tie rules)"
 SCORE_GROUPS = ("ssi", "sri", "autocorr")
 
-__all__ = ["score", "GeoBiasReport", "GeoBiasInputError", "GeoBiasWarning", "Headline", "SCORE_GROUPS",
+__all__ = ["score", "GeoBiasConfig", "DEFAULTS", "GeoBiasReport", "GeoBiasInputError", "GeoBiasWarning", "Headline", "SCORE_GROUPS",
            "ENGINE_VERSION", "__version__"]
 
 
@@ -102,16 +105,213 @@ def _permutation_floor(moran: dict[str, float], permutations: int) -> dict[str, 
             "morans_i_p_at_floor": bool(np.isfinite(p_sim) and p_sim <= floor * (1 + 1e-9))}
 
 
-def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
-          scores: Sequence[str] | str | None = None, radius: float = 0.05, radius_unit: str = "rad",
-          roi_k: int = 100, weight_k: int = 4, threshold: float | None = None, lower_is_better: bool = False,
-          scale: float = 0.025, lag: float = 0.005, sectors: int = 8, partition_min: int = 20,
-          permutations: int = 99, seed: int = 0, value_name: str = "value", coords_unit: str = "deg",
-          progress: Callable[[str, int, int], None] | None = None, reference_ties: bool = False) -> GeoBiasReport:
+@dataclass
+class _Points:
+    """The located rows in processing order, in both units, with the values the scores see."""
+
+    rows: np.ndarray          # indices into the input of the used rows, in processing order
+    lon_deg: np.ndarray
+    lat_deg: np.ndarray
+    lon_rad: np.ndarray
+    lat_rad: np.ndarray
+    raw: np.ndarray           # the input values of the used rows
+    marks: np.ndarray         # the values after the threshold (SSI / SRI input)
+    lon_all: np.ndarray       # every input row, in the input's unit (the per-ROI table's columns)
+    lat_all: np.ndarray
+
+    @property
+    def n_input(self) -> int:
+        return len(self.lon_all)
+
+
+@dataclass
+class _Outputs:
+    """What the score groups fill in: flat summary, nested detail, per-ROI table, warnings, undefined."""
+
+    summary: dict[str, Any]
+    per: Any                  # pandas.DataFrame, one row per input row
+    detail: dict[str, Any] = field(default_factory=dict)
+    warns: list[Any] = field(default_factory=list)
+    undefined: dict[str, str] = field(default_factory=dict)
+
+
+def _check_settings(cfg: GeoBiasConfig, threshold: float | None) -> float:
+    """Checks the settings that do not depend on the data; returns the radius in radians."""
+    from georbias.neighbours import radius_to_radians
+    from georbias.values import check_threshold
+
+    if cfg.coords_unit not in ("deg", "rad"):
+        raise GeoBiasInputError(f"coords_unit must be 'deg' or 'rad', got {cfg.coords_unit!r}")
+    try:
+        radius_rad = radius_to_radians(cfg.radius, cfg.radius_unit)
+    except ValueError as exc:
+        raise GeoBiasInputError(str(exc)) from None
+    if not (np.isfinite(radius_rad) and 0 < radius_rad < np.pi / 2):
+        raise GeoBiasInputError(f"radius must be positive and below pi/2 rad, got {cfg.radius} {cfg.radius_unit}")
+    if int(cfg.weight_k) < 1 or int(cfg.weight_k) > 16:
+        raise GeoBiasInputError(f"weight_k must be between 1 and 16, got {cfg.weight_k}")
+    if int(cfg.roi_k) < 1:
+        raise GeoBiasInputError(f"roi_k must be >= 1, got {cfg.roi_k}")
+    check_threshold(threshold)
+    return radius_rad
+
+
+def _points(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, pre: SSIPreset, value_name: str,
+            threshold: float | None, lower_is_better: bool) -> _Points:
+    """Validated located rows; under `locbench` in the canonical (lat, lon, value) order."""
+    from georbias.neighbours import canonical_order
+    from georbias.values import apply_threshold
+
+    lon_a, lat_a = _as_float("lon", lon), _as_float("lat", lat)
+    vals = _as_float(value_name, values)
+    used = _validate(lon_a, lat_a, vals, value_name, cfg.coords_unit, int(cfg.weight_k) + 1)
+    if cfg.reference_ties and pre.name == "locbench":
+        raise GeoBiasInputError("reference_ties reproduces the reference code's tie order; it applies to the "
+                                "presets torchspatial and pygbs, not locbench (whose ties never depend on order)")
+    rows = np.nonzero(used)[0]
+    if pre.name == "locbench":
+        rows = rows[canonical_order(lat_a[rows], lon_a[rows], vals[rows])]
+    lon_u, lat_u = lon_a[rows], lat_a[rows]
+    if cfg.coords_unit == "deg":
+        lat_rad, lon_rad = lat_u / 180 * np.pi, lon_u / 180 * np.pi  # the reference's conversion, bit for bit
+        lon_deg, lat_deg = lon_u, lat_u
+    else:
+        lat_rad, lon_rad = lat_u, lon_u
+        lon_deg, lat_deg = lon_u / np.pi * 180, lat_u / np.pi * 180
+    return _Points(rows=rows, lon_deg=lon_deg, lat_deg=lat_deg, lon_rad=lon_rad, lat_rad=lat_rad, raw=vals[rows],
+                   marks=apply_threshold(vals[rows], threshold, lower_is_better), lon_all=lon_a, lat_all=lat_a)
+
+
+def _empty_outputs(pts: _Points, cfg: GeoBiasConfig, value_name: str) -> _Outputs:
+    """NaN summary and per-ROI table, with the input-check warnings."""
+    import pandas as pd
+
+    from georbias.input_checks import coordinate_warnings, value_warnings
+
+    summary: dict[str, Any] = {k: float("nan") for k in SUMMARY_KEYS}
+    per = pd.DataFrame({"row": np.arange(pts.n_input), "lon": pts.lon_all, "lat": pts.lat_all})
+    for col in PER_ROI_COLUMNS[3:]:
+        per[col] = np.nan
+    warns = (coordinate_warnings(pts.lon_all[pts.rows], pts.lat_all[pts.rows], cfg.coords_unit)
+             + value_warnings(pts.raw, value_name))
+    return _Outputs(summary=summary, per=per, warns=warns)
+
+
+def _ticker(progress: Callable[[str, int, int], None] | None, stage: str,
+            total: int) -> Callable[[int], None] | None:
+    """A per-ROI counter that reports `progress(stage, done, total)`."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def f(k: int, *_: Any) -> None:
+        done[0] += k
+        progress(stage, min(done[0], total), total)
+    return f
+
+
+def _run_ssi(pts: _Points, cfg: GeoBiasConfig, pre: SSIPreset, radius_rad: float, out: _Outputs,
+             progress: Callable[[str, int, int], None] | None) -> None:
+    from georbias.input_checks import saturation_warnings
+    from georbias.ssi import SATURATED_AT, ssi_scores
+    from georbias.surprisal import SATURATION
+
+    n_used, rows, per = len(pts.rows), pts.rows, out.per
+    res = ssi_scores(pts.lat_rad, pts.lon_rad, pts.marks, preset=pre, radius_rad=radius_rad, roi_k=int(cfg.roi_k),
+                     weight_k=int(cfg.weight_k), progress=_ticker(progress, "ssi", n_used),
+                     reference_ties=bool(cfg.reference_ties),
+                     progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None)
+    agg = res.aggregates()
+    u, m = agg["unmarked"], agg["marked"]
+    either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)
+    sat = (res.unmarked.ssi >= SATURATED_AT) | (res.marked.ssi >= SATURATED_AT)
+    out.summary.update(unmarked_ssi=u["mean"], marked_ssi=m["mean"], unmarked_ssi_weighted=u["weighted_mean"],
+                       marked_ssi_weighted=m["weighted_mean"], ssi_n_nan=int(either_nan.sum()),
+                       ssi_n_saturated=int(sat.sum()))
+    out.warns += saturation_warnings(int(sat.sum()), n_used)
+    per.loc[rows, "n_roi"] = res.n_roi
+    per.loc[rows, "unmarked_ssi"] = res.unmarked.ssi
+    per.loc[rows, "marked_ssi"] = res.marked.ssi
+    per["ssi_tie"] = False
+    per.loc[rows, "ssi_tie"] = res.tie_live
+    if res.reference_path is not None:
+        per["ssi_reference_path"] = False
+        per.loc[rows, "ssi_reference_path"] = res.reference_path
+    out.detail["ssi"] = {"unmarked": u, "marked": m, "saturation": SATURATION, "params": res.params,
+                         "n_tie_rois": int(res.tie_live.sum()),
+                         "n_reference_path_rois": (None if res.reference_path is None
+                                                   else int(res.reference_path.sum())),
+                         "aggregate_rule": "mean / n_roi-weighted mean over ROIs with a finite SSI"}
+
+
+def _run_sri(pts: _Points, cfg: GeoBiasConfig, pre: SSIPreset, radius_rad: float, out: _Outputs,
+             progress: Callable[[str, int, int], None] | None) -> None:
+    from georbias.sri import sri_scores
+
+    sres = sri_scores(pts.lon_deg, pts.lat_deg, pts.marks, preset=pre.name, radius_rad=radius_rad, scale=cfg.scale,
+                      lag=cfg.lag, sectors=int(cfg.sectors), partition_min=int(cfg.partition_min),
+                      progress=(lambda d, t: progress("sri", d, t)) if progress else None)
+    out.summary.update({k: float(val) for k, val in sres.summary().items() if k in out.summary})
+    out.undefined.update(_sri_undefined(sres, int(cfg.partition_min)))
+    out.summary.update({k: float("nan") for k in out.undefined})
+    for name, var in sres.variants.items():
+        out.per.loc[pts.rows, f"sri_{name}"] = var.score
+    out.per.loc[pts.rows, "sri_weight"] = sres.weight
+    out.detail["sri"] = sres.to_dict()
+
+
+def _run_autocorr(pts: _Points, cfg: GeoBiasConfig, lower_is_better: bool, out: _Outputs) -> None:
+    """On the raw values (as results do for regression errors); which tail is "low performance"
+    follows lower_is_better. Thresholded values would hide the magnitude of the errors."""
+    import pandas as pd
+
+    from georbias.autocorrelation import autocorrelation_scores
+
+    ares = autocorrelation_scores(pts.lon_deg, pts.lat_deg, pts.raw, k=int(cfg.weight_k),
+                                  permutations=int(cfg.permutations), seed=int(cfg.seed),
+                                  higher_is_better=not lower_is_better)
+    out.summary.update({k: (float("nan") if val is None else val) for k, val in ares.summary().items()
+                        if k in out.summary})
+    out.summary.update(_permutation_floor(ares.moran, int(cfg.permutations)))
+    lisa = ares.lisa
+    for name, arr in (("lisa_i", lisa.Is), ("lisa_q", lisa.q), ("lisa_p_sim", lisa.p_sim),
+                      ("lisa_significant", lisa.significant), ("lisa_label", lisa.label)):
+        out.per[name] = pd.Series([None] * pts.n_input, dtype=object) if arr.dtype.kind in "OUSb" else np.nan
+        out.per.loc[pts.rows, name] = arr
+    out.detail["autocorr"] = ares.to_dict()
+    out.detail["autocorr"]["values"] = "raw values (threshold not applied)"
+
+
+def _params(cfg: GeoBiasConfig, pre: SSIPreset, chosen: tuple[str, ...], radius_rad: float,
+            threshold: float | None, lower_is_better: bool, value_name: str, headline: Headline) -> dict[str, Any]:
+    """Every setting of the run, as the report records it."""
+    from georbias.headline import HEADLINE_ALPHA, HEADLINE_K
+
+    return {"preset": pre.name, "preset_rules": pre.to_dict(), "scores": list(chosen), "radius": float(cfg.radius),
+            "radius_unit": cfg.radius_unit, "radius_rad": radius_rad, "roi_k": int(cfg.roi_k),
+            "weight_k": int(cfg.weight_k), "threshold": threshold, "lower_is_better": bool(lower_is_better),
+            "scale": float(cfg.scale), "lag": float(cfg.lag), "sectors": int(cfg.sectors),
+            "partition_min": int(cfg.partition_min), "permutations": int(cfg.permutations), "seed": int(cfg.seed),
+            "value_name": value_name, "reference_ties": bool(cfg.reference_ties),
+            "coords_unit": cfg.coords_unit, "background_density": "ceil(5 n / (pi r^2))",
+            "headline": {"score": headline.score, "k": HEADLINE_K, "alpha": HEADLINE_ALPHA,
+                         "weights": "tie-shared k-NN, row-standardised", "values": "raw (threshold not applied)",
+                         "z": "analytic, randomisation; p two-sided"}}
+
+
+def score(lon: Any, lat: Any, values: Any, *, preset: str = DEFAULTS.preset,
+          scores: Sequence[str] | str | None = None, radius: float = DEFAULTS.radius,
+          radius_unit: str = DEFAULTS.radius_unit, roi_k: int = DEFAULTS.roi_k, weight_k: int = DEFAULTS.weight_k,
+          threshold: float | None = None, lower_is_better: bool = False, scale: float = DEFAULTS.scale,
+          lag: float = DEFAULTS.lag, sectors: int = DEFAULTS.sectors, partition_min: int = DEFAULTS.partition_min,
+          permutations: int = DEFAULTS.permutations, seed: int = DEFAULTS.seed, value_name: str = "value",
+          coords_unit: str = DEFAULTS.coords_unit, progress: Callable[[str, int, int], None] | None = None,
+          reference_ties: bool = DEFAULTS.reference_ties) -> GeoBiasReport:
     """Geo-Bias Scores of per-sample performance `values` at (lon, lat).
 
-    Defaults are the published table settings (radius 0.05 rad, ROI cap K = 100, 4-NN weights,
-    SRI scale 0.025 / lag 0.005 / 8 sectors / partitions under 20 skipped, preset torchspatial).
+    Defaults are `georbias.config.DEFAULTS`, the published table settings (radius 0.05 rad, ROI cap
+    K = 100, 4-NN weights, SRI scale 0.025 / lag 0.005 / 8 sectors / partitions under 20 skipped,
+    preset torchspatial).
     `scores=None` means every group the preset offers (pygbs has no SRI). `threshold` maps
     values to +1 / -1 as the reference reader does (value < T -> -1 unless lower_is_better).
     `coords_unit="rad"` takes lon/lat in radians (exact inputs of published tables).
@@ -124,155 +324,42 @@ def score(lon: Any, lat: Any, values: Any, *, preset: str = "torchspatial",
     `locbench` the rows are processed in one canonical order (by lat, lon, value), so every number
     is the same whatever the row order.
     """
-    import pandas as pd
+    cfg = GeoBiasConfig(preset=preset, radius=radius, radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k,
+                        scale=scale, lag=lag, sectors=sectors, partition_min=partition_min,
+                        permutations=permutations, seed=seed, reference_ties=reference_ties, coords_unit=coords_unit)
+    report = _score(lon, lat, values, cfg, scores=scores, threshold=threshold, lower_is_better=lower_is_better,
+                    value_name=value_name, progress=progress)
+    warn_all(report.warnings)   # here, so the warnings point at the caller of score
+    return report
 
-    from georbias.errors import warn_all
-    from georbias.headline import HEADLINE_ALPHA, HEADLINE_K, headline_score
-    from georbias.input_checks import coordinate_warnings, saturation_warnings, value_warnings
-    from georbias.report import clean_summary
-    from georbias.values import check_threshold
 
-    from georbias.neighbours import radius_to_radians
+def _score(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, scores: Sequence[str] | str | None,
+           threshold: float | None, lower_is_better: bool, value_name: str,
+           progress: Callable[[str, int, int], None] | None) -> GeoBiasReport:
+    """`score` on one settings object: check, place the points, run each chosen group, assemble the report."""
+    from georbias.headline import headline_score
     from georbias.presets import get_preset
-    from georbias.values import apply_threshold
+    from georbias.report import clean_summary
 
-    pre = get_preset(preset)
-    chosen = _parse_scores(scores, pre.sri_offered, preset)
-    if coords_unit not in ("deg", "rad"):
-        raise GeoBiasInputError(f"coords_unit must be 'deg' or 'rad', got {coords_unit!r}")
-    try:
-        radius_rad = radius_to_radians(radius, radius_unit)
-    except ValueError as exc:
-        raise GeoBiasInputError(str(exc)) from None
-    if not (np.isfinite(radius_rad) and 0 < radius_rad < np.pi / 2):
-        raise GeoBiasInputError(f"radius must be positive and below pi/2 rad, got {radius} {radius_unit}")
-    if int(weight_k) < 1 or int(weight_k) > 16:
-        raise GeoBiasInputError(f"weight_k must be between 1 and 16, got {weight_k}")
-    if int(roi_k) < 1:
-        raise GeoBiasInputError(f"roi_k must be >= 1, got {roi_k}")
-    check_threshold(threshold)
-    lon_a, lat_a = _as_float("lon", lon), _as_float("lat", lat)
-    vals = _as_float(value_name, values)
-    used = _validate(lon_a, lat_a, vals, value_name, coords_unit, int(weight_k) + 1)
-    if reference_ties and pre.name == "locbench":
-        raise GeoBiasInputError("reference_ties reproduces the reference code's tie order; it applies to the "
-                                "presets torchspatial and pygbs, not locbench (whose ties never depend on order)")
-    rows = np.nonzero(used)[0]
-    if pre.name == "locbench":
-        from georbias.neighbours import canonical_order
-
-        rows = rows[canonical_order(lat_a[rows], lon_a[rows], vals[rows])]
-    lon_u, lat_u = lon_a[rows], lat_a[rows]
-    if coords_unit == "deg":
-        lat_rad, lon_rad = lat_u / 180 * np.pi, lon_u / 180 * np.pi  # the reference's conversion, bit for bit
-        lon_deg, lat_deg = lon_u, lat_u
-    else:
-        lat_rad, lon_rad = lat_u, lon_u
-        lon_deg, lat_deg = lon_u / np.pi * 180, lat_u / np.pi * 180
-    v = apply_threshold(vals[rows], threshold, lower_is_better)
-    n_in, n_used = len(lon_a), len(rows)
-    warns = coordinate_warnings(lon_u, lat_u, coords_unit) + value_warnings(vals[rows], value_name)
-    undefined: dict[str, str] = {}
-
-    summary: dict[str, Any] = {k: float("nan") for k in SUMMARY_KEYS}
-    detail: dict[str, Any] = {}
-    per = pd.DataFrame({"row": np.arange(n_in), "lon": lon_a, "lat": lat_a})
-    for col in PER_ROI_COLUMNS[3:]:
-        per[col] = np.nan
-    notes: list[str] = []
-
-    def tick(stage: str, total: int) -> Callable[[int], None] | None:
-        if progress is None:
-            return None
-        done = [0]
-
-        def f(k: int, *_: Any) -> None:
-            done[0] += k
-            progress(stage, min(done[0], total), total)
-        return f
-
+    pre = get_preset(cfg.preset)
+    chosen = _parse_scores(scores, pre.sri_offered, cfg.preset)
+    radius_rad = _check_settings(cfg, threshold)
+    pts = _points(lon, lat, values, cfg, pre, value_name, threshold, lower_is_better)
+    out = _empty_outputs(pts, cfg, value_name)
     if "ssi" in chosen:
-        from georbias.ssi import ssi_scores
-
-        res = ssi_scores(lat_rad, lon_rad, v, preset=pre, radius_rad=radius_rad, roi_k=int(roi_k),
-                         weight_k=int(weight_k), progress=tick("ssi", n_used),
-                         reference_ties=bool(reference_ties),
-                         progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None)
-        agg = res.aggregates()
-        u, m = agg["unmarked"], agg["marked"]
-        either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)
-        from georbias.ssi import SATURATED_AT
-        from georbias.surprisal import SATURATION
-        sat = (res.unmarked.ssi >= SATURATED_AT) | (res.marked.ssi >= SATURATED_AT)
-        summary.update(unmarked_ssi=u["mean"], marked_ssi=m["mean"], unmarked_ssi_weighted=u["weighted_mean"],
-                       marked_ssi_weighted=m["weighted_mean"], ssi_n_nan=int(either_nan.sum()),
-                       ssi_n_saturated=int(sat.sum()))
-        warns += saturation_warnings(int(sat.sum()), n_used)
-        per.loc[rows, "n_roi"] = res.n_roi
-        per.loc[rows, "unmarked_ssi"] = res.unmarked.ssi
-        per.loc[rows, "marked_ssi"] = res.marked.ssi
-        per["ssi_tie"] = False
-        per.loc[rows, "ssi_tie"] = res.tie_live
-        if res.reference_path is not None:
-            per["ssi_reference_path"] = False
-            per.loc[rows, "ssi_reference_path"] = res.reference_path
-        detail["ssi"] = {"unmarked": u, "marked": m, "saturation": SATURATION, "params": res.params,
-                         "n_tie_rois": int(res.tie_live.sum()),
-                         "n_reference_path_rois": (None if res.reference_path is None
-                                                   else int(res.reference_path.sum())),
-                         "aggregate_rule": "mean / n_roi-weighted mean over ROIs with a finite SSI"}
+        _run_ssi(pts, cfg, pre, radius_rad, out, progress)
     if "sri" in chosen:
-        from georbias.sri import sri_scores
-
-        sres = sri_scores(lon_deg, lat_deg, v, preset=pre.name, radius_rad=radius_rad, scale=scale, lag=lag,
-                          sectors=int(sectors), partition_min=int(partition_min),
-                          progress=(lambda d, t: progress("sri", d, t)) if progress else None)
-        summary.update({k: float(val) for k, val in sres.summary().items() if k in summary})
-        undefined.update(_sri_undefined(sres, int(partition_min)))
-        summary.update({k: float("nan") for k in undefined})
-        for name, var in sres.variants.items():
-            per.loc[rows, f"sri_{name}"] = var.score
-        per.loc[rows, "sri_weight"] = sres.weight
-        detail["sri"] = sres.to_dict()
+        _run_sri(pts, cfg, pre, radius_rad, out, progress)
     if "autocorr" in chosen:
-        try:
-            from georbias.autocorrelation import autocorrelation_scores
-        except ImportError:
-            raise GeoBiasInputError(
-                "autocorrelation scores are not available in this build (georbias.autocorrelation is missing); "
-                "leave 'autocorr' out of scores") from None
-        # On the raw values (as results do for regression errors); which tail is "low performance"
-        # follows lower_is_better. Thresholded values would hide the magnitude of the errors.
-        ares = autocorrelation_scores(lon_deg, lat_deg, vals[rows], k=int(weight_k), permutations=int(permutations),
-                                      seed=int(seed), higher_is_better=not lower_is_better)
-        summary.update({k: (float("nan") if val is None else val) for k, val in ares.summary().items()
-                        if k in summary})
-        summary.update(_permutation_floor(ares.moran, int(permutations)))
-        lisa = ares.lisa
-        for name, arr in (("lisa_i", lisa.Is), ("lisa_q", lisa.q), ("lisa_p_sim", lisa.p_sim),
-                          ("lisa_significant", lisa.significant), ("lisa_label", lisa.label)):
-            per[name] = pd.Series([None] * n_in, dtype=object) if arr.dtype.kind in "OUSb" else np.nan
-            per.loc[rows, name] = arr
-        detail["autocorr"] = ares.to_dict()
-        detail["autocorr"]["values"] = "raw values (threshold not applied)"
-
-    per["n_roi"] = per["n_roi"].astype("Int64")
-    headline = headline_score(lon_deg, lat_deg, vals[rows])   # raw values: thresholds would hide error sizes
-    summary.update(headline.summary())
+        _run_autocorr(pts, cfg, lower_is_better, out)
+    out.per["n_roi"] = out.per["n_roi"].astype("Int64")
+    headline = headline_score(pts.lon_deg, pts.lat_deg, pts.raw)   # raw values: thresholds would hide error sizes
+    out.summary.update(headline.summary())
     if headline.reason:
-        undefined["headline_value"] = headline.reason
-    summary = clean_summary(summary)
-    params = {"preset": pre.name, "preset_rules": pre.to_dict(), "scores": list(chosen), "radius": float(radius),
-              "radius_unit": radius_unit, "radius_rad": radius_rad, "roi_k": int(roi_k), "weight_k": int(weight_k),
-              "threshold": threshold, "lower_is_better": bool(lower_is_better), "scale": float(scale),
-              "lag": float(lag), "sectors": int(sectors), "partition_min": int(partition_min),
-              "permutations": int(permutations), "seed": int(seed), "value_name": value_name,
-              "reference_ties": bool(reference_ties),
-              "coords_unit": coords_unit, "background_density": "ceil(5 n / (pi r^2))",
-              "headline": {"score": headline.score, "k": HEADLINE_K, "alpha": HEADLINE_ALPHA,
-                           "weights": "tie-shared k-NN, row-standardised", "values": "raw (threshold not applied)",
-                           "z": "analytic, randomisation; p two-sided"}}
-    counts = {"n_input": n_in, "n_dropped_nan": n_in - n_used, "n_used": n_used}
-    return GeoBiasReport(summary=summary, scores=detail, params=params, counts=counts, per_roi=per,
-                         engine_version=ENGINE_VERSION, headline=headline, notes=notes, warnings=warn_all(warns),
-                         undefined=undefined)
+        out.undefined["headline_value"] = headline.reason
+    n_used = len(pts.rows)
+    counts = {"n_input": pts.n_input, "n_dropped_nan": pts.n_input - n_used, "n_used": n_used}
+    return GeoBiasReport(summary=clean_summary(out.summary), scores=out.detail,
+                         params=_params(cfg, pre, chosen, radius_rad, threshold, lower_is_better, value_name, headline),
+                         counts=counts, per_roi=out.per, engine_version=ENGINE_VERSION, headline=headline, notes=[],
+                         warnings=out.warns, undefined=out.undefined)

@@ -27,7 +27,9 @@ import scipy.sparse as sp
 from scipy import stats
 
 from georbias import geometry as geo
+from georbias.config import DEFAULTS
 from georbias.errors import GeoBiasInputError
+from georbias.headline import HEADLINE_K
 
 QUAD_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}   # esda Moran_Local.q coding
 _PERM_BLOCK = 16          # permutations per sparse product: bounds memory at 100k+ points
@@ -85,20 +87,7 @@ class AutocorrelationResult:
         }
 
 
-def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, k: int = 8,
-                           permutations: int = 99, seed: int = 0, alpha: float = 0.05,
-                           higher_is_better: bool = True, lisa_p: str = "z_sim") -> AutocorrelationResult:
-    """All autocorrelation statistics of `values` on the directed k-NN graph of (lon, lat) degrees.
-
-    `higher_is_better` decides which LISA cluster is "low performance": LL for accuracies
-    (default), HH for errors. `lisa_p` picks the p-values fed to Benjamini-Hochberg: "z_sim"
-    (default; normal p from each point's own permutation mean and std) or "sim" (pseudo-p).
-    Why z_sim: the pseudo-p cannot go below 1/(P+1), and BH needs p_(i) <= i alpha / n, so with
-    P = 99 nothing is ever significant unless over 20 % of all points are; z_sim has no floor.
-    """
-    from georbias.neighbours import tie_shared_knn_weights
-
-    k, permutations = int(k), int(permutations)
+def _check_settings(k: int, permutations: int, lisa_p: str, alpha: float) -> None:
     if k < 1:
         raise GeoBiasInputError(f"autocorrelation: k must be >= 1, got {k}")
     if permutations < 0:
@@ -107,8 +96,12 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
         raise GeoBiasInputError(f"autocorrelation: lisa_p must be 'z_sim' or 'sim', got {lisa_p!r}")
     if not 0 < alpha < 1:
         raise GeoBiasInputError(f"autocorrelation: alpha must be in (0, 1), got {alpha}")
-    lon, lat, y = geo.validate_points(lon, lat, values, min_points=max(k + 1, 4), what="autocorrelation")
-    n = len(y)
+
+
+def _knn_weights(lon: np.ndarray, lat: np.ndarray, k: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The binary tie-shared k-NN graph (rows sum to k) and its row-standardised form, both sorted CSR."""
+    from georbias.neighbours import tie_shared_knn_weights
+
     try:
         a = tie_shared_knn_weights(lon, lat, k).tocsr().astype(np.float64)
     except ValueError as exc:
@@ -118,7 +111,25 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     rs = np.asarray(a.sum(axis=1)).ravel()
     w = (sp.diags(1.0 / rs) @ a).tocsr()
     w.sort_indices()
+    return a, w
 
+
+def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, k: int = HEADLINE_K,
+                           permutations: int = DEFAULTS.permutations, seed: int = DEFAULTS.seed, alpha: float = 0.05,
+                           higher_is_better: bool = True, lisa_p: str = "z_sim") -> AutocorrelationResult:
+    """All autocorrelation statistics of `values` on the directed k-NN graph of (lon, lat) degrees.
+
+    `higher_is_better` decides which LISA cluster is "low performance": LL for accuracies
+    (default), HH for errors. `lisa_p` picks the p-values fed to Benjamini-Hochberg: "z_sim"
+    (default; normal p from each point's own permutation mean and std) or "sim" (pseudo-p).
+    Why z_sim: the pseudo-p cannot go below 1/(P+1), and BH needs p_(i) <= i alpha / n, so with
+    P = 99 nothing is ever significant unless over 20 % of all points are; z_sim has no floor.
+    """
+    k, permutations = int(k), int(permutations)
+    _check_settings(k, permutations, lisa_p, alpha)
+    lon, lat, y = geo.validate_points(lon, lat, values, min_points=max(k + 1, 4), what="autocorrelation")
+    n = len(y)
+    a, w = _knn_weights(lon, lat, k)
     rng_global, rng_lisa = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
 
     z = y - y.mean()
@@ -178,105 +189,137 @@ def _folded_p(sim: np.ndarray, obs: np.ndarray | float, permutations: int) -> np
 
 
 # --------------------------------------------------------------------------- global statistics
+@dataclass(frozen=True)
+class _Sums:
+    """The sums every global statistic shares: n, centred values, their square sum, weight sums, kurtosis."""
+
+    n: int
+    z: np.ndarray
+    zz: float
+    s0: float
+    s1: float
+    s2: float
+    kurt: float
+    wr: np.ndarray   # row sums of w
+    wc: np.ndarray   # column sums of w
+
+
 def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, permutations: int,
                   constant: bool, jc_sims: list | None = None) -> tuple[dict, dict, dict]:
     """Moran's I, Geary's C, General G; appends join-count permutation draws to `jc_sims` if given."""
     n = len(y)
-    nan = float("nan")
     z = y - y.mean()
     zz = float(z @ z)
     s0, s1, s2 = weight_sums(w)
-    ei = -1.0 / (n - 1)
     m2 = zz / n
-    kurt = float((z ** 4).sum() / n / (m2 * m2)) if not constant else nan
-    # Moran's I
+    kurt = float((z ** 4).sum() / n / (m2 * m2)) if not constant else float("nan")
+    sums = _Sums(n=n, z=z, zz=zz, s0=s0, s1=s1, s2=s2, kurt=kurt, wr=np.asarray(w.sum(axis=1)).ravel(),
+                 wc=np.asarray(w.sum(axis=0)).ravel())
+    moran = _moran_analytic(sums, w, constant)
+    geary = _geary_analytic(sums, w, constant)
+    gg, den_g = _general_g_analytic(y, a, constant)
+    if permutations > 0 and not constant:
+        _permutation_p(y, a, perms, permutations, sums, den_g, moran, geary, gg, jc_sims)
+    return moran, geary, gg
+
+
+def _moran_analytic(t: _Sums, w: sp.csr_matrix, constant: bool) -> dict:
+    """Moran's I with its normal and randomisation moments, z and two-sided p."""
+    n, s0, s1, s2, kurt, nan = t.n, t.s0, t.s1, t.s2, t.kurt, float("nan")
+    ei = -1.0 / (n - 1)
     v_norm = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n - 1) * (n + 1) * s0 * s0) - ei * ei
     num_a = n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
     num_b = kurt * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0)
     v_rand = (num_a - num_b) / ((n - 1) * (n - 2) * (n - 3) * s0 * s0) - ei * ei
     if constant:
-        moran = {"I": nan, "expected": ei, "var_norm": v_norm, "z_norm": nan, "p_norm": nan,
-                 "var_rand": nan, "z_rand": nan, "p_rand": nan, "p_sim": nan, "z_sim": nan}
-    else:
-        i_obs = n / s0 * float(z @ (w @ z)) / zz
-        zn, zr = (i_obs - ei) / np.sqrt(v_norm), (i_obs - ei) / np.sqrt(v_rand)
-        moran = {"I": i_obs, "expected": ei, "var_norm": v_norm, "z_norm": zn, "p_norm": 2 * stats.norm.sf(abs(zn)),
-                 "var_rand": v_rand, "z_rand": zr, "p_rand": 2 * stats.norm.sf(abs(zr)), "p_sim": nan, "z_sim": nan}
-    # Geary's C (row-standardised weights, as esda's default)
+        return {"I": nan, "expected": ei, "var_norm": v_norm, "z_norm": nan, "p_norm": nan,
+                "var_rand": nan, "z_rand": nan, "p_rand": nan, "p_sim": nan, "z_sim": nan}
+    i_obs = n / s0 * float(t.z @ (w @ t.z)) / t.zz
+    zn, zr = (i_obs - ei) / np.sqrt(v_norm), (i_obs - ei) / np.sqrt(v_rand)
+    return {"I": i_obs, "expected": ei, "var_norm": v_norm, "z_norm": zn, "p_norm": 2 * stats.norm.sf(abs(zn)),
+            "var_rand": v_rand, "z_rand": zr, "p_rand": 2 * stats.norm.sf(abs(zr)), "p_sim": nan, "z_sim": nan}
+
+
+def _geary_analytic(t: _Sums, w: sp.csr_matrix, constant: bool) -> dict:
+    """Geary's C (row-standardised weights, as esda's default) with one-sided p in the direction of C - 1."""
+    n, s0, s1, s2, kurt, nan = t.n, t.s0, t.s1, t.s2, t.kurt, float("nan")
     vc_norm = ((2 * s1 + s2) * (n - 1) - 4 * s0 * s0) / (2 * (n + 1) * s0 * s0)
     ca = (n - 1) * s1 * (n * n - 3 * n + 3 - (n - 1) * kurt)
     cb = 0.25 * (n - 1) * s2 * (n * n + 3 * n - 6 - (n * n - n + 2) * kurt)
     cc = s0 * s0 * (n * n - 3 - (n - 1) ** 2 * kurt)
     vc_rand = (ca - cb + cc) / (n * (n - 2) * (n - 3) * s0 * s0)
-    wr = np.asarray(w.sum(axis=1)).ravel()
-    wc = np.asarray(w.sum(axis=0)).ravel()
-
-    def geary_c(v: np.ndarray) -> np.ndarray:
-        # sum_ij w_ij (v_i - v_j)^2 = sum_i w_i. v_i^2 + sum_j w_.j v_j^2 - 2 v' W v, column-wise.
-        v2 = v * v
-        num = wr @ v2 + wc @ v2 - 2 * np.einsum("ij,ij->j", v, w @ v)
-        return (n - 1) * num / (2 * s0 * zz)
-
     if constant:
-        geary = {"C": nan, "expected": 1.0, "var_norm": vc_norm, "z_norm": nan, "p_norm": nan,
-                 "var_rand": nan, "z_rand": nan, "p_rand": nan, "p_sim": nan}
-    else:
-        c_obs = float(geary_c(z[:, None])[0])
-        de = c_obs - 1.0
-        zn, zr = de / np.sqrt(vc_norm), de / np.sqrt(vc_rand)
-        tail = stats.norm.sf if de > 0 else stats.norm.cdf
-        geary = {"C": c_obs, "expected": 1.0, "var_norm": vc_norm, "z_norm": zn, "p_norm": float(tail(zn)),
-                 "var_rand": vc_rand, "z_rand": zr, "p_rand": float(tail(zr)), "p_sim": nan}
-    # General G (binary weights), closed-form denominator.
+        return {"C": nan, "expected": 1.0, "var_norm": vc_norm, "z_norm": nan, "p_norm": nan,
+                "var_rand": nan, "z_rand": nan, "p_rand": nan, "p_sim": nan}
+    # sum_ij w_ij (v_i - v_j)^2 = sum_i w_i. v_i^2 + sum_j w_.j v_j^2 - 2 v' W v, column-wise.
+    v = t.z[:, None]
+    v2 = v * v
+    num = t.wr @ v2 + t.wc @ v2 - 2 * np.einsum("ij,ij->j", v, w @ v)
+    c_obs = float(((n - 1) * num / (2 * s0 * t.zz))[0])
+    de = c_obs - 1.0
+    zn, zr = de / np.sqrt(vc_norm), de / np.sqrt(vc_rand)
+    tail = stats.norm.sf if de > 0 else stats.norm.cdf
+    return {"C": c_obs, "expected": 1.0, "var_norm": vc_norm, "z_norm": zn, "p_norm": float(tail(zn)),
+            "var_rand": vc_rand, "z_rand": zr, "p_rand": float(tail(zr)), "p_sim": nan}
+
+
+def _general_g_analytic(y: np.ndarray, a: sp.csr_matrix, constant: bool) -> tuple[dict, float | None]:
+    """General G (binary weights), closed-form denominator; also that denominator (None: G undefined)."""
+    nan = float("nan")
+    n = len(y)
     g0, g1, g2 = weight_sums(a)
     eg = g0 / (n * (n - 1))
     m1, m2y, m3, m4 = (float((y ** p).sum()) for p in (1, 2, 3, 4))
     den_g = m1 * m1 - m2y
     if np.any(y < 0) or den_g <= 0 or constant:
-        gg = {"G": nan, "expected": eg, "var_norm": nan, "z_norm": nan, "p_norm": nan, "p_sim": nan,
-              "note": "General G needs non-negative, non-constant values"}
-        g_ok = False
-    else:
-        b0 = (n * n - 3 * n + 3) * g1 - n * g2 + 3 * g0 * g0
-        b1 = -((n * n - n) * g1 - 2 * n * g2 + 6 * g0 * g0)
-        b2 = -(2 * n * g1 - (n + 3) * g2 + 6 * g0 * g0)
-        b3 = 4 * (n - 1) * g1 - 2 * (n + 1) * g2 + 8 * g0 * g0
-        b4 = g1 - g2 + g0 * g0
-        eg2 = (b0 * m2y * m2y + b1 * m4 + b2 * m1 * m1 * m2y + b3 * m1 * m3 + b4 * m1 ** 4) / (
-            den_g * den_g * n * (n - 1) * (n - 2) * (n - 3))
-        vg = eg2 - eg * eg
-        g_obs = float(y @ (a @ y)) / den_g
-        zg = (g_obs - eg) / np.sqrt(vg)
-        gg = {"G": g_obs, "expected": eg, "var_norm": vg, "z_norm": zg, "p_norm": float(1.0 - stats.norm.cdf(abs(zg))),
-              "p_sim": nan}
-        g_ok = True
-    # One shared stream of permutations and one sparse product A @ y_perm per block serve
-    # Moran, Geary, G (and join counts, via `jc_sims`).
-    if permutations > 0 and not constant:
-        ybar = y.mean()
-        rs = np.asarray(a.sum(axis=1)).ravel()
-        sims_i, sims_c, sims_g = [], [], []
-        for idx in perms:
-            yp = y[idx]
-            ay = a @ yp
-            zp = yp - ybar
-            wz = (ay - ybar * rs[:, None]) / rs[:, None]
-            zwz = np.einsum("ij,ij->j", zp, wz)
-            sims_i.append(n / s0 * zwz / zz)
-            zp2 = zp * zp
-            sims_c.append((n - 1) * (wr @ zp2 + wc @ zp2 - 2 * zwz) / (2 * s0 * zz))
-            if g_ok:
-                sims_g.append(np.einsum("ij,ij->j", yp, ay) / den_g)
-            if jc_sims is not None:
-                jc_sims.append(_jc_from_product(yp, ay, rs, g0))
-        si, sc = np.concatenate(sims_i), np.concatenate(sims_c)
-        moran["p_sim"] = float(_folded_p(si, moran["I"], permutations))
-        sd = si.std()
-        moran["z_sim"] = float((moran["I"] - si.mean()) / sd) if sd > 0 else nan
-        geary["p_sim"] = float(_folded_p(sc, geary["C"], permutations))
-        if g_ok:
-            gg["p_sim"] = float(_folded_p(np.concatenate(sims_g), gg["G"], permutations))
-    return moran, geary, gg
+        return {"G": nan, "expected": eg, "var_norm": nan, "z_norm": nan, "p_norm": nan, "p_sim": nan,
+                "note": "General G needs non-negative, non-constant values"}, None
+    b0 = (n * n - 3 * n + 3) * g1 - n * g2 + 3 * g0 * g0
+    b1 = -((n * n - n) * g1 - 2 * n * g2 + 6 * g0 * g0)
+    b2 = -(2 * n * g1 - (n + 3) * g2 + 6 * g0 * g0)
+    b3 = 4 * (n - 1) * g1 - 2 * (n + 1) * g2 + 8 * g0 * g0
+    b4 = g1 - g2 + g0 * g0
+    eg2 = (b0 * m2y * m2y + b1 * m4 + b2 * m1 * m1 * m2y + b3 * m1 * m3 + b4 * m1 ** 4) / (
+        den_g * den_g * n * (n - 1) * (n - 2) * (n - 3))
+    vg = eg2 - eg * eg
+    g_obs = float(y @ (a @ y)) / den_g
+    zg = (g_obs - eg) / np.sqrt(vg)
+    return {"G": g_obs, "expected": eg, "var_norm": vg, "z_norm": zg, "p_norm": float(1.0 - stats.norm.cdf(abs(zg))),
+            "p_sim": nan}, den_g
+
+
+def _permutation_p(y: np.ndarray, a: sp.csr_matrix, perms, permutations: int, t: _Sums, den_g: float | None,
+                   moran: dict, geary: dict, gg: dict, jc_sims: list | None) -> None:
+    """Permutation p (and Moran's z_sim) filled into the three dicts.
+
+    One shared stream of permutations and one sparse product A @ y_perm per block serve
+    Moran, Geary, G (and join counts, via `jc_sims`).
+    """
+    n, s0, zz = t.n, t.s0, t.zz
+    g0 = weight_sums(a)[0]
+    ybar = y.mean()
+    rs = np.asarray(a.sum(axis=1)).ravel()
+    sims_i, sims_c, sims_g = [], [], []
+    for idx in perms:
+        yp = y[idx]
+        ay = a @ yp
+        zp = yp - ybar
+        wz = (ay - ybar * rs[:, None]) / rs[:, None]
+        zwz = np.einsum("ij,ij->j", zp, wz)
+        sims_i.append(n / s0 * zwz / zz)
+        zp2 = zp * zp
+        sims_c.append((n - 1) * (t.wr @ zp2 + t.wc @ zp2 - 2 * zwz) / (2 * s0 * zz))
+        if den_g is not None:
+            sims_g.append(np.einsum("ij,ij->j", yp, ay) / den_g)
+        if jc_sims is not None:
+            jc_sims.append(_jc_from_product(yp, ay, rs, g0))
+    si, sc = np.concatenate(sims_i), np.concatenate(sims_c)
+    moran["p_sim"] = float(_folded_p(si, moran["I"], permutations))
+    sd = si.std()
+    moran["z_sim"] = float((moran["I"] - si.mean()) / sd) if sd > 0 else float("nan")
+    geary["p_sim"] = float(_folded_p(sc, geary["C"], permutations))
+    if den_g is not None:
+        gg["p_sim"] = float(_folded_p(np.concatenate(sims_g), gg["G"], permutations))
 
 
 # --------------------------------------------------------------------------- LISA

@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 from scipy.special import rel_entr
 
 from georbias import geometry as geo
+from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.neighbours import latlon_rad_to_xyz
 
@@ -85,17 +86,9 @@ class SRIResult:
         }
 
 
-def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: str = "torchspatial",
-               radius_rad: float = 0.05, scale: float = 0.025, lag: float = 0.005, sectors: int = 8,
-               partition_min: int = 20, bins: int = 2, smooth: float = 1e-8,
-               variants: tuple[str, ...] = VARIANTS, details: bool = False,
-               progress: Any = None) -> SRIResult:
-    """SRI per ROI for the scale-grid, distance-lag and direction-sector partitions.
-
-    `lon`, `lat` in degrees, `values` numeric (NaN coordinates must be dropped by the caller).
-    `details=True` also keeps every kept partition (ROI, key, size, KL). `progress(done, total)`
-    is called after each chunk of centres.
-    """
+def _check_settings(preset: str, variants: tuple[str, ...], radius_rad: float, scale: float, lag: float,
+                    sectors: int, bins: int, partition_min: int) -> None:
+    """GeoBiasInputError for a preset SRI does not offer, an unknown variant or a bad number."""
     if preset == "head" or preset == "pygbs":
         raise GeoBiasInputError(
             f"SRI preset {preset!r} is not offered: the HEAD SRIPartitioner returns k-NN list positions instead of "
@@ -114,13 +107,11 @@ def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: 
         raise GeoBiasInputError(f"SRI radius_rad {radius_rad} exceeds pi/2; use a local radius (0.05 = 319 km)")
     if int(sectors) < 1 or int(bins) < 1 or int(partition_min) < 1:
         raise GeoBiasInputError("SRI sectors, bins and partition_min must be >= 1")
-    lon, lat, values = geo.validate_points(lon, lat, values, min_points=1, what="SRI")
 
-    n = len(lon)
-    lat_r = geo.deg_to_rad_reference(lat)
-    lon_r = geo.deg_to_rad_reference(lon)
-    kappa = int(math.ceil(radius_rad / scale))
-    n_rings = int(math.ceil(radius_rad / lag))
+
+def _params(preset: str, radius_rad: float, scale: float, lag: float, sectors: int, partition_min: int, bins: int,
+            smooth: float, variants: tuple[str, ...], kappa: int, n_rings: int) -> dict[str, Any]:
+    """Every setting of an SRI run and the partition rules of its preset, as the report records them."""
     params: dict[str, Any] = {
         "preset": preset, "radius_rad": float(radius_rad), "scale": float(scale), "lag": float(lag),
         "sectors": int(sectors), "partition_min": int(partition_min), "bins": int(bins), "smooth": float(smooth),
@@ -147,6 +138,30 @@ def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: 
             "smoothing": "smooth added to local probabilities, then renormalised (KL >= 0)",
             "dataset_score": "mean_normalized_nan_skipped",
         })
+    return params
+
+
+def sri_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, preset: str = DEFAULTS.preset,
+               radius_rad: float = DEFAULT_RADIUS_RAD, scale: float = DEFAULTS.scale, lag: float = DEFAULTS.lag,
+               sectors: int = DEFAULTS.sectors, partition_min: int = DEFAULTS.partition_min, bins: int = 2, smooth: float = 1e-8,
+               variants: tuple[str, ...] = VARIANTS, details: bool = False,
+               progress: Any = None) -> SRIResult:
+    """SRI per ROI for the scale-grid, distance-lag and direction-sector partitions.
+
+    `lon`, `lat` in degrees, `values` numeric (NaN coordinates must be dropped by the caller).
+    `details=True` also keeps every kept partition (ROI, key, size, KL). `progress(done, total)`
+    is called after each chunk of centres.
+    """
+    _check_settings(preset, variants, radius_rad, scale, lag, sectors, bins, partition_min)
+    lon, lat, values = geo.validate_points(lon, lat, values, min_points=1, what="SRI")
+
+    n = len(lon)
+    lat_r = geo.deg_to_rad_reference(lat)
+    lon_r = geo.deg_to_rad_reference(lon)
+    kappa = int(math.ceil(radius_rad / scale))
+    n_rings = int(math.ceil(radius_rad / lag))
+    params = _params(preset, radius_rad, scale, lag, int(sectors), int(partition_min), int(bins), smooth, variants,
+                     kappa, n_rings)
 
     calc = _Calculator(lat_r, lon_r, values, preset=preset, radius_rad=radius_rad, scale=scale, lag=lag,
                        sectors=int(sectors), partition_min=int(partition_min), bins=int(bins), smooth=smooth,

@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.neighbours import SphereIndex, chord_to_angle
 from georbias.presets import SSIPreset
 from georbias.surprisal import moran_moments, surprisal
@@ -75,20 +76,25 @@ def ring_points(n: int, radius_rad: float) -> tuple[np.ndarray, int, float, int]
 
     Ring i (1..ceil(r / d)) sits at colatitude i*d and holds ceil(2 pi i) points starting at lon -pi.
     """
+    density, spacing, counts = ring_layout(n, radius_rad)
+    lat = ring_colatitudes(spacing, counts)
+    lon = np.concatenate([-np.pi + 2 * np.pi * np.arange(m_i) / m_i for m_i in counts])
+    cl = np.cos(lat)
+    xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
+    return xyz, density, float(spacing), len(counts)
+
+
+def ring_layout(n: int, radius_rad: float) -> tuple[int, float, list[int]]:
+    """Density, ring spacing d = 1 / sqrt(density) and the points of each ring i = 1..ceil(r / d): ceil(2 pi i)."""
     density = background_density(n, radius_rad)
     spacing = 1.0 / np.sqrt(density)
     n_rings = int(math.ceil(radius_rad / spacing))
-    lats, lons = [], []
-    for i in range(1, n_rings + 1):
-        m_i = int(math.ceil(2 * np.pi * i))
-        j = np.arange(m_i)
-        lats.append(np.full(m_i, np.pi / 2 - i * spacing))
-        lons.append(-np.pi + 2 * np.pi * j / m_i)
-    lat = np.concatenate(lats)
-    lon = np.concatenate(lons)
-    cl = np.cos(lat)
-    xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
-    return xyz, density, float(spacing), n_rings
+    return density, spacing, [int(math.ceil(2 * np.pi * i)) for i in range(1, n_rings + 1)]
+
+
+def ring_colatitudes(spacing: float, counts: list[int]) -> np.ndarray:
+    """Latitude pi/2 - i d of every ring point (ring i holds counts[i - 1] points)."""
+    return np.concatenate([np.full(m_i, np.pi / 2 - i * spacing) for i, m_i in enumerate(counts, start=1)])
 
 
 class BackgroundCache:
@@ -233,6 +239,30 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
     """
     c, n, _ = local.shape
     flat = local.reshape(-1, 3)
+    dq, iq, kq = _nearest_background(flat, geo, k, workers)
+    pp_row, pp_q, pp_w, to_bg = _presence_rows(flat, c, n, dq, k, ids_mem, glist, gdist, shared_ties)
+    rows, bidx, delta = _background_pairs(flat, geo, dq, iq, kq)
+    roi = rows // n
+    # The centre (presence 0, at the pole) and ring-2 point 0 are equally far from ring-1 point 0.
+    at_centre = rows % n == 0
+    if shared_ties:  # duplicates of the centre sit at the pole too, and tie with it
+        at_centre = (flat[rows] == flat[rows - rows % n]).all(axis=1)
+    tie = (bidx == 0) & at_centre
+    d_ring2 = None
+    if tie.any():
+        exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
+        d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as the tree measured it
+        first = np.ones(c, dtype=bool) if centre_first is None else np.asarray(centre_first, dtype=bool)
+        delta = delta.copy()
+        delta[tie] = np.where(first[roi[tie]], np.nextafter(d_ring2, 0.0), np.nextafter(d_ring2, 1.0))
+    from_bg, tie_live = _background_rows(geo, c, n, k, rows, roi, bidx, delta, tie, d_ring2, shared_ties)
+    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live,
+                        pp_w=pp_w)
+
+
+def _nearest_background(flat: np.ndarray, geo: BackgroundGeometry, k: int,
+                        workers: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Distances and indices of each presence point's kq nearest background points (kq >= k)."""
     kq = min(max(k, _CANDIDATES), geo.m)
     bound = 2.0 * geo.reach
     dq, iq = geo.tree.query(flat, k=kq, workers=workers, distance_upper_bound=bound)
@@ -243,11 +273,19 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         d2_, i2_ = geo.tree.query(flat[far], k=kq)
         dq[far], iq[far] = d2_, i2_
     iq = np.where(np.isfinite(dq), iq, 0)
+    return dq, iq, kq
 
-    # Presence rows: the k nearest among the other presence points and the background. Only
-    # presence points closer than the row's k-th nearest background point (thr) can enter.
-    # Candidates come from each point's global nearest-neighbour list, kept when in this ROI;
-    # rows where that list may be too short fall back to all n members of their ROI.
+
+def _presence_rows(flat: np.ndarray, c: int, n: int, dq: np.ndarray, k: int, ids_mem: np.ndarray,
+                   glist: np.ndarray, gdist: np.ndarray,
+                   shared_ties: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Presence -> presence links (row, neighbour, weight or None) and each presence row's weight to background.
+
+    Presence rows: the k nearest among the other presence points and the background. Only
+    presence points closer than the row's k-th nearest background point (thr) can enter.
+    Candidates come from each point's global nearest-neighbour list, kept when in this ROI;
+    rows where that list may be too short fall back to all n members of their ROI.
+    """
     thr = dq[:, k - 1]
     n_rows = c * n
     if n > 1:
@@ -272,9 +310,16 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         acc = rank_p + rank_b < k
     pp_row, pp_q = row_p[acc], qq[acc]
     to_bg = (k - np.bincount(pp_row, weights=pp_w, minlength=n_rows)).reshape(c, n)
+    return pp_row, pp_q, pp_w, to_bg
 
-    # Background rows: presence point p enters b's k-NN iff (#presence closer to b) + (#background
-    # closer to b) < k. Only p within b's background k-th distance can qualify.
+
+def _background_pairs(flat: np.ndarray, geo: BackgroundGeometry, dq: np.ndarray, iq: np.ndarray,
+                      kq: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(presence row, background point, distance) of every presence point within a background point's k-th distance.
+
+    Background rows: presence point p enters b's k-NN iff (#presence closer to b) + (#background
+    closer to b) < k. Only p within b's background k-th distance can qualify.
+    """
     rows, cols = np.nonzero(dq <= geo.kth[iq])
     bidx = iq[rows, cols]
     delta = dq[rows, cols]
@@ -295,18 +340,13 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
             rows = np.concatenate([rows, *extra_r])
             bidx = np.concatenate([bidx, *extra_b])
             delta = np.concatenate([delta, *extra_d])
-    roi = rows // n
-    # The centre (presence 0, at the pole) and ring-2 point 0 are equally far from ring-1 point 0.
-    at_centre = rows % n == 0
-    if shared_ties:  # duplicates of the centre sit at the pole too, and tie with it
-        at_centre = (flat[rows] == flat[rows - rows % n]).all(axis=1)
-    tie = (bidx == 0) & at_centre
-    if tie.any():
-        exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
-        d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as the tree measured it
-        first = np.ones(c, dtype=bool) if centre_first is None else np.asarray(centre_first, dtype=bool)
-        delta = delta.copy()
-        delta[tie] = np.where(first[roi[tie]], np.nextafter(d_ring2, 0.0), np.nextafter(d_ring2, 1.0))
+    return rows, bidx, delta
+
+
+def _background_rows(geo: BackgroundGeometry, c: int, n: int, k: int, rows: np.ndarray, roi: np.ndarray,
+                     bidx: np.ndarray, delta: np.ndarray, tie: np.ndarray, d_ring2: float | None,
+                     shared_ties: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Weight each presence point receives from background rows (C, n), and the ROIs where the centre tie mattered."""
     closer_bg = (geo.knn_dist[bidx] < delta[:, None]).sum(axis=1)
     # rank of p among the presence candidates of the same background point (most have just one)
     gkey = roi * geo.m + bidx
@@ -328,15 +368,14 @@ def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.nd
         accepted = rank + closer_bg < k
         from_bg = np.bincount(rows[accepted], minlength=c * n).reshape(c, n)
     tie_live = np.zeros(c, dtype=bool)
-    if tie.any():
+    if d_ring2 is not None:
         nearer_bg = (geo.knn_dist[bidx] < np.nextafter(d_ring2, 0.0)).sum(axis=1)
         if shared_ties:  # the centre group and ring-2 point 0 together straddle the k-th place
             live = tie & (lt_b + nearer_bg < k) & (lt_b + nearer_bg + eq_b + 1 > k)
         else:
             live = tie & (rank + nearer_bg == k - 1)
         tie_live[roi[live]] = True
-    return GraphSummary(pp_row=pp_row, pp_q=pp_q, to_bg=to_bg, from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live,
-                        pp_w=pp_w)
+    return from_bg, tie_live
 
 
 def moran_upper(graph: GraphSummary, v: np.ndarray) -> np.ndarray:
@@ -505,9 +544,119 @@ def _apply_reference(out: dict, n_roi: np.ndarray, density: np.ndarray, n_bg: np
     (out["u_mu"][c], out["u_var"][c]), (out["m_mu"][c], out["m_var"][c]) = res.moments_unmarked, res.moments_marked
 
 
+@dataclass
+class _ROIBatch:
+    """Inputs shared by every chunk of ROIs, and the per-ROI arrays the chunks fill (disjoint rows)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    xyz: np.ndarray
+    marks: np.ndarray
+    members: np.ndarray
+    glist_all: np.ndarray      # each point's nearest dataset neighbours (from the ROI lists)
+    gdist_all: np.ndarray      # and their chords, for presence k-NN
+    distinct: np.ndarray | None  # few distinct marks: count instead of sort
+    preset: SSIPreset
+    weight_k: int
+    degree: int
+    centre_first: bool
+    group: np.ndarray | None   # duplicate-coordinate groups (reference_ties only)
+    out: dict[str, np.ndarray] = field(init=False)
+    density: np.ndarray = field(init=False)
+    tie_live: np.ndarray = field(init=False)
+    n_bg: np.ndarray = field(init=False)
+    has_dup: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n_pts = len(self.xyz)
+        self.out = {name: np.full(n_pts, np.nan) for name in
+                    ("u_ssi", "u_i", "u_mu", "u_var", "m_ssi", "m_i", "m_mu", "m_var")}
+        self.density = np.zeros(n_pts, dtype=np.int64)
+        self.tie_live = np.zeros(n_pts, dtype=bool)
+        self.n_bg = np.zeros(n_pts, dtype=np.int64)
+        self.has_dup = np.zeros(n_pts, dtype=bool)
+
+
+def _roi_batch(lat: np.ndarray, lon: np.ndarray, xyz: np.ndarray, values: np.ndarray, preset: SSIPreset,
+               members: np.ndarray, weight_k: int, tie_policy: str, reference_ties: bool) -> _ROIBatch:
+    """The shared inputs of every chunk: marks, each point's nearest neighbours, the tie settings."""
+    marks = presence_marks(np.asarray(values, dtype=np.float64), preset.marks)
+    distinct = np.unique(marks)
+    g_n = min(_GLOBAL_LIST, members.shape[1])
+    glist_all = np.ascontiguousarray(members[:, :g_n])
+    gdist_all = np.sqrt(((xyz[:, None, :] - xyz[glist_all]) ** 2).sum(axis=2))
+    if tie_policy not in ("centre", "ring"):
+        raise ValueError("tie_policy must be 'centre' or 'ring'")
+    return _ROIBatch(lat=lat, lon=lon, xyz=xyz, marks=marks, members=members, glist_all=glist_all,
+                     gdist_all=gdist_all, distinct=distinct if len(distinct) <= 16 else None, preset=preset,
+                     weight_k=weight_k, degree=preset.degree(weight_k), centre_first=tie_policy == "centre",
+                     group=duplicate_groups(lat, lon) if reference_ties else None)
+
+
+def _chunks(n_roi: np.ndarray, radius_rad: float, weight_k: int) -> list[tuple[BackgroundGeometry, np.ndarray]]:
+    """ROIs grouped by size (one background geometry each), in chunks of about _PAIR_BUDGET pairs."""
+    order = np.argsort(n_roi, kind="stable")
+    sizes, starts = np.unique(n_roi[order], return_index=True)
+    bounds = list(starts) + [len(n_roi)]
+    tasks = []
+    for size, a, b in zip(sizes, bounds[:-1], bounds[1:]):
+        size = int(size)
+        geo = _BACKGROUND.get(size, radius_rad, weight_k)  # built here, read-only in the workers
+        step = max(1, _PAIR_BUDGET // (size * size))
+        tasks += [(geo, order[a + s:min(b, a + s + step)]) for s in range(0, b - a, step)]
+    return tasks
+
+
+def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int:
+    """Moran's I and its moments, unmarked and marked, of the ROIs `ids` (all of size geo.n)."""
+    size, out = geo.n, st.out
+    mem = st.members[ids, :size]
+    rot = _rotation_to_pole(st.lat[ids], st.lon[ids])
+    local = np.matmul(st.xyz[mem], rot)
+    # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
+    at_pole = mem[:, 0] == ids
+    if st.preset.tie_rule == "shared":  # the centre's whole duplicate group is settled together
+        at_pole = np.ones(len(ids), dtype=bool)
+    graph = roi_graph(local, geo, st.weight_k, mem, st.glist_all[mem], st.gdist_all[mem],
+                      centre_first=np.where(at_pole, st.centre_first, True), workers=1,
+                      shared_ties=st.preset.tie_rule == "shared")
+    st.tie_live[ids] = graph.tie_live & at_pole
+    m_vals = st.marks[mem]
+    out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
+    out["m_i"][ids] = moran_upper(graph, m_vals)
+    mu_u, var_u = moran_moments(np.array([[BACKGROUND_VALUE, 1.0]]), np.array([[float(geo.m), float(size)]]),
+                                st.degree)
+    out["u_mu"][ids], out["u_var"][ids] = mu_u[0], var_u[0]
+    cs_m, ns_m = _classes(m_vals, geo.m, st.distinct)
+    out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, st.degree)
+    st.density[ids] = geo.density
+    st.n_bg[ids] = geo.m
+    if st.group is not None and size > 1:
+        g = np.sort(st.group[mem], axis=1)
+        st.has_dup[ids] = (g[:, 1:] == g[:, :-1]).any(axis=1)
+    return len(ids)
+
+
+def _run_chunks(st: _ROIBatch, tasks: list[tuple[BackgroundGeometry, np.ndarray]],
+                progress: Callable[[int], None] | None) -> None:
+    """Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores."""
+    n_threads = max(1, min(_THREADS, os.cpu_count() or 1))
+    if n_threads == 1 or len(tasks) < 4:
+        for geo, ids in tasks:
+            done = _score_chunk(st, geo, ids)
+            if progress is not None:
+                progress(done)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for fut in as_completed([pool.submit(_score_chunk, st, geo, ids) for geo, ids in tasks]):
+                done = fut.result()
+                if progress is not None:
+                    progress(done)
+
+
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
-               radius_rad: float = 0.05, roi_k: int = 100, weight_k: int = 4,
-               progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
+               radius_rad: float = DEFAULT_RADIUS_RAD, roi_k: int = DEFAULTS.roi_k,
+               weight_k: int = DEFAULTS.weight_k, progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
                reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
@@ -524,100 +673,30 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     lon = np.asarray(lon_rad, dtype=np.float64)
     cl = np.cos(lat)
     xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
-    marks = presence_marks(np.asarray(values, dtype=np.float64), preset.marks)
-    n_pts = len(xyz)
     n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared")
-    degree = preset.degree(weight_k)
-    distinct = np.unique(marks)
-    distinct = distinct if len(distinct) <= 16 else None  # few distinct marks: count instead of sort
-    # each point's nearest dataset neighbours (from the ROI lists) and chords, for presence k-NN
-    g_n = min(_GLOBAL_LIST, members.shape[1])
-    glist_all = np.ascontiguousarray(members[:, :g_n])
-    gdist_all = np.sqrt(((xyz[:, None, :] - xyz[glist_all]) ** 2).sum(axis=2))
-
-    out = {name: np.full(n_pts, np.nan) for name in
-           ("u_ssi", "u_i", "u_mu", "u_var", "m_ssi", "m_i", "m_mu", "m_var")}
-    density = np.zeros(n_pts, dtype=np.int64)
-    tie_live = np.zeros(n_pts, dtype=bool)
-    if tie_policy not in ("centre", "ring"):
-        raise ValueError("tie_policy must be 'centre' or 'ring'")
-    centre_first = tie_policy == "centre"
-    n_bg = np.zeros(n_pts, dtype=np.int64)
-    has_dup = np.zeros(n_pts, dtype=bool)
-    group = duplicate_groups(lat, lon) if reference_ties else None
-    order = np.argsort(n_roi, kind="stable")
-    sizes, starts = np.unique(n_roi[order], return_index=True)
-    bounds = list(starts) + [n_pts]
-    tasks = []
-    for size, a, b in zip(sizes, bounds[:-1], bounds[1:]):
-        size = int(size)
-        geo = _BACKGROUND.get(size, radius_rad, weight_k)  # built here, read-only in the workers
-        step = max(1, _PAIR_BUDGET // (size * size))
-        tasks += [(geo, order[a + s:min(b, a + s + step)]) for s in range(0, b - a, step)]
-
-    def work(geo: BackgroundGeometry, ids: np.ndarray) -> int:
-        size = geo.n
-        mem = members[ids, :size]
-        rot = _rotation_to_pole(lat[ids], lon[ids])
-        local = np.matmul(xyz[mem], rot)
-        # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
-        at_pole = mem[:, 0] == ids
-        if preset.tie_rule == "shared":  # the centre's whole duplicate group is settled together
-            at_pole = np.ones(len(ids), dtype=bool)
-        graph = roi_graph(local, geo, weight_k, mem, glist_all[mem], gdist_all[mem],
-                          centre_first=np.where(at_pole, centre_first, True), workers=1,
-                          shared_ties=preset.tie_rule == "shared")
-        tie_live[ids] = graph.tie_live & at_pole
-        m_vals = marks[mem]
-        out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
-        out["m_i"][ids] = moran_upper(graph, m_vals)
-        mu_u, var_u = moran_moments(np.array([[BACKGROUND_VALUE, 1.0]]), np.array([[float(geo.m), float(size)]]),
-                                    degree)
-        out["u_mu"][ids], out["u_var"][ids] = mu_u[0], var_u[0]
-        cs_m, ns_m = _classes(m_vals, geo.m, distinct)
-        out["m_mu"][ids], out["m_var"][ids] = _moments_batched(cs_m, ns_m, degree)
-        density[ids] = geo.density
-        n_bg[ids] = geo.m
-        if group is not None and size > 1:
-            g = np.sort(group[mem], axis=1)
-            has_dup[ids] = (g[:, 1:] == g[:, :-1]).any(axis=1)
-        return len(ids)
-
-    # Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
-    n_threads = max(1, min(_THREADS, os.cpu_count() or 1))
-    if n_threads == 1 or len(tasks) < 4:
-        for geo, ids in tasks:
-            done = work(geo, ids)
-            if progress is not None:
-                progress(done)
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for fut in as_completed([pool.submit(work, geo, ids) for geo, ids in tasks]):
-                done = fut.result()
-                if progress is not None:
-                    progress(done)
-
+    st = _roi_batch(lat, lon, xyz, values, preset, members, weight_k, tie_policy, reference_ties)
+    _run_chunks(st, _chunks(n_roi, radius_rad, weight_k), progress)
     reference_path = None
     if reference_ties:
         from georbias.ssi_reference import resolve_ties
 
-        reference_path = tie_live | has_dup | boundary_ties(xyz, n_roi, radius_rad, roi_k)
-        res = resolve_ties(lat, lon, marks, np.nonzero(reference_path)[0], radius_rad=radius_rad, roi_k=roi_k,
-                           weight_k=weight_k, degree=degree, progress=progress_ties)
-        _apply_reference(out, n_roi, density, n_bg, res)
-    variants = []
-    for p in ("u", "m"):
-        ssi, prob, sigma = surprisal(out[f"{p}_i"], out[f"{p}_mu"], out[f"{p}_var"],
-                                     probability=preset.probability, sigma_offset=preset.sigma_offset,
-                                     nan_if_degenerate=preset.nan_if_degenerate)
-        variants.append(SSIVariant(ssi=ssi, i_upper=out[f"{p}_i"], mean=out[f"{p}_mu"], std=sigma, prob=prob))
+        reference_path = st.tie_live | st.has_dup | boundary_ties(xyz, n_roi, radius_rad, roi_k)
+        res = resolve_ties(lat, lon, st.marks, np.nonzero(reference_path)[0], radius_rad=radius_rad, roi_k=roi_k,
+                           weight_k=weight_k, degree=st.degree, progress=progress_ties)
+        _apply_reference(st.out, n_roi, st.density, st.n_bg, res)
+    variants = [_variant(st.out, p, preset) for p in ("u", "m")]
     params = {"radius_rad": float(radius_rad), "roi_k": int(roi_k), "weight_k": int(weight_k),
-              "moment_degree": degree, "background_value": BACKGROUND_VALUE, "density": "ceil(5 n / (pi r^2))",
-              "preset": preset.to_dict()}
-    params["tie_policy"] = tie_policy
-    params["reference_ties"] = bool(reference_ties)
-    return SSIResult(n_roi=n_roi, density=density, n_background=n_bg, unmarked=variants[0], marked=variants[1],
-                     params=params, tie_live=tie_live, reference_path=reference_path)
+              "moment_degree": st.degree, "background_value": BACKGROUND_VALUE, "density": "ceil(5 n / (pi r^2))",
+              "preset": preset.to_dict(), "tie_policy": tie_policy, "reference_ties": bool(reference_ties)}
+    return SSIResult(n_roi=n_roi, density=st.density, n_background=st.n_bg, unmarked=variants[0],
+                     marked=variants[1], params=params, tie_live=st.tie_live, reference_path=reference_path)
+
+
+def _variant(out: dict[str, np.ndarray], p: str, preset: SSIPreset) -> SSIVariant:
+    """SSI of one variant ("u" unmarked, "m" marked) from its Moran's I and moments."""
+    ssi, prob, sigma = surprisal(out[f"{p}_i"], out[f"{p}_mu"], out[f"{p}_var"], probability=preset.probability,
+                                 sigma_offset=preset.sigma_offset, nan_if_degenerate=preset.nan_if_degenerate)
+    return SSIVariant(ssi=ssi, i_upper=out[f"{p}_i"], mean=out[f"{p}_mu"], std=sigma, prob=prob)
 
 
 __all__ = ["ssi_scores", "SSIResult", "SSIVariant", "ring_points", "background_density", "roi_graph",

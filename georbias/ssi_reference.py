@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from georbias.ssi import background_density
+from georbias.ssi import ring_colatitudes, ring_layout
 
 LEAF_SIZE = 30  # scikit-learn's default, which the reference uses
 
@@ -86,15 +86,10 @@ def ring_xyz_pole(n: int, radius_rad: float) -> tuple[np.ndarray, int]:
 
 def ring_latlon_pole(n: int, radius_rad: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Pole-frame ring (lat, lon) of a ROI of n points, and the density (spec §1.2)."""
-    density = background_density(n, radius_rad)
-    spacing = 1 / np.sqrt(density)
-    n_rings = int(math.ceil(radius_rad / spacing))
-    lats, lons = [], []
-    for i in range(1, n_rings + 1):
-        m_i = int(math.ceil(2 * np.pi * i))
-        lats.append(np.full(m_i, np.pi / 2 - i * spacing))
-        lons.append(np.linspace(-np.pi, np.pi, m_i, endpoint=False))  # j 2pi/m_i - pi, in numpy's rounding
-    return np.concatenate(lats), np.concatenate(lons), density
+    density, spacing, counts = ring_layout(n, radius_rad)
+    # lon j 2pi/m_i - pi, in numpy's linspace rounding (the reference's)
+    lon = np.concatenate([np.linspace(-np.pi, np.pi, m_i, endpoint=False) for m_i in counts])
+    return ring_colatitudes(spacing, counts), lon, density
 
 
 def background_latlon(lat_c: float, lon_c: float, n: int, radius_rad: float) -> tuple[np.ndarray, int]:

@@ -24,7 +24,9 @@ from locbench.errors import InputError
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
+    from locbench.datasets.spec import DatasetSpec
     from locbench.encoders.spec import EncoderSpec
+    from locbench.results import Result
 
 # The no-argument run: a small, meaningful comparison on the embedded (offline) datasets.
 # xyz is left out: with this little training it does not separate land from sea (71.2 vs 71.0 % no-prior).
@@ -127,7 +129,7 @@ def default_datasets() -> list[str]:
     return list(DEFAULT_DATASETS)
 
 
-def _resolve_encoder(name: str) -> Any:
+def _resolve_encoder(name: str) -> EncoderSpec:
     from locbench import encoders
 
     return encoders.resolve_encoder(name)
@@ -146,9 +148,9 @@ def _load(spec: Any, split: str | None, data_root: str | None, holdout: str) -> 
     return load_split(spec.name, **kwargs)
 
 
-def _n_params(spec: Any, seed: int, dataset: str) -> int | None:
+def _n_params(spec: EncoderSpec, seed: int, dataset: str) -> int | None:
     try:
-        module = spec.build(seed=seed, preset=dataset) if hasattr(spec, "build") else None
+        module = spec.build(seed=seed, preset=dataset)
     except Exception:  # noqa: BLE001 - a card field only; the run itself reports real errors
         return None
     if module is None:
@@ -157,7 +159,7 @@ def _n_params(spec: Any, seed: int, dataset: str) -> int | None:
 
 
 def plan(encoders: list[str], datasets: list[str], probe: str | None,
-         model_id: str | None = None) -> tuple[list[Any], list[Any]]:
+         model_id: str | None = None) -> tuple[list[EncoderSpec], list[DatasetSpec]]:
     """Resolve every name and check probe/task compatibility before any work (errors → exit 2)."""
     from locbench.datasets import get_dataset
     from locbench.probes import check_probe
@@ -173,7 +175,7 @@ def plan(encoders: list[str], datasets: list[str], probe: str | None,
         check_id(model_id)
         if len(encoders) != 1:
             raise InputError("--model-id names one model: pass exactly one --encoder with it", column="--model-id")
-    ids = [model_id_for(str(getattr(s, "name", e))) for s, e in zip(enc_specs, encoders)]
+    ids = [model_id_for(s.name) for s in enc_specs]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         raise InputError(f"encoders map to the same model id: {', '.join(sorted(dup))}", column="--encoder")
@@ -253,7 +255,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
         data = prepare_data(ds, seed=seed, epochs=epochs, max_train_rows=max_train_rows, data_root=data_root,
                             holdout=holdout, probe=probe, quick=quick)
         for spec in enc_specs:
-            enc_name = str(getattr(spec, "name", spec))
+            enc_name = spec.name
             mid = model_id or model_id_for(enc_name)
             outcome = evaluate_one(spec, data, out / mid, model_id=mid, seed=seed, device=device,
                                    geobias=geobias, geobias_kwargs=geobias_kwargs, threads=threads,
@@ -306,7 +308,7 @@ def prepare_data(ds: Any, *, seed: int, epochs: int | None, max_train_rows: int 
                         quick=quick)
 
 
-def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, seed: int, device: str,
+def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_id: str, seed: int, device: str,
                  geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
                  custom_model_id: bool = False, reporter: Reporter | None = None,
                  batch_size: int | None = None, activation: str | None = None,
@@ -326,7 +328,7 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
     from locbench.runrecord import build_run_record
 
     reporter = reporter or _Silent()
-    ds, p, enc_name = data.spec, data.probe, str(getattr(spec, "name", spec))
+    ds, p, enc_name = data.spec, data.probe, spec.name
     reporter.start(f"{enc_name} · {ds.name} · {p}")
     t0 = time.perf_counter()
     options: dict[str, Any] = {"holdout": data.holdout} if p in ("linear", "knn", "mlp") else {}
@@ -359,14 +361,20 @@ def evaluate_one(spec: Any, data: PreparedData, folder: Path, *, model_id: str, 
     paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
     card = model_card(spec, model_id, _n_params(spec, seed, ds.name), custom=custom_model_id)
     paths["card"] = str(atomic.write_json(folder / CARD_FILE, card.to_dict()))
+    return _outcome(result, info, encoder=enc_name, probe=p, seconds=time.perf_counter() - t0, paths=paths)
+
+
+def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, seconds: float,
+             paths: dict[str, str]) -> RunOutcome:
+    """The one-line summary of a run the CLI table shows."""
     summary = result.geobias.get("summary") or {}
     return RunOutcome(
-        model_id=model_id, encoder=enc_name, dataset=ds.name, probe=p, task_type=ds.task_type,
+        model_id=result.model_id, encoder=encoder, dataset=result.dataset, probe=probe, task_type=result.task_type,
         primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
         higher_is_better=result.higher_is_better,
         marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
         location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
-        seconds=time.perf_counter() - t0, paths=paths)
+        seconds=seconds, paths=paths)
 
 
 def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed: int, device: str,
@@ -374,7 +382,7 @@ def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed
     """The `config` block of a run record: every setting that produced the numbers."""
     ds = data.spec
     return {"encoder": enc_name, "encoder_hparams": info.get("encoder_hparams"), "dataset": ds.name,
-            "dataset_version": getattr(ds, "version", None), "split": data.test.split,
+            "dataset_version": ds.version, "split": data.test.split,
             "train_split": data.train.split, "probe": data.probe, "probe_config": info.get("config"),
             "seed": seed, "epochs": data.epochs, "device": device, "holdout": data.holdout,
             "max_train_rows": data.max_train_rows, "n_train_rows_available": data.n_train_full,

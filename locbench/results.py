@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from georbias.config import DEFAULTS
 from georbias.headline import HEADLINE_K
 
 from locbench import atomic
@@ -43,7 +44,7 @@ UNKNOWN_LABEL = "unknown"  # y_true of imported rows whose true class is not pub
 HASH_METHOD = ("sha256 over columns in order: name, then numeric values as little-endian float64 (NaN canonical) "
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
-DEFAULT_PERMUTATIONS = 99
+DEFAULT_PERMUTATIONS = DEFAULTS.permutations
 # LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K).
 # With 4 neighbours, binary hit@1 values can never reach
 # significance (a 4-neighbour lag has 5 values: p >= ~0.06), so the SSI's weight_k is not used here.
@@ -294,7 +295,7 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
     spec = geobias_values(df, task_type, targets)
     located = np.isfinite(lon) & np.isfinite(lat)
     x, y, v = lon[located], lat[located], np.asarray(spec["values"], dtype=np.float64)[located]
-    kwargs: dict[str, Any] = {"permutations": DEFAULT_PERMUTATIONS, "seed": 0}
+    kwargs: dict[str, Any] = {"permutations": DEFAULT_PERMUTATIONS, "seed": DEFAULTS.seed}
     kwargs.update(geobias_kwargs or {})
     block: dict[str, Any] = {
         "value_name": spec["value_name"], "value_rule": spec["rule"],

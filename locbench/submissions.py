@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from locbench.cards import CARD_FILE, ModelMeta, check_card, read_card
 from locbench.hashing import sha256_file as file_sha256
 from locbench.ids import id_problems
 from locbench.results import UNKNOWN_LABEL
+
+if TYPE_CHECKING:
+    from locbench.datasets.spec import DatasetSpec, DatasetSplit
 
 PREDICTION_SUFFIXES = (".csv.gz", ".csv", ".parquet")
 IGNORED_SUFFIXES = (".md", ".txt", ".result.json", ".run.json")  # notes and `locbench evaluate` records
@@ -43,7 +46,7 @@ class Entry:
 
     dataset: str
     file: Path
-    spec: Any
+    spec: DatasetSpec
     split: str
     predictions: pd.DataFrame
     verified: bool
@@ -81,27 +84,13 @@ def _limit(problems: ProblemList, rows: np.ndarray, make: Callable[[int], Proble
                                       p.file, None, p.column))
 
 
-def _bounds(spec: Any) -> tuple[float, float, float, float] | None:
-    """(lon_min, lon_max, lat_min, lat_max) from a spec's coord_bounds, whichever shape it uses."""
-    b = getattr(spec, "coord_bounds", None)
-    if b is None:
-        return None
-    if isinstance(b, dict):
-        if "lon" in b and "lat" in b:
-            return float(b["lon"][0]), float(b["lon"][1]), float(b["lat"][0]), float(b["lat"][1])
-        keys = ("lon_min", "lon_max", "lat_min", "lat_max")
-        if all(k in b for k in keys):
-            return tuple(float(b[k]) for k in keys)  # type: ignore[return-value]
-        return None
-    seq = list(b)
-    if len(seq) == 2 and all(len(x) == 2 for x in seq):
-        return float(seq[0][0]), float(seq[0][1]), float(seq[1][0]), float(seq[1][1])
-    if len(seq) == 4:
-        return tuple(float(x) for x in seq)  # type: ignore[return-value]
-    return None
+def _bounds(spec: DatasetSpec) -> tuple[float, float, float, float] | None:
+    """The spec's (lon_min, lon_max, lat_min, lat_max) as floats, or None when it declares none."""
+    b = spec.coord_bounds
+    return None if b is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
-def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: ProblemList) -> None:
+def check_against_data(df: pd.DataFrame, split: DatasetSplit, file: str, problems: ProblemList) -> None:
     """Sample ids exactly the split's; coordinates within 1e-4 deg; true labels/targets agree."""
     ids = df["sample_id"].astype(str).to_numpy()
     ref_ids = np.asarray(split.sample_ids).astype(str)
@@ -135,11 +124,11 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
                    f"{col} {shown(mine_all[r])} differs from the dataset's {shown(ref[pos[r]])} by more than {COORD_TOLERANCE_DEG} deg",
                    file, r, col))
     task = split.spec.task_type
-    if task == "classification" and getattr(split, "labels", None) is not None:
+    if task == "classification" and split.labels is not None:
         yt = df["y_true"].astype(str).to_numpy()[ok]
         if not (yt == UNKNOWN_LABEL).all():
             labels = np.asarray(split.labels)[p]
-            names = list(split.class_names) if getattr(split, "class_names", None) is not None else None
+            names = list(split.class_names) if split.class_names is not None else None
             as_idx = np.array([str(int(x)) for x in labels])
             good = yt == as_idx
             if names is not None:
@@ -147,10 +136,10 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
             rows = ok[np.nonzero(~good)[0]]
             _limit(problems, rows, lambda r: Problem(f"y_true {shown(df['y_true'].iloc[r])} disagrees with the dataset's label",
                                                      file, r, "y_true"))
-    elif task == "regression" and getattr(split, "targets", None) is not None:
+    elif task == "regression" and split.targets is not None:
         from locbench.predictions import regression_columns
 
-        tnames = list(getattr(split, "target_names", None) or getattr(split.spec, "targets", None) or [])
+        tnames = list(split.target_names or split.spec.targets)
         cols = regression_columns(tnames)
         ref_t = np.asarray(split.targets, dtype=np.float64).reshape(len(ref_ids), -1)
         for j, yt_col in enumerate(cols[0::2]):
@@ -162,7 +151,7 @@ def check_against_data(df: pd.DataFrame, split: Any, file: str, problems: Proble
                                                                file, r, c))
 
 
-def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+def check_against_registry(df: pd.DataFrame, spec: DatasetSpec, file: str, problems: ProblemList, *,
                            subset: bool = False) -> str:
     """Published-facts checks when the data is not on disk; returns the note for the result file.
 
@@ -175,7 +164,7 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
         if len(df) != int(n_expected):
             problems.add(f"{len(df)} rows, but the {spec.reported_split!r} split of {spec.name} has {int(n_expected)}",
                          file=file)
-    n_classes = getattr(spec, "num_classes", None)
+    n_classes = spec.num_classes
     if spec.task_type == "classification" and n_classes:
         checked.append("class count")
         for col in ("y_true", "y_pred"):
@@ -204,7 +193,7 @@ def check_against_registry(df: pd.DataFrame, spec: Any, file: str, problems: Pro
     return f"not verified against data: dataset files not on disk; checked against the registry's published {what}"
 
 
-def check_frame(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *,
+def check_frame(df: pd.DataFrame, spec: DatasetSpec, file: str, problems: ProblemList, *,
                 data_root: str | Path | None = None, subset: bool = False) -> tuple[bool, str, str]:
     """Check a structurally valid frame against the data (when on disk) or the registry's published facts.
 
@@ -227,7 +216,7 @@ def check_frame(df: pd.DataFrame, spec: Any, file: str, problems: ProblemList, *
     return False, check_against_registry(df, spec, file, problems, subset=subset), spec.reported_split
 
 
-def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data_root: str | Path | None = None,
+def check_predictions_file(path: Path, spec: DatasetSpec, problems: ProblemList, *, data_root: str | Path | None = None,
                            strict: bool = False) -> Entry | None:
     """Read one predictions file and run every check; None when it has problems.
 
@@ -258,7 +247,7 @@ def check_predictions_file(path: Path, spec: Any, problems: ProblemList, *, data
     return Entry(spec.name, path, spec, split_name, df, verified, note, warnings=units)
 
 
-def _unit_mistakes(df: pd.DataFrame, spec: Any) -> list[str]:
+def _unit_mistakes(df: pd.DataFrame, spec: DatasetSpec) -> list[str]:
     from locbench.unit_checks import unit_mistakes
 
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
@@ -266,7 +255,7 @@ def _unit_mistakes(df: pd.DataFrame, spec: Any) -> list[str]:
     return unit_mistakes(lon, lat, _bounds(spec))
 
 
-def _add_unit_hints(df: pd.DataFrame, spec: Any, path: Path, problems: ProblemList) -> None:
+def _add_unit_hints(df: pd.DataFrame, spec: DatasetSpec, path: Path, problems: ProblemList) -> None:
     if "lon" in df.columns and "lat" in df.columns:
         for msg in _unit_mistakes(df, spec):
             problems.add(f"likely cause: {msg}", file=path)

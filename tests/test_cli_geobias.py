@@ -89,3 +89,26 @@ def test_help_has_examples(capsys: pytest.CaptureFixture) -> None:
     assert main(["geobias", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--per-roi" in out and "Examples" in out
+
+
+def test_option_defaults_are_the_config_defaults() -> None:
+    """Every geo-bias setting the CLI offers defaults to georbias.config.DEFAULTS, and so does georbias.score."""
+    import dataclasses
+    import inspect
+
+    import typer.main
+
+    import georbias
+    from georbias.config import DEFAULTS, GeoBiasConfig
+    from locbench.cli import app
+
+    cmd = typer.main.get_command(app).commands["geobias"]
+    cli = {p.name: p.default for p in cmd.params}
+    fields = [f for f in dataclasses.fields(GeoBiasConfig) if f.name != "coords_unit"]  # the CLI reads degrees only
+    assert len(fields) == 12
+    for f in fields:
+        assert cli[f.name] == f.default == getattr(DEFAULTS, f.name), f.name
+    signature = inspect.signature(georbias.score).parameters
+    for f in dataclasses.fields(GeoBiasConfig):
+        assert signature[f.name].default == f.default, f.name
+    assert (DEFAULTS.radius, DEFAULTS.roi_k, DEFAULTS.weight_k, DEFAULTS.permutations) == (0.05, 100, 4, 99)

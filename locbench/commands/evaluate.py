@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -37,46 +37,59 @@ hardware); `locbench submit OUT/<model-id>` sends it to the leaderboard.
 """
 
 
+EncoderOpt = Annotated[Optional[list[str]], typer.Option(
+    "--encoder", "-e", help="Encoder name (see `locbench encoders list`), plugin name or package.module:factory. "
+    "Repeatable. Default: no_prior, Sphere2Vec-sphereM, Space2Vec-theory, spherical_harmonics.")]
+DatasetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--dataset", "-d", help="Dataset name (see `locbench datasets list`). Repeatable. Default: embedded-koppen, "
+    "embedded-elevation, embedded-elevation-location (built from installed packages; no download needed).")]
+ProbeOpt = Annotated[Optional[str], typer.Option(
+    "--probe", "-p", help="geoprior | regression | linear | knn | mlp. Default: geoprior for classification, "
+    "regression for regression, linear for GAIR image tasks.")]
+SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of every random choice (same seed → same "
+                                      "predictions).")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda.")]
+EpochsOpt = Annotated[Optional[int], typer.Option(
+    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; 3 "
+    "(classification) and 2 (regression) in the no-argument quick run).")]
+OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder (one sub-folder per model).")]
+DataRootOpt = Annotated[Optional[str], typer.Option("--data-root", help="Dataset root (else $LOCBENCH_DATA, else "
+                                                    "~/.locbench/data).")]
+HoldoutOpt = Annotated[str, typer.Option(
+    "--holdout", help="random | spatial-block, two splits: (1) datasets without published splits (embedded) get "
+    "70/10/20 train/val/test by random rows or whole cells of an equal-area ~10° grid; (2) the linear/knn/mlp "
+    "probes carve their 20 % validation rows from train by random rows or whole 10°x10° lon/lat cells "
+    "(locbench.datasets.holdout).")]
+NoGeobiasOpt = Annotated[bool, typer.Option("--no-geobias", help="Skip Geo-Bias Scores (metrics only; faster).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option(
+    "--threads", min=1, help=f"Torch CPU threads (default: half the cores, at most 8; {_TRAINING.torch_threads} "
+    "here).")]
+ModelIdOpt = Annotated[Optional[str], typer.Option(
+    "--model-id", help="Model id of the output folder instead of locbench-<encoder> (one --encoder only), e.g. for "
+    "your GAIR embeddings.")]
+MaxTrainRowsOpt = Annotated[Optional[int], typer.Option(
+    "--max-train-rows", min=1, help="Train on a seeded random subset of at most N training rows (the reported "
+    "split is never cut).")]
+BatchSizeOpt = Annotated[Optional[int], typer.Option(
+    "--batch-size", min=1, help="Training batch of the geoprior and regression probes (default: the encoder's "
+    "TorchSpatial preset for the dataset, e.g. 4096 for Space2Vec-theory on birdsnap-ebird, "
+    f"else {_TRAINING.batch_size}).")]
+ActivationOpt = Annotated[Optional[str], typer.Option(
+    "--activation", help="FFN activation of every encoder that has one: relu | leakyrelu (slope 0.2) | sigmoid | "
+    "tanh | gelu (default: the preset's; no_prior is skipped, an encoder with a fixed network such as wrap is an "
+    "error).")]
+
+
 def register(app: typer.Typer) -> None:
     """Attach `evaluate` to the top-level app."""
 
     @app.command("evaluate", epilog=EPILOG)
     def evaluate_cmd(
-        encoder: list[str] = typer.Option(None, "--encoder", "-e", help="Encoder name (see `locbench encoders list`), "
-                                          "plugin name or package.module:factory. Repeatable. Default: no_prior, "
-                                          "Sphere2Vec-sphereM, Space2Vec-theory, spherical_harmonics."),
-        dataset: list[str] = typer.Option(None, "--dataset", "-d", help="Dataset name (see `locbench datasets list`). "
-                                          "Repeatable. Default: embedded-koppen, embedded-elevation, embedded-elevation-location "
-                                          "(built from installed packages; no download needed)."),
-        probe: str = typer.Option(None, "--probe", "-p", help="geoprior | regression | linear | knn | mlp. "
-                                  "Default: geoprior for classification, regression for regression, linear for "
-                                  "GAIR image tasks."),
-        seed: int = typer.Option(0, "--seed", "-s", help="Seed of every random choice (same seed → same predictions)."),
-        device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-        epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs (default: the encoder preset, else "
-                                   f"{_TRAINING.epochs}; 3 (classification) and 2 (regression) in the no-argument "
-                                   "quick run)."),
-        out: str = typer.Option("locbench-runs", "--out", "-o", help="Output folder (one sub-folder per model)."),
-        data_root: str = typer.Option(None, "--data-root", help="Dataset root (else $LOCBENCH_DATA, else ~/.locbench/data)."),
-        holdout: str = typer.Option("random", "--holdout", help="random | spatial-block, two splits: (1) datasets "
-                                    "without published splits (embedded) get 70/10/20 train/val/test by random rows "
-                                    "or whole cells of an equal-area ~10° grid; (2) the linear/knn/mlp probes carve "
-                                    "their 20 % validation rows from train by random rows or whole 10°x10° lon/lat "
-                                    "cells (locbench.datasets.holdout)."),
-        no_geobias: bool = typer.Option(False, "--no-geobias", help="Skip Geo-Bias Scores (metrics only; faster)."),
-        threads: int = typer.Option(None, "--threads", min=1, help="Torch CPU threads (default: half the cores, at "
-                                    f"most 8; {_TRAINING.torch_threads} here)."),
-        model_id: str = typer.Option(None, "--model-id", help="Model id of the output folder instead of "
-                                     "locbench-<encoder> (one --encoder only), e.g. for your GAIR embeddings."),
-        max_train_rows: int = typer.Option(None, "--max-train-rows", min=1, help="Train on a seeded random subset of "
-                                           "at most N training rows (the reported split is never cut)."),
-        batch_size: int = typer.Option(None, "--batch-size", min=1, help="Training batch of the geoprior and "
-                                       "regression probes (default: the encoder's TorchSpatial preset for the "
-                                       "dataset, e.g. 4096 for Space2Vec-theory on birdsnap-ebird, "
-                                       f"else {_TRAINING.batch_size})."),
-        activation: str = typer.Option(None, "--activation", help="FFN activation of every encoder that has one: "
-                                       "relu | leakyrelu (slope 0.2) | sigmoid | tanh | gelu (default: the preset's; "
-                                       "no_prior is skipped, an encoder with a fixed network such as wrap is an error)."),
+        encoder: EncoderOpt = None, dataset: DatasetOpt = None, probe: ProbeOpt = None, seed: SeedOpt = 0,
+        device: DeviceOpt = "cpu", epochs: EpochsOpt = None, out: OutOpt = "locbench-runs",
+        data_root: DataRootOpt = None, holdout: HoldoutOpt = "random", no_geobias: NoGeobiasOpt = False,
+        threads: ThreadsOpt = None, model_id: ModelIdOpt = None, max_train_rows: MaxTrainRowsOpt = None,
+        batch_size: BatchSizeOpt = None, activation: ActivationOpt = None,
     ) -> None:
         """Evaluate location encoders on datasets with the standardized probes; print a summary table.
 
@@ -84,16 +97,9 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
-        from rich.console import Console
-
-        from locbench.atomic import check_output_dir
         from locbench.evaluate import evaluate
 
-        check_output_dir(out, option="--out")
-        console = Console()
-        if not console.is_terminal:  # logs and CI: do not squeeze the table into 80 columns
-            console = Console(width=max(console.width, 150))
-        reporter = _RichReporter(console)
+        console, reporter = _console_and_reporter(out)
         t0 = time.perf_counter()
         with reporter:
             outcomes = evaluate(encoder or None, dataset or None, probe=probe, seed=seed, device=device,
@@ -104,6 +110,19 @@ def register(app: typer.Typer) -> None:
         console.print(summary_table(outcomes))
         console.print(f"[dim]{len(outcomes)} run(s) in {time.perf_counter() - t0:.1f} s → {out}/<model-id>/ "
                       f"(submit with `locbench submit {out}/<model-id>`)[/dim]")
+
+
+def _console_and_reporter(out: str) -> tuple[Any, _RichReporter]:
+    """Check --out first; a console wide enough for the table in logs and CI, and its progress reporter."""
+    from rich.console import Console
+
+    from locbench.atomic import check_output_dir
+
+    check_output_dir(out, option="--out")
+    console = Console()
+    if not console.is_terminal:  # logs and CI: do not squeeze the table into 80 columns
+        console = Console(width=max(console.width, 150))
+    return console, _RichReporter(console)
 
 
 class _RichReporter:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
+from georbias.config import DEFAULTS, GeoBiasConfig
 
 EPILOG = """[bold]Examples[/bold]
 
@@ -167,95 +169,129 @@ def print_headline(console: Any, h: Any) -> None:
                   highlight=False)
 
 
+FileArg = Annotated[Path, typer.Argument(help="Per-sample results: CSV, .csv.gz or Parquet, coordinates in degrees.")]
+ValueOpt = Annotated[str, typer.Option("--value", "-v", help="Column with per-sample performance (e.g. hit@1).")]
+LonColOpt = Annotated[str, typer.Option("--lon-col", help="Longitude column (degrees).")]
+LatColOpt = Annotated[str, typer.Option("--lat-col", help="Latitude column (degrees).")]
+PresetOpt = Annotated[str, typer.Option("--preset", help="torchspatial (published tables) | pygbs (PyGBS HEAD "
+                                        "surprisal; no SRI) | locbench (corrected).")]
+ScoresOpt = Annotated[Optional[str], typer.Option("--scores", help="Comma list of ssi,sri,autocorr (default: all the "
+                                                  "preset offers).")]
+RadiusOpt = Annotated[float, typer.Option("--radius", help="ROI radius (0.05 rad ≈ 319 km).")]
+RadiusUnitOpt = Annotated[str, typer.Option("--radius-unit", help="rad (great-circle angle) or km.")]
+RoiKOpt = Annotated[int, typer.Option("--roi-k", min=1, help="SSI ROI cap K (the K nearest within the radius).")]
+WeightKOpt = Annotated[int, typer.Option("--weight-k", min=1, max=16, help="k of the k-NN weight graph.")]
+ThresholdOpt = Annotated[Optional[float], typer.Option("--threshold", help="Binarise: value < T → −1 and ≥ T → +1 "
+                                                       "(reversed with --lower-is-better), as the reference reader "
+                                                       "does.")]
+LowerOpt = Annotated[bool, typer.Option("--lower-is-better", help="With --threshold: value < T is good.")]
+ScaleOpt = Annotated[float, typer.Option("--scale", help="SRI scale-grid cell size (radians).")]
+LagOpt = Annotated[float, typer.Option("--lag", help="SRI distance-lag ring width (radians).")]
+SectorsOpt = Annotated[int, typer.Option("--sectors", min=1, help="SRI direction sectors.")]
+PartitionMinOpt = Annotated[int, typer.Option("--partition-min", min=1, help="SRI: skip partitions under N points.")]
+PermutationsOpt = Annotated[int, typer.Option("--permutations", min=0, help="Permutations for Moran/LISA inference.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the permutation tests.")]
+ReferenceTiesOpt = Annotated[bool, typer.Option("--reference-ties", help="torchspatial/pygbs: resolve every SSI ROI "
+                                                "with a tie (duplicate coordinates, equal distances) through the "
+                                                "reference's own BallTree/Rotation calls (~8 ms per such ROI).")]
+PerRoiOpt = Annotated[Optional[Path], typer.Option("--per-roi", help="Write the per-ROI table (one row per input row) "
+                                                   "as CSV.")]
+JsonOpt = Annotated[Optional[Path], typer.Option("--json", help="Write the full report (every parameter, counts) as "
+                                                 "JSON.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Likely unit mistakes (radians, 0..360 longitudes) are "
+                                         "errors, not warnings.")]
+
+
 def register(app: typer.Typer) -> None:
-    """Attach `geobias` to the top-level app."""
+    """Attach `geobias` to the top-level app; option defaults are georbias.config.DEFAULTS."""
 
     @app.command("geobias", epilog=EPILOG)
     def geobias_cmd(
-        file: Path = typer.Argument(..., help="Per-sample results: CSV, .csv.gz or Parquet, coordinates in degrees."),
-        value: str = typer.Option(..., "--value", "-v", help="Column with per-sample performance (e.g. hit@1)."),
-        lon_col: str = typer.Option("lon", "--lon-col", help="Longitude column (degrees)."),
-        lat_col: str = typer.Option("lat", "--lat-col", help="Latitude column (degrees)."),
-        preset: str = typer.Option("torchspatial", "--preset", help="torchspatial (published tables) | pygbs "
-                                   "(PyGBS HEAD surprisal; no SRI) | locbench (corrected)."),
-        scores: str = typer.Option(None, "--scores", help="Comma list of ssi,sri,autocorr (default: all the preset "
-                                   "offers)."),
-        radius: float = typer.Option(0.05, "--radius", help="ROI radius (0.05 rad ≈ 319 km)."),
-        radius_unit: str = typer.Option("rad", "--radius-unit", help="rad (great-circle angle) or km."),
-        roi_k: int = typer.Option(100, "--roi-k", min=1, help="SSI ROI cap K (the K nearest within the radius)."),
-        weight_k: int = typer.Option(4, "--weight-k", min=1, max=16, help="k of the k-NN weight graph."),
-        threshold: float = typer.Option(None, "--threshold", help="Binarise: value < T → −1 and ≥ T → +1 "
-                                        "(reversed with --lower-is-better), as the reference reader does."),
-        lower_is_better: bool = typer.Option(False, "--lower-is-better", help="With --threshold: value < T is good."),
-        scale: float = typer.Option(0.025, "--scale", help="SRI scale-grid cell size (radians)."),
-        lag: float = typer.Option(0.005, "--lag", help="SRI distance-lag ring width (radians)."),
-        sectors: int = typer.Option(8, "--sectors", min=1, help="SRI direction sectors."),
-        partition_min: int = typer.Option(20, "--partition-min", min=1, help="SRI: skip partitions under N points."),
-        permutations: int = typer.Option(99, "--permutations", min=0, help="Permutations for Moran/LISA inference."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the permutation tests."),
-        reference_ties: bool = typer.Option(False, "--reference-ties", help="torchspatial/pygbs: resolve every SSI "
-                                            "ROI with a tie (duplicate coordinates, equal distances) through the "
-                                            "reference's own BallTree/Rotation calls (~8 ms per such ROI)."),
-        per_roi: Path = typer.Option(None, "--per-roi", help="Write the per-ROI table (one row per input row) as CSV."),
-        json_out: Path = typer.Option(None, "--json", help="Write the full report (every parameter, counts) as JSON."),
-        strict: bool = typer.Option(False, "--strict", help="Likely unit mistakes (radians, 0..360 longitudes) are "
-                                    "errors, not warnings."),
+        file: FileArg, value: ValueOpt, lon_col: LonColOpt = "lon", lat_col: LatColOpt = "lat",
+        preset: PresetOpt = DEFAULTS.preset, scores: ScoresOpt = None, radius: RadiusOpt = DEFAULTS.radius,
+        radius_unit: RadiusUnitOpt = DEFAULTS.radius_unit, roi_k: RoiKOpt = DEFAULTS.roi_k,
+        weight_k: WeightKOpt = DEFAULTS.weight_k, threshold: ThresholdOpt = None, lower_is_better: LowerOpt = False,
+        scale: ScaleOpt = DEFAULTS.scale, lag: LagOpt = DEFAULTS.lag, sectors: SectorsOpt = DEFAULTS.sectors,
+        partition_min: PartitionMinOpt = DEFAULTS.partition_min, permutations: PermutationsOpt = DEFAULTS.permutations,
+        seed: SeedOpt = DEFAULTS.seed, reference_ties: ReferenceTiesOpt = DEFAULTS.reference_ties,
+        per_roi: PerRoiOpt = None, json_out: JsonOpt = None, strict: StrictOpt = False,
     ) -> None:
         """Geo-Bias Scores (SSI, SRI, spatial autocorrelation) of per-sample performance in FILE."""
-        import warnings
-
-        import georbias
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from locbench.atomic import write_text
         from locbench.errors import InputError
 
         if threshold is None and lower_is_better:
             raise InputError("--lower-is-better only makes sense with --threshold")
         check_options(outputs={"--per-roi": per_roi, "--json": json_out},
                       numbers={"--threshold": threshold, "--radius": radius, "--scale": scale, "--lag": lag})
-        df = read_table(file, [lon_col, lat_col, value])
-        lon = numeric_column(df, lon_col, file, allow_nan=True)
-        lat = numeric_column(df, lat_col, file, allow_nan=True)
-        located = ~(_isnan(lon) | _isnan(lat))
-        vals = numeric_column(df.loc[located], value, file, allow_nan=False) if located.any() else lon[:0]
-        full = _nan_like(lon)
-        full[located] = vals
-        unit_warnings(lon, lat, file, strict=strict)
-        _check_ranges(lon, lat, file, lon_col, lat_col)
-        check_magnitude(full, file, value)
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      transient=True) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(f"{stage.upper()} ROIs", total=total)
-                bar.update(tasks[stage], completed=done)
-
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", georbias.GeoBiasWarning)  # printed from report.warnings below
-                    report = georbias.score(lon, lat, full, preset=preset, scores=scores, radius=radius,
-                                            radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k, threshold=threshold,
-                                            lower_is_better=lower_is_better, scale=scale, lag=lag, sectors=sectors,
-                                            partition_min=partition_min, permutations=permutations, seed=seed,
-                                            value_name=value, progress=progress,
-                                            reference_ties=reference_ties)
-            except georbias.GeoBiasInputError as exc:
-                raise InputError(str(exc), file=file) from None
+        cfg = GeoBiasConfig(preset=preset, radius=radius, radius_unit=radius_unit, roi_k=roi_k, weight_k=weight_k,
+                            scale=scale, lag=lag, sectors=sectors, partition_min=partition_min,
+                            permutations=permutations, seed=seed, reference_ties=reference_ties)
+        lon, lat, full = read_points(file, value, lon_col, lat_col, strict=strict)
+        report = score_with_progress(lon, lat, full, cfg, file=file, scores=scores, threshold=threshold,
+                                     lower_is_better=lower_is_better, value_name=value)
         print_report(report, file)
-        if per_roi is not None:
-            write_text(per_roi, report.per_roi.to_csv(index=False))
-            typer.echo(f"per-ROI table: {per_roi}")
-        if json_out is not None:
-            d = report.to_dict()
-            d["input"] = {"file": str(file), "lon_col": lon_col, "lat_col": lat_col, "value": value}
-            import json
+        write_outputs(report, per_roi=per_roi, json_out=json_out,
+                      input_info={"file": str(file), "lon_col": lon_col, "lat_col": lat_col, "value": value})
 
-            write_text(json_out, json.dumps(d, indent=2, sort_keys=True, allow_nan=False) + "\n")
-            typer.echo(f"report: {json_out}")
+
+def read_points(file: Path, value: str, lon_col: str, lat_col: str, *, strict: bool) -> tuple[Any, Any, Any]:
+    """Checked lon, lat and values (NaN where the coordinates are NaN) of FILE."""
+    df = read_table(file, [lon_col, lat_col, value])
+    lon = numeric_column(df, lon_col, file, allow_nan=True)
+    lat = numeric_column(df, lat_col, file, allow_nan=True)
+    located = ~(_isnan(lon) | _isnan(lat))
+    vals = numeric_column(df.loc[located], value, file, allow_nan=False) if located.any() else lon[:0]
+    full = _nan_like(lon)
+    full[located] = vals
+    unit_warnings(lon, lat, file, strict=strict)
+    _check_ranges(lon, lat, file, lon_col, lat_col)
+    check_magnitude(full, file, value)
+    return lon, lat, full
+
+
+def score_with_progress(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, file: Path, scores: str | None,
+                        threshold: float | None, lower_is_better: bool, value_name: str) -> Any:
+    """`georbias.score` under a rich progress bar; its input errors become InputError naming FILE."""
+    import warnings
+
+    import georbias
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from locbench.errors import InputError
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{stage.upper()} ROIs", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", georbias.GeoBiasWarning)  # printed from report.warnings
+                return georbias.score(lon, lat, values, scores=scores, threshold=threshold,
+                                      lower_is_better=lower_is_better, value_name=value_name, progress=progress,
+                                      **asdict(cfg))
+        except georbias.GeoBiasInputError as exc:
+            raise InputError(str(exc), file=file) from None
+
+
+def write_outputs(report: Any, *, per_roi: Path | None, json_out: Path | None, input_info: dict[str, str]) -> None:
+    """The per-ROI CSV and the JSON report (with the input it came from), each written atomically."""
+    import json
+
+    from locbench.atomic import write_text
+
+    if per_roi is not None:
+        write_text(per_roi, report.per_roi.to_csv(index=False))
+        typer.echo(f"per-ROI table: {per_roi}")
+    if json_out is not None:
+        d = report.to_dict()
+        d["input"] = input_info
+        write_text(json_out, json.dumps(d, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        typer.echo(f"report: {json_out}")
 
 
 def _isnan(a: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -79,32 +80,33 @@ def register(app: typer.Typer) -> None:
         console.print(f"[green]scored[/green] {checked.model_id}: {len(written)} result(s); "
                       "`locbench leaderboard build` freezes them into a version")
 
-    def _with_progress(console, checked, root: Path, geobias: bool) -> list[Path]:  # type: ignore[no-untyped-def]
-        """Score with a rich bar: one step per dataset (geo-bias dominates the time)."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from locbench.submissions import score_submission
-
-        with Progress(TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task(checked.model_id, total=len(checked.entries))
-            seen: list[str] = []
-
-            def progress(name: str) -> None:
-                if seen:
-                    bar.advance(task)
-                seen.append(name)
-                bar.update(task, description=f"{checked.model_id} / {name}")
-
-            paths = score_submission(checked, root=root, progress=progress, geobias=geobias)
-            bar.advance(task)
-        return paths
-
     import_app = typer.Typer(help="Import other benchmarks' per-sample results as scored results.",
                              no_args_is_help=True)
     app.add_typer(import_app, name="import")
     _import_command(import_app, "torchspatial", "TorchSpatial eval_results folder (searched recursively).")
     _import_command(import_app, "geobs", "GeoBS/PyGBS foundation_model_result_tables folder.")
+
+
+def _with_progress(console: Any, checked: Any, root: Path, geobias: bool) -> list[Path]:
+    """Score with a rich bar: one step per dataset (geo-bias dominates the time)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from locbench.submissions import score_submission
+
+    with Progress(TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(checked.model_id, total=len(checked.entries))
+        seen: list[str] = []
+
+        def progress(name: str) -> None:
+            if seen:
+                bar.advance(task)
+            seen.append(name)
+            bar.update(task, description=f"{checked.model_id} / {name}")
+
+        paths = score_submission(checked, root=root, progress=progress, geobias=geobias)
+        bar.advance(task)
+    return paths
 
 
 def _import_command(import_app: typer.Typer, source: str, src_help: str) -> None:

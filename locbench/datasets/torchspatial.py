@@ -257,20 +257,9 @@ def _coco_labels(coco: Any, path: Path, n_classes: int, categories: Path) -> dic
     return label_of
 
 
-def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
-    """COCO-style `<split>.json` + `<split>_locations.json` (joined on image id) + prediction matrix."""
-    remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
-    folder = root / spec.dirname
-    files = _inat_files(layout, split, folder)
-    hint = _hint(spec)
-    class_names = _categories(files["categories"], hint)
-    n_classes = len(class_names)
-    coco = read_json(files["coco"], hint)
-    images = json_key(coco, "images", files["coco"], kind=list)
-    label_of = _coco_labels(coco, files["coco"], n_classes, files["categories"])
-    locs = read_json(files["locations"], hint)
-    if not isinstance(locs, list):
-        raise InputError("expected a list of {id, lon, lat, date_c, user_id}", file=files["locations"])
+def _inat_rows(images: list, label_of: dict[Any, int], locs: list, files: dict[str, Path]) -> tuple[np.ndarray, ...]:
+    """Per image: id, label, lon, lat, date, user (-1 if missing), user-missing flag, row in the locations file."""
+    lpath = files["locations"]
     loc_of: dict[Any, int] = {}
     for i, rec in enumerate(locs):
         loc_of[json_key(rec, "id", files["locations"], row=i)] = i
@@ -284,7 +273,6 @@ def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, optio
     user_missing = np.zeros(n, dtype=bool)
     loc_rows = np.zeros(n, dtype=np.int64)
     seen: set[Any] = set()
-    lpath = files["locations"]
     for i, img in enumerate(images):
         iid = json_key(img, "id", files["coco"], row=i)
         if iid in seen:
@@ -306,6 +294,26 @@ def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, optio
         user_missing[i] = u is None or (isinstance(u, float) and math.isnan(u))
         if not user_missing[i]:
             user[i] = as_int(u, lpath, j, "user_id")
+    return ids, labels, lon, lat, date, user, user_missing, loc_rows
+
+
+def load_inat(spec: DatasetSpec, layout: CocoJson, split: str, root: Path, options: ImageOptions) -> DatasetSplit:
+    """COCO-style `<split>.json` + `<split>_locations.json` (joined on image id) + prediction matrix."""
+    remove_invalid, image_probs, features = options.remove_invalid, options.image_probs, options.features
+    folder = root / spec.dirname
+    files = _inat_files(layout, split, folder)
+    hint = _hint(spec)
+    class_names = _categories(files["categories"], hint)
+    n_classes = len(class_names)
+    coco = read_json(files["coco"], hint)
+    images = json_key(coco, "images", files["coco"], kind=list)
+    label_of = _coco_labels(coco, files["coco"], n_classes, files["categories"])
+    locs = read_json(files["locations"], hint)
+    if not isinstance(locs, list):
+        raise InputError("expected a list of {id, lon, lat, date_c, user_id}", file=files["locations"])
+    lpath = files["locations"]
+    ids, labels, lon, lat, date, user, user_missing, loc_rows = _inat_rows(images, label_of, locs, files)
+    n = len(images)
     check_coords(lon, lat, lpath, rows=loc_rows)
     keep = np.ones(n, dtype=bool)
     if _remove_default(spec, split, remove_invalid):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -28,6 +28,37 @@ from locbench.hashing import sha256_file
 from locbench.results import Comparability, Result, iter_result_files, read_result, result_path, write_result
 
 DEFAULT_OUT = "imports"  # under the root; listed in .gitignore
+
+
+Parsed = TypeVar("Parsed")
+
+
+def recognised_files(src: str | Path, folder: str, parse: Callable[[Path], Parsed | None],
+                     not_a_name: str, skip: Callable[[Path, Parsed], str | None] | None = None
+                     ) -> tuple[list[tuple[Path, Parsed]], list[str]]:
+    """Files under `src` (recursively, sorted, hidden ones skipped) whose name `parse` recognises.
+
+    A CSV whose name it does not recognise gets the warning "<path>: <not_a_name>; skipped"; a
+    recognised file for which `skip` gives a reason is left out with "<path>: <reason>; skipped".
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise InputError(f"{folder} folder not found", file=src)
+    found, warnings = [], []
+    for p in sorted(src.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        parsed = parse(p)
+        if parsed is None:
+            if p.name.endswith((".csv", ".csv.gz")):
+                warnings.append(f"{p}: {not_a_name}; skipped")
+            continue
+        reason = skip(p, parsed) if skip is not None else None
+        if reason is not None:
+            warnings.append(f"{p}: {reason}; skipped")
+            continue
+        found.append((p, parsed))
+    return found, warnings
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import pandas as pd
 from locbench.cards import ModelMeta
 from locbench.errors import InputError
 from locbench.ids import model_id
-from locbench.importers.common import ImportedTable, ImportReport, write_import
+from locbench.importers.common import ImportedTable, ImportReport, recognised_files, write_import
 from locbench.results import UNKNOWN_LABEL, Comparability
 
 SOURCE = "geobs"
@@ -207,20 +207,9 @@ def _check_aligned(frames: dict[str, tuple[Path, pd.DataFrame]], dataset: str) -
 
 def scan(src: str | Path) -> tuple[list[tuple[Path, str, str]], list[str]]:
     """(path, model, dataset) of every GeoBS table under `src`, plus warnings about other files."""
-    src = Path(src)
-    if not src.is_dir():
-        raise InputError("GeoBS foundation_model_result_tables folder not found", file=src)
-    found, warnings = [], []
-    for p in sorted(src.rglob("*")):
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        parsed = parse_name(p)
-        if parsed is None:
-            if p.name.endswith((".csv", ".csv.gz")):
-                warnings.append(f"{p}: not a GeoBS <model>_<dataset>.csv name (models: {', '.join(MODELS)}); skipped")
-            continue
-        found.append((p, *parsed))
-    return found, warnings
+    found, warnings = recognised_files(src, "GeoBS foundation_model_result_tables", parse_name,
+                                       f"not a GeoBS <model>_<dataset>.csv name (models: {', '.join(MODELS)})")
+    return [(p, *parsed) for p, parsed in found], warnings
 
 
 def read_geobs(src: str | Path, *, progress: Callable[[str], None] | None = None

@@ -38,7 +38,7 @@ import pandas as pd
 from locbench.cards import ModelMeta
 from locbench.errors import InputError
 from locbench.ids import model_id
-from locbench.importers.common import ImportedTable, ImportReport, write_import
+from locbench.importers.common import ImportedTable, ImportReport, recognised_files, write_import
 from locbench.results import UNKNOWN_LABEL, Comparability
 
 SOURCE = "torchspatial"
@@ -145,12 +145,9 @@ def dataset_for(ts_dataset: str, meta: str) -> str:
     cands = _DATASET_CANDIDATES.get((ts_dataset, meta))
     if cands is None:
         raise InputError(f"no locbench dataset for TorchSpatial {ts_dataset!r} with meta {meta!r}")
-    try:
-        from locbench.datasets import list_datasets
+    from locbench.datasets import list_datasets
 
-        known = {s if isinstance(s, str) else s.name for s in list_datasets()}
-    except ImportError:  # registry not installed: use the documented names
-        known = set()
+    known = {s.name for s in list_datasets()}
     for c in cands:
         if c in known:
             return c
@@ -159,26 +156,9 @@ def dataset_for(ts_dataset: str, meta: str) -> str:
 
 def scan(src: str | Path) -> tuple[list[TSFile], list[str]]:
     """Every recognised file under `src` (recursively, sorted) and warnings about the rest."""
-    src = Path(src)
-    if not src.is_dir():
-        raise InputError("TorchSpatial eval_results folder not found", file=src)
-    found, warnings = [], []
-    for p in sorted(src.rglob("*")):
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        ts = parse_name(p)
-        if ts is None:
-            if p.name.endswith((".csv", ".csv.gz")):
-                warnings.append(f"{p}: not a TorchSpatial eval_results file name; skipped")
-            continue
-        if ts.encoder not in ENCODERS:
-            warnings.append(f"{p}: unknown encoder {ts.encoder!r}; skipped")
-            continue
-        if p.stat().st_size <= 64 and _is_empty(p):
-            warnings.append(f"{p}: empty file (no rows) as published by TorchSpatial; "
-                            f"no result for {ts.encoder} on {ts.ts_dataset}; skipped")
-            continue
-        found.append(ts)
+    named, warnings = recognised_files(src, "TorchSpatial eval_results", parse_name,
+                                       "not a TorchSpatial eval_results file name", skip=_skip_reason)
+    found = [ts for _, ts in named]
     # a plain and a " copy" version of the same run: keep the plain one
     seen: dict[tuple[str, str, str, str], TSFile] = {}
     for ts in sorted(found, key=lambda t: (" copy." in t.path.name, t.path.name)):
@@ -188,6 +168,15 @@ def scan(src: str | Path) -> tuple[list[TSFile], list[str]]:
             continue
         seen[key] = ts
     return sorted(seen.values(), key=lambda t: t.path.name), warnings
+
+
+def _skip_reason(path: Path, ts: TSFile) -> str | None:
+    """Why a recognised file gives no result: an encoder we do not map, or no rows."""
+    if ts.encoder not in ENCODERS:
+        return f"unknown encoder {ts.encoder!r}"
+    if path.stat().st_size <= 64 and _is_empty(path):
+        return f"empty file (no rows) as published by TorchSpatial; no result for {ts.encoder} on {ts.ts_dataset}"
+    return None
 
 
 def _is_empty(path: Path) -> bool:

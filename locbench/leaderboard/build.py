@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (LOCK_NAME, build_lock, check_published_outputs, check_root, checked_results,
                                          fault_point, prepare)
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from locbench.cards import ModelMeta
     from locbench.results import Result
 
-VERSION_RE = re.compile(r"^v(\d{4,})$")
 MANIFEST_SCHEMA = "locbench.leaderboard-manifest/1"
 
 
@@ -47,11 +46,7 @@ class BuildOutcome:
 
 def list_versions(leaderboard_dir: Path) -> list[str]:
     """Complete version folders (a manifest.json inside), oldest first."""
-    if not leaderboard_dir.is_dir():
-        return []
-    found = [p.name for p in leaderboard_dir.iterdir()
-             if p.is_dir() and VERSION_RE.match(p.name) and (p / "manifest.json").exists()]
-    return sorted(found, key=lambda n: int(n[1:]))
+    return version_folders(leaderboard_dir, "manifest.json")
 
 
 def next_version(leaderboard_dir: Path) -> str:
@@ -126,13 +121,108 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
     return latest, docs[0], docs[1]
 
 
+@dataclass(frozen=True)
+class _VersionFiles:
+    """The text files of one version, before they are written."""
+
+    scores: dict[str, Any]
+    csv_text: str
+    changes: str
+    manifest: dict[str, Any]
+
+
+def _scores_doc(version: str, results: list[Result], cards: dict[str, ModelMeta | None]) -> dict[str, Any]:
+    """scores.json: every row (with its geo-bias parameter set), the model cards, datasets and aggregates."""
+    from locbench.leaderboard import tables
+    from locbench.results import now_iso
+
+    rows = tables.score_rows(results, cards)
+    params, used = _geobias_params(results)
+    for r in rows:
+        r["geobias_params_id"] = used[(r["model_id"], r["dataset"])]
+    model_ids = sorted({r["model_id"] for r in rows})
+    return {
+        "version": version,
+        "created": now_iso(),
+        "rows": rows,
+        "models": {m: tables.card_dict(m, cards) for m in model_ids},
+        "datasets": tables.datasets_info(rows),
+        "aggregates": tables.aggregates(rows),
+        "columns": tables.columns(),
+        "geobias_params": params,
+        "species_datasets": list(tables.SPECIES_DATASETS),
+    }
+
+
+def _manifest(scores: dict[str, Any], previous: str | None, inputs: list[dict[str, Any]], digest: str,
+              results: list[Result], outputs: dict[str, str]) -> dict[str, Any]:
+    """manifest.json: inputs and their digest, what the version holds, software versions, output hashes."""
+    from locbench.results import package_versions
+
+    rows = scores["rows"]
+    result_versions = sorted({json.dumps(r.versions, sort_keys=True) for r in results})
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "version": scores["version"],
+        "previous_version": previous,
+        "inputs": inputs,
+        "inputs_digest": digest,
+        "models": sorted({r["model_id"] for r in rows}),
+        "datasets": sorted({r["dataset"] for r in rows}),
+        "n_results": len(rows),
+        "versions": package_versions(),
+        "result_versions": [json.loads(s) for s in result_versions],
+        "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
+        "geobias_params": scores["geobias_params"],
+        "outputs": {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in outputs.items()},
+        "date_field": "scores.json:created (the only field that depends on the build time)",
+    }
+
+
+def _version_files(version: str, previous: str | None, prev_scores: dict[str, Any] | None, results: list[Result],
+                   cards: dict[str, ModelMeta | None], inputs: list[dict[str, Any]], digest: str) -> _VersionFiles:
+    from locbench.leaderboard import tables
+
+    scores = _scores_doc(version, results, cards)
+    csv_text = tables.csv_text(scores["rows"])
+    changes = tables.changes_markdown(version, previous, prev_scores, scores)
+    manifest = _manifest(scores, previous, inputs, digest, results, {"scores.csv": csv_text, "CHANGES.md": changes})
+    return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest)
+
+
+def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool,
+             progress: Callable[[str], None] | None) -> bool:
+    """Write the version in a staged folder (pages too), rename it into place, make it read-only; True if HTML."""
+    html = False
+    with atomic.staged_dir(lb / version) as staged:
+        atomic.write_text(staged / "scores.csv", files.csv_text)
+        atomic.write_json(staged / "scores.json", files.scores)
+        atomic.write_text(staged / "CHANGES.md", files.changes)
+        atomic.write_json(staged / "manifest.json", files.manifest)
+        fault_point("tables")
+        if render:
+            from locbench.leaderboard.render import render_version
+
+            if progress:
+                progress("HTML pages")
+            render_version(staged, versions=[*list_versions(lb), version], root=root,
+                           progress=_page_progress(progress))
+            html = True
+        fault_point("html")
+    fault_point("renamed")
+    atomic.make_read_only(lb / version)
+    if html:
+        from locbench.leaderboard.render import render_latest
+
+        render_latest(lb)
+    fault_point("index")
+    return html
+
+
 def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
                   progress: Callable[[str], None] | None = None,
                   notify: Callable[[str], None] | None = None) -> BuildOutcome:
     """Build the next version from root/results (+ model cards); see the module docstring."""
-    from locbench.leaderboard import tables
-    from locbench.results import now_iso, package_versions
-
     root = Path(root)
     lb = root / "leaderboard"
     check_root(root)
@@ -152,67 +242,11 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         version = next_version(lb)
         if progress:
             progress(f"tables for {len(results)} result(s)")
-        rows = tables.score_rows(results, cards)
-        params, used = _geobias_params(results)
-        for r in rows:
-            r["geobias_params_id"] = used[(r["model_id"], r["dataset"])]
-        model_ids = sorted({r["model_id"] for r in rows})
-        scores = {
-            "version": version,
-            "created": now_iso(),
-            "rows": rows,
-            "models": {m: tables.card_dict(m, cards) for m in model_ids},
-            "datasets": tables.datasets_info(rows),
-            "aggregates": tables.aggregates(rows),
-            "columns": tables.columns(),
-            "geobias_params": params,
-            "species_datasets": list(tables.SPECIES_DATASETS),
-        }
-        csv_text = tables.csv_text(rows)
-        changes = tables.changes_markdown(version, previous, prev_scores, scores)
-        manifest = {
-            "schema": MANIFEST_SCHEMA,
-            "version": version,
-            "previous_version": previous,
-            "inputs": inputs,
-            "inputs_digest": digest,
-            "models": model_ids,
-            "datasets": sorted({r["dataset"] for r in rows}),
-            "n_results": len(rows),
-            "versions": package_versions(),
-            "result_versions": sorted({json.dumps(r.versions, sort_keys=True) for r in results}),
-            "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
-            "geobias_params": params,
-            "outputs": {"scores.csv": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
-                        "CHANGES.md": hashlib.sha256(changes.encode("utf-8")).hexdigest()},
-            "date_field": "scores.json:created (the only field that depends on the build time)",
-        }
-        manifest["result_versions"] = [json.loads(s) for s in manifest["result_versions"]]
-        html = False
-        with atomic.staged_dir(lb / version) as staged:
-            atomic.write_text(staged / "scores.csv", csv_text)
-            atomic.write_json(staged / "scores.json", scores)
-            atomic.write_text(staged / "CHANGES.md", changes)
-            atomic.write_json(staged / "manifest.json", manifest)
-            fault_point("tables")
-            if render:
-                from locbench.leaderboard.render import render_version
-
-                if progress:
-                    progress("HTML pages")
-                render_version(staged, versions=[*list_versions(lb), version], root=root,
-                               progress=_page_progress(progress))
-                html = True
-            fault_point("html")
-        fault_point("renamed")
-        atomic.make_read_only(lb / version)
-        if html:
-            from locbench.leaderboard.render import render_latest
-
-            render_latest(lb)
-        fault_point("index")
-        return BuildOutcome(lb / version, version, True, f"built {version}: {len(rows)} result(s), "
-                            f"{len(model_ids)} model(s), {len(manifest['datasets'])} dataset(s)", html)
+        files = _version_files(version, previous, prev_scores, results, cards, inputs, digest)
+        html = _publish(lb, version, files, root=root, render=render, progress=progress)
+        m = files.manifest
+        return BuildOutcome(lb / version, version, True, f"built {version}: {m['n_results']} result(s), "
+                            f"{len(m['models'])} model(s), {len(m['datasets'])} dataset(s)", html)
 
 
 def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from georbias.config import DEFAULTS
+
 from locbench import scoreinfo
 from locbench.bootstrap import BootstrapCI, tied_with_leader
 from locbench.leaderboard.published import published_for
@@ -23,7 +25,7 @@ from locbench.leaderboard.tables import finite
 from locbench.regions import RegionBreakdown
 
 NO_PRIOR_RE = re.compile(r"(^|[-_])no[-_]?prior($|[-_])", re.I)
-DEFAULT_PERMUTATIONS = 99
+DEFAULT_PERMUTATIONS = DEFAULTS.permutations
 
 
 def value_of(row: dict | None, key: str) -> float | None:

@@ -24,10 +24,10 @@ from locbench.errors import InputError
 from locbench.leaderboard import reading, worldsvg
 from locbench.leaderboard.reading import value_of
 from locbench.leaderboard.tables import finite
+from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE
 
 HERE = Path(__file__).parent
-VERSION_RE = re.compile(r"^v\d{4,}$")
 
 GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "embedded": "Embedded", "sustainbench": "SustainBench"}
 # Overview column groups: task families, in the published tables' order.
@@ -236,11 +236,9 @@ class Version:
 
 def _registry_order() -> dict[str, int]:
     """Dataset registry order (the published tables' column order), so columns read like the paper."""
-    try:
-        from locbench.datasets import list_datasets
-    except ImportError:  # pragma: no cover - registry is part of locbench
-        return {}
-    return {getattr(d, "name", str(d)): i for i, d in enumerate(list_datasets())}
+    from locbench.datasets import list_datasets
+
+    return {d.name: i for i, d in enumerate(list_datasets())}
 
 
 def _truthy(v: Any) -> bool:
@@ -757,12 +755,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
 
 def list_versions(leaderboard_dir: Path) -> list[str]:
     """Version folders (vNNNN with a scores.json), oldest first."""
-    leaderboard_dir = Path(leaderboard_dir)
-    if not leaderboard_dir.is_dir():
-        return []
-    found = [p.name for p in leaderboard_dir.iterdir()
-             if p.is_dir() and VERSION_RE.match(p.name) and (p / "scores.json").exists()]
-    return sorted(found, key=lambda n: int(n[1:]))
+    return version_folders(leaderboard_dir, "scores.json")
 
 
 # Written into leaderboard/index.html only: says which version it shows (checked by the build's safety pass).
