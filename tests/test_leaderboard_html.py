@@ -322,6 +322,7 @@ def test_helpers() -> None:
     assert render.best_flags([1.0, None, 3.0], "lower") == [True, False, False]
     assert render.best_flags([-0.2, 0.1, 0.3], "zero") == [False, True, False]
     assert render.best_flags([1.0, 2.0], None) == [False, False]
+    assert render.best_flags([67.9, None, None], "higher") == [False, False, False]  # a lone value is not "best"
     assert render.fmt(float("nan"), "top1") == "–" and render.fmt(71.234, "top1") == "71.23"
     assert render.fmt(0.01234, "sri_distance_lag") == "0.0123" and render.fmt(2262, "n_rows") == "2,262"
     assert render.page_slug("torchspatial-nerf") == "torchspatial-nerf"

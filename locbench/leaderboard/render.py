@@ -92,9 +92,10 @@ def dataset_href(name: str) -> str:
 
 
 def best_flags(values: list[float | None], direction: str | None) -> list[bool]:
-    """Which cells hold the best value of a column (ties all marked); none when there is no direction."""
+    """Which cells hold the best value of a column (ties all marked); none when there is no direction,
+    and none when fewer than two models have a value (being the only one scored is not being best)."""
     finite = [v for v in values if v is not None]
-    if direction not in ("higher", "lower", "zero") or not finite:
+    if direction not in ("higher", "lower", "zero") or len(finite) < 2:
         return [False] * len(values)
     if direction == "higher":
         target = max(finite)
