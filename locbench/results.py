@@ -260,7 +260,7 @@ def _package_versions() -> tuple[tuple[str, str], ...]:
 
     out = {"locbench": locbench.__version__, "georbias": georbias.__version__,
            "python": ".".join(map(str, sys.version_info[:3]))}
-    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "esda", "libpysal"):
+    for pkg in ("numpy", "pandas", "scipy", "scikit-learn"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:  # pragma: no cover - declared dependencies
