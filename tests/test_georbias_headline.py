@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import georbias
 from georbias.errors import GeoBiasWarning
 from georbias.headline import HEADLINE_K, HEADLINE_SCORE, HEADLINE_SUMMARY_KEYS, Headline, headline_score
 from georbias.neighbours import knn_weights
+from test_probes_fixtures import synthetic_spec
 
 
 def _points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,17 +80,6 @@ def test_headline_refuses_huge_duplicate_groups() -> None:
     assert h.value is None and "largest group 4,000" in h.reason
 
 
-@dataclass(frozen=True)
-class _Spec:
-    name: str
-    task_type: str
-    primary_metric: str
-    targets: tuple[str, ...] = ()
-    version: str = "1"
-    group: str = "embedded"
-    reported_split: str = "test"
-    n_eval_rows: int | None = None
-    num_classes: int | None = None
 
 
 def test_result_files_carry_headline_keys_for_both_task_types() -> None:
@@ -106,8 +95,9 @@ def test_result_files_carry_headline_keys_for_both_task_types() -> None:
                         "reciprocal_rank": np.where(hit, 1.0, 0.5), "hit@1": hit.astype(float), "hit@3": np.ones(n)})
     reg = pd.DataFrame({"sample_id": [f"s{i}" for i in range(n)], "lon": lon, "lat": lat, "y_true": lat,
                         "y_pred": lat + np.abs(lon) / 10})
-    for spec, df, values in ((_Spec("toy-cls", "classification", "top1"), cls, hit.astype(float)),
-                             (_Spec("toy-reg", "regression", "mae", targets=("y",)), reg, np.abs(lon) / 10)):
+    for spec, df, values in ((synthetic_spec("toy-cls", num_classes=None, version="1"), cls, hit.astype(float)),
+                             (synthetic_spec("toy-reg", task_type="regression", primary_metric="mae", targets=("y",), num_classes=None,
+                                            version="1"), reg, np.abs(lon) / 10)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", GeoBiasWarning)
             r = build_result(model_id="m-1", spec=spec, split=None, predictions=df, geobias_kwargs={"permutations": 9})

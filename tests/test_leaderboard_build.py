@@ -7,7 +7,6 @@ import hashlib
 import json
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 
 from locbench.cli import main
+from locbench.datasets import DatasetSpec, get_dataset
 from locbench.leaderboard import build as build_mod
 from locbench.leaderboard import tables
 from locbench.leaderboard.build import build, build_version
@@ -24,19 +24,6 @@ CONTRACT_CSV = ["model_id", "model_name", "dataset", "group", "task_type", "spli
                 "rank", "top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse", "unmarked_ssi", "marked_ssi",
                 "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "verified", "n_rows",
                 "n_located", "source", "unranked_reason"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    task_type: str = "classification"
-    primary_metric: str = "top1"
-    targets: tuple[str, ...] = ()
-    version: str = "1"
-    group: str = "locbench"
-    reported_split: str = "test"
-    n_eval_rows: int | None = None
-    num_classes: int | None = None
 
 
 def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:
@@ -49,7 +36,7 @@ def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:
                          "hit@1": hit.astype(float), "hit@3": (rank <= 3).astype(float)})
 
 
-def add_result(root: Path, model: str, ds: Spec, p_hit: float, seed: int, marked_ssi: float = 1.0) -> Path:
+def add_result(root: Path, model: str, ds: DatasetSpec, p_hit: float, seed: int, marked_ssi: float = 1.0) -> Path:
     r = build_result(model_id=model, spec=ds, split=None, predictions=cls_frame(p_hit, seed), seed=seed,
                      compute_geobias_scores=False)
     r = dataclasses.replace(
@@ -59,7 +46,7 @@ def add_result(root: Path, model: str, ds: Spec, p_hit: float, seed: int, marked
     return write_result(root, r)
 
 
-SPECIES = [Spec(n) for n in tables.SPECIES_DATASETS]
+SPECIES = [get_dataset(n) for n in tables.SPECIES_DATASETS]  # the registry's real specs
 
 
 @pytest.fixture()

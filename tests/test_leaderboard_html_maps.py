@@ -56,21 +56,9 @@ def test_extent_covers_the_data_at_two_to_one() -> None:
 
 def _clustered_result(n: int = 1200, seed: int = 0, geobias: bool = True):  # type: ignore[no-untyped-def]
     """A scored result whose errors crowd into the east of its region."""
-    from dataclasses import dataclass
+    from test_probes_fixtures import synthetic_spec
 
     from locbench.results import build_result
-
-    @dataclass(frozen=True)
-    class Spec:
-        name: str = "toy"
-        task_type: str = "classification"
-        primary_metric: str = "top1"
-        targets: tuple[str, ...] = ()
-        version: str = "1"
-        group: str = "embedded"
-        reported_split: str = "test"
-        n_eval_rows: int | None = None
-        num_classes: int | None = None
 
     rng = np.random.default_rng(seed)
     lon = rng.uniform(-120, -70, n)
@@ -79,7 +67,7 @@ def _clustered_result(n: int = 1200, seed: int = 0, geobias: bool = True):  # ty
     df = pd.DataFrame({"sample_id": np.arange(n).astype(str), "lon": lon, "lat": lat, "y_true": "1",
                        "y_pred": np.where(hit > 0, "1", "2"), "true_class_prob": 0.5,
                        "reciprocal_rank": np.where(hit > 0, 1.0, 0.25), "hit@1": hit, "hit@3": hit})
-    return build_result(model_id="m", spec=Spec(), split=None, predictions=df, compute_geobias_scores=geobias,
+    return build_result(model_id="m", spec=synthetic_spec("toy", num_classes=None, version="1"), split=None, predictions=df, compute_geobias_scores=geobias,
                         geobias_kwargs={"scores": ("autocorr",)})
 
 

@@ -14,15 +14,20 @@ from locbench.encoders import EncoderSpec
 
 
 def synthetic_spec(name: str = "synthetic-regions", *, task_type: str = "classification", num_classes: int | None = 8,
-                   targets: tuple[str, ...] = (), primary_metric: str = "top1") -> DatasetSpec:
-    """A real (unregistered) DatasetSpec for the seeded synthetic splits; plain shuffled sampler, as embedded sets."""
-    return DatasetSpec(
+                   targets: tuple[str, ...] = (), primary_metric: str = "top1", **fields) -> DatasetSpec:  # noqa: ANN003
+    """A real (unregistered) DatasetSpec for seeded synthetic data; plain shuffled sampler, as embedded sets.
+
+    `fields` override any other DatasetSpec field (e.g. group, n_eval_rows, version), so tests never
+    need a duck-typed stand-in for the spec."""
+    values = dict(
         name=name, group="embedded", task_type=task_type, modality="location", reported_split="test",
         train_split="train", splits=("train", "test"), num_classes=num_classes, targets=targets,
         primary_metric=primary_metric, n_eval_rows=None, coord_bounds=(-180.0, 180.0, -90.0, 90.0),
         citation="synthetic test data", licence="test data", source="tests/test_probes_fixtures.py",
         expected_files=(), version="test", provenance="seeded synthetic regions (tests)",
         description="classes in known regions of the globe / a smooth field of location", balanced_sampler=False)
+    values.update(fields)
+    return DatasetSpec(**values)
 
 
 def _split(spec: DatasetSpec, name: str, lon: np.ndarray, lat: np.ndarray, **arrays) -> DatasetSplit:  # noqa: ANN003

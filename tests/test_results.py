@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +15,13 @@ import georbias
 from locbench.errors import InputError, ValidationError
 from locbench.ids import id_problems
 from locbench.results import Result, build_result, predictions_sha256, read_result, write_result
+from test_probes_fixtures import synthetic_spec
 
 
-@dataclass(frozen=True)
-class Spec:
-    """The DatasetSpec fields build_result reads (a stand-in so these tests need no registry data)."""
-
-    name: str
-    task_type: str
-    primary_metric: str
-    targets: tuple[str, ...] = ()
-    version: str = "1"
-    group: str = "embedded"
-    reported_split: str = "test"
-    n_eval_rows: int | None = None
-    num_classes: int | None = None
-
-
-CLS = Spec("toy-cls", "classification", "top1")
-REG = Spec("toy-reg", "regression", "mae", targets=("y",))
+# Real (unregistered) specs, so these tests need no registry data.
+CLS = synthetic_spec("toy-cls", task_type="classification", primary_metric="top1", num_classes=None, version="1")
+REG = synthetic_spec("toy-reg", task_type="regression", primary_metric="mae", targets=("y",), num_classes=None,
+                     version="1")
 
 
 def cls_frame(n: int = 120, seed: int = 0, n_unlocated: int = 7) -> pd.DataFrame:
