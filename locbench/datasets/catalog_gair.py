@@ -74,41 +74,59 @@ def _gair(name: str, *, modality: str, task_type: str, dirname: str, files: dict
     )
 
 
+SPLIT3 = {"train": "train.csv", "val": "val.csv", "test": "test.csv"}
+WORLDSTRAT_CITE = ("Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat "
+                   "Dataset. NeurIPS 2022 D&B")
+STREETSCAPES_CITE = "Hou, Y. et al. Global Streetscapes. ISPRS J. Photogramm. Remote Sens. 215, 2024"
+STREETSCAPES_NOTE = ("Global Streetscapes metadata columns (uuid, lon, lat, quality, platform, view_direction) shared "
+                     "by the three street-view tasks; class strings as in that dataset.")
+
+
+def _worldstrat(name: str, label_column: str, extra_columns: dict, *, num_classes: int, description: str,
+                inferred: str, class_names: tuple[str, ...] | None = None,
+                notes: tuple[str, ...] = ()) -> DatasetSpec:
+    """One of the two WorldStrat tasks: the same split files, a different label column."""
+    return _gair(name, modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
+                 dirname="worldstrat", files=SPLIT3,
+                 columns={"label_column": label_column, "image_column": "image_path", **extra_columns},
+                 num_classes=num_classes, class_names=class_names, primary_metric="top1", description=description,
+                 upstream=WORLDSTRAT_CITE, n_eval=6288, inferred=inferred, notes=notes)
+
+
+def _streetscapes(name: str, label_column: str, class_names: tuple[str, ...], description: str) -> DatasetSpec:
+    """One of the three Global Streetscapes tasks: one metadata layout, one label column each."""
+    return _gair(name, modality="street-view image", task_type="classification", dirname="streetscapes",
+                 files=SPLIT3, columns={"label_column": label_column, "id_column": "uuid", "image_column": "image_path"},
+                 num_classes=len(class_names), class_names=class_names, primary_metric="macro_f1",
+                 description=description, upstream=STREETSCAPES_CITE,
+                 inferred="metadata CSV layout and split file names are locbench's choice", notes=(STREETSCAPES_NOTE,))
+
+
 def gair_specs() -> list[DatasetSpec]:
-    split3 = {"train": "train.csv", "val": "val.csv", "test": "test.csv"}
-    street = {"id_column": "uuid", "image_column": "image_path"}
-    street_note = ("Global Streetscapes metadata columns (uuid, lon, lat, quality, platform, view_direction) shared "
-                   "by the three street-view tasks; class strings as in that dataset.",)
     return [
         _gair("gair-fmow-sentinel", modality="remote-sensing (Sentinel-2, 13 bands)", task_type="classification",
-              dirname="fmow-sentinel", files=split3,
+              dirname="fmow-sentinel", files=SPLIT3,
               columns={"label_column": "category", "label_aliases": ("label", "category_id"), "image_column": "image_path"},
               num_classes=62, class_names=FMOW_CLASSES, primary_metric="top1",
               description="fMoW-Sentinel: 62 fMoW categories from Sentinel-2 images (top-1, top-5).",
               upstream="Cong, Y. et al. SatMAE. NeurIPS 2022 (fMoW-Sentinel); Christie, G. et al. fMoW. CVPR 2018",
               n_eval=84939, inferred="CSV file names and the `category` column name are locbench's choice; labels may be names or 0-based ids"),
         _gair("gair-eurosat", modality="remote-sensing (Sentinel-2, 13 bands)", task_type="classification",
-              dirname="eurosat", files=split3,
+              dirname="eurosat", files=SPLIT3,
               columns={"label_column": "category_id", "label_aliases": ("label",), "image_column": "image_path"},
               num_classes=10, class_names=EUROSAT_CLASSES, primary_metric="top1",
               description="EuroSAT: 10 land-cover classes from Sentinel-2 patches in Europe.",
               upstream="Helber, P. et al. EuroSAT. IEEE JSTARS 12(7), 2019", licence="MIT (EuroSAT); GAIR code CC BY-NC 4.0",
               n_eval=5400, inferred="columns category_id, lon, lat, image_path are GAIR's; file names per split are locbench's choice"),
-        _gair("gair-worldstrat-ipcc", modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
-              dirname="worldstrat", files=split3,
-              columns={"label_column": "IPCC", "image_column": "image_path"},
-              num_classes=8, class_names=IPCC_CLASSES, primary_metric="top1",
-              description="WorldStrat: IPCC land class of each location.",
-              upstream="Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat Dataset. NeurIPS 2022 D&B",
-              n_eval=6288, inferred="split file names are locbench's choice; the IPCC column is GAIR's"),
-        _gair("gair-worldstrat-lccs", modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
-              dirname="worldstrat", files=split3,
-              columns={"label_column": "LCCS", "image_column": "image_path", "classes_from_data": True},
-              num_classes=34, primary_metric="top1",
-              description="WorldStrat: LCCS land-cover code of each location (34 codes).",
-              upstream="Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat Dataset. NeurIPS 2022 D&B",
-              n_eval=6288, inferred="the 34 codes are not listed: class_names are the sorted union of codes over all split files present",
-              notes=("Class indices follow the sorted LCCS codes found in the split CSVs (deterministic for a given download).",)),
+        _worldstrat("gair-worldstrat-ipcc", "IPCC", {}, num_classes=8, class_names=IPCC_CLASSES,
+                    description="WorldStrat: IPCC land class of each location.",
+                    inferred="split file names are locbench's choice; the IPCC column is GAIR's"),
+        _worldstrat("gair-worldstrat-lccs", "LCCS", {"classes_from_data": True}, num_classes=34,
+                    description="WorldStrat: LCCS land-cover code of each location (34 codes).",
+                    inferred="the 34 codes are not listed: class_names are the sorted union of codes over all "
+                             "split files present",
+                    notes=("Class indices follow the sorted LCCS codes found in the split CSVs (deterministic for "
+                           "a given download).",)),
         _gair("gair-sv-perception", modality="street-view image", task_type="regression",
               dirname="perception_task", files={"train": "train_perception.csv", "test": "test_perception.csv"},
               columns={"target_columns": PERCEPTION, "image_column": "image_path"},
@@ -116,24 +134,13 @@ def gair_specs() -> list[DatasetSpec]:
               description="Place Pulse perception: six scores (beautiful, boring, depressing, lively, safe, wealthy).",
               upstream="Dubey, A. et al. Deep Learning the City: Quantifying Urban Perception at a Global Scale. ECCV 2016",
               inferred="file names are GAIR's; column names image_path, lon, lat and the six score names are inferred"),
-        _gair("gair-sv-quality", modality="street-view image", task_type="classification", dirname="streetscapes",
-              files=split3, columns={"label_column": "quality", **street}, num_classes=3,
-              class_names=QUALITY_CLASSES, primary_metric="macro_f1",
-              description="Global Streetscapes: image quality (good / slightly poor / very poor).",
-              upstream="Hou, Y. et al. Global Streetscapes. ISPRS J. Photogramm. Remote Sens. 215, 2024",
-              inferred="metadata CSV layout and split file names are locbench's choice", notes=street_note),
-        _gair("gair-sv-platform", modality="street-view image", task_type="classification", dirname="streetscapes",
-              files=split3, columns={"label_column": "platform", **street}, num_classes=6,
-              class_names=PLATFORM_CLASSES, primary_metric="macro_f1",
-              description="Global Streetscapes: capture platform / surface (driving, walking, cycling surface, tunnel, fields, railway).",
-              upstream="Hou, Y. et al. Global Streetscapes. ISPRS J. Photogramm. Remote Sens. 215, 2024",
-              inferred="metadata CSV layout and split file names are locbench's choice", notes=street_note),
-        _gair("gair-sv-view-direction", modality="street-view image", task_type="classification",
-              dirname="streetscapes", files=split3, columns={"label_column": "view_direction", **street},
-              num_classes=2, class_names=VIEW_CLASSES, primary_metric="macro_f1",
-              description="Global Streetscapes: view direction (front/back vs side), binary.",
-              upstream="Hou, Y. et al. Global Streetscapes. ISPRS J. Photogramm. Remote Sens. 215, 2024",
-              inferred="metadata CSV layout and split file names are locbench's choice", notes=street_note),
+        _streetscapes("gair-sv-quality", "quality", QUALITY_CLASSES,
+                      "Global Streetscapes: image quality (good / slightly poor / very poor)."),
+        _streetscapes("gair-sv-platform", "platform", PLATFORM_CLASSES,
+                      "Global Streetscapes: capture platform / surface (driving, walking, cycling surface, tunnel, "
+                      "fields, railway)."),
+        _streetscapes("gair-sv-view-direction", "view_direction", VIEW_CLASSES,
+                      "Global Streetscapes: view direction (front/back vs side), binary."),
         _gair("gair-socioeconomic", modality="street-view panoramas (Boston, Los Angeles)", task_type="regression",
               dirname="socioeconomic", files={"train": "train.csv", "test": "test.csv"},
               columns={"target_columns": SOCIO, "image_column": "image_path"}, targets=SOCIO, primary_metric="r2",

@@ -40,6 +40,18 @@ def _sphere_defaults(S: int = 64) -> dict[str, Any]:
     return {**FFN, "frequency_num": S, "min_radius": 1e-3, "max_radius": 1.0, "freq_list": "geometric"}
 
 
+def _per_scale(width: int):
+    """PE width of an encoder with `width` features per frequency scale."""
+    return lambda h: width * int(h["frequency_num"])
+
+
+def _sphere2vec(name: str, pe_dim, pe, description: str, deviations: tuple[str, ...], aliases: tuple[str, ...],
+                *, scales: int = 64) -> EncoderSpec:
+    """One Sphere2Vec variant: its PE under the shared FFN, geometric scales, the Sphere2Vec citation."""
+    return _spec(name, "3D", pe_dim, b.with_ffn(pe, name), _sphere_defaults(scales), C_SPHERE2VEC, description,
+                 deviations, aliases=aliases)
+
+
 def _builtin_specs() -> list[EncoderSpec]:
     space2vec = {**FFN, "frequency_num": 64, "min_radius": 0.05, "max_radius": 360.0}
     maxonly_dev = ("TorchSpatial ignores min_radius here (f_s = max_radius^(-s/(S-1)); with its max_radius=1 "
@@ -96,26 +108,21 @@ def _builtin_specs() -> list[EncoderSpec]:
               ("TorchSpatial never forwards frequency_num (always L=16, PE 96); we honour "
                "frequency_num, default 16, so the default reproduces TorchSpatial.",),
               aliases=("nerf",)),
-        _spec("Sphere2Vec-sphereC", "3D", lambda h: 3 * int(h["frequency_num"]),
-              b.with_ffn(b.pe_sphere_c, "Sphere2Vec-sphereC"), _sphere_defaults(), C_SPHERE2VEC,
-              "Per scale [sin φ_s, cos φ_s cos λ_s, cos φ_s sin λ_s], geometric scales.",
-              (sphere_note,), aliases=("sphereC", "Sphere2Vec_sphereC")),
-        _spec("Sphere2Vec-sphereC+", "3D", lambda h: 6 * int(h["frequency_num"]),
-              b.with_ffn(b.pe_sphere_cplus, "Sphere2Vec-sphereC+"), _sphere_defaults(), C_SPHERE2VEC,
-              "sphereC plus [cos φ_s, sin λ_s, cos λ_s] per scale.",
-              (sphere_note,), aliases=("sphereC+", "Sphere2Vec_sphereC+", "Sphere2Vec-sphereC-plus")),
-        _spec("Sphere2Vec-sphereM", "3D", lambda h: 5 * int(h["frequency_num"]),
-              b.with_ffn(b.pe_sphere_m, "Sphere2Vec-sphereM"), _sphere_defaults(), C_SPHERE2VEC,
-              "Per scale [sin φ_s, cos φ_s cos λ̂, cos φ̂ cos λ_s, cos φ_s sin λ̂, cos φ̂ sin λ_s].",
-              (sphere_note,), aliases=("sphereM", "Sphere2Vec_sphereM")),
-        _spec("Sphere2Vec-sphereM+", "3D", lambda h: 8 * int(h["frequency_num"]),
-              b.with_ffn(b.pe_sphere_mplus, "Sphere2Vec-sphereM+"), _sphere_defaults(), C_SPHERE2VEC,
-              "sphereM plus [cos φ_s, sin λ_s, cos λ_s] per scale (8 per scale).",
-              (maxonly_dev, sphere_note), aliases=("sphereM+", "Sphere2Vec_sphereM+", "Sphere2Vec-sphereM-plus")),
-        _spec("Sphere2Vec-dfs", "3D", lambda h: 4 * int(h["frequency_num"]) ** 2 + 4 * int(h["frequency_num"]),
-              b.with_ffn(b.pe_dfs, "Sphere2Vec-dfs"), _sphere_defaults(8), C_SPHERE2VEC,
-              "Double Fourier sphere: outer product of lon and lat sin/cos features plus per-scale terms.",
-              (maxonly_dev, sphere_note), aliases=("dfs", "Sphere2Vec_dfs")),
+        _sphere2vec("Sphere2Vec-sphereC", _per_scale(3), b.pe_sphere_c,
+                    "Per scale [sin φ_s, cos φ_s cos λ_s, cos φ_s sin λ_s], geometric scales.",
+                    (sphere_note,), ("sphereC", "Sphere2Vec_sphereC")),
+        _sphere2vec("Sphere2Vec-sphereC+", _per_scale(6), b.pe_sphere_cplus,
+                    "sphereC plus [cos φ_s, sin λ_s, cos λ_s] per scale.",
+                    (sphere_note,), ("sphereC+", "Sphere2Vec_sphereC+", "Sphere2Vec-sphereC-plus")),
+        _sphere2vec("Sphere2Vec-sphereM", _per_scale(5), b.pe_sphere_m,
+                    "Per scale [sin φ_s, cos φ_s cos λ̂, cos φ̂ cos λ_s, cos φ_s sin λ̂, cos φ̂ sin λ_s].",
+                    (sphere_note,), ("sphereM", "Sphere2Vec_sphereM")),
+        _sphere2vec("Sphere2Vec-sphereM+", _per_scale(8), b.pe_sphere_mplus,
+                    "sphereM plus [cos φ_s, sin λ_s, cos λ_s] per scale (8 per scale).",
+                    (maxonly_dev, sphere_note), ("sphereM+", "Sphere2Vec_sphereM+", "Sphere2Vec-sphereM-plus")),
+        _sphere2vec("Sphere2Vec-dfs", lambda h: 4 * int(h["frequency_num"]) ** 2 + 4 * int(h["frequency_num"]),
+                    b.pe_dfs, "Double Fourier sphere: outer product of lon and lat sin/cos features plus per-scale "
+                    "terms.", (maxonly_dev, sphere_note), ("dfs", "Sphere2Vec_dfs"), scales=8),
         _spec("spherical_harmonics", "3D", lambda h: int(h["legendre_poly_num"]) ** 2,
               b.with_ffn(b.pe_sh, "spherical_harmonics"),
               {**FFN, "legendre_poly_num": 8, "network": "ffn", "num_hidden_layers": 3, "hidden_dim": 512,
