@@ -10,11 +10,9 @@ Derandomized: the same cases run on every machine.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -23,26 +21,14 @@ import pandas as pd
 import pytest
 from fuzzing import Corruption, corruptions
 from hypothesis import HealthCheck, given, settings
+from submission_corpus import GEN
 
 from locbench.cli import main
 
-GEN_PATH = Path(__file__).parent / "data" / "bad_submissions" / "generate.py"
 N_ROWS = 40
 DATASETS = {"regression": "mosaiks-population", "classification": "gair-eurosat"}  # no published row count
 FUZZ = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bad_submissions_generate", GEN_PATH)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-GEN = _generator()
 
 
 def base_text(task: str) -> str:

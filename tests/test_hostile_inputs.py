@@ -10,33 +10,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from submission_corpus import GEN
+
 from locbench.cli import main
 
-HERE = Path(__file__).parent
-GEN_PATH = HERE / "data" / "bad_submissions" / "generate.py"
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("bad_submissions_generate", GEN_PATH)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-GEN = _generator()
 REG_DS = "mosaiks-population"  # regression, no published row count: a small file is a valid submission
 
 

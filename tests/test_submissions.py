@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import sys
@@ -13,25 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from submission_corpus import GEN as GENERATOR
+from submission_corpus import GENERATOR_PATH
+
 from locbench.cli import main
 from locbench.errors import ValidationError
 from locbench.cards import SUBMISSION_SCHEMA, check_card
 from locbench.submissions import validate_submission
 
 HERE = Path(__file__).parent
-GEN = HERE / "data" / "bad_submissions" / "generate.py"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bad_submissions_generate", GEN)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
-
-
-GENERATOR = _generator()
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +51,8 @@ def _seed_root(root: Path) -> None:
     (root / "leaderboard" / "v0001" / "scores.csv").write_text("model_id\nolder-model\n")
 
 
-
-
 def _case_names() -> list[str]:
-    src = GEN.read_text()
+    src = GENERATOR_PATH.read_text()
     return sorted(set(re.findall(r'Case\("([a-z0-9-]+)"', src)))
 
 
