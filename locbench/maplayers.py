@@ -1,12 +1,12 @@
-"""Map layers of a result: per-cell aggregates on a fixed 2° grid and LISA hot/cold-spot counts.
+"""Map layers of a result: per-cell aggregates on a lon/lat grid and LISA hot/cold-spot counts.
 
 Computed once at scoring time from the result's own geo-bias values (hit@1, or absolute error),
-with LISA on the neighbour count of the headline Moran's I (`results.MAP_NEIGHBOURS_K`), and
-stored in the result file; the leaderboard draws its maps from these layers alone, never from
-predictions.
+with LISA on the neighbour count of the headline Moran's I (`RenderConfig.map_lisa_k`), and
+stored in the result file with the grid they use; the leaderboard draws its maps from these
+layers alone, never from predictions or from this install's defaults.
 
-Grid: cell (col, row) covers lon [-180 + 2 col, -178 + 2 col) x lat [-90 + 2 row, -88 + 2 row)
-(lon 180 and lat 90 fall in the last cell). Only non-empty cells are stored, columnar and sorted
+Grid (cell side d = `cell_deg`, 2° by default): cell (col, row) covers lon [-180 + d col, -180 + d (col + 1))
+x lat [-90 + d row, -90 + d (row + 1)) (lon 180 and lat 90 fall in the last cell). Only non-empty cells are stored, columnar and sorted
 by (row, col). Cells with fewer than `min_count` samples are marked sparse so a page can draw them
 as such instead of as 0 % or 100 %.
 Hot spot: a sample in a significant LISA cluster of poor performance (errors among errors: "LL" of
@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
-CELL_DEG = 2.0
-MIN_COUNT = 5
-N_COLS, N_ROWS = int(360 / CELL_DEG), int(180 / CELL_DEG)
+from locbench.leaderboard.config import DEFAULTS
+
 DIGITS = 6  # cell means are rounded: small files, and float summation order cannot show
 
 
@@ -50,6 +49,14 @@ class MapLayers:
     def from_dict(cls, d: dict[str, Any]) -> MapLayers:
         return cls(**d)
 
+    @property
+    def n_cols(self) -> int:
+        return grid_shape(self.cell_deg)[1]
+
+    @property
+    def n_rows(self) -> int:
+        return grid_shape(self.cell_deg)[0]
+
     def bounds(self, i: int) -> tuple[float, float, float, float]:
         """(lon0, lon1, lat0, lat1) of the i-th stored cell."""
         x0 = -180.0 + self.cell_deg * self.col[i]
@@ -57,21 +64,29 @@ class MapLayers:
         return x0, x0 + self.cell_deg, y0, y0 + self.cell_deg
 
 
-def cell_index(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(col, row) of each located point on the fixed grid."""
-    col = np.clip(np.floor((lon + 180.0) / CELL_DEG), 0, N_COLS - 1).astype(np.int64)
-    row = np.clip(np.floor((lat + 90.0) / CELL_DEG), 0, N_ROWS - 1).astype(np.int64)
+def grid_shape(cell_deg: float) -> tuple[int, int]:
+    """(rows, cols) of the global grid of `cell_deg` cells."""
+    return int(round(180 / cell_deg)), int(round(360 / cell_deg))
+
+
+def cell_index(lon: np.ndarray, lat: np.ndarray, cell_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """(col, row) of each located point on the grid of `cell_deg` cells."""
+    n_rows, n_cols = grid_shape(cell_deg)
+    col = np.clip(np.floor((lon + 180.0) / cell_deg), 0, n_cols - 1).astype(np.int64)
+    row = np.clip(np.floor((lat + 90.0) / cell_deg), 0, n_rows - 1).astype(np.int64)
     return col, row
 
 
 def build_layers(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, value_name: str, higher_is_better: bool,
-                 lisa_labels: np.ndarray | None = None, lisa: dict[str, Any] | None = None) -> MapLayers | None:
+                 lisa_labels: np.ndarray | None = None, lisa: dict[str, Any] | None = None,
+                 cell_deg: float = DEFAULTS.map_cell_deg, min_count: int = DEFAULTS.map_min_count) -> MapLayers | None:
     """Layers from located samples' values (and, when geo-bias ran, their LISA labels); None if nothing located."""
     ok = np.isfinite(lon) & np.isfinite(lat) & np.isfinite(values)
     if not ok.any():
         return None
-    col, row = cell_index(lon[ok], lat[ok])
-    flat = row * N_COLS + col
+    n_cols = grid_shape(cell_deg)[1]
+    col, row = cell_index(lon[ok], lat[ok], cell_deg)
+    flat = row * n_cols + col
     cells, inverse = np.unique(flat, return_inverse=True)
     count = np.bincount(inverse)
     total = np.bincount(inverse, weights=values[ok])
@@ -83,7 +98,7 @@ def build_layers(lon: np.ndarray, lat: np.ndarray, values: np.ndarray, *, value_
         hot = np.bincount(inverse, weights=(labels == poor)).astype(int).tolist()
         cold = np.bincount(inverse, weights=(labels == good)).astype(int).tolist()
         lisa = {**(lisa or {}), "hot_label": poor, "cold_label": good}
-    return MapLayers(cell_deg=CELL_DEG, value_name=value_name, higher_is_better=higher_is_better,
-                     min_count=MIN_COUNT, n_located=int(ok.sum()), col=(cells % N_COLS).astype(int).tolist(),
-                     row=(cells // N_COLS).astype(int).tolist(), count=count.astype(int).tolist(), mean=mean,
+    return MapLayers(cell_deg=cell_deg, value_name=value_name, higher_is_better=higher_is_better,
+                     min_count=min_count, n_located=int(ok.sum()), col=(cells % n_cols).astype(int).tolist(),
+                     row=(cells // n_cols).astype(int).tolist(), count=count.astype(int).tolist(), mean=mean,
                      hot=hot, cold=cold, lisa=lisa if lisa_labels is not None else None)

@@ -5,7 +5,8 @@ Country polygons: Natural Earth 1:110m admin-0 (public domain), derived once by
 Points are matched with a geopandas spatial join (point within polygon); points just off the
 coarse 1:110m coastline (islands, coastal cities) go to the nearest country within
 `NEAREST_MAX_DEG` degrees; the rest are counted as unassigned (open sea). Regions with fewer
-than `MIN_COUNT` samples keep their count but are flagged `few` and never listed as "worst".
+than `RenderConfig.region_min_count` samples keep their count but are flagged `few` and never
+listed as "worst"; the breakdown records the threshold it used.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from locbench.groupmetrics import grouped_metric, metric_inputs
+from locbench.leaderboard.config import DEFAULTS as RENDER
 
 DATA_FILE = Path(__file__).parent / "leaderboard" / "data" / "countries_ne110m.json"
-MIN_COUNT = 30
 NEAREST_MAX_DEG = 2.0
 UNASSIGNED = "unassigned (open sea)"
 
@@ -116,7 +117,7 @@ def _join_countries(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def region_breakdown(df: pd.DataFrame, metric: str, targets: tuple[str, ...] | list[str] | None = None,
-                     *, min_count: int = MIN_COUNT) -> RegionBreakdown:
+                     *, min_count: int = RENDER.region_min_count) -> RegionBreakdown:
     """The `metric` per continent and per country over the located rows of a predictions frame."""
     world, meta = country_table()
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from georbias.config import DEFAULTS
-from georbias.headline import HEADLINE_K
 
 from locbench import atomic
 from locbench.cards import ModelMeta
 from locbench.errors import InputError, NotFoundError
 from locbench.ids import check_id
+from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.maplayers import MapLayers, build_layers
 from locbench.scoreinfo import higher_is_better
 
@@ -45,10 +45,9 @@ HASH_METHOD = ("sha256 over columns in order: name, then numeric values as littl
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
 DEFAULT_PERMUTATIONS = DEFAULTS.permutations
-# LISA of the map layers uses the headline Moran's I's neighbour count (georbias.headline.HEADLINE_K).
+# LISA of the map layers uses the headline Moran's I's neighbour count (RenderConfig.map_lisa_k).
 # With 4 neighbours, binary hit@1 values can never reach
 # significance (a 4-neighbour lag has 5 values: p >= ~0.06), so the SSI's weight_k is not used here.
-MAP_NEIGHBOURS_K = HEADLINE_K  # LISA hot/cold spots on the headline Moran's I graph: one neighbour count
 SOURCES = ("evaluate", "submission", "import")
 
 
@@ -338,8 +337,9 @@ def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type
                    targets: tuple[str, ...] | None, *, lisa: bool, seed: int = 0) -> MapLayers | None:
     """Per-cell aggregates of the geo-bias values, plus LISA hot/cold spots when geo-bias is computed.
 
-    LISA runs on the k-NN graph of the headline Moran's I (MAP_NEIGHBOURS_K), with the result's
-    permutation count and seed, on the raw geo-bias values (hit@1, or absolute error).
+    Grid and LISA settings come from `RenderConfig` and are recorded in the layers. LISA runs on the
+    k-NN graph of the headline Moran's I, with the result's permutation count and seed, on the raw
+    geo-bias values (hit@1, or absolute error).
     """
     from georbias.autocorrelation import autocorrelation_scores
 
@@ -349,14 +349,17 @@ def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type
     values = np.asarray(spec["values"], dtype=np.float64)[located]
     higher = task_type == "classification"
     labels, params = None, None
-    if lisa and len(x) > MAP_NEIGHBOURS_K + 1 and np.nanstd(values) > 0:
-        res = autocorrelation_scores(x, y, values, k=MAP_NEIGHBOURS_K, permutations=DEFAULT_PERMUTATIONS,
-                                     seed=seed, higher_is_better=higher)
+    k = RENDER.map_lisa_k
+    if lisa and len(x) > k + 1 and np.nanstd(values) > 0:
+        res = autocorrelation_scores(x, y, values, k=k, permutations=DEFAULT_PERMUTATIONS, seed=seed,
+                                     alpha=RENDER.map_lisa_alpha, higher_is_better=higher)
         labels = res.lisa.label
-        params = {"neighbours_k": MAP_NEIGHBOURS_K, "permutations": DEFAULT_PERMUTATIONS, "seed": seed,
-                  "fdr_alpha": 0.05, "rule": "local Moran's I (conditional permutations), Benjamini-Hochberg FDR"}
+        params = {"neighbours_k": k, "permutations": DEFAULT_PERMUTATIONS, "seed": seed,
+                  "fdr_alpha": RENDER.map_lisa_alpha,
+                  "rule": "local Moran's I (conditional permutations), Benjamini-Hochberg FDR"}
     return build_layers(x, y, values, value_name=spec["value_name"], higher_is_better=higher,
-                        lisa_labels=labels, lisa=params)
+                        lisa_labels=labels, lisa=params, cell_deg=RENDER.map_cell_deg,
+                        min_count=RENDER.map_min_count)
 
 
 _AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 import typer
+
+from locbench.leaderboard.config import DEFAULTS as RENDER
+from locbench.leaderboard.config import MAPS_MODES
+
+MapsMode = enum.Enum("MapsMode", {m.upper(): m for m in MAPS_MODES}, type=str)  # choices from RenderConfig
 
 EPILOG = """[bold]Examples[/bold]
 
@@ -16,6 +22,9 @@ EPILOG = """[bold]Examples[/bold]
 
   [dim]# a new version even though no input changed (e.g. after upgrading locbench)[/dim]
   locbench leaderboard build --force-new
+
+  [dim]# a faster build: performance maps only, no LISA hot/cold-spot maps[/dim]
+  locbench leaderboard build --maps performance
 
 Published versions are never rewritten; a build with unchanged inputs builds nothing.
 """
@@ -32,6 +41,9 @@ def register(app: typer.Typer) -> None:
                                   "leaderboard/ (default: current folder)."),
         force_new: bool = typer.Option(False, "--force-new", help="Build a new version even if inputs are unchanged."),
         no_html: bool = typer.Option(False, "--no-html", help="Tables only (scores.csv/json, manifest, CHANGES.md)."),
+        maps: MapsMode = typer.Option(MapsMode(RENDER.maps), "--maps", case_sensitive=False,
+                                      help="World maps on the model pages: all (performance + LISA hot/cold "
+                                           "spots), performance (no LISA maps), none."),
     ) -> None:
         """Freeze every result into leaderboard/vNNNN/ (scores.csv, scores.json, manifest.json, CHANGES.md, HTML)."""
         from rich.console import Console
@@ -40,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         with console.status("building leaderboard") as status:
-            outcome = build_version(root, force_new=force_new, render=not no_html,
+            outcome = build_version(root, force_new=force_new, render=not no_html, maps=maps.value,
                                     progress=lambda s: status.update(f"building leaderboard: {s}"),
                                     notify=lambda s: typer.secho(s, fg="yellow", err=True))
         style = "green" if outcome.created else "yellow"

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from locbench import atomic
 from locbench.hashing import sha256_file
 from locbench.errors import InputError
+from locbench.leaderboard.config import DEFAULTS as RENDER
+from locbench.leaderboard.config import RenderConfig
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (LOCK_NAME, build_lock, check_published_outputs, check_root, checked_results,
                                          fault_point, prepare)
@@ -190,7 +192,7 @@ def _version_files(version: str, previous: str | None, prev_scores: dict[str, An
     return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest)
 
 
-def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool,
+def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool, maps: str,
              progress: Callable[[str], None] | None) -> bool:
     """Write the version in a staged folder (pages too), rename it into place, make it read-only; True if HTML."""
     html = False
@@ -205,7 +207,7 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
 
             if progress:
                 progress("HTML pages")
-            render_version(staged, versions=[*list_versions(lb), version], root=root,
+            render_version(staged, versions=[*list_versions(lb), version], root=root, maps=maps,
                            progress=_page_progress(progress))
             html = True
         fault_point("html")
@@ -220,9 +222,13 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
 
 
 def build_version(root: str | Path = ".", *, force_new: bool = False, render: bool = True,
-                  progress: Callable[[str], None] | None = None,
+                  maps: str = RENDER.maps, progress: Callable[[str], None] | None = None,
                   notify: Callable[[str], None] | None = None) -> BuildOutcome:
-    """Build the next version from root/results (+ model cards); see the module docstring."""
+    """Build the next version from root/results (+ model cards); see the module docstring.
+
+    `maps` (config.MAPS_MODES) says which world maps the model pages draw; checked before anything is built.
+    """
+    RenderConfig(maps=maps)  # an unknown mode is refused here, not after the tables are staged
     root = Path(root)
     lb = root / "leaderboard"
     check_root(root)
@@ -243,7 +249,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         if progress:
             progress(f"tables for {len(results)} result(s)")
         files = _version_files(version, previous, prev_scores, results, cards, inputs, digest)
-        html = _publish(lb, version, files, root=root, render=render, progress=progress)
+        html = _publish(lb, version, files, root=root, render=render, maps=maps, progress=progress)
         m = files.manifest
         return BuildOutcome(lb / version, version, True, f"built {version}: {m['n_results']} result(s), "
                             f"{len(m['models'])} model(s), {len(m['datasets'])} dataset(s)", html)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from locbench.maplayers import CELL_DEG, N_COLS, N_ROWS, MapLayers
+from locbench.maplayers import MapLayers
 
 WIDTH_PX, HEIGHT_PX, DPI = 900, 450, 100
 LAND_RGB = (0.905, 0.918, 0.933)
@@ -107,11 +107,12 @@ def data_uri(png: bytes) -> str:
 
 
 def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Full (N_ROWS, N_COLS) grids of cell mean, count, hot and cold counts (NaN / 0 where empty)."""
-    mean = np.full((N_ROWS, N_COLS), np.nan)
-    count = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
-    hot = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
-    cold = np.zeros((N_ROWS, N_COLS), dtype=np.int64)
+    """Full (rows, cols) grids of cell mean, count, hot and cold counts (NaN / 0 where empty), on the layers' grid."""
+    shape = (layers.n_rows, layers.n_cols)
+    mean = np.full(shape, np.nan)
+    count = np.zeros(shape, dtype=np.int64)
+    hot = np.zeros(shape, dtype=np.int64)
+    cold = np.zeros(shape, dtype=np.int64)
     r, c = np.asarray(layers.row, dtype=np.int64), np.asarray(layers.col, dtype=np.int64)
     mean[r, c] = layers.mean
     count[r, c] = layers.count
@@ -123,17 +124,18 @@ def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 def layer_extent(layers: MapLayers) -> tuple[float, float, float, float]:
     """The map window around the stored cells (their corners), 2:1 as the page expects."""
-    x = -180.0 + CELL_DEG * np.asarray(layers.col, dtype=np.float64)
-    y = -90.0 + CELL_DEG * np.asarray(layers.row, dtype=np.float64)
-    return extent_for(np.r_[x, x + CELL_DEG], np.r_[y, y + CELL_DEG])
+    d = layers.cell_deg
+    x = -180.0 + d * np.asarray(layers.col, dtype=np.float64)
+    y = -90.0 + d * np.asarray(layers.row, dtype=np.float64)
+    return extent_for(np.r_[x, x + d], np.r_[y, y + d])
 
 
-def _edges() -> tuple[np.ndarray, np.ndarray]:
-    return np.linspace(-180.0, 180.0, N_COLS + 1), np.linspace(-90.0, 90.0, N_ROWS + 1)
+def _edges(layers: MapLayers) -> tuple[np.ndarray, np.ndarray]:
+    return np.linspace(-180.0, 180.0, layers.n_cols + 1), np.linspace(-90.0, 90.0, layers.n_rows + 1)
 
 
 def performance_map(layers: MapLayers, title: str) -> bytes:
-    """Mean per-sample performance per 2° cell; cells with fewer than `min_count` samples drawn as sparse."""
+    """Mean per-sample performance per cell of the layers' own grid; cells under `min_count` samples drawn sparse."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
@@ -141,7 +143,7 @@ def performance_map(layers: MapLayers, title: str) -> bytes:
     mean, count, _, _ = layer_grids(layers)
     dense = np.where(count >= layers.min_count, mean, np.nan)
     sparse = np.where((count > 0) & (count < layers.min_count), 1.0, np.nan)
-    xe, ye = _edges()
+    xe, ye = _edges(layers)
     if layers.higher_is_better:
         shown, cmap, vmin, vmax = 100.0 * dense, plt.get_cmap("RdYlBu"), 0.0, 100.0
     else:
@@ -175,7 +177,7 @@ def lisa_map(layers: MapLayers, title: str) -> bytes:
     kind[count > 0] = 0.0
     kind[(cold > 0) & (cold >= hot)] = 1.0
     kind[(hot > 0) & (hot > cold)] = 2.0
-    xe, ye = _edges()
+    xe, ye = _edges(layers)
     ax.pcolormesh(xe, ye, np.ma.masked_invalid(kind), cmap=ListedColormap([QUIET, COLD, HOT]), vmin=-0.5, vmax=2.5,
                   edgecolors="none", zorder=2)
     handles = [Patch(color=HOT, label=f"hot spot cells: {int((kind == 2).sum()):,} ({int(hot.sum()):,} samples)"),

@@ -22,6 +22,8 @@ from typing import Any
 from locbench import atomic, scoreinfo
 from locbench.errors import InputError
 from locbench.leaderboard import reading, worldsvg
+from locbench.leaderboard.config import DEFAULTS as RENDER
+from locbench.leaderboard.config import MAPS_MODES
 from locbench.leaderboard.reading import value_of
 from locbench.leaderboard.tables import finite
 from locbench.leaderboard.versions import VERSION_RE, version_folders
@@ -632,12 +634,13 @@ def _model_result(v: Version, r: dict, n_per_ds: dict[str, int]) -> dict:
             "value": fmt(value_of(r, pm), pm), "v": value_of(r, pm), "rank": num(r.get("rank")),
             "unranked": r.get("unranked_reason"), "of": n_per_ds.get(ds, 0),
             "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
-            "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n} for w in (rb.worst(hib, n=3) if rb else [])],
+            "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n}
+                      for w in (rb.worst(hib, n=RENDER.worst_regions_listed) if rb else [])],
             "geo": geo, "n_rows": fmt(r.get("n_rows"), "n_rows"), "n_located": fmt(r.get("n_located"), "n_located"),
             "verified": r["verified"], "source": r.get("source", "")}
 
 
-def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str = "all") -> dict:
+def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str = RENDER.maps) -> dict:
     """The model card, its per-dataset results and its world maps (when per-sample data are available)."""
     from locbench.leaderboard import maps
 
@@ -711,17 +714,14 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
 
-MAPS_MODES = ("all", "performance", "none")
-
-
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
-                   progress: ProgressFn | None = None, maps: str = "all") -> list[Path]:
+                   progress: ProgressFn | None = None, maps: str = RENDER.maps) -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
     working root whose `results/` hold the map layers (nothing per-sample is read). Optional beyond the
-    contract: `progress(label, done, total)` and `maps` ("all", "performance" to skip the LISA maps,
-    "none"). Returns the pages written.
+    contract: `progress(label, done, total)` and `maps` (config.MAPS_MODES: "all", "performance" to
+    skip the LISA maps, "none"). Returns the pages written.
     """
     if maps not in MAPS_MODES:
         raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
