@@ -14,6 +14,44 @@ import argparse
 import time
 
 
+def _measure(spec, pts, args) -> dict:  # type: ignore[no-untyped-def]
+    """One encoder's forward throughput over all points (a row with `error` when it cannot be built)."""
+    import torch
+
+    try:
+        enc = spec.build(seed=args.seed, train_lonlat=pts[:10_000].numpy() if spec.needs_train_locations else None)
+    except Exception as exc:  # e.g. GeoCLIP not installed: report, keep going
+        return {"encoder": spec.name, "error": str(exc).splitlines()[0]}
+    enc.eval()
+    with torch.inference_mode():
+        enc(pts[:256])  # warm-up
+        start = time.perf_counter()
+        for i in range(0, args.n, args.batch_size):
+            enc(pts[i:i + args.batch_size])
+        secs = time.perf_counter() - start
+    return {"encoder": spec.name, "pe_dim": spec.pe_dim(), "output_dim": int(enc.output_dim),
+            "params": int(sum(p.numel() for p in enc.parameters())),
+            "seconds": round(secs, 3), "points_per_s": round(args.n / secs)}
+
+
+def _print_table(rows: list[dict], args) -> None:  # type: ignore[no-untyped-def]
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"forward throughput, {args.n:,} points, batch {args.batch_size:,}, "
+                        f"{torch.get_num_threads()} thread(s), torch {torch.__version__}")
+    for col in ("encoder", "PE dim", "D", "params", "seconds", "points/s"):
+        table.add_column(col, justify="left" if col == "encoder" else "right")
+    for r in rows:
+        if "error" in r:
+            table.add_row(r["encoder"], "", "", "", "", f"skipped: {r['error']}")
+        else:
+            table.add_row(r["encoder"], str(r["pe_dim"]), str(r["output_dim"]), f"{r['params']:,}",
+                          f"{r['seconds']:.2f}", f"{r['points_per_s']:,}")
+    Console().print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000, help="points per encoder (default 1M)")
@@ -26,9 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import torch
-    from rich.console import Console
     from rich.progress import Progress
-    from rich.table import Table
 
     from locbench.encoders import get_encoder, list_encoders
 
@@ -46,37 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         task = progress.add_task("encoders", total=len(specs))
         for spec in specs:
             progress.update(task, description=spec.name)
-            try:
-                enc = spec.build(seed=args.seed, train_lonlat=pts[:10_000].numpy()
-                                 if spec.needs_train_locations else None)
-            except Exception as exc:  # e.g. GeoCLIP not installed: report, keep going
-                rows.append({"encoder": spec.name, "error": str(exc).splitlines()[0]})
-                progress.advance(task)
-                continue
-            enc.eval()
-            with torch.inference_mode():
-                enc(pts[:256])  # warm-up
-                start = time.perf_counter()
-                for i in range(0, args.n, args.batch_size):
-                    enc(pts[i:i + args.batch_size])
-                secs = time.perf_counter() - start
-            rows.append({"encoder": spec.name, "pe_dim": int(getattr(enc, "pe_dim", 0)),
-                         "output_dim": int(enc.output_dim),
-                         "params": int(sum(p.numel() for p in enc.parameters())),
-                         "seconds": round(secs, 3), "points_per_s": round(args.n / secs)})
+            rows.append(_measure(spec, pts, args))
             progress.advance(task)
-
-    table = Table(title=f"forward throughput, {args.n:,} points, batch {args.batch_size:,}, "
-                        f"{torch.get_num_threads()} thread(s), torch {torch.__version__}")
-    for col in ("encoder", "PE dim", "D", "params", "seconds", "points/s"):
-        table.add_column(col, justify="left" if col == "encoder" else "right")
-    for r in rows:
-        if "error" in r:
-            table.add_row(r["encoder"], "", "", "", "", f"skipped: {r['error']}")
-        else:
-            table.add_row(r["encoder"], str(r["pe_dim"]), str(r["output_dim"]), f"{r['params']:,}",
-                          f"{r['seconds']:.2f}", f"{r['points_per_s']:,}")
-    Console().print(table)
+    _print_table(rows, args)
     if args.json:
         from locbench.atomic import write_json
 

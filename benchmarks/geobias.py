@@ -113,6 +113,19 @@ def run_one(source: str, score: str, seed: int) -> dict:
     return {"n": int(len(lon)), "wall_s": wall, "cpu_s": cpu, "peak_mb": peak, "base_mb": base, "value": float(value)}
 
 
+def _sources(args: argparse.Namespace) -> list[str]:
+    """What to measure: synthetic sizes, then the iNat2018 file and the duplicate cases when present."""
+    sources = [s for s in args.sizes.split(",") if s.strip()]
+    if args.inat and Path(args.inat).exists():
+        sources.append(args.inat)
+    elif args.inat:
+        print(f"(iNat file not found: {args.inat}; skipped)", file=sys.stderr)
+    if args.dups:
+        conf = ROOT.parent / "shared" / "conformance" / "geobias"
+        sources += [str(conf / c / "input.csv") for c in DUPS_CASES if (conf / c / "input.csv").exists()]
+    return sources
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,50000,100000,500000", help="comma list of synthetic sizes ('' = none)")
@@ -131,14 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [s for s in scores if s not in SCORES]
     if bad:
         ap.error(f"unknown score(s) {bad}")
-    sources = [s for s in args.sizes.split(",") if s.strip()]
-    if args.inat and Path(args.inat).exists():
-        sources.append(args.inat)
-    elif args.inat:
-        print(f"(iNat file not found: {args.inat}; skipped)", file=sys.stderr)
-    if args.dups:
-        conf = ROOT.parent / "shared" / "conformance" / "geobias"
-        sources += [str(conf / c / "input.csv") for c in DUPS_CASES if (conf / c / "input.csv").exists()]
+    sources = _sources(args)
     print(f"{os.cpu_count()} CPUs visible; load average {os.getloadavg()[0]:.1f} (timings are inflated by other load)")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     header = (f"{'input':>12} {'n':>8} {'score':>22} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'base MB':>8} {'ref s':>7} "

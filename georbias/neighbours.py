@@ -134,8 +134,12 @@ class SphereIndex:
         return out
 
 
-def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int, *, row_standardise: bool = False) -> sp.csr_matrix:
-    """Directed binary k-NN weights (self excluded) as a sparse CSR matrix, O(N k) memory."""
+def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int) -> sp.csr_matrix:
+    """Directed binary k-NN weights (self excluded) as a sparse CSR matrix, O(N k) memory.
+
+    Ties at the k-th distance are broken by the index's order; the scores use
+    `tie_shared_knn_weights`, this plain graph is the textbook one the tests compare against.
+    """
     n = len(lon_deg)
     if n < k + 1:
         raise ValueError(f"need at least k + 1 = {k + 1} points for a {k}-NN graph, got {n}")
@@ -145,20 +149,11 @@ def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int, *, row_standar
     cols = idx.ravel()
     keep = rows != cols
     rows, cols = rows[keep], cols[keep]
-    # Duplicate coordinates can push self out of the first k+1: keep exactly k per row.
-    rows_k = rows.reshape(-1)
-    counts = np.bincount(rows_k, minlength=n)
-    if np.any(counts != k):
-        sel = np.zeros(len(rows_k), dtype=bool)
-        start = 0
-        for i, c in enumerate(counts):
-            sel[start:start + min(c, k)] = True
-            start += c
-        rows, cols = rows[sel], cols[sel]
-    w = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    if row_standardise:
-        w = sp.diags(1.0 / np.maximum(np.asarray(w.sum(axis=1)).ravel(), 1e-300)) @ w
-    return w.tocsr()
+    # Duplicate coordinates can push self out of the first k+1: keep the first k of each row.
+    counts = np.bincount(rows, minlength=n)
+    position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    rows, cols = rows[position < k], cols[position < k]
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
 
 
 def _sq_chords(xyz: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:

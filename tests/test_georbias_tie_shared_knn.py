@@ -92,3 +92,15 @@ def test_large_tie_groups_beyond_the_first_window() -> None:
 def test_too_few_points() -> None:
     with pytest.raises(ValueError, match="k \\+ 1"):
         tie_shared_knn_weights(np.zeros(3), np.zeros(3), 3)
+
+
+def test_plain_knn_keeps_k_neighbours_and_never_self_on_duplicates() -> None:
+    """Five copies of a point and three others: every row has exactly k neighbours, none of them itself,
+    and a copy's neighbours are other copies (distance 0) before anything else."""
+    lon = np.array([1.0] * 5 + [10.0, 20.0, 30.0])
+    lat = np.array([2.0] * 5 + [0.0, 0.0, 0.0])
+    w = knn_weights(lon, lat, 3)
+    assert w.shape == (8, 8) and np.all(w.sum(axis=1).A1 == 3) and w.diagonal().sum() == 0
+    dense = w.toarray()
+    assert np.all(dense[:5, 5:] == 0) and np.all(dense[:5, :5].sum(axis=1) == 3)
+    assert dense[7, 5] == dense[7, 6] == 1 and dense[7, :5].sum() == 1  # 10 and 20 degrees away, then one copy

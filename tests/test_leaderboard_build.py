@@ -18,6 +18,7 @@ from locbench.datasets import DatasetSpec, get_dataset
 from locbench.leaderboard import build as build_mod
 from locbench.leaderboard import tables
 from locbench.leaderboard.build import build, build_version
+from locbench.leaderboard.safety import LOCK_NAME
 from locbench.results import build_result, write_result
 
 CONTRACT_CSV = ["model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
@@ -46,7 +47,7 @@ def add_result(root: Path, model: str, ds: DatasetSpec, p_hit: float, seed: int,
     return write_result(root, r)
 
 
-SPECIES = [get_dataset(n) for n in tables.SPECIES_DATASETS]  # the registry's real specs
+SPECIES = [get_dataset(n) for n in tables.species_average_datasets()]  # the registry's real specs
 
 
 @pytest.fixture()
@@ -105,7 +106,7 @@ def test_tables_follow_the_contract(root: Path) -> None:
 def test_ranks_and_aggregates(root: Path) -> None:
     v = build(root, render=False)
     doc = json.loads((v / "scores.json").read_text())
-    for ds in tables.SPECIES_DATASETS:
+    for ds in tables.species_average_datasets():
         rows = [r for r in doc["rows"] if r["dataset"] == ds]
         by_value = sorted(rows, key=lambda r: -r["primary_value"])
         assert [r["rank"] for r in by_value] == sorted(r["rank"] for r in rows)
@@ -116,6 +117,11 @@ def test_ranks_and_aggregates(root: Path) -> None:
     assert agg["model-c"]["locbench_species_avg"] is None  # only four of the five species sets
     assert agg["model-b"]["mean_rank"] == pytest.approx(np.mean([r["rank"] for r in doc["rows"]
                                                                 if r["model_id"] == "model-b"]))
+
+
+def test_species_average_is_table_one_avg() -> None:
+    """TorchSpatial's Table 1 "Avg" is over exactly these five sets, in the registry's (the table's) order."""
+    assert tables.species_average_datasets() == ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
 
 
 def test_rank_direction_ties_and_missing() -> None:
@@ -166,7 +172,7 @@ def test_crash_mid_build_leaves_no_partial_version(root: Path, monkeypatch: pyte
     with pytest.raises(RuntimeError, match="renderer crashed"):
         build(root)
     lb = root / "leaderboard"
-    assert [p.name for p in lb.iterdir() if p.name != build_mod.LOCK_NAME] == []
+    assert [p.name for p in lb.iterdir() if p.name != LOCK_NAME] == []
     monkeypatch.undo()
     assert build(root, render=False).name == "v0001"
 
@@ -178,7 +184,7 @@ def test_staging_left_by_a_killed_build_is_cleared(root: Path) -> None:
     (stale / "scores.csv").write_text("half")
     assert build(root, render=False).name == "v0001"
     assert not stale.exists()
-    assert sorted(p.name for p in lb.iterdir() if p.name != build_mod.LOCK_NAME) == ["v0001"]
+    assert sorted(p.name for p in lb.iterdir() if p.name != LOCK_NAME) == ["v0001"]
 
 
 def test_concurrent_builds_are_serialised(root: Path) -> None:

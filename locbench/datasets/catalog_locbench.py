@@ -6,6 +6,8 @@ paper). File paths are relative to the data root and follow TorchSpatial's `path
 
 from __future__ import annotations
 
+from typing import Any
+
 from locbench.datasets.regression import MosaiksCsvNpy, SustainBenchCsv
 from locbench.datasets.spec import DatasetSpec
 from locbench.datasets.torchspatial import BirdsJson, CocoJson, DenseNpy, SparseNpz, YfccCsv
@@ -33,20 +35,30 @@ PROBS_ROWS = ("Image-prediction matrices must have one row per image of the spli
               "valid_image entry; a matrix with one row per JSON entry is also accepted and indexed by the kept entries).")
 
 
+def _image_set(**fields: Any) -> DatasetSpec:
+    """A LocBench image classification set: the fields they all share, then its own (which win)."""
+    shared: dict[str, Any] = {"group": "locbench", "task_type": "classification", "modality": "image+location",
+                              "primary_metric": "top1", "licence": LOCBENCH_LICENCE, "source": LOCBENCH_SOURCE,
+                              "version": VERSION, "train_split": "train"}
+    return DatasetSpec(**{**shared, **fields})
+
+
+def _in(folder: str, *names: str) -> tuple[str, ...]:
+    """Paths of files in one dataset folder."""
+    return tuple(f"{folder}/{n}" for n in names)
+
+
 def _bird(name: str, *, dataset: str, meta_type: str, num_classes: int, n_eval: int, train_rows: int,
           unlocated: int, citation: str, bounds: tuple[float, float, float, float], description: str,
           notes: tuple[str, ...] = ()) -> DatasetSpec:
     js = f"{dataset}/{dataset}_with_loc_2019.json"
     fi = f"{dataset}/features_inception/{dataset}"
-    return DatasetSpec(
-        name=name, group="locbench", task_type="classification", modality="image+location",
-        reported_split="test", train_split="train", splits=("train", "valid", "test"),
-        num_classes=num_classes, primary_metric="top1", n_eval_rows=n_eval, coord_bounds=bounds,
-        citation=f"{TORCHSPATIAL}; {citation}", licence=LOCBENCH_LICENCE, source=LOCBENCH_SOURCE,
+    return _image_set(
+        name=name, reported_split="test", splits=("train", "valid", "test"),
+        num_classes=num_classes, n_eval_rows=n_eval, coord_bounds=bounds, citation=f"{TORCHSPATIAL}; {citation}",
         expected_files=(js, f"{fi}_test_preds_sparse.npz"),
         optional_files=(f"{fi}_train_preds_sparse.npz", f"{fi}_valid_preds_sparse.npz",
                         f"{fi}_train_net_feats.npy", f"{fi}_test_net_feats.npy"),
-        version=VERSION,
         provenance=(f"TorchSpatial `--dataset {dataset} --meta_type {meta_type}`; eval rows {n_eval:,} "
                     f"({unlocated:,} without location), train rows after invalid removal {train_rows:,} (training logs)"),
         description=description, loader=BirdsJson(dataset=dataset, meta_type=meta_type), dirname=dataset,
@@ -61,18 +73,16 @@ def _inat(name: str, year: int, *, num_classes: int, n_eval: int, train_rows: in
           notes: tuple[str, ...] = (), in_species_average: bool = False) -> DatasetSpec:
     d = f"inat_{year}"
     yy = str(year)
-    return DatasetSpec(
-        name=name, group=group, task_type="classification", modality=modality,
-        reported_split="val", train_split="train", splits=("train", "val"),
-        num_classes=num_classes, primary_metric="top1", n_eval_rows=n_eval, coord_bounds=GLOBAL,
-        citation=f"{extra_citation}{TORCHSPATIAL}; {citation}", licence=LOCBENCH_LICENCE, source=LOCBENCH_SOURCE,
+    return _image_set(
+        name=name, group=group, modality=modality, reported_split="val", splits=("train", "val"),
+        num_classes=num_classes, n_eval_rows=n_eval, coord_bounds=GLOBAL,
+        citation=f"{extra_citation}{TORCHSPATIAL}; {citation}",
         expected_files=(f"{d}/train{yy}_locations.json", f"{d}/val{yy}_locations.json", f"{d}/train{yy}.json",
                         f"{d}/val{yy}.json", f"{d}/categories{yy}.json",
                         f"{d}/features_inception/inat{yy}_val_preds_sparse.npz"),
         optional_files=(f"{d}/features_inception/inat{yy}_train_preds_sparse.npz",
                         f"{d}/features_inception/inat{yy}_train_net_feats.npy",
                         f"{d}/features_inception/inat{yy}_val_net_feats.npy"),
-        version=VERSION,
         provenance=provenance or (f"TorchSpatial `--dataset inat_{year}`; eval split val, {n_eval:,} rows; "
                                   f"train rows after invalid removal {train_rows:,} (training logs)"),
         description=description, loader=CocoJson(year=year, predictions=SparseNpz()), dirname=d, inferred=inferred,
@@ -140,6 +150,47 @@ def _sustainbench(slug: str, label: str, paper: str) -> DatasetSpec:
     )
 
 
+def _yfcc() -> DatasetSpec:
+    """YFCC100M geo subset: its own CSV layout, dense prediction matrices, a plain shuffled loader."""
+    return _image_set(
+        name="yfcc", reported_split="test", splits=("train", "test"), num_classes=100,
+        n_eval_rows=17798, coord_bounds=(-166.7, -65.4, 17.9, 65.1),  # published extent rounded outward by 0.1 deg
+        citation=(f"{TORCHSPATIAL}; Tang, K. et al. Improving Image Classification with Location Context. ICCV 2015; "
+                  "Thomee, B. et al. YFCC100M. Communications of the ACM 59(2), 2016"),
+        expected_files=_in("yfcc", "train_test_split.csv", "class_names.csv", "features_inception/YFCC_test_preds.npy"),
+        optional_files=_in("yfcc/features_inception", "YFCC_train_preds.npy", "YFCC_train_net_feats.npy",
+                           "YFCC_test_net_feats.npy"),
+        provenance=("TorchSpatial `--dataset yfcc`; 88,986 images total (documented) = 66,739 train + 4,449 val "
+                    "(inferred) + 17,798 test"),
+        description="YFCC100M geo subset (Tang et al. 2015): 100 classes, US photos.",
+        loader=YfccCsv(), dirname="yfcc", published={"train_rows": 66739}, id_rule=ROW_ID + " of train_test_split.csv",
+        balanced_sampler=False,  # LocBench trains YFCC with a plain shuffled loader
+        notes=("Any split value present in train_test_split.csv can be loaded; the validation split's name is not published.",
+               "No users or dates (user = -1, date = 0); only rows with missing coordinates are dropped from train.",
+               "Image predictions are dense .npy matrices with one row per split row, in CSV order."),
+    )
+
+
+def _fmow() -> DatasetSpec:
+    """fMoW-rgb: COCO-style JSON and a dense MoCo-v3 prediction matrix; reported on val (no public test)."""
+    return _image_set(
+        name="fmow", reported_split="val", splits=("train", "val"), num_classes=62,
+        n_eval_rows=53041, coord_bounds=GLOBAL,
+        citation=f"{TORCHSPATIAL}; Christie, G. et al. Functional Map of the World. CVPR 2018",
+        expected_files=_in("fmow", "train_location.json", "val_location.json", "train.json", "val.json", "category.json",
+                            "feature_moco/fmow_val_preds.npy"),
+        optional_files=(*_in("fmow/feature_moco", "fmow_train_preds.npy"),
+                        *_in("fmow/features_inception_pretrain", "fmow_train_pretrain_net_feats.npy",
+                             "fmow_val_pretrain_net_feats.npy")),
+        provenance="TorchSpatial `--dataset fmow`; val 53,041 rows (test not available); train 363,571 rows",
+        description="Functional Map of the World (fMoW-rgb): 62 building/land-use categories from satellite images, global.",
+        loader=CocoJson(year=None, predictions=DenseNpy()), dirname="fmow", published={"train_rows": 363571},
+        id_rule=COCO_ID,
+        notes=(INVALID_INAT, "Image predictions: dense MoCo-v3 matrix feature_moco/fmow_<split>_preds.npy.",
+               "category.json maps name -> id; class_names are ordered by id."),
+    )
+
+
 def locbench_specs() -> list[DatasetSpec]:
     birdsnap_cite = "Berg, T. et al. Birdsnap: Large-scale Fine-grained Visual Categorization of Birds. CVPR 2014"
     nabirds_cite = ("Van Horn, G. et al. Building a bird recognition app and large scale dataset with citizen "
@@ -162,45 +213,8 @@ def locbench_specs() -> list[DatasetSpec]:
               description="iNaturalist 2017: 5,089 species, citizen-science photos worldwide.", in_species_average=True),
         _inat("inat2018", 2018, num_classes=8142, n_eval=24426, train_rows=436063, citation=inat_cite,
               description="iNaturalist 2018: 8,142 species, citizen-science photos worldwide.", in_species_average=True),
-        DatasetSpec(
-            name="yfcc", group="locbench", task_type="classification", modality="image+location",
-            reported_split="test", train_split="train", splits=("train", "test"), num_classes=100,
-            primary_metric="top1", n_eval_rows=17798, coord_bounds=(-166.7, -65.4, 17.9, 65.1),  # published extent rounded outward by 0.1 deg
-            citation=(f"{TORCHSPATIAL}; Tang, K. et al. Improving Image Classification with Location Context. ICCV 2015; "
-                      "Thomee, B. et al. YFCC100M. Communications of the ACM 59(2), 2016"),
-            licence=LOCBENCH_LICENCE, source=LOCBENCH_SOURCE,
-            expected_files=("yfcc/train_test_split.csv", "yfcc/class_names.csv", "yfcc/features_inception/YFCC_test_preds.npy"),
-            optional_files=("yfcc/features_inception/YFCC_train_preds.npy", "yfcc/features_inception/YFCC_train_net_feats.npy",
-                            "yfcc/features_inception/YFCC_test_net_feats.npy"),
-            version=VERSION,
-            provenance=("TorchSpatial `--dataset yfcc`; 88,986 images total (documented) = 66,739 train + 4,449 val "
-                        "(inferred) + 17,798 test"),
-            description="YFCC100M geo subset (Tang et al. 2015): 100 classes, US photos.",
-            loader=YfccCsv(), dirname="yfcc", published={"train_rows": 66739}, id_rule=ROW_ID + " of train_test_split.csv",
-            balanced_sampler=False,  # LocBench trains YFCC with a plain shuffled loader
-            notes=("Any split value present in train_test_split.csv can be loaded; the validation split's name is not published.",
-                   "No users or dates (user = -1, date = 0); only rows with missing coordinates are dropped from train.",
-                   "Image predictions are dense .npy matrices with one row per split row, in CSV order."),
-        ),
-        DatasetSpec(
-            name="fmow", group="locbench", task_type="classification", modality="image+location",
-            reported_split="val", train_split="train", splits=("train", "val"), num_classes=62,
-            primary_metric="top1", n_eval_rows=53041, coord_bounds=GLOBAL,
-            citation=f"{TORCHSPATIAL}; Christie, G. et al. Functional Map of the World. CVPR 2018",
-            licence=LOCBENCH_LICENCE, source=LOCBENCH_SOURCE,
-            expected_files=("fmow/train_location.json", "fmow/val_location.json", "fmow/train.json", "fmow/val.json",
-                            "fmow/category.json", "fmow/feature_moco/fmow_val_preds.npy"),
-            optional_files=("fmow/feature_moco/fmow_train_preds.npy",
-                            "fmow/features_inception_pretrain/fmow_train_pretrain_net_feats.npy",
-                            "fmow/features_inception_pretrain/fmow_val_pretrain_net_feats.npy"),
-            version=VERSION,
-            provenance="TorchSpatial `--dataset fmow`; val 53,041 rows (test not available); train 363,571 rows",
-            description="Functional Map of the World (fMoW-rgb): 62 building/land-use categories from satellite images, global.",
-            loader=CocoJson(year=None, predictions=DenseNpy()), dirname="fmow", published={"train_rows": 363571},
-            id_rule=COCO_ID,
-            notes=(INVALID_INAT, "Image predictions: dense MoCo-v3 matrix feature_moco/fmow_<split>_preds.npy.",
-                   "category.json maps name -> id; class_names are ordered by id."),
-        ),
+        _yfcc(),
+        _fmow(),
         _mosaiks("mosaiks-population", "population", flag="population", total=425637, csv_rows=4256, label_doc="log(1 + population density)"),
         _mosaiks("mosaiks-elevation", "elevation", flag="elevation", total=498115, csv_rows=4981, label_doc="elevation in metres"),
         _mosaiks("mosaiks-forest-cover", "forest", flag="forest_cover", total=498106, csv_rows=4981,

@@ -52,13 +52,9 @@ def _sphere2vec(name: str, pe_dim, pe, description: str, deviations: tuple[str, 
                  deviations, aliases=aliases)
 
 
-def _builtin_specs() -> list[EncoderSpec]:
+def _specs_2d() -> list[EncoderSpec]:
+    """The planar (lon, lat) encoders."""
     space2vec = {**FFN, "frequency_num": 64, "min_radius": 0.05, "max_radius": 360.0}
-    maxonly_dev = ("TorchSpatial ignores min_radius here (f_s = max_radius^(-s/(S-1)); with its max_radius=1 "
-                   "every frequency is 1). We use the published geometric list between min_radius and "
-                   "max_radius; freq_list='max_only' reproduces TorchSpatial.")
-    sphere_note = ("Features use λ̂·f_s with non-integer f_s in general, so like the published method "
-                   "they are not 2π-periodic in longitude unless every f_s is an integer.")
     return [
         _spec("tile", "2D", lambda h: int(h["output_dim"]), b.with_ffn(b.pe_tile, "tile"),
               {**FFN, "min_radius": 2.0, "extent": GLOBAL}, C_TILE,
@@ -100,6 +96,17 @@ def _builtin_specs() -> list[EncoderSpec]:
               b.with_ffn(b.pe_theory, "Space2Vec-theory"), dict(space2vec), C_SPACE2VEC,
               "Multi-scale sin/cos along three unit vectors 120° apart (degrees).",
               (DEV_FLOAT64,), aliases=("theory", "Space2Vec_theory", "space2vec-theory")),
+    ]
+
+
+def _specs_3d() -> list[EncoderSpec]:
+    """The encoders of points on the sphere (unit-sphere xyz, Sphere2Vec, spherical harmonics)."""
+    maxonly_dev = ("TorchSpatial ignores min_radius here (f_s = max_radius^(-s/(S-1)); with its max_radius=1 "
+                   "every frequency is 1). We use the published geometric list between min_radius and "
+                   "max_radius; freq_list='max_only' reproduces TorchSpatial.")
+    sphere_note = ("Features use λ̂·f_s with non-integer f_s in general, so like the published method "
+                   "they are not 2π-periodic in longitude unless every f_s is an integer.")
+    return [
         _spec("xyz", "3D", lambda h: 3, b.with_ffn(b.pe_xyz, "xyz"), dict(FFN), C_SPHERE2VEC,
               "Unit-sphere 3D coordinates -> FFN."),
         _spec("NeRF", "3D", lambda h: 6 * int(h["frequency_num"]), b.with_ffn(b.pe_nerf, "NeRF"),
@@ -137,12 +144,16 @@ def _builtin_specs() -> list[EncoderSpec]:
                "TorchSpatial feeds SH into the standard FFN (not a SIREN) despite the 'Siren(SH)' label; "
                "that is our default, network='siren' gives the paper's SIREN."),
               aliases=("sh", "SH", "Siren(SH)", "siren_sh")),
-        _spec("no_prior", "baseline", lambda h: 0, b.build_none, dict(b.TRAIN_DEFAULTS), C_TORCHSPATIAL,
-              "No location model: build() returns None and probes use the image-only prediction "
-              "(classification) or the image-only / mean model (regression).",
-              trainable=False, aliases=("none", "No Prior", "no-prior")),
     ]
 
 
+def _builtin_specs() -> list[EncoderSpec]:
+    """LocBench's order: 2D, 3D, then the no-prior baseline."""
+    no_prior = _spec("no_prior", "baseline", lambda h: 0, b.build_none, dict(b.TRAIN_DEFAULTS), C_TORCHSPATIAL,
+                     "No location model: build() returns None and probes use the image-only prediction "
+                     "(classification) or the image-only / mean model (regression).",
+                     trainable=False, aliases=("none", "No Prior", "no-prior"))
+    return [*_specs_2d(), *_specs_3d(), no_prior]
+
+
 BUILTIN: dict[str, EncoderSpec] = {s.name: s for s in _builtin_specs()}
-ALIASES: dict[str, str] = {a: s.name for s in BUILTIN.values() for a in s.aliases}

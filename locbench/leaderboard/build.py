@@ -25,7 +25,7 @@ from locbench.errors import InputError
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import RenderConfig
 from locbench.leaderboard.versions import VERSION_RE, version_folders
-from locbench.leaderboard.safety import (LOCK_NAME, build_lock, check_published_outputs, check_root, checked_results,
+from locbench.leaderboard.safety import (build_lock, check_published_outputs, check_root, checked_results,
                                          fault_point, prepare)
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def _scores_doc(version: str, results: list[Result], cards: dict[str, ModelMeta 
         "aggregates": tables.aggregates(rows),
         "columns": tables.columns(),
         "geobias_params": params,
-        "species_datasets": list(tables.SPECIES_DATASETS),
+        "species_datasets": list(tables.species_average_datasets()),
     }
 
 

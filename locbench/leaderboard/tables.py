@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from locbench.cards import ModelMeta
     from locbench.results import Result
 
-# The five LocBench species sets whose mean Top-1 is TorchSpatial's Table 1 "Avg".
-SPECIES_DATASETS = ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
 GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
 CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
                "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason")
@@ -129,6 +127,13 @@ def assign_ranks(rows: list[dict[str, Any]]) -> None:
             r["rank"] = values.index(r["primary_value"]) + 1
 
 
+def species_average_datasets() -> tuple[str, ...]:
+    """The sets whose mean Top-1 is TorchSpatial's Table 1 "Avg": the specs marked `in_species_average`."""
+    from locbench.datasets import list_datasets
+
+    return tuple(d.name for d in list_datasets() if d.in_species_average)
+
+
 def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per model: mean rank over its datasets, and the LocBench species Avg when all five are present."""
     out: dict[str, dict[str, Any]] = {}
@@ -136,7 +141,7 @@ def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         mine = [r for r in rows if r["model_id"] == mid]
         ranks = [r["rank"] for r in mine if r["rank"] is not None]
         top1 = {r["dataset"]: r["top1"] for r in mine}
-        species = [top1.get(d) for d in SPECIES_DATASETS]
+        species = [top1.get(d) for d in species_average_datasets()]
         out[mid] = {
             "mean_rank": sum(ranks) / len(ranks) if ranks else None,
             "n_datasets": len(mine),
@@ -148,16 +153,15 @@ def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def datasets_info(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Dataset facts for the tables; descriptions come from the registry when it knows the name."""
+    from locbench.datasets import get_dataset
+
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         if r["dataset"] in out:
             continue
-        description = ""
         try:
-            from locbench.datasets import get_dataset
-
             description = get_dataset(r["dataset"]).description
-        except (ImportError, NotFoundError):  # unknown to this install's registry: keep the table buildable
+        except NotFoundError:  # a result on a dataset this install does not register (e.g. a plugin's)
             description = ""
         out[r["dataset"]] = {"group": r["group"], "task_type": r["task_type"], "primary_metric": r["primary_metric"],
                              "higher_is_better": higher_is_better(r["primary_metric"]), "split": r["split"],
