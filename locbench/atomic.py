@@ -190,15 +190,12 @@ def _nan_to_none(obj: Any) -> Any:
         return {str(k): _nan_to_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_nan_to_none(v) for v in obj]
-    try:  # numpy scalars and arrays
-        import numpy as np
+    import numpy as np
 
-        if isinstance(obj, np.ndarray):
-            return _nan_to_none(obj.tolist())
-        if isinstance(obj, np.generic):
-            return _nan_to_none(obj.item())
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(obj, np.ndarray):
+        return _nan_to_none(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _nan_to_none(obj.item())
     return obj
 
 

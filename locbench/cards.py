@@ -23,8 +23,9 @@ _TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 _URL = {"type": ["string", "null"], "maxLength": 500, "pattern": r"^https?://[^\s]+$"}
 
 
-def _prop(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"schema": {**schema, "description": description}}
+def _prop(schema: dict[str, Any], description: str, label: str) -> dict[str, Any]:
+    """A card field's JSON Schema (with its description) and the label pages show it under."""
+    return {"schema": {**schema, "description": description}, "label": label}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,27 +34,31 @@ class ModelMeta:
 
     model_id: str = field(metadata=_prop(
         {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": ID_PATTERN.pattern},
-        "Folder name and leaderboard key; letters, digits, '.', '_', '+', '-'; no '..'."))
-    name: str = field(metadata=_prop(_TEXT, "Display name on the leaderboard."))
+        "Folder name and leaderboard key; letters, digits, '.', '_', '+', '-'; no '..'.", "Model id"))
+    name: str = field(metadata=_prop(_TEXT, "Display name on the leaderboard.", "Name"))
     authors: tuple[str, ...] = field(metadata=_prop(
-        {"type": "array", "minItems": 1, "maxItems": 100, "items": _TEXT}, "Author names, in citation order."))
+        {"type": "array", "minItems": 1, "maxItems": 100, "items": _TEXT}, "Author names, in citation order.", "Authors"))
     paper_url: str | None = field(default=None, metadata=_prop(
-        _URL, "Paper (arXiv, DOI or publisher page); null if none."))
-    code_url: str | None = field(default=None, metadata=_prop(_URL, "Code repository; null if none."))
+        _URL, "Paper (arXiv, DOI or publisher page); null if none.", "Paper"))
+    code_url: str | None = field(default=None, metadata=_prop(_URL, "Code repository; null if none.", "Code"))
     licence: str = field(metadata=_prop({**_TEXT, "maxLength": 100},
-                                        "Licence of the model/predictions (SPDX id preferred)."))
+                                        "Licence of the model/predictions (SPDX id preferred).", "Licence"))
     encoder_family: str = field(metadata=_prop({"type": "string", "enum": list(ENCODER_FAMILIES)},
-                                               "2D, 3D, baseline (no location), pretrained (GeoFM), plugin, other."))
+                                               "2D, 3D, baseline (no location), pretrained (GeoFM), plugin, other.",
+                                               "Encoder family"))
     n_parameters: int | None = field(default=None, metadata=_prop(
-        {"type": ["integer", "null"], "minimum": 0}, "Trainable parameters of the location model; null if unknown."))
+        {"type": ["integer", "null"], "minimum": 0}, "Trainable parameters of the location model; null if unknown.",
+        "Parameters"))
     pretraining_data: str | None = field(default=None, metadata=_prop(
-        {"type": ["string", "null"], "maxLength": 500}, "Data the model was pre-trained on; null if none."))
+        {"type": ["string", "null"], "maxLength": 500}, "Data the model was pre-trained on; null if none.",
+        "Pretraining data"))
     contact: str | None = field(default=None, metadata=_prop(
-        {"type": ["string", "null"], "maxLength": 200}, "E-mail or handle for questions about the entry."))
+        {"type": ["string", "null"], "maxLength": 200}, "E-mail or handle for questions about the entry.", "Contact"))
     date: str = field(metadata=_prop({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-                                     "Date the predictions were produced (YYYY-MM-DD)."))
+                                     "Date the predictions were produced (YYYY-MM-DD).", "Date"))
     description: str = field(metadata=_prop({"type": "string", "maxLength": 5000, "x-allow-newlines": True},
-                                            "What the model is and how the predictions were produced."))
+                                            "What the model is and how the predictions were produced.",
+                                            "Description"))
 
     def __post_init__(self) -> None:
         problems = check_card(self.to_dict(), file=f"<model card {self.model_id!r}>")
@@ -138,6 +143,11 @@ def _check_value(value: Any, schema: dict[str, Any], where: str, file: str, prob
             problems.add(f"has more than {schema['maxItems']} items", file=file, column=where)
         for i, item in enumerate(value):
             _check_value(item, schema.get("items", {}), f"{where}[{i}]", file, problems)
+
+
+def card_labels() -> dict[str, str]:
+    """Each card field's display label (declared with the field)."""
+    return {f.name: f.metadata["label"] for f in fields(ModelMeta)}
 
 
 def check_card(card: Any, *, file: str = CARD_FILE, folder_name: str | None = None,

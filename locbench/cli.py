@@ -47,14 +47,9 @@ for _module in (evaluate, datasets, encoders, geobias, submit, leaderboard, swee
 def _expected_errors() -> tuple[type[BaseException], ...]:
     from locbench.errors import LocbenchError
 
-    kinds: list[type[BaseException]] = [LocbenchError]
-    try:
-        from georbias.errors import GeoBiasInputError
+    from georbias.errors import GeoBiasInputError
 
-        kinds.append(GeoBiasInputError)
-    except ImportError:  # pragma: no cover - georbias is part of this distribution
-        pass
-    return tuple(kinds)
+    return (LocbenchError, GeoBiasInputError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,13 +98,10 @@ class ProblemList:
 
 def shown(value: object) -> str:
     """A cell value as a user wrote it: `nan`, `inf`, `1e+308`, `'abc'` (never `np.float64(nan)`)."""
-    try:
-        import numpy as np
+    import numpy as np
 
-        if isinstance(value, np.generic):
-            value = value.item()
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return repr(value)  # Python floats print as nan / inf / 1e+308
     if isinstance(value, str):

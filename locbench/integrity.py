@@ -22,6 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from locbench.errors import InputError, IntegrityError
 
 if TYPE_CHECKING:
@@ -48,13 +50,8 @@ def content_sha256(result: dict[str, Any]) -> str:
 
 def non_finite_fields(obj: Any, where: str = "") -> list[str]:
     """Paths of ±inf values anywhere in a result (NaN is allowed: it means 'undefined', written as null)."""
-    try:
-        import numpy as np
-
-        if isinstance(obj, np.generic):
-            obj = obj.item()
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(obj, np.generic):
+        obj = obj.item()
     if isinstance(obj, float):
         return [where or "<value>"] if math.isinf(obj) else []
     if isinstance(obj, dict):

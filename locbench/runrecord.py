@@ -21,15 +21,12 @@ def hardware() -> dict[str, Any]:
         "platform": platform.platform(), "machine": platform.machine(), "processor": _cpu_model(),
         "cpu_count": os.cpu_count(), "memory_gb": _memory_gb(),
     }
-    try:
-        import torch
+    import torch
 
-        info["torch_threads"] = torch.get_num_threads()
-        info["cuda_available"] = bool(torch.cuda.is_available())
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    info["torch_threads"] = torch.get_num_threads()
+    info["cuda_available"] = bool(torch.cuda.is_available())
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
     try:
         info["load_average_1m"] = os.getloadavg()[0]
     except OSError:  # pragma: no cover - not on every platform
@@ -63,14 +60,9 @@ def versions() -> dict[str, str]:
     """locbench/georbias/scientific stack versions plus torch."""
     from locbench.results import package_versions
 
-    out = dict(package_versions())
-    try:
-        import torch
+    import torch
 
-        out["torch"] = torch.__version__
-    except ImportError:  # pragma: no cover
-        out["torch"] = "absent"
-    return out
+    return {**package_versions(), "torch": torch.__version__}
 
 
 def build_run_record(*, model_id: str, encoder: str, dataset: str, split: str, train_split: str,

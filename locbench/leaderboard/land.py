@@ -61,10 +61,8 @@ def reduce_mask(mask: np.ndarray, factor: int) -> np.ndarray:
 
 def build_from_global_land_mask(step: float = STEP_DEG) -> LandGrid:
     """Reduce `global_land_mask`'s 1/120° grid (north-up, lon from −180) to `step` degrees."""
-    try:
-        from global_land_mask import globe
-    except ImportError as exc:  # pragma: no cover - it is a declared dependency
-        raise DataMissingError("global_land_mask is not installed; cannot rebuild the land grid") from exc
+    from global_land_mask import globe
+
     ocean = globe._mask  # (21600, 43200) bool, True = ocean; row 0 = lat 90, col 0 = lon −180
     per_deg = round(1.0 / float(globe._lat[0] - globe._lat[1]))
     factor = round(step * per_deg)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from locbench import atomic, scoreinfo
+from locbench.cards import card_labels
 from locbench.errors import InputError
 from locbench.leaderboard import reading, worldsvg
 from locbench.leaderboard.config import DEFAULTS as RENDER
@@ -43,11 +44,9 @@ DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "geti
                    "join_count_bb_z",
                    "ssi_n_nan", "ssi_n_saturated")
 AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
-# Labels of the model-card fields (locbench.cards.ModelMeta); other keys are shown with their own name.
-CARD_LABELS = {"model_id": "Model id", "authors": "Authors", "paper_url": "Paper", "code_url": "Code",
-               "licence": "Licence", "encoder_family": "Encoder family", "n_parameters": "Parameters",
-               "pretraining_data": "Pretraining data", "contact": "Contact", "date": "Date",
-               "description": "Description"}
+# Labels of the model-card fields, declared with them (locbench.cards.ModelMeta); a key an older
+# version's card has and today's does not is shown under its own name.
+CARD_LABELS = card_labels()
 OVERVIEW_GEOBIAS = scoreinfo.HEADLINE_KEY
 ProgressFn = Callable[[str, int, int], None]
 

@@ -81,12 +81,9 @@ def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq
 
     with warnings.catch_warnings():  # small validation folds make sklearn chatty; results are what they are
         warnings.simplefilter("ignore", UserWarning)
-        try:
-            from sklearn.exceptions import ConvergenceWarning
+        from sklearn.exceptions import ConvergenceWarning
 
-            warnings.simplefilter("ignore", ConvergenceWarning)
-        except ImportError:  # pragma: no cover
-            pass
+        warnings.simplefilter("ignore", ConvergenceWarning)
         return _fit_predict_raw(kind, task, hp, x, y, xq, c, mlp)
 
 
