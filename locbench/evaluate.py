@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from locbench import atomic
+from locbench.datasets.holdout import HOLDOUTS
 from locbench.errors import InputError
+from locbench.training import DEFAULTS as TRAINING
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
@@ -40,7 +42,6 @@ DEFAULT_DATASETS = ("embedded-koppen", "embedded-elevation", "embedded-elevation
 # on 2 CPU cores; the test split is never cut, so the numbers are real (if under-trained) evaluations.
 QUICK_BUDGET = {"classification": (5, 10000), "regression": (2, 12000)}
 DEFAULT_OUT = "locbench-runs"
-HOLDOUTS = ("random", "spatial-block")
 
 
 class Reporter(Protocol):
@@ -218,9 +219,9 @@ def training_overrides(enc_specs: list[Any], ds_specs: list[Any], probe: str | N
 
 
 def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = None, *, probe: str | None = None,
-             seed: int = 0, device: str = "cpu", epochs: int | None = None, out: str | Path = DEFAULT_OUT,
-             data_root: str | None = None, holdout: str = "random", geobias: bool = True,
-             geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
+             seed: int = TRAINING.seed, device: str = TRAINING.device, epochs: int | None = None,
+             out: str | Path = DEFAULT_OUT, data_root: str | None = None, holdout: str = HOLDOUTS[0],
+             geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
              max_train_rows: int | None = None, model_id: str | None = None,
              batch_size: int | None = None, activation: str | None = None,
              reporter: Reporter | None = None) -> list[RunOutcome]:

@@ -60,5 +60,7 @@ class TrainingConfig:
         return self.threads or default_threads()
 
 
+#: The protocol defaults: what a run without overrides trains with.
+DEFAULTS = TrainingConfig()
 #: The frozen-embedding `mlp` probe: a longer, smaller-batch schedule (no lr decay is applied there).
 FROZEN_MLP_TRAINING = TrainingConfig(epochs=50, batch_size=256)

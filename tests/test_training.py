@@ -21,6 +21,27 @@ def test_defaults_are_declared_once_and_read_by_the_encoder_presets():
     assert (FROZEN_MLP_TRAINING.epochs, FROZEN_MLP_TRAINING.batch_size) == (50, 256)
 
 
+def test_run_defaults_are_the_config_defaults():
+    """seed / device / out / holdout defaults of run_probe, evaluate and `locbench evaluate` are declared once."""
+    import inspect
+
+    import typer.main
+
+    from locbench.cli import app
+    from locbench.datasets.holdout import HOLDOUTS
+    from locbench.evaluate import DEFAULT_OUT, evaluate
+    from locbench.training import DEFAULTS
+
+    assert DEFAULTS == TrainingConfig()
+    for fn in (run_probe, evaluate):
+        params = inspect.signature(fn).parameters
+        assert (params["seed"].default, params["device"].default) == (DEFAULTS.seed, DEFAULTS.device), fn
+    cli = {p.name: p.default for p in typer.main.get_command(app).commands["evaluate"].params}
+    assert (cli["seed"], cli["device"], cli["out"], cli["holdout"]) == (DEFAULTS.seed, DEFAULTS.device, DEFAULT_OUT,
+                                                                        HOLDOUTS[0])
+    assert inspect.signature(evaluate).parameters["holdout"].default == HOLDOUTS[0]
+
+
 def test_updated_applies_only_schedule_keys_that_are_set():
     cfg = TrainingConfig(seed=4).updated({"lr": 0.01, "epochs": 5.0, "batch_size": None, "embed_dim": 3})
     assert (cfg.lr, cfg.epochs, cfg.batch_size, cfg.seed) == (0.01, 5, 1024, 4)

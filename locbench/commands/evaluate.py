@@ -6,9 +6,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from locbench.training import TrainingConfig
-
-_TRAINING = TrainingConfig()  # the defaults the help text states
+from locbench.datasets.holdout import HOLDOUTS
+from locbench.evaluate import DEFAULT_DATASETS, DEFAULT_ENCODERS, DEFAULT_OUT, QUICK_BUDGET
+from locbench.training import DEFAULTS as _TRAINING  # the defaults the options take and the help states
 EPILOG = """[bold]Examples[/bold]
 
   [dim]# the quick default comparison: no prior (= image only) + 3 encoders on embedded-koppen,
@@ -39,19 +39,20 @@ hardware); `locbench submit OUT/<model-id>` sends it to the leaderboard.
 
 EncoderOpt = Annotated[Optional[list[str]], typer.Option(
     "--encoder", "-e", help="Encoder name (see `locbench encoders list`), plugin name or package.module:factory. "
-    "Repeatable. Default: no_prior, Sphere2Vec-sphereM, Space2Vec-theory, spherical_harmonics.")]
+    f"Repeatable. Default: {', '.join(DEFAULT_ENCODERS)}.")]
 DatasetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--dataset", "-d", help="Dataset name (see `locbench datasets list`). Repeatable. Default: embedded-koppen, "
-    "embedded-elevation, embedded-elevation-location (built from installed packages; no download needed).")]
+    "--dataset", "-d", help=f"Dataset name (see `locbench datasets list`). Repeatable. Default: "
+    f"{', '.join(DEFAULT_DATASETS)} (built from installed packages; no download needed).")]
 ProbeOpt = Annotated[Optional[str], typer.Option(
     "--probe", "-p", help="geoprior | regression | linear | knn | mlp. Default: geoprior for classification, "
     "regression for regression, linear for GAIR image tasks.")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of every random choice (same seed → same "
                                       "predictions).")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda.")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda (cuda:N for one GPU).")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
-    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; 3 "
-    "(classification) and 2 (regression) in the no-argument quick run).")]
+    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; "
+    f"{QUICK_BUDGET['classification'][0]} (classification) and {QUICK_BUDGET['regression'][0]} (regression) in "
+    "the no-argument quick run).")]
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder (one sub-folder per model).")]
 DataRootOpt = Annotated[Optional[str], typer.Option("--data-root", help="Dataset root (else $LOCBENCH_DATA, else "
                                                     "~/.locbench/data).")]
@@ -85,9 +86,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate", epilog=EPILOG)
     def evaluate_cmd(
-        encoder: EncoderOpt = None, dataset: DatasetOpt = None, probe: ProbeOpt = None, seed: SeedOpt = 0,
-        device: DeviceOpt = "cpu", epochs: EpochsOpt = None, out: OutOpt = "locbench-runs",
-        data_root: DataRootOpt = None, holdout: HoldoutOpt = "random", no_geobias: NoGeobiasOpt = False,
+        encoder: EncoderOpt = None, dataset: DatasetOpt = None, probe: ProbeOpt = None,
+        seed: SeedOpt = _TRAINING.seed, device: DeviceOpt = _TRAINING.device, epochs: EpochsOpt = None,
+        out: OutOpt = DEFAULT_OUT, data_root: DataRootOpt = None, holdout: HoldoutOpt = HOLDOUTS[0],
+        no_geobias: NoGeobiasOpt = False,
         threads: ThreadsOpt = None, model_id: ModelIdOpt = None, max_train_rows: MaxTrainRowsOpt = None,
         batch_size: BatchSizeOpt = None, activation: ActivationOpt = None,
     ) -> None:

@@ -12,13 +12,13 @@ from locbench.encoders import harmonics, pe_2d, pe_3d
 from locbench.encoders.base import LocationEncoder, check_latitude
 from locbench.encoders.networks import FeedForward, ResidualFCNet, SirenNet
 from locbench.errors import InputError
-from locbench.training import TrainingConfig
+from locbench.training import DEFAULTS as TRAINING
 
 FFN_DEFAULTS: dict[str, Any] = {
     "output_dim": 256, "num_hidden_layers": 1, "hidden_dim": 512, "activation": "relu",
     "dropout": 0.5, "layernorm": True, "skip_connection": True,
 }
-TRAIN_DEFAULTS: dict[str, Any] = TrainingConfig().schedule()  # presets override these per dataset
+TRAIN_DEFAULTS: dict[str, Any] = TRAINING.schedule()  # presets override these per dataset
 
 
 def make_ffn(pe_dim: int, hp: Mapping[str, Any]) -> FeedForward:

@@ -23,6 +23,7 @@ from typing import Any
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
 from locbench.errors import InputError, suggest
 from locbench.probes.common import EncoderRef, ProgressFn, deterministic_torch, resolve_device
+from locbench.training import DEFAULTS as TRAINING
 from locbench.training import SCHEDULE_KEYS, TrainingConfig
 
 PROBES: dict[str, tuple[str, ...]] = {
@@ -59,8 +60,8 @@ def check_probe(probe: str, task_type: str | None = None) -> None:
                          f"use --probe {default_probe(task_type)} or one of linear, knn, mlp")
 
 
-def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, seed: int = 0,
-              device: str = "cpu", epochs: int | None = None, progress: ProgressFn | None = None,
+def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *,
+              seed: int = TRAINING.seed, device: str = TRAINING.device, epochs: int | None = None, progress: ProgressFn | None = None,
               threads: int | None = None, **options: Any) -> tuple[Any, dict[str, Any]]:
     """Train/evaluate `encoder` on `train` → per-sample predictions on `test` (deterministic per seed).
 

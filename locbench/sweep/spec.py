@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from locbench.datasets.holdout import HOLDOUTS
 from locbench.errors import InputError
+from locbench.training import DEFAULTS as TRAINING
 
 EXECUTORS = ("local", "processes", "dask")
-HOLDOUTS = ("random", "spatial-block")
 _RANGE = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
 
 
@@ -89,9 +90,9 @@ class SweepSpec:
     probe: str | None = None
     epochs: int | None = None
     max_train_rows: int | None = None
-    holdout: str = "random"
+    holdout: str = HOLDOUTS[0]
     geobias: bool = True
-    device: str = "cpu"
+    device: str = TRAINING.device
     threads: int = 1  # torch/BLAS threads per job: bit-identical results whatever the executor
     data_root: str | None = None
     out: str = "locbench-sweep"
