@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+EARTH_RADIUS_KM = 6371.0  # the sphere 'km' radii and distances are measured on
+
 
 @dataclass(frozen=True)
 class GeoBiasConfig:

@@ -14,7 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_KM = 6371.0
+from georbias.config import EARTH_RADIUS_KM
+
 
 
 def lonlat_to_xyz(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from georbias.config import DEFAULTS, GeoBiasConfig
+from georbias.config import DEFAULTS, EARTH_RADIUS_KM, GeoBiasConfig
 
-EPILOG = """[bold]Examples[/bold]
+EPILOG = f"""[bold]Examples[/bold]
 
-  [dim]# the published TorchSpatial table settings (r = 0.05 rad, K = 100, 4-NN, pdf surprisal)[/dim]
+  [dim]# the published TorchSpatial table settings (r = {DEFAULTS.radius:g} {DEFAULTS.radius_unit}, K = {DEFAULTS.roi_k}, \
+{DEFAULTS.weight_k}-NN, pdf surprisal)[/dim]
   locbench geobias eval_inat_2018__val_NeRF.csv.gz --value hit@1
 
   [dim]# per-ROI table and a JSON report with every parameter[/dim]
@@ -177,7 +178,8 @@ PresetOpt = Annotated[str, typer.Option("--preset", help="torchspatial (publishe
                                         "surprisal; no SRI) | locbench (corrected).")]
 ScoresOpt = Annotated[Optional[str], typer.Option("--scores", help="Comma list of ssi,sri,autocorr (default: all the "
                                                   "preset offers).")]
-RadiusOpt = Annotated[float, typer.Option("--radius", help="ROI radius (0.05 rad ≈ 319 km).")]
+RadiusOpt = Annotated[float, typer.Option("--radius", help=f"ROI radius ({DEFAULTS.radius:g} rad ≈ "
+                                          f"{DEFAULTS.radius * EARTH_RADIUS_KM:.0f} km).")]
 RadiusUnitOpt = Annotated[str, typer.Option("--radius-unit", help="rad (great-circle angle) or km.")]
 RoiKOpt = Annotated[int, typer.Option("--roi-k", min=1, help="SSI ROI cap K (the K nearest within the radius).")]
 WeightKOpt = Annotated[int, typer.Option("--weight-k", min=1, max=16, help="k of the k-NN weight graph.")]

@@ -219,7 +219,7 @@ def maps_for(row: dict, root: Path, *, dataset_label: str, model_label: str, lis
                                         f"{dataset_label}",
                                     caption=f"Cells holding samples in significant local Moran clusters of "
                                             f"{layers.value_name} ({p['neighbours_k']}-nearest-neighbour graph, "
-                                            f"{p['permutations']} permutations, seed {p['seed']}, FDR 0.05: the "
+                                            f"{p['permutations']} permutations, seed {p['seed']}, FDR {p['fdr_alpha']:g}: the "
                                             f"neighbour count of the headline Moran's I)."))
     return out
 
