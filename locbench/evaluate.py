@@ -75,8 +75,8 @@ class RunOutcome:
     primary_metric: str
     primary_value: float | None
     higher_is_better: bool
-    marked_ssi: float | None
-    unmarked_ssi: float | None
+    geobias: float | None  # the headline geo-bias score (scoreinfo HEADLINE_KEY); None when not computed
+    geobias_significant: bool | None
     location_only: float | None
     seconds: float
     paths: dict[str, str] = field(default_factory=dict)
@@ -368,12 +368,16 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
 def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, seconds: float,
              paths: dict[str, str]) -> RunOutcome:
     """The one-line summary of a run the CLI table shows."""
+    from locbench.scoreinfo import HEADLINE_KEY
+
     summary = result.geobias.get("summary") or {}
+    significant = summary.get("headline_significant")
     return RunOutcome(
         model_id=result.model_id, encoder=encoder, dataset=result.dataset, probe=probe, task_type=result.task_type,
         primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
         higher_is_better=result.higher_is_better,
-        marked_ssi=_f(summary.get("marked_ssi")), unmarked_ssi=_f(summary.get("unmarked_ssi")),
+        geobias=_f(summary.get(HEADLINE_KEY)),
+        geobias_significant=significant if isinstance(significant, bool) else None,
         location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
         seconds=seconds, paths=paths)
 

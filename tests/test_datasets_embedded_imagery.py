@@ -201,14 +201,15 @@ def test_default_run_uses_the_image_datasets_and_the_table_explains_itself():
 
     assert default_datasets() == ["embedded-koppen", "embedded-elevation", "embedded-elevation-location"]
     rows = [RunOutcome(model_id=m, encoder=m, dataset="embedded-elevation", probe="regression", task_type="regression",
-                       primary_metric=k, primary_value=v, higher_is_better=hib, marked_ssi=1.0, unmarked_ssi=0.5,
+                       primary_metric=k, primary_value=v, higher_is_better=hib, geobias=g, geobias_significant=sig,
                        location_only=None, seconds=1.0)
-            for m, k, v, hib in (("a", "r2", 0.5, True), ("b", "mae", 12.0, False))]
+            for m, k, v, hib, g, sig in (("a", "r2", 0.5, True, 0.25, True), ("b", "mae", 12.0, False, 0.01, False))]
     console = Console(width=200, record=True)
     console.print(summary_table(rows))
     text = console.export_text()
     assert "r2 ↑" in text and "mae ↓" in text
-    for phrase in ("higher is better", "image-only baseline", "marked SSI", "unmarked SSI", "location-only"):
+    assert "0.250*" in text and "0.010 " in text and "0.010*" not in text  # * only where significant
+    for phrase in ("higher is better", "image-only baseline", "geo-bias ↓", "error rate itself", "location-only"):
         assert phrase in text, phrase
 
 

@@ -61,7 +61,7 @@ def test_cli_tiny_run_writes_submission_folders_and_prints_summary(birds_root, c
                  "--epochs", "2", "--out", str(cli_run), "--threads", "1"])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "locbench evaluate" in printed and "locbench-xyz" in printed and "marked SSI" in printed
+    assert "locbench evaluate" in printed and "locbench-xyz" in printed and "geo-bias ↓" in printed
     for mid in ("locbench-no_prior", "locbench-xyz"):
         folder = cli_run / mid
         assert sorted(p.name for p in folder.iterdir()) == ["birdsnap.csv", "birdsnap.result.json",

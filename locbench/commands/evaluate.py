@@ -160,25 +160,25 @@ class _RichReporter:
                                     f"{outcome.primary_metric} {v} ({outcome.seconds:.1f} s)")
 
 
-TABLE_CAPTION = (
-    "value: the dataset's primary metric on its reported split (metric ↑ = higher is better, ↓ = lower; "
-    "best per dataset in bold). no_prior is the model without location: the image-only baseline where the "
-    "dataset has images (embedded-koppen: frozen p(y|I); embedded-elevation: MOSAIKS features), else class "
-    "frequency / training mean. marked SSI: how surprising the map of hits/misses (regression: error below/"
-    "above median) is, in nats; higher = more geographically concentrated performance (more geo-biased), "
-    "to be read beside unmarked SSI, the clumping of the test points themselves (same for every model). "
-    "location-only: the same model's metric from p(y|x) alone (geo-prior) or with no image input."
-)
+def table_caption() -> str:
+    """How to read the summary table; the geo-bias sentence is the score registry's."""
+    from locbench.scoreinfo import HEADLINE_KEY, info
+
+    return ("value: the dataset's primary metric on its reported split (metric ↑ = higher is better, ↓ = lower; "
+            "best per dataset in bold). no_prior is the model without location: the image-only baseline where the "
+            "dataset has images (embedded-koppen: frozen p(y|I); embedded-elevation: MOSAIKS features), else class "
+            f"frequency / training mean. geo-bias ↓: {info(HEADLINE_KEY).description}; * = significant at 5%. "
+            "The reference-compatible SSI and SRI scores are in each <dataset>.result.json. "
+            "location-only: the same model's metric from p(y|x) alone (geo-prior) or with no image input.")
 
 
 def summary_table(outcomes: list[Any]) -> Any:
-    """Primary metric beside marked SSI (and the location-only metric), one row per run; the caption says how to read it."""
+    """Primary metric beside the headline geo-bias score and the location-only metric, one row per run."""
     from rich.table import Table
 
-    table = Table(title="locbench evaluate", show_lines=False, caption=TABLE_CAPTION, caption_justify="left")
+    table = Table(title="locbench evaluate", show_lines=False, caption=table_caption(), caption_justify="left")
     for col, just in (("dataset", "left"), ("model", "left"), ("probe", "left"), ("metric", "left"),
-                      ("value", "right"), ("marked SSI", "right"), ("unmarked SSI", "right"),
-                      ("location-only", "right"), ("time (s)", "right")):
+                      ("value", "right"), ("geo-bias ↓", "right"), ("location-only", "right"), ("time (s)", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     best: dict[str, float] = {}
     for o in outcomes:
@@ -196,6 +196,6 @@ def summary_table(outcomes: list[Any]) -> Any:
         if o.primary_value is not None and best.get(o.dataset) == o.primary_value:
             val = f"[bold]{val}[/bold]"
         metric = f"{o.primary_metric} {'↑' if o.higher_is_better else '↓'}"
-        table.add_row(o.dataset, o.model_id, o.probe, metric, val, fmt(o.marked_ssi),
-                      fmt(o.unmarked_ssi), fmt(o.location_only), f"{o.seconds:.1f}")
+        geo = fmt(o.geobias) + ("*" if o.geobias_significant else "")
+        table.add_row(o.dataset, o.model_id, o.probe, metric, val, geo, fmt(o.location_only), f"{o.seconds:.1f}")
     return table
