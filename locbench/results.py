@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from locbench.ids import check_id
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.maplayers import MapLayers, build_layers
 from locbench.scoreinfo import higher_is_better
+
+if TYPE_CHECKING:
+    from locbench.datasets.spec import DatasetSpec
 
 RESULT_SCHEMA = "locbench.result/2"
 RESULT_SCHEMA_V1 = "locbench.result/1"  # before the optional blocks below; read and migrated
@@ -421,7 +424,14 @@ def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | 
     return metrics, notes
 
 
-def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd.DataFrame,
+def canonical_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows in `sample_id` order (ids are unique), so every sum, permutation draw and tie rule that
+    scoring applies sees the same sequence whatever order the file lists its rows in."""
+    order = np.argsort(df["sample_id"].astype(str).to_numpy(), kind="stable")
+    return df.iloc[order].reset_index(drop=True)
+
+
+def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predictions: pd.DataFrame,
                  source: str = "evaluate", verified: bool = True, seed: int | None = None,
                  geobias_kwargs: dict[str, Any] | None = None, run: dict[str, Any] | None = None,
                  verification_note: str | None = None, compute_geobias_scores: bool = True,
@@ -429,7 +439,8 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
                  comparability: Comparability | None = None) -> Result:
     """Score one predictions frame into a Result (metrics, geo-bias, ranking eligibility).
 
-    `spec` is a `locbench.datasets.DatasetSpec`; `predictions` follows `locbench.predictions`.
+    `predictions` follows `locbench.predictions`; it is scored in `canonical_rows` order, so a
+    shuffled file gives bit-identical numbers (its content hash is of the rows as given).
     `verified=False` marks a submission checked only against the registry's published facts.
     `comparability` overrides the ranking rule (importers know when rows are not the full set).
     """
@@ -442,7 +453,9 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
         raise InputError(f"source must be one of {SOURCES}, got {source!r}")
     check_predictions(predictions, spec.task_type, file=f"<predictions of {model_id} on {spec.name}>",
                       targets=targets).raise_if_any(f"predictions of {model_id} on {spec.name} are invalid")
-    df = predictions.reset_index(drop=True)
+    file_rows = predictions.reset_index(drop=True)
+    sha = predictions_sha256(file_rows)  # of the rows as given: the file's own content hash
+    df = canonical_rows(file_rows)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -460,7 +473,7 @@ def build_result(*, model_id: str, spec: Any, split: str | None, predictions: pd
         task_type=spec.task_type, split=split or spec.reported_split, primary_metric=primary,
         primary_value=metrics[primary], higher_is_better=higher_is_better(primary), metrics=metrics,
         metric_notes=tuple(notes), n_rows=int(len(df)), n_located=int(located.sum()),
-        n_unlocated=int((~located).sum()), predictions_sha256=predictions_sha256(df),
+        n_unlocated=int((~located).sum()), predictions_sha256=sha,
         predictions_file=predictions_file, source=source, verified_against_data=bool(verified),
         verification_note=verification_note or (
             "sample ids and coordinates checked against the dataset files" if verified
