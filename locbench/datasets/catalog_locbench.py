@@ -128,7 +128,15 @@ _SUSTAIN = (
 )
 
 
+SUSTAINBENCH_NOTES = (
+    "image_features is the scalar `nl_mean` as an (N, 1) array (TorchSpatial's 'image' input).",
+    "Rows whose target is NaN are dropped, as TorchSpatial (DHS surveys do not measure every label).",
+    "No subsampling by default; `subsample=f, seed=S` keeps a seeded fraction.",
+)
+
+
 def _sustainbench(slug: str, label: str, paper: str) -> DatasetSpec:
+    """One SustainBench DHS target: the same two CSVs, one label column each."""
     return DatasetSpec(
         name=f"sustainbench-{slug}", group="sustainbench", task_type="regression", modality="nightlights+location",
         reported_split="test", train_split="train", splits=("train", "test"),
@@ -144,9 +152,7 @@ def _sustainbench(slug: str, label: str, paper: str) -> DatasetSpec:
         description=f"SustainBench DHS {paper}: regress `{label}_normalized` from the nightlight mean and the location.",
         loader=SustainBenchCsv(label=label), dirname="sustainbench",
         id_rule="'<split>:<row index in the split CSV>' (train = dhs_trainval_labels.csv, test = dhs_test_labels.csv)",
-        notes=("image_features is the scalar `nl_mean` as an (N, 1) array (TorchSpatial's 'image' input).",
-               "Rows whose target is NaN are dropped, as TorchSpatial (DHS surveys do not measure every label).",
-               "No subsampling by default; `subsample=f, seed=S` keeps a seeded fraction."),
+        notes=SUSTAINBENCH_NOTES,
     )
 
 
