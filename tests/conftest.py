@@ -22,3 +22,12 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture()
+def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data root, so LocBench datasets are 'not on disk' whatever the machine has."""
+    d = tmp_path / "no-data"
+    d.mkdir()
+    monkeypatch.setenv("LOCBENCH_DATA", str(d))
+    return d

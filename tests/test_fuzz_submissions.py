@@ -104,20 +104,13 @@ def run_case(task: str, corruption: Corruption, protected: Path, capsys: pytest.
 
 @FUZZ
 @given(corruption=corruptions)
-def test_fuzz_regression_submission(corruption: Corruption, protected: Path, no_data_env: None,
+def test_fuzz_regression_submission(corruption: Corruption, protected: Path, no_data: Path,
                                     capsys: pytest.CaptureFixture) -> None:
     run_case("regression", corruption, protected, capsys)
 
 
 @FUZZ
 @given(corruption=corruptions)
-def test_fuzz_classification_submission(corruption: Corruption, protected: Path, no_data_env: None,
+def test_fuzz_classification_submission(corruption: Corruption, protected: Path, no_data: Path,
                                         capsys: pytest.CaptureFixture) -> None:
     run_case("classification", corruption, protected, capsys)
-
-
-@pytest.fixture()
-def no_data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    d = tmp_path / "no-data"
-    d.mkdir()
-    monkeypatch.setenv("LOCBENCH_DATA", str(d))

@@ -63,14 +63,6 @@ def regression_rows(n: int = 200, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture()
-def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "no-data"
-    d.mkdir()
-    monkeypatch.setenv("LOCBENCH_DATA", str(d))
-    return d
-
-
-@pytest.fixture()
 def root(tmp_path: Path, no_data: Path, capsys: pytest.CaptureFixture) -> Path:
     """A working root with two scored submissions (predictions under submissions/) and v0001 built."""
     r = tmp_path / "root"

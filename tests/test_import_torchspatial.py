@@ -163,13 +163,18 @@ def test_row_order_disagreement_is_an_error(ts_dir, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()  # nothing written
 
 
+def _nudge(path: Path, column: str, nth_located: int, delta: float) -> int:
+    """Shift one located row's coordinate in a TorchSpatial CSV; returns that row."""
+    df = pd.read_csv(path, index_col=0)
+    row = int(np.nonzero(df[column].notna().to_numpy())[0][nth_located])
+    df.loc[row, column] += delta
+    _write(path, df, index=True)
+    return row
+
+
 def test_wrap_that_is_not_sin_of_sibling_is_an_error(ts_dir, tmp_path: Path) -> None:
     src, _, _ = ts_dir
-    f = src / "classification" / "eval_birdsnap_orig_meta_test_wrap.csv.gz"
-    df = pd.read_csv(f, index_col=0)
-    row = int(np.nonzero(df.lon.notna().to_numpy())[0][4])
-    df.loc[row, "lon"] += 0.01
-    _write(f, df, index=True)
+    row = _nudge(src / "classification" / "eval_birdsnap_orig_meta_test_wrap.csv.gz", "lon", 4, 0.01)
     with pytest.raises(InputError) as info:
         import_torchspatial(src, tmp_path / "out")
     assert info.value.problem.row == row and info.value.problem.column == "lon"
@@ -177,11 +182,7 @@ def test_wrap_that_is_not_sin_of_sibling_is_an_error(ts_dir, tmp_path: Path) -> 
 
 def test_sibling_coordinates_must_agree(ts_dir, tmp_path: Path) -> None:
     src, _, _ = ts_dir
-    f = src / "classification" / "eval_birdsnap_orig_meta_test_xyz copy.csv"
-    df = pd.read_csv(f, index_col=0)
-    row = int(np.nonzero(df.lat.notna().to_numpy())[0][0])
-    df.loc[row, "lat"] += 1.0
-    df.to_csv(f)
+    _nudge(src / "classification" / "eval_birdsnap_orig_meta_test_xyz copy.csv", "lat", 0, 1.0)
     with pytest.raises(InputError, match="not aligned"):
         import_torchspatial(src, tmp_path / "out")
 

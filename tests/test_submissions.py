@@ -29,15 +29,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return out, GENERATOR.make_corpus(out)
 
 
-@pytest.fixture()
-def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty data root, so LocBench datasets are 'not on disk' whatever the machine has."""
-    d = tmp_path / "no-data"
-    d.mkdir()
-    monkeypatch.setenv("LOCBENCH_DATA", str(d))
-    return d
-
-
 def _tree(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}

@@ -363,6 +363,22 @@ def corruptions_for(name: str) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+# The file each corruption damages, by layout: the split file read first, and the (N, C) .npy matrix.
+_MAIN_FILE = {
+    "birds": lambda p: f"{p['dataset']}_with_loc_2019.json",
+    "inat": lambda p: f"val{p['year']}_locations.json" if p.get("year") else "val_location.json",
+    "yfcc": lambda p: "train_test_split.csv",
+    "mosaiks": lambda p: f"Y_{p['file_name']}.csv",
+    "sustainbench": lambda p: "dhs_test_labels.csv",
+}
+_MATRIX_FILE = {
+    "birds": lambda p: f"{p['dataset']}_test_net_feats.npy",
+    "inat": lambda p: f"inat{p['year']}_val_net_feats.npy" if p.get("year") else "fmow_val_preds.npy",
+    "yfcc": lambda p: "YFCC_test_preds.npy",
+    "mosaiks": lambda p: f"X_{p['file_name']}.npy",
+}
+
+
 def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
     """Damage a written fixture; returns (the file that is now wrong, a phrase the error must contain).
 
@@ -373,32 +389,15 @@ def corrupt(fx: Fixture, kind: str) -> tuple[Path, str]:
     files = {p.name: p for p in fx.files}
 
     def main_file() -> Path:
-        if _kind(spec) == "birds":
-            return files[f"{spec.params['dataset']}_with_loc_2019.json"]
-        if _kind(spec) == "inat":
-            y = spec.params.get("year")
-            return files[f"val{y}_locations.json" if y else "val_location.json"]
-        if _kind(spec) == "yfcc":
-            return files["train_test_split.csv"]
-        if _kind(spec) == "mosaiks":
-            return files[f"Y_{spec.params['file_name']}.csv"]
-        if _kind(spec) == "sustainbench":
-            return files["dhs_test_labels.csv"]
-        return root / spec.dirname / spec.params["files"]["test"]
+        name = _MAIN_FILE.get(_kind(spec))
+        return files[name(spec.params)] if name else root / spec.dirname / spec.params["files"]["test"]
 
     def matrix_file() -> Path:
-        if _kind(spec) == "birds":
-            return files[f"{spec.params['dataset']}_test_net_feats.npy"]
-        if _kind(spec) == "inat":
-            y = spec.params.get("year")
-            return files[f"inat{y}_val_net_feats.npy" if y else "fmow_val_preds.npy"]
-        if _kind(spec) == "yfcc":
-            return files["YFCC_test_preds.npy"]
-        if _kind(spec) == "mosaiks":
-            return files[f"X_{spec.params['file_name']}.npy"]
         if _kind(spec) == "gair-csv":
             return root / spec.dirname / "embeddings" / "test.npy"
-        raise ValueError(f"{fx.name} has no .npy matrix")
+        if _kind(spec) not in _MATRIX_FILE:
+            raise ValueError(f"{fx.name} has no .npy matrix")
+        return files[_MATRIX_FILE[_kind(spec)](spec.params)]
 
     if kind == "missing-file":
         path = main_file()
