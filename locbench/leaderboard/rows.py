@@ -125,7 +125,8 @@ class ScoreRow:
                 try:
                     values[k] = read(d[k])
                 except (TypeError, ValueError, KeyError) as exc:
-                    raise InputError(f"not a valid {k!r} value: {exc}", file=file, row=row, column=k) from exc
+                    detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+                    raise InputError(detail, file=file, row=row, column=k) from exc
         return cls(**values, extra={k: v for k, v in d.items() if k not in _FIELD_READERS})
 
 
