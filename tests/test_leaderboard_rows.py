@@ -73,7 +73,7 @@ def test_tolerated_spellings() -> None:
 
 @pytest.mark.parametrize("column, value, words", [
     ("rank", "first", "expected a number"), ("rank", 1.5, "whole number"), ("split", 3, "expected text"),
-    ("top1", True, "expected a number"), ("regions", [1], "expected an object"),
+    ("top1", True, "expected a number"), ("top1", 10**400, "too large"), ("regions", [1], "expected an object"),
     ("bootstrap", {"metric": "top1"}, "missing 5 required"), ("regions", {"metric": "top1"}, "missing key"),
     ("model_id", "", "missing or empty")])
 def test_a_bad_field_names_file_row_and_column(tmp_path: Path, column: str, value: object, words: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,10 @@ class ScoreRow:
 
     def to_dict(self) -> dict[str, Any]:
         """The scores.json row (a new dict): every field under its key, then the unknown keys it was read with."""
-        out = copy.deepcopy({**self.extra, **{k: getattr(self, k) for k in KEYS}})
-        out["bootstrap"] = None if self.bootstrap is None else self.bootstrap.to_dict()
-        out["regions"] = None if self.regions is None else self.regions.to_dict()
-        return out
+        plain = {k: getattr(self, k) for k in KEYS if k not in ("bootstrap", "regions")}
+        return {**copy.deepcopy({**self.extra, **plain}),
+                "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
+                "regions": None if self.regions is None else self.regions.to_dict()}
 
     @classmethod
     def from_dict(cls, d: Any, *, file: str | Path | None = None, row: int | None = None) -> ScoreRow:
@@ -124,7 +125,7 @@ class ScoreRow:
             if k in d:
                 try:
                     values[k] = read(d[k])
-                except (TypeError, ValueError, KeyError) as exc:
+                except (TypeError, ValueError, KeyError, OverflowError) as exc:
                     detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
                     raise InputError(detail, file=file, row=row, column=k) from exc
         return cls(**values, extra={k: v for k, v in d.items() if k not in _FIELD_READERS})
@@ -150,14 +151,16 @@ def _number(v: Any) -> float | None:
 
 
 def _whole(v: Any) -> int | None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
     f = _number(v)
     if f is not None and not f.is_integer():
         raise ValueError(f"expected a whole number or null, got {v!r}")
     return None if f is None else int(f)
 
 
-def _block(read: Any) -> Any:
-    """A nested object read by `read`, or null; anything else is an error."""
+def _block(read: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Any]:
+    """A reader of a nested object (built by `read`) or null; anything else is an error."""
     def reader(v: Any) -> Any:
         if v is None:
             return None

@@ -97,7 +97,7 @@ def assign_ranks(rows: list[ScoreRow]) -> list[ScoreRow]:
         by_ds.setdefault(r.dataset, []).append(i)
     ranks: dict[int, int] = {}
     for idx in by_ds.values():
-        hib = higher_is_better(rows[idx[0]].primary_metric or "")
+        hib = higher_is_better(rows[idx[0]].primary_metric)  # type: ignore[arg-type]
         scored = [i for i in idx if rows[i].primary_value is not None and rows[i].unranked_reason is None]
         values = sorted((rows[i].primary_value for i in scored), reverse=hib)  # type: ignore[type-var]
         ranks.update({i: values.index(rows[i].primary_value) + 1 for i in scored})  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ def datasets_info(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
         except NotFoundError:  # a result on a dataset this install does not register (e.g. a plugin's)
             description = ""
         out[r.dataset] = {"group": r.group, "task_type": r.task_type, "primary_metric": r.primary_metric,
-                          "higher_is_better": higher_is_better(r.primary_metric or ""), "split": r.split,
+                          "higher_is_better": higher_is_better(r.primary_metric), "split": r.split,
                           "description": description}
     return dict(sorted(out.items()))
 
