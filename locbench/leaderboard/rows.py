@@ -38,7 +38,7 @@ def finite(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def truthy(v: Any) -> bool:
+def _truthy(v: Any) -> bool:
     """`verified` as hand-edited files spell it ("true", "1", "yes")."""
     if isinstance(v, str):
         return v.strip().lower() in ("true", "1", "yes")
@@ -175,7 +175,7 @@ def _object_or_empty(v: Any) -> dict[str, Any]:
 
 
 # How each field type is read from JSON, keyed by its annotation: a field of a new type fails at import.
-_READERS = {"str": _text, "str | None": _text, "float | None": _number, "int | None": _whole, "bool": truthy,
+_READERS = {"str": _text, "str | None": _text, "float | None": _number, "int | None": _whole, "bool": _truthy,
             "dict[str, Any]": _object_or_empty, "dict[str, str]": _object_or_empty,
             "dict[str, Any] | None": _block(dict), "BootstrapCI | None": _block(BootstrapCI.from_dict),
             "RegionBreakdown | None": _block(RegionBreakdown.from_dict)}
