@@ -54,7 +54,9 @@ class RegionBreakdown:
     countries: tuple[RegionScore, ...]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The block as JSON holds it: region lists as lists, so a row read back compares equal."""
+        return {**asdict(self), "continents": [asdict(c) for c in self.continents],
+                "countries": [asdict(c) for c in self.countries]}
 
     @classmethod
     def from_dict(cls, d: dict) -> RegionBreakdown:

@@ -18,6 +18,7 @@ from locbench.datasets import DatasetSpec, get_dataset
 from locbench.leaderboard import build as build_mod
 from locbench.leaderboard import tables
 from locbench.leaderboard.build import build, build_version
+from locbench.leaderboard.rows import ScoreRow
 from locbench.leaderboard.safety import LOCK_NAME
 from locbench.results import build_result, write_result
 
@@ -125,11 +126,11 @@ def test_species_average_is_table_one_avg() -> None:
 
 
 def test_rank_direction_ties_and_missing() -> None:
-    rows = [{"dataset": "d", "primary_metric": "mae", "primary_value": v, "model_id": m, "rank": None,
-             "unranked_reason": None}
+    rows = [ScoreRow(dataset="d", primary_metric="mae", primary_value=v, model_id=m, rank=None, unranked_reason=None)
             for m, v in [("a", 3.0), ("b", 1.0), ("c", 1.0), ("d", None), ("e", 2.0)]]
-    tables.assign_ranks(rows)
-    assert {r["model_id"]: r["rank"] for r in rows} == {"a": 4, "b": 1, "c": 1, "d": None, "e": 3}
+    ranked = tables.assign_ranks(rows)
+    assert {r.model_id: r.rank for r in ranked} == {"a": 4, "b": 1, "c": 1, "d": None, "e": 3}
+    assert [r.rank for r in rows] == [None] * 5  # new rows: the frozen inputs are left as they were
 
 
 def test_never_rewrites_and_skips_unchanged_inputs(root: Path) -> None:

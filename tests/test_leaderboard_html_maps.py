@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from locbench.leaderboard import land, maps
+from locbench.leaderboard.rows import ScoreRow
 
 
 def test_bundled_land_grid_knows_land_from_sea() -> None:
@@ -98,7 +99,7 @@ def test_maps_come_from_the_result_file_alone(tmp_path: Path) -> None:
     from locbench.results import write_result
 
     write_result(tmp_path, _clustered_result())
-    row = {"model_id": "m", "dataset": "toy"}
+    row = ScoreRow("m", "toy")
     out = maps.maps_for(row, tmp_path, dataset_label="toy", model_label="m")
     assert len(out["images"]) == 2 and out["notes"] == []
     assert "8-nearest-neighbour" in out["images"][1]["caption"]

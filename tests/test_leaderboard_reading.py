@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from locbench.leaderboard import published, reading
+from locbench.leaderboard.rows import ScoreRow
 
 
 def row(mid: str, top1: float, hv: float | None, sig: bool, *, low: float | None = None, high: float | None = None,
-        rank: int | None = None, **extra) -> dict:
+        rank: int | None = None, **extra) -> ScoreRow:
     boot = None if low is None else {"metric": "top1", "n_resamples": 1000, "seed": 0, "level": 0.95, "low": low,
                                      "high": high}
-    return {"model_id": mid, "dataset": "birdsnap", "rank": rank, "metrics": {"top1": top1}, "bootstrap": boot,
-            "geobias": {"headline_value": hv, "headline_significant": sig}, **extra}
+    return ScoreRow.from_dict({"model_id": mid, "dataset": "birdsnap", "rank": rank, "metrics": {"top1": top1},
+                               "bootstrap": boot, "geobias": {"headline_value": hv, "headline_significant": sig},
+                               **extra})
 
 
 def test_headline_best_needs_significance_and_no_prior_accuracy() -> None:
     rows = [row("torchspatial-no_prior", 70.0, 0.30, True), row("a", 69.0, 0.01, True),  # worse than no-prior
             row("b", 72.0, 0.02, False),  # not significant
             row("c", 71.0, 0.10, True), row("d", 75.0, 0.10, True), row("e", 74.0, None, False)]
-    no_prior = {r["model_id"] for r in rows if reading.is_no_prior(r["model_id"], {})}
+    no_prior = {r.model_id for r in rows if reading.is_no_prior(r.model_id, {})}
     assert no_prior == {"torchspatial-no_prior"}
     assert reading.headline_best(rows, "top1", "higher", no_prior) == {"c", "d"}
     assert reading.headline_best(rows, "top1", "higher", set()) == {"a"}  # no baseline on the dataset: no filter
-    unranked = [dict(r, unranked_reason="different test subsets") for r in rows]
+    unranked = [replace(r, unranked_reason="different test subsets") for r in rows]
     assert reading.headline_best(unranked, "top1", "higher", no_prior) == set()
     assert reading.is_no_prior("x", {"encoder_family": "baseline"}) and not reading.is_no_prior("pianoprior", {})
 
@@ -40,7 +44,8 @@ def test_undefined_constant_and_p_values() -> None:
                                                                    "undefined: no ROI reaches partition_min=20")
     assert reading.text_or_undefined(r, "top3", {})[2].endswith("3 or fewer classes (top-3 is then 100% by construction)")
     assert reading.text_or_undefined(None, "top1", {}) == (None, "–", "not evaluated on this dataset")
-    rows = [{"geobias": {"unmarked_ssi": 5.0, "marked_ssi": 1.0}}, {"geobias": {"unmarked_ssi": 5.0, "marked_ssi": 2.0}}]
+    rows = [ScoreRow("a", "d", geobias={"unmarked_ssi": 5.0, "marked_ssi": 1.0}),
+            ScoreRow("b", "d", geobias={"unmarked_ssi": 5.0, "marked_ssi": 2.0})]
     assert reading.constant_values(rows, ["unmarked_ssi", "marked_ssi"]) == {"unmarked_ssi": 5.0}
     assert reading.constant_values(rows[:1], ["unmarked_ssi"]) == {}  # one model: nothing to compare
     assert reading.p_display(None, "morans_i_p_sim", 0.01, {"permutations": 99}) == "< 0.01"
@@ -50,13 +55,12 @@ def test_undefined_constant_and_p_values() -> None:
 
 
 def test_paper_values_match_imported_ids_and_say_when_the_file_is_another_run() -> None:
-    rbf = reading.paper_of({"model_id": "torchspatial-rbf", "dataset": "birdsnap", "metrics": {"top1": 69.67}}, "top1")
+    rbf = reading.paper_of(ScoreRow("torchspatial-rbf", "birdsnap", metrics={"top1": 69.67}), "top1")
     assert rbf == {"value": 71.79, "text": "71.79", "agrees": False, "note": rbf["note"]} and "69.67" in rbf["note"]
-    wrap = reading.paper_of({"model_id": "torchspatial-wrap", "dataset": "inat2018", "metrics": {"top1": 73.108}},
-                            "top1")
+    wrap = reading.paper_of(ScoreRow("torchspatial-wrap", "inat2018", metrics={"top1": 73.108}), "top1")
     assert wrap["agrees"] is True and wrap["note"] is None
     nerf = published.published_for("torchspatial-NeRF", "mosaiks-population")
     assert nerf.metric == "r2" and nerf.value == 0.60 and "0.145" in nerf.note
-    assert reading.paper_of({"model_id": "locbench-wrap", "dataset": "birdsnap", "metrics": {"top1": 72.06}},
+    assert reading.paper_of(ScoreRow("locbench-wrap", "birdsnap", metrics={"top1": 72.06}),
                             "top1") is None  # our own runs are not TorchSpatial's files
     assert "TorchSpatial" in published.source()

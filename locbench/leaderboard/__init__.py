@@ -1,5 +1,5 @@
 """Versioned leaderboard: `build.py` freezes results into `leaderboard/vNNNN/`, `tables.py` makes the
-rows/ranks/aggregates, `render.py` the offline HTML.
+rows (`rows.ScoreRow`)/ranks/aggregates, `render.py` the offline HTML.
 
 `build_leaderboard(root)` is `locbench.leaderboard.build.build(root)`, imported lazily (the submodule
 is named `build`, so the package does not re-export a function of that name).

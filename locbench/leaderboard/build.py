@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from locbench.hashing import sha256_file
 from locbench.errors import InputError
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import RenderConfig
+from locbench.leaderboard.rows import ScoreRow, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (build_lock, check_published_outputs, check_root, checked_results,
                                          fault_point, prepare)
@@ -107,7 +108,8 @@ def _geobias_params(results: list[Result]) -> tuple[dict[str, Any], dict[tuple[s
     return dict(sorted(sets.items())), used
 
 
-def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] | None, list[ScoreRow] | None]:
+    """The latest version's name, manifest and rows (what CHANGES.md compares against); Nones when there is none."""
     versions = list_versions(leaderboard_dir)
     if not versions:
         return None, None, None
@@ -120,7 +122,8 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"published version is unreadable ({exc}); it must not be edited by hand",
                              file=path) from exc
-    return latest, docs[0], docs[1]
+    rows = None if docs[1] is None else rows_of(docs[1], leaderboard_dir / latest / "scores.json")
+    return latest, docs[0], rows
 
 
 @dataclass(frozen=True)
@@ -133,20 +136,17 @@ class _VersionFiles:
     manifest: dict[str, Any]
 
 
-def _scores_doc(version: str, results: list[Result], cards: dict[str, ModelMeta | None]) -> dict[str, Any]:
-    """scores.json: every row (with its geo-bias parameter set), the model cards, datasets and aggregates."""
+def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
+                cards: dict[str, ModelMeta | None]) -> dict[str, Any]:
+    """scores.json: every row, the model cards, datasets, aggregates and the geo-bias parameter sets."""
     from locbench.leaderboard import tables
     from locbench.results import now_iso
 
-    rows = tables.score_rows(results, cards)
-    params, used = _geobias_params(results)
-    for r in rows:
-        r["geobias_params_id"] = used[(r["model_id"], r["dataset"])]
-    model_ids = sorted({r["model_id"] for r in rows})
+    model_ids = sorted({r.model_id for r in rows})
     return {
         "version": version,
         "created": now_iso(),
-        "rows": rows,
+        "rows": [r.to_dict() for r in rows],
         "models": {m: tables.card_dict(m, cards) for m in model_ids},
         "datasets": tables.datasets_info(rows),
         "aggregates": tables.aggregates(rows),
@@ -156,12 +156,11 @@ def _scores_doc(version: str, results: list[Result], cards: dict[str, ModelMeta 
     }
 
 
-def _manifest(scores: dict[str, Any], previous: str | None, inputs: list[dict[str, Any]], digest: str,
-              results: list[Result], outputs: dict[str, str]) -> dict[str, Any]:
+def _manifest(scores: dict[str, Any], rows: list[ScoreRow], previous: str | None, inputs: list[dict[str, Any]],
+              digest: str, results: list[Result], outputs: dict[str, str]) -> dict[str, Any]:
     """manifest.json: inputs and their digest, what the version holds, software versions, output hashes."""
     from locbench.results import package_versions
 
-    rows = scores["rows"]
     result_versions = sorted({json.dumps(r.versions, sort_keys=True) for r in results})
     return {
         "schema": MANIFEST_SCHEMA,
@@ -169,8 +168,8 @@ def _manifest(scores: dict[str, Any], previous: str | None, inputs: list[dict[st
         "previous_version": previous,
         "inputs": inputs,
         "inputs_digest": digest,
-        "models": sorted({r["model_id"] for r in rows}),
-        "datasets": sorted({r["dataset"] for r in rows}),
+        "models": sorted({r.model_id for r in rows}),
+        "datasets": sorted({r.dataset for r in rows}),
         "n_results": len(rows),
         "versions": package_versions(),
         "result_versions": [json.loads(s) for s in result_versions],
@@ -181,14 +180,17 @@ def _manifest(scores: dict[str, Any], previous: str | None, inputs: list[dict[st
     }
 
 
-def _version_files(version: str, previous: str | None, prev_scores: dict[str, Any] | None, results: list[Result],
+def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow] | None, results: list[Result],
                    cards: dict[str, ModelMeta | None], inputs: list[dict[str, Any]], digest: str) -> _VersionFiles:
     from locbench.leaderboard import tables
 
-    scores = _scores_doc(version, results, cards)
-    csv_text = tables.csv_text(scores["rows"])
-    changes = tables.changes_markdown(version, previous, prev_scores, scores)
-    manifest = _manifest(scores, previous, inputs, digest, results, {"scores.csv": csv_text, "CHANGES.md": changes})
+    params, used = _geobias_params(results)
+    rows = [replace(r, geobias_params_id=used[(r.model_id, r.dataset)]) for r in tables.score_rows(results, cards)]
+    scores = _scores_doc(version, rows, params, cards)
+    csv_text = tables.csv_text(rows)
+    changes = tables.changes_markdown(version, previous, prev_rows, rows)
+    manifest = _manifest(scores, rows, previous, inputs, digest, results,
+                         {"scores.csv": csv_text, "CHANGES.md": changes})
     return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest)
 
 
@@ -239,7 +241,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
                              "`locbench evaluate` first)", file=root / "results")
         digest = inputs_digest(inputs)
-        previous, prev_manifest, prev_scores = _latest_manifest(lb)
+        previous, prev_manifest, prev_rows = _latest_manifest(lb)
         if previous is not None and prev_manifest is not None:
             check_published_outputs(lb, previous, prev_manifest)
         if prev_manifest is not None and prev_manifest.get("inputs_digest") == digest and not force_new:
@@ -248,7 +250,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         version = next_version(lb)
         if progress:
             progress(f"tables for {len(results)} result(s)")
-        files = _version_files(version, previous, prev_scores, results, cards, inputs, digest)
+        files = _version_files(version, previous, prev_rows, results, cards, inputs, digest)
         html = _publish(lb, version, files, root=root, render=render, maps=maps, progress=progress)
         m = files.manifest
         return BuildOutcome(lb / version, version, True, f"built {version}: {m['n_results']} result(s), "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from locbench.leaderboard.rows import ScoreRow
 from locbench.maplayers import MapLayers
 
 WIDTH_PX, HEIGHT_PX, DPI = 900, 450, 100
@@ -188,16 +189,16 @@ def lisa_map(layers: MapLayers, title: str) -> bytes:
     return _png(fig)
 
 
-def maps_for(row: dict, root: Path, *, dataset_label: str, model_label: str, lisa: bool = True) -> dict:
+def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str, lisa: bool = True) -> dict:
     """Both maps of one (model, dataset) row as data URIs, from its result file's map layers."""
     from locbench.results import find_result, result_path
 
     out: dict = {"dataset": dataset_label, "images": [], "notes": []}
-    path = result_path(root, row["model_id"], row["dataset"])
+    path = result_path(root, row.model_id, row.dataset)
     if not path.is_file():  # rendering a version whose results are not in this root
         out["notes"].append(f"no result file {path.relative_to(root).as_posix()}.")
         return out
-    layers = find_result(root, row["model_id"], row["dataset"]).map_layers
+    layers = find_result(root, row.model_id, row.dataset).map_layers
     if layers is None:
         out["notes"].append("no map layers in the result file (no located samples, or scored before map layers).")
         return out

@@ -1,7 +1,7 @@
 """How a dataset's rows are read: honest geo-bias highlights, ties, undefined values, the paper, worst regions.
 
-Pure functions of `scores.json` rows (dicts as `locbench.leaderboard.tables.score_rows` writes them), so
-the rules are tested without HTML. The rules (issue 12.3/12.4, issue 11.4-11.6):
+Pure functions of `scores.json` rows (`locbench.leaderboard.rows.ScoreRow`), so the rules are tested
+without HTML. The rules (issue 12.3/12.4, issue 11.4-11.6):
 - the headline geo-bias "best" mark goes only to a value significantly different from no structure, and
   never to a model worse than the no-prior baseline on the dataset's primary metric;
 - models whose bootstrap interval overlaps the leader's are "tied with the leader";
@@ -19,23 +19,12 @@ from typing import Any
 from georbias.config import DEFAULTS
 
 from locbench import scoreinfo
-from locbench.bootstrap import BootstrapCI, tied_with_leader
+from locbench.bootstrap import tied_with_leader
 from locbench.leaderboard.published import published_for
-from locbench.leaderboard.tables import finite
-from locbench.regions import RegionBreakdown
+from locbench.leaderboard.rows import ScoreRow, finite
 
 NO_PRIOR_RE = re.compile(r"(^|[-_])no[-_]?prior($|[-_])", re.I)
 DEFAULT_PERMUTATIONS = DEFAULTS.permutations
-
-
-def value_of(row: dict | None, key: str) -> float | None:
-    """A metric or geo-bias value of a row: flat field first, then the nested dicts."""
-    if row is None:
-        return None
-    for src in (row, row.get("metrics") or {}, row.get("geobias") or {}):
-        if key in src and finite(src[key]) is not None:
-            return finite(src[key])
-    return None
 
 
 @dataclass(frozen=True)
@@ -50,10 +39,10 @@ class HeadlineView:
     score: str | None
 
 
-def headline_of(row: dict) -> HeadlineView:
-    gb = row.get("geobias") or {}
+def headline_of(row: ScoreRow) -> HeadlineView:
+    gb = row.geobias
     reason, score = gb.get("headline_reason"), gb.get("headline_score")
-    return HeadlineView(value_of(row, "headline_value"), value_of(row, "headline_z"), value_of(row, "headline_p"),
+    return HeadlineView(row.value("headline_value"), row.value("headline_z"), row.value("headline_p"),
                         gb.get("headline_significant") is True, reason if isinstance(reason, str) else None,
                         score if isinstance(score, str) else None)
 
@@ -67,55 +56,50 @@ def _worse(a: float, b: float, direction: str | None) -> bool:
     return a < b if direction != "lower" else a > b
 
 
-def ranked(row: dict) -> bool:
+def ranked(row: ScoreRow) -> bool:
     """Whether a row takes part in ranks (l11a's comparability rule: an `unranked_reason` keeps it out)."""
-    return not row.get("unranked_reason")
+    return not row.unranked_reason
 
 
-def headline_best(rows: list[dict], primary: str, direction: str | None, no_prior: set[str]) -> set[str]:
+def headline_best(rows: list[ScoreRow], primary: str, direction: str | None, no_prior: set[str]) -> set[str]:
     """Model ids that earn the "least geo-biased" mark on one dataset (possibly none)."""
-    base = [value_of(r, primary) for r in rows if r["model_id"] in no_prior]
+    base = [r.value(primary) for r in rows if r.model_id in no_prior]
     floors = [b for b in base if b is not None]
     floor = (min(floors) if direction == "lower" else max(floors)) if floors else None
     eligible = []
     for r in rows:
-        h, acc = headline_of(r), value_of(r, primary)
+        h, acc = headline_of(r), r.value(primary)
         if h.value is None or not h.significant or not ranked(r):
             continue
         if floor is not None and (acc is None or _worse(acc, floor, direction)):
             continue
-        eligible.append((h.value, r["model_id"]))
+        eligible.append((h.value, r.model_id))
     if not eligible:
         return set()
     best = min(v for v, _ in eligible)
     return {m for v, m in eligible if v == best}
 
 
-def bootstrap_of(row: dict) -> BootstrapCI | None:
-    b = row.get("bootstrap")
-    return BootstrapCI.from_dict(b) if isinstance(b, dict) else None
-
-
-def tied_ids(rows: list[dict]) -> set[str]:
+def tied_ids(rows: list[ScoreRow]) -> set[str]:
     """Models other than the leader whose primary-metric interval overlaps the leader's."""
-    leaders = [r["model_id"] for r in rows if finite(r.get("rank")) == 1 and ranked(r)]
+    leaders = [r.model_id for r in rows if r.rank == 1 and ranked(r)]
     if not leaders:
         return set()
-    intervals = {r["model_id"]: bootstrap_of(r) for r in rows if ranked(r)}
+    intervals = {r.model_id: r.bootstrap for r in rows if ranked(r)}
     return tied_with_leader(intervals, leaders[0]) - set(leaders)
 
 
-def ci_text(row: dict, key: str) -> str | None:
-    ci = bootstrap_of(row)
+def ci_text(row: ScoreRow, key: str) -> str | None:
+    ci = row.bootstrap
     if ci is None or ci.low is None or ci.metric != key:
         return None
     return f"[{scoreinfo.fmt(ci.low, key)}, {scoreinfo.fmt(ci.high, key)}]"
 
 
-def seeds_text(row: dict, key: str) -> str | None:
+def seeds_text(row: ScoreRow, key: str) -> str | None:
     """ "mean ± sd (n seeds)" from the result's `seeds` block (contract C3), when it has this metric."""
-    seeds = row.get("seeds")
-    if not isinstance(seeds, dict):
+    seeds = row.seeds
+    if seeds is None:
         return None
     m = (seeds.get("metrics") or {}).get(key) if key != "headline_value" else seeds.get("headline")
     if not isinstance(m, dict) or finite(m.get("mean")) is None:
@@ -125,20 +109,20 @@ def seeds_text(row: dict, key: str) -> str | None:
     return f"{scoreinfo.fmt(finite(m['mean']), key)} ± {sd_text} ({int(seeds.get('n', 0))} seeds)"
 
 
-def paper_of(row: dict, key: str) -> dict | None:
+def paper_of(row: ScoreRow, key: str) -> dict | None:
     """The published value beside ours: text, agree/disagree, and why they may differ."""
-    pub = published_for(row["model_id"], row["dataset"])
+    pub = published_for(row.model_id, row.dataset)
     if pub is None or pub.metric != key:
         return None
-    agrees = pub.agrees(value_of(row, key))
+    agrees = pub.agrees(row.value(key))
     return {"value": pub.value, "text": f"{pub.value:.{pub.digits}f}", "agrees": agrees, "note": pub.note}
 
 
-def constant_values(rows: list[dict], keys: tuple[str, ...] | list[str]) -> dict[str, float]:
+def constant_values(rows: list[ScoreRow], keys: tuple[str, ...] | list[str]) -> dict[str, float]:
     """Keys whose value is the same for every model (at least two), e.g. unmarked SSI: a dataset property."""
     out: dict[str, float] = {}
     for k in keys:
-        vals = [value_of(r, k) for r in rows]
+        vals = [r.value(k) for r in rows]
         if len(vals) >= 2 and all(x is not None for x in vals):
             first = vals[0]
             if all(math.isclose(x, first, rel_tol=1e-12, abs_tol=1e-15) for x in vals):  # type: ignore[arg-type]
@@ -146,15 +130,15 @@ def constant_values(rows: list[dict], keys: tuple[str, ...] | list[str]) -> dict
     return out
 
 
-def undefined_reason(row: dict, key: str) -> str:
-    engine = (row.get("geobias_undefined") or {}).get(key)
+def undefined_reason(row: ScoreRow, key: str) -> str:
+    engine = row.geobias_undefined.get(key)
     if isinstance(engine, str) and engine:
         return engine
     if key.startswith("headline_"):
         reason = headline_of(row).reason
         if reason:
             return reason
-    if row.get("geobias_status") not in (None, "ok") and scoreinfo.info(key).kind == "geobias":
+    if row.geobias_status not in (None, "ok") and scoreinfo.info(key).kind == "geobias":
         return "geo-bias not computed for this result"
     return scoreinfo.info(key).undefined
 
@@ -165,12 +149,7 @@ def p_floor(params: dict) -> float:
     return 1.0 / ((n if n else DEFAULT_PERMUTATIONS) + 1.0)
 
 
-def regions_of(row: dict) -> RegionBreakdown | None:
-    r = row.get("regions")
-    return RegionBreakdown.from_dict(r) if isinstance(r, dict) else None
-
-
-def worst_regions(rows: list[dict], direction: str | None, level: str = "countries", n: int = 5) -> list[dict]:
+def worst_regions(rows: list[ScoreRow], direction: str | None, level: str = "countries", n: int = 5) -> list[dict]:
     """Regions where the models on this dataset do worst: the mean over models of each region's metric.
 
     Only regions with enough samples for every model that has them count.
@@ -178,7 +157,7 @@ def worst_regions(rows: list[dict], direction: str | None, level: str = "countri
     acc: dict[str, list[float]] = {}
     counts: dict[str, int] = {}
     for r in rows:
-        rb = regions_of(r)
+        rb = r.regions
         if rb is None:
             continue
         for reg in (rb.countries if level == "countries" else rb.continents):
@@ -192,11 +171,11 @@ def worst_regions(rows: list[dict], direction: str | None, level: str = "countri
     return items[:n]
 
 
-def text_or_undefined(row: dict | None, key: str, params: dict) -> tuple[float | None, str, str]:
+def text_or_undefined(row: ScoreRow | None, key: str, params: dict) -> tuple[float | None, str, str]:
     """(value, display text, tooltip) of one cell: "–" when not evaluated, "undefined" with its reason."""
     if row is None:
         return None, "–", "not evaluated on this dataset"
-    val = value_of(row, key)
+    val = row.value(key)
     if val is None:
         return None, "undefined", "undefined: " + undefined_reason(row, key)
     if key.endswith("_p") or key.endswith("_p_sim"):
@@ -204,10 +183,10 @@ def text_or_undefined(row: dict | None, key: str, params: dict) -> tuple[float |
     return val, scoreinfo.fmt(val, key), ""
 
 
-def p_display(row: dict | None, key: str, p: float, params: dict) -> str:
+def p_display(row: ScoreRow | None, key: str, p: float, params: dict) -> str:
     """A permutation p at its floor 1/(P+1) reads "< floor"; an analytic p below 0.001 reads "< 0.001"."""
     if key.endswith("_p_sim"):
-        at_floor = row is not None and (row.get("geobias") or {}).get(key.replace("_p_sim", "_p_at_floor")) is True
+        at_floor = row is not None and row.geobias.get(key.replace("_p_sim", "_p_at_floor")) is True
         floor = p_floor(params)
         return f"< {floor:.2g}" if at_floor or p <= floor else scoreinfo.fmt(p, key)
     return "< 0.001" if p < 0.001 else scoreinfo.fmt(p, key)

@@ -25,8 +25,7 @@ from locbench.errors import InputError
 from locbench.leaderboard import reading, worldsvg
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import MAPS_MODES
-from locbench.leaderboard.reading import value_of
-from locbench.leaderboard.tables import finite
+from locbench.leaderboard.rows import ScoreRow, finite, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE
 
@@ -163,7 +162,7 @@ class Version:
     name: str
     path: Path
     created: str
-    rows: list[dict]
+    rows: list[ScoreRow]
     models: dict[str, dict]
     datasets: dict[str, dict]
     aggregates: dict[str, dict]
@@ -181,7 +180,7 @@ class Version:
 
     def primary_of(self, dataset: str) -> str:
         pm = self.datasets.get(dataset, {}).get("primary_metric")
-        return str(pm or next((r.get("primary_metric") for r in self.rows if r["dataset"] == dataset), "") or "")
+        return str(pm or next((r.primary_metric for r in self.rows if r.dataset == dataset), "") or "")
 
     def dataset_direction(self, name: str) -> str | None:
         meta = self.datasets.get(name, {})
@@ -191,7 +190,7 @@ class Version:
         return "higher" if hib else "lower"
 
     def ordered_datasets(self) -> list[str]:
-        names = list(self.datasets) + sorted({r["dataset"] for r in self.rows} - set(self.datasets))
+        names = list(self.datasets) + sorted({r.dataset for r in self.rows} - set(self.datasets))
         rank = {f: i for i, (f, _) in enumerate(FAMILIES)}
         reg = _registry_order()
         return sorted(names, key=lambda d: (rank.get(self.family_of(d), len(rank)), reg.get(d, len(reg)),
@@ -200,13 +199,13 @@ class Version:
     def group_of(self, dataset: str) -> str:
         g = self.datasets.get(dataset, {}).get("group")
         if g is None:
-            g = next((r.get("group") for r in self.rows if r["dataset"] == dataset), None)
+            g = next((r.group for r in self.rows if r.dataset == dataset), None)
         return str(g or "other")
 
     def task_of(self, dataset: str) -> str:
         t = self.datasets.get(dataset, {}).get("task_type")
         if t is None:
-            t = next((r.get("task_type") for r in self.rows if r["dataset"] == dataset), None)
+            t = next((r.task_type for r in self.rows if r.dataset == dataset), None)
         return str(t or "")
 
     def family_of(self, dataset: str) -> str:
@@ -215,8 +214,8 @@ class Version:
         return f"{g}-{self.task_of(dataset)}" if g == "locbench" else g
 
     def ordered_models(self) -> list[str]:
-        ids = list(dict.fromkeys([*self.models, *(r["model_id"] for r in self.rows)]))
-        ids = [m for m in ids if any(r["model_id"] == m for r in self.rows)]
+        ids = list(dict.fromkeys([*self.models, *(r.model_id for r in self.rows)]))
+        ids = [m for m in ids if any(r.model_id == m for r in self.rows)]
 
         def key(m: str) -> tuple:
             mr = num(self.aggregates.get(m, {}).get("mean_rank"))
@@ -226,14 +225,14 @@ class Version:
 
     def model_name(self, model_id: str) -> str:
         card = self.models.get(model_id) or {}
-        name = card.get("name") or next((r.get("model_name") for r in self.rows if r["model_id"] == model_id), None)
+        name = card.get("name") or next((r.model_name for r in self.rows if r.model_id == model_id), None)
         return str(name or model_id)
 
-    def row(self, model_id: str, dataset: str) -> dict | None:
+    def row(self, model_id: str, dataset: str) -> ScoreRow | None:
         return self._index.get((model_id, dataset))
 
     def __post_init__(self) -> None:
-        self._index = {(r["model_id"], r["dataset"]): r for r in self.rows}
+        self._index = {(r.model_id, r.dataset): r for r in self.rows}
 
 
 def _registry_order() -> dict[str, int]:
@@ -241,12 +240,6 @@ def _registry_order() -> dict[str, int]:
     from locbench.datasets import list_datasets
 
     return {d.name: i for i, d in enumerate(list_datasets())}
-
-
-def _truthy(v: Any) -> bool:
-    if isinstance(v, str):
-        return v.strip().lower() in ("true", "1", "yes")
-    return bool(v)
 
 
 def load_version(version_dir: Path) -> Version:
@@ -259,20 +252,7 @@ def load_version(version_dir: Path) -> Version:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", file=path) from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
-        raise InputError("expected an object with a 'rows' list", file=path, column="rows")
-    rows = []
-    for i, r in enumerate(doc["rows"]):
-        if not isinstance(r, dict):
-            raise InputError("row is not an object", file=path, row=i)
-        for k in ("model_id", "dataset"):
-            if not isinstance(r.get(k), str) or not r.get(k):
-                raise InputError(f"missing or empty {k!r}", file=path, row=i, column=k)
-        r = dict(r)
-        r["verified"] = _truthy(r.get("verified", False))
-        r["metrics"] = r.get("metrics") if isinstance(r.get("metrics"), dict) else {}
-        r["geobias"] = r.get("geobias") if isinstance(r.get("geobias"), dict) else {}
-        rows.append(r)
+    rows = rows_of(doc, path)
     columns = {c["key"]: c for c in doc.get("columns") or [] if isinstance(c, dict) and "key" in c}
     changes_path = version_dir / "CHANGES.md"
     manifest_path = version_dir / "manifest.json"
@@ -296,7 +276,7 @@ def load_version(version_dir: Path) -> Version:
 # ---------------------------------------------------------------- view models
 
 
-def _cell(v: Version, row: dict | None, col: Column, params: dict, *, best: bool = False,
+def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: bool = False,
           tied: bool = False) -> dict:
     """One table cell: value, text ("–" not evaluated, "undefined" with its reason), marks and tooltip."""
     val, text, title = reading.text_or_undefined(row, col.key, params)
@@ -306,11 +286,11 @@ def _cell(v: Version, row: dict | None, col: Column, params: dict, *, best: bool
         title = "tied with the leader: the 95% bootstrap intervals overlap"
     if row is not None and col.key == col.primary:
         extra = [t for t in (reading.seeds_text(row, col.key), reading.ci_text(row, col.key)) if t]
-        if row.get("unranked_reason"):
-            extra.append(f"not ranked: {row['unranked_reason']}")
+        if row.unranked_reason:
+            extra.append(f"not ranked: {row.unranked_reason}")
         title = "; ".join([t for t in (title, *extra) if t])
     return {"v": val, "text": text, "best": best, "tied": tied, "title": title, "undefined": text == "undefined",
-            "unverified": row is not None and not row["verified"], "col": col}
+            "unverified": row is not None and not row.verified, "col": col}
 
 
 def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
@@ -338,11 +318,11 @@ def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
 
 def _marks(v: Version, ds: str) -> dict[str, set[str]]:
     """Per dataset: who is best on the primary metric, tied with the leader, and least geo-biased (honestly)."""
-    rows = [r for r in v.rows if r["dataset"] == ds and reading.ranked(r)]
+    rows = [r for r in v.rows if r.dataset == ds and reading.ranked(r)]
     pm, direction = v.primary_of(ds), v.dataset_direction(ds)
-    flags = best_flags([value_of(r, pm) for r in rows], direction)
-    no_prior = {r["model_id"] for r in rows if reading.is_no_prior(r["model_id"], v.models.get(r["model_id"], {}))}
-    return {"primary": {r["model_id"] for r, f in zip(rows, flags) if f}, "tied": reading.tied_ids(rows),
+    flags = best_flags([r.value(pm) for r in rows], direction)
+    no_prior = {r.model_id for r in rows if reading.is_no_prior(r.model_id, v.models.get(r.model_id, {}))}
+    return {"primary": {r.model_id for r, f in zip(rows, flags) if f}, "tied": reading.tied_ids(rows),
             "geobias": reading.headline_best(rows, pm, direction, no_prior)}
 
 
@@ -366,26 +346,30 @@ def overview_table(v: Version) -> dict:
             which = "geobias" if c.kind == "geobias" else "primary"
             cells.append(_cell(v, v.row(m, c.dataset), c, v.geobias_params, best=m in mk[which],
                                tied=which == "primary" and m in mk["tied"]))
-        mine = [r for r in v.rows if r["model_id"] == m]
+        mine = [r for r in v.rows if r.model_id == m]
         out_rows.append({"id": m, "name": v.model_name(m), "href": model_href(m), "cells": cells,
-                         "unverified": any(not r["verified"] for r in mine)})
+                         "unverified": any(not r.verified for r in mine)})
     return {"columns": cols, "groups": groups, "rows": out_rows,
             "has_avg": any(c.key == "locbench_species_avg" for c in cols)}
 
 
-def _keys_present(rows: list[dict], field_name: str, known: tuple[str, ...], *, unknown: bool = False) -> list[str]:
-    """Known keys any row carries (in `known` order); with `unknown`, then other numeric keys, sorted."""
-    seen = {k for r in rows for k, val in (r.get(field_name) or {}).items()
+def _keys_present(rows: list[ScoreRow], field_name: str, known: tuple[str, ...], *,
+                  unknown: bool = False) -> list[str]:
+    """Known keys any row carries (in `known` order); with `unknown`, then other numeric keys, sorted.
+
+    `field_name` names the nested block (`metrics` or `geobias`); a known key also counts when a row has
+    it as a flat column."""
+    seen = {k for r in rows for k, val in r.flat(field_name).items()
             if val is None or (num(val) is not None and not isinstance(val, bool))}
-    flat = [k for k in known if k in seen or any(num(r.get(k)) is not None for r in rows)]
+    flat = [k for k in known if k in seen or any(num(r.flat(k)) is not None for r in rows)]
     if not unknown:
         return flat
     listed = {*HEADLINE_KEYS, *REFERENCE_KEYS, *DIAGNOSTIC_KEYS, *known}
     return flat + sorted(k for k in seen if k not in listed and not k.startswith("headline_")
-                         and any(num((r.get(field_name) or {}).get(k)) is not None for r in rows))
+                         and any(num(r.flat(field_name).get(k)) is not None for r in rows))
 
 
-def _score_table(v: Version, ds: str, rows: list[dict], tid: str, title: str, keys: list[str], *,
+def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str, keys: list[str], *,
                  mark_best: bool, note: str = "") -> dict:
     """One sortable table of a dataset page; identical-for-all columns leave it and are shown once."""
     params = dataset_params(v, rows)
@@ -397,38 +381,38 @@ def _score_table(v: Version, ds: str, rows: list[dict], tid: str, title: str, ke
         if c.key == pm:
             c.direction = v.dataset_direction(ds)
     ranked_rows = [r for r in rows if reading.ranked(r)]
-    best_ids = {c.key: {r["model_id"] for r, f in zip(ranked_rows, best_flags([value_of(r, c.key)
+    best_ids = {c.key: {r.model_id for r, f in zip(ranked_rows, best_flags([r.value(c.key)
                 for r in ranked_rows], c.direction)) if f} if mark_best else set() for c in cols}
-    trs = [{"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
-            "rank": num(r.get("rank")), "unverified": not r["verified"],
-            "cells": [_cell(v, r, c, params, best=r["model_id"] in best_ids[c.key]) for c in cols]} for r in rows]
+    trs = [{"id": r.model_id, "name": v.model_name(r.model_id), "href": model_href(r.model_id),
+            "rank": num(r.rank), "unverified": not r.verified,
+            "cells": [_cell(v, r, c, params, best=r.model_id in best_ids[c.key]) for c in cols]} for r in rows]
     constant = [{"label": v.info(k)[0], "title": v.info(k)[2],
                  "text": reading.p_display(rows[0], k, val, params) if "_p" in k else fmt(val, k)}
                 for k, val in same.items()]
     return {"id": tid, "title": title, "columns": cols, "rows": trs, "constant": constant, "note": note}
 
 
-def ranking_view(v: Version, ds: str, rows: list[dict]) -> dict:
+def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
     """The ranking table: primary metric with its interval and ties, the paper's number, worst region, geo-bias."""
     pm, direction = v.primary_of(ds), v.dataset_direction(ds)
     marks = _marks(v, ds)
     hib = direction != "lower"
     out = []
     for r in rows:
-        rb = reading.regions_of(r)
+        rb = r.regions
         worst = rb.worst(hib, n=1) if rb else []
         h = reading.headline_of(r)
-        out.append({"id": r["model_id"], "name": v.model_name(r["model_id"]), "href": model_href(r["model_id"]),
-                    "rank": num(r.get("rank")), "unranked": r.get("unranked_reason"),
-                    "unverified": not r["verified"], "value": value_of(r, pm), "text": fmt(value_of(r, pm), pm),
+        out.append({"id": r.model_id, "name": v.model_name(r.model_id), "href": model_href(r.model_id),
+                    "rank": num(r.rank), "unranked": r.unranked_reason,
+                    "unverified": not r.verified, "value": r.value(pm), "text": fmt(r.value(pm), pm),
                     "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm),
-                    "best": r["model_id"] in marks["primary"], "tied": r["model_id"] in marks["tied"],
+                    "best": r.model_id in marks["primary"], "tied": r.model_id in marks["tied"],
                     "paper": reading.paper_of(r, pm),
                     "worst": ({"name": worst[0].name, "text": fmt(worst[0].value, pm), "n": worst[0].n}
                               if worst else None),
                     "geo": _cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
                                               kind="geobias", primary=pm), v.geobias_params,
-                                 best=r["model_id"] in marks["geobias"]),
+                                 best=r.model_id in marks["geobias"]),
                     "geo_z": fmt(h.z, "headline_z"), "geo_sig": h.significant if h.value is not None else None})
     return {"rows": out, "metric": v.info(pm)[0], "has_paper": any(x["paper"] for x in out),
             "paper_notes": [(x["name"], x["paper"]["note"]) for x in out if x["paper"] and x["paper"]["note"]],
@@ -437,8 +421,8 @@ def ranking_view(v: Version, ds: str, rows: list[dict]) -> dict:
 
 def dataset_view(v: Version, ds: str) -> dict:
     """A dataset page: ranking, metrics, headline / reference-compatible / diagnostic geo-bias, regions."""
-    rows = [r for r in v.rows if r["dataset"] == ds]
-    rows.sort(key=lambda r: (num(r.get("rank")) is None, num(r.get("rank")) or 0, v.model_name(r["model_id"]).lower()))
+    rows = [r for r in v.rows if r.dataset == ds]
+    rows.sort(key=lambda r: (num(r.rank) is None, num(r.rank) or 0, v.model_name(r.model_id).lower()))
     pm = v.primary_of(ds)
     metric_keys = _keys_present(rows, "metrics", scoreinfo.METRIC_KEYS, unknown=True)
     tables = [
@@ -457,19 +441,19 @@ def dataset_view(v: Version, ds: str) -> dict:
     return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": FAMILY_LABELS.get(v.family_of(ds), ""),
             "primary": pm, "tables": tables, "ranking": ranking_view(v, ds, rows),
             "params": _flatten(dataset_params(v, rows)), "n_models": len(rows),
-            "split": next((r.get("split") for r in rows if r.get("split")), ""),
-            "n_rows": sorted({int(x) for x in (num(r.get("n_rows")) for r in rows) if x is not None}),
-            "unmarked": sorted({round(x, 4) for x in (value_of(r, "unmarked_ssi") for r in rows) if x is not None}),
+            "split": next((r.split for r in rows if r.split), ""),
+            "n_rows": sorted({int(x) for x in (num(r.n_rows) for r in rows) if x is not None}),
+            "unmarked": sorted({round(x, 4) for x in (r.value("unmarked_ssi") for r in rows) if x is not None}),
             "worst_countries": _worst(rows, pm, direction, "countries"),
             "worst_continents": _worst(rows, pm, direction, "continents"),
-            "region_source": next((rb.source + "; " + rb.licence for rb in map(reading.regions_of, rows) if rb), ""),
+            "region_source": next((r.regions.source + "; " + r.regions.licence for r in rows if r.regions), ""),
             "world": _dataset_world(v, ds, rows),
             "scatter": scatter_points(v, ds, rows, pm)}
 
 
-def _dataset_world(v: Version, ds: str, rows: list[dict]) -> dict | None:
+def _dataset_world(v: Version, ds: str, rows: list[ScoreRow]) -> dict | None:
     """Country map of where all models fail: the mean over models of the primary metric per country."""
-    breakdowns = [rb for rb in map(reading.regions_of, rows) if rb is not None]
+    breakdowns = [r.regions for r in rows if r.regions is not None]
     if not breakdowns:
         return None
     pm = v.primary_of(ds)
@@ -478,36 +462,36 @@ def _dataset_world(v: Version, ds: str, rows: list[dict]) -> dict | None:
             "low": "worst", "high": "best"}
 
 
-def _difference_world(v: Version, r: dict) -> dict | None:
+def _difference_world(v: Version, r: ScoreRow) -> dict | None:
     """Country map of one model's difference from the no-prior baseline on the same dataset."""
-    ds, mine = r["dataset"], reading.regions_of(r)
-    if mine is None or reading.is_no_prior(r["model_id"], v.models.get(r["model_id"], {})):
+    ds, mine = r.dataset, r.regions
+    if mine is None or reading.is_no_prior(r.model_id, v.models.get(r.model_id, {})):
         return None
-    base_rows = [b for b in v.rows if b["dataset"] == ds and reading.is_no_prior(b["model_id"],
-                 v.models.get(b["model_id"], {})) and reading.regions_of(b) is not None]
+    base_rows = [b for b in v.rows if b.dataset == ds and reading.is_no_prior(b.model_id,
+                 v.models.get(b.model_id, {})) and b.regions is not None]
     if not base_rows:
         return None
     pm = v.primary_of(ds)
-    countries, scale = worldsvg.difference_map(mine, reading.regions_of(base_rows[0]),  # type: ignore[arg-type]
+    countries, scale = worldsvg.difference_map(mine, base_rows[0].regions,  # type: ignore[arg-type]
                                                v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
-    base_name = v.model_name(base_rows[0]["model_id"])
+    base_name = v.model_name(base_rows[0].model_id)
     return {"dataset": ds, "countries": countries, "low": "worse than no-prior", "high": "better",
             "label": f"{v.info(pm)[0]} minus {base_name} per country (±{fmt(scale, pm)} at full colour)"}
 
 
-def _worst(rows: list[dict], pm: str, direction: str | None, level: str) -> list[dict]:
+def _worst(rows: list[ScoreRow], pm: str, direction: str | None, level: str) -> list[dict]:
     return [{**w, "text": fmt(w["mean"], pm), "range": f"{fmt(w['low'], pm)}–{fmt(w['high'], pm)}"}
             for w in reading.worst_regions(rows, direction, level)]
 
 
-def dataset_params(v: Version, rows: list[dict]) -> dict:
+def dataset_params(v: Version, rows: list[ScoreRow]) -> dict:
     """The geo-bias parameter set(s) this dataset's rows used.
 
     The build stores distinct sets keyed by a content hash with `geobias_params_id` per row; one set
     is shown flat, several keep their ids. A flat `geobias_params` dict (no ids) is shown as is.
     """
     gp = v.geobias_params if isinstance(v.geobias_params, dict) else {}
-    ids = sorted({str(r["geobias_params_id"]) for r in rows if r.get("geobias_params_id") in gp})
+    ids = sorted({str(r.geobias_params_id) for r in rows if r.geobias_params_id in gp})
     if not ids:
         return dict(gp)
     if len(ids) == 1:
@@ -527,9 +511,9 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def scatter_points(v: Version, ds: str, rows: list[dict], pm: str) -> dict | None:
+def scatter_points(v: Version, ds: str, rows: list[ScoreRow], pm: str) -> dict | None:
     """Accuracy-vs-geo-bias points in SVG coordinates, Pareto front labelled (best on both axes)."""
-    pts = [(r, value_of(r, pm), value_of(r, OVERVIEW_GEOBIAS)) for r in rows]
+    pts = [(r, r.value(pm), r.value(OVERVIEW_GEOBIAS)) for r in rows]
     pts = [(r, y, x) for r, y, x in pts if x is not None and y is not None]
     if len(pts) < 2:
         return None
@@ -565,9 +549,9 @@ def scatter_points(v: Version, ds: str, rows: list[dict], pm: str) -> dict | Non
     for p in pts:
         r, y, x = p
         front = not dominated(p)
-        out.append({"x": sx(x), "y": sy(y), "front": front, "name": v.model_name(r["model_id"]),
-                    "href": model_href(r["model_id"]), "tx": fmt(x, OVERVIEW_GEOBIAS), "ty": fmt(y, pm),
-                    "unverified": not r["verified"]})
+        out.append({"x": sx(x), "y": sy(y), "front": front, "name": v.model_name(r.model_id),
+                    "href": model_href(r.model_id), "tx": fmt(x, OVERVIEW_GEOBIAS), "ty": fmt(y, pm),
+                    "unverified": not r.verified})
     _place_labels(out, w - mr, mt)
     ticks_x = [{"pos": sx(x0 + (x1 - x0) * t / 4), "text": fmt(x0 + (x1 - x0) * t / 4, OVERVIEW_GEOBIAS)}
                for t in range(5)]
@@ -618,10 +602,10 @@ def card_items(card: dict) -> list[dict]:
     return items
 
 
-def _model_result(v: Version, r: dict, n_per_ds: dict[str, int]) -> dict:
-    ds = r["dataset"]
-    pm = r.get("primary_metric") or v.primary_of(ds)
-    rb = reading.regions_of(r)
+def _model_result(v: Version, r: ScoreRow, n_per_ds: dict[str, int]) -> dict:
+    ds = r.dataset
+    pm = r.primary_metric or v.primary_of(ds)
+    rb = r.regions
     hib = v.dataset_direction(ds) != "lower"
     params = dataset_params(v, [r])
     geo = []
@@ -629,34 +613,34 @@ def _model_result(v: Version, r: dict, n_per_ds: dict[str, int]) -> dict:
         val, text, title = reading.text_or_undefined(r, k, params)
         geo.append({"key": k, "label": v.info(k)[0], "title": title or v.info(k)[2], "v": val, "text": text})
     return {"dataset": ds, "href": dataset_href(ds), "group": FAMILY_LABELS.get(v.family_of(ds), v.group_of(ds)),
-            "split": r.get("split", ""), "metric": v.info(pm)[0], "metric_title": v.info(pm)[2],
-            "value": fmt(value_of(r, pm), pm), "v": value_of(r, pm), "rank": num(r.get("rank")),
-            "unranked": r.get("unranked_reason"), "of": n_per_ds.get(ds, 0),
+            "split": r.split or "", "metric": v.info(pm)[0], "metric_title": v.info(pm)[2],
+            "value": fmt(r.value(pm), pm), "v": r.value(pm), "rank": num(r.rank),
+            "unranked": r.unranked_reason, "of": n_per_ds.get(ds, 0),
             "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
             "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n}
                       for w in (rb.worst(hib, n=RENDER.worst_regions_listed) if rb else [])],
-            "geo": geo, "n_rows": fmt(r.get("n_rows"), "n_rows"), "n_located": fmt(r.get("n_located"), "n_located"),
-            "verified": r["verified"], "source": r.get("source", "")}
+            "geo": geo, "n_rows": fmt(r.n_rows, "n_rows"), "n_located": fmt(r.n_located, "n_located"),
+            "verified": r.verified, "source": r.source or ""}
 
 
 def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str = RENDER.maps) -> dict:
     """The model card, its per-dataset results and its world maps (when per-sample data are available)."""
     from locbench.leaderboard import maps
 
-    rows = [r for r in v.rows if r["model_id"] == model_id]
+    rows = [r for r in v.rows if r.model_id == model_id]
     order = {d: i for i, d in enumerate(v.ordered_datasets())}
-    rows.sort(key=lambda r: order.get(r["dataset"], 10**6))
-    n_per_ds = {d: sum(1 for r in v.rows if r["dataset"] == d) for d in order}
+    rows.sort(key=lambda r: order.get(r.dataset, 10**6))
+    n_per_ds = {d: sum(1 for r in v.rows if r.dataset == d) for d in order}
     figures = []
     if root is not None and maps_mode != "none":
-        figures = [maps.maps_for(r, Path(root), dataset_label=r["dataset"], model_label=v.model_name(model_id),
+        figures = [maps.maps_for(r, Path(root), dataset_label=r.dataset, model_label=v.model_name(model_id),
                                  lisa=maps_mode == "all") for r in rows]
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
             "results": [_model_result(v, r, n_per_ds) for r in rows],
             "worlds": [w for w in (_difference_world(v, r) for r in rows) if w is not None],
-            "figures": figures, "unverified": any(not r["verified"] for r in rows),
+            "figures": figures, "unverified": any(not r.verified for r in rows),
             "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
                            if num(agg.get(k)) is not None or k == "mean_rank"]}
 

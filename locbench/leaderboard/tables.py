@@ -7,16 +7,19 @@ same tables; `build.py` adds the version name and date and writes them.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from locbench.bootstrap import BootstrapCI
 from locbench.errors import NotFoundError
+from locbench.leaderboard.rows import GEOBIAS_KEYS, ScoreRow, finite
+from locbench.regions import RegionBreakdown
 from locbench.scoreinfo import METRIC_KEYS, higher_is_better, info
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
     from locbench.results import Result
 
-GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
 CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
                "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason")
 
@@ -24,17 +27,6 @@ CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split
 COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "unmarked_ssi", "marked_ssi",
                "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p", "mean_rank",
                "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
-
-
-def finite(v: Any) -> float | None:
-    """A finite float or None, so NaN never reaches a rank or a mean."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def card_name(model_id: str, cards: dict[str, ModelMeta | None]) -> str:
@@ -48,45 +40,27 @@ def card_dict(model_id: str, cards: dict[str, ModelMeta | None]) -> dict[str, An
     return card.to_dict() if card is not None else {"model_id": model_id, "name": model_id}
 
 
-def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> list[dict[str, Any]]:
+def score_rows(results: list[Result], cards: dict[str, ModelMeta | None]) -> list[ScoreRow]:
     """One row per result, with the dataset rank filled in; sorted by dataset, rank, model id."""
-    rows = []
-    for res in results:
-        summary = res.geobias.get("summary") or {}
-        row: dict[str, Any] = {
-            "model_id": res.model_id,
-            "model_name": card_name(res.model_id, cards),
-            "dataset": res.dataset,
-            "group": res.group,
-            "task_type": res.task_type,
-            "split": res.split,
-            "primary_metric": res.primary_metric,
-            "primary_value": finite(res.primary_value),
-            "rank": None,
-            "unranked_reason": _unranked_reason(res),
-        }
-        for k in METRIC_KEYS:
-            row[k] = finite(res.metrics.get(k))
-        for k in GEOBIAS_KEYS:
-            row[k] = finite(summary.get(k))
-        row.update({
-            "verified": res.verified_against_data,
-            "n_rows": res.n_rows,
-            "n_located": res.n_located,
-            "source": res.source,
-            "metrics": {k: finite(v) for k, v in sorted(res.metrics.items())},
-            "geobias": {k: (v if isinstance(v, (int, str)) else finite(v)) for k, v in sorted(summary.items())},
-            "bootstrap": res.bootstrap, "regions": _slim_regions(res.regions), "seeds": res.seeds,
-            "geobias_undefined": _undefined_reasons(res.geobias),
-            "geobias_status": res.geobias.get("status"),
-            "verification_note": res.verification_note,
-            "predictions_sha256": res.predictions_sha256,
-            "dataset_version": res.dataset_version,
-        })
-        rows.append(row)
-    assign_ranks(rows)
-    rows.sort(key=lambda r: (r["dataset"], r["rank"] if r["rank"] is not None else math.inf, r["model_id"]))
-    return rows
+    rows = assign_ranks([_score_row(res, cards) for res in results])
+    return sorted(rows, key=lambda r: (r.dataset, r.rank if r.rank is not None else math.inf, r.model_id))
+
+
+def _score_row(res: Result, cards: dict[str, ModelMeta | None]) -> ScoreRow:
+    """A result's row before ranking: its flat columns, nested scores and scoring-time blocks."""
+    summary = res.geobias.get("summary") or {}
+    return ScoreRow(
+        model_id=res.model_id, model_name=card_name(res.model_id, cards), dataset=res.dataset, group=res.group,
+        task_type=res.task_type, split=res.split, primary_metric=res.primary_metric,
+        primary_value=finite(res.primary_value), unranked_reason=_unranked_reason(res),
+        **{k: finite(res.metrics.get(k)) for k in METRIC_KEYS}, **{k: finite(summary.get(k)) for k in GEOBIAS_KEYS},
+        verified=res.verified_against_data, n_rows=res.n_rows, n_located=res.n_located, source=res.source,
+        metrics={k: finite(v) for k, v in sorted(res.metrics.items())},
+        geobias={k: (v if isinstance(v, (int, str)) else finite(v)) for k, v in sorted(summary.items())},
+        bootstrap=None if res.bootstrap is None else BootstrapCI.from_dict(res.bootstrap),
+        regions=_slim_regions(res.regions), seeds=res.seeds, geobias_undefined=_undefined_reasons(res.geobias),
+        geobias_status=res.geobias.get("status"), verification_note=res.verification_note,
+        predictions_sha256=res.predictions_sha256, dataset_version=res.dataset_version)
 
 
 def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
@@ -100,11 +74,12 @@ def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def _slim_regions(regions: dict[str, Any] | None) -> dict[str, Any] | None:
+def _slim_regions(regions: dict[str, Any] | None) -> RegionBreakdown | None:
     """A result's regions block; countries under the sample minimum keep their count, not a value to misread."""
     if not regions:
         return None
-    return {**regions, "countries": [c if not c["few"] else {**c, "value": None} for c in regions["countries"]]}
+    rb = RegionBreakdown.from_dict(regions)
+    return replace(rb, countries=tuple(c if not c.few else replace(c, value=None) for c in rb.countries))
 
 
 def _unranked_reason(res: Result) -> str | None:
@@ -114,17 +89,19 @@ def _unranked_reason(res: Result) -> str | None:
         "scored before comparability was recorded (locbench.result/1) and not verified against data")
 
 
-def assign_ranks(rows: list[dict[str, Any]]) -> None:
-    """Competition ranking per dataset by primary value, direction-aware; ties share the best rank."""
-    by_ds: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_ds.setdefault(r["dataset"], []).append(r)
-    for ds_rows in by_ds.values():
-        hib = higher_is_better(ds_rows[0]["primary_metric"])
-        scored = [r for r in ds_rows if r["primary_value"] is not None and r["unranked_reason"] is None]
-        values = sorted((r["primary_value"] for r in scored), reverse=hib)
-        for r in scored:
-            r["rank"] = values.index(r["primary_value"]) + 1
+def assign_ranks(rows: list[ScoreRow]) -> list[ScoreRow]:
+    """The rows (same order) with competition ranks per dataset by primary value, direction-aware; ties share
+    the best rank; a row without a value or with an `unranked_reason` has none."""
+    by_ds: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_ds.setdefault(r.dataset, []).append(i)
+    ranks: dict[int, int] = {}
+    for idx in by_ds.values():
+        hib = higher_is_better(rows[idx[0]].primary_metric)  # type: ignore[arg-type]
+        scored = [i for i in idx if rows[i].primary_value is not None and rows[i].unranked_reason is None]
+        values = sorted((rows[i].primary_value for i in scored), reverse=hib)  # type: ignore[type-var]
+        ranks.update({i: values.index(rows[i].primary_value) + 1 for i in scored})  # type: ignore[arg-type]
+    return [replace(r, rank=ranks.get(i)) for i, r in enumerate(rows)]
 
 
 def species_average_datasets() -> tuple[str, ...]:
@@ -134,13 +111,13 @@ def species_average_datasets() -> tuple[str, ...]:
     return tuple(d.name for d in list_datasets() if d.in_species_average)
 
 
-def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def aggregates(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
     """Per model: mean rank over its datasets, and the LocBench species Avg when all five are present."""
     out: dict[str, dict[str, Any]] = {}
-    for mid in sorted({r["model_id"] for r in rows}):
-        mine = [r for r in rows if r["model_id"] == mid]
-        ranks = [r["rank"] for r in mine if r["rank"] is not None]
-        top1 = {r["dataset"]: r["top1"] for r in mine}
+    for mid in sorted({r.model_id for r in rows}):
+        mine = [r for r in rows if r.model_id == mid]
+        ranks = [r.rank for r in mine if r.rank is not None]
+        top1 = {r.dataset: r.top1 for r in mine}
         species = [top1.get(d) for d in species_average_datasets()]
         out[mid] = {
             "mean_rank": sum(ranks) / len(ranks) if ranks else None,
@@ -151,21 +128,21 @@ def aggregates(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def datasets_info(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def datasets_info(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
     """Dataset facts for the tables; descriptions come from the registry when it knows the name."""
     from locbench.datasets import get_dataset
 
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        if r["dataset"] in out:
+        if r.dataset in out:
             continue
         try:
-            description = get_dataset(r["dataset"]).description
+            description = get_dataset(r.dataset).description
         except NotFoundError:  # a result on a dataset this install does not register (e.g. a plugin's)
             description = ""
-        out[r["dataset"]] = {"group": r["group"], "task_type": r["task_type"], "primary_metric": r["primary_metric"],
-                             "higher_is_better": higher_is_better(r["primary_metric"]), "split": r["split"],
-                             "description": description}
+        out[r.dataset] = {"group": r.group, "task_type": r.task_type, "primary_metric": r.primary_metric,
+                          "higher_is_better": higher_is_better(r.primary_metric), "split": r.split,
+                          "description": description}
     return dict(sorted(out.items()))
 
 
@@ -175,7 +152,7 @@ def columns() -> list[dict[str, Any]]:
              "direction": info(k).direction_text, "description": info(k).description} for k in COLUMN_KEYS]
 
 
-def csv_text(rows: list[dict[str, Any]]) -> str:
+def csv_text(rows: list[ScoreRow]) -> str:
     """scores.csv: the contract's columns, stable number formatting, LF line ends."""
     import csv
     import io
@@ -184,7 +161,7 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in rows:
-        w.writerow([_cell(r.get(c)) for c in CSV_COLUMNS])
+        w.writerow([_cell(r.flat(c)) for c in CSV_COLUMNS])
     return buf.getvalue()
 
 
@@ -198,10 +175,10 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def changes_markdown(version: str, previous: str | None, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
-    """CHANGES.md: models/datasets added or removed and changed scores, against the previous version."""
+def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | None, new: list[ScoreRow]) -> str:
+    """CHANGES.md: models/datasets added or removed and changed scores, against the previous version's rows."""
     lines = [f"# Changes in {version}", ""]
-    new_rows = {(r["model_id"], r["dataset"]): r for r in new["rows"]}
+    new_rows = {(r.model_id, r.dataset): r for r in new}
     if old is None or previous is None:
         models = sorted({m for m, _ in new_rows})
         dsets = sorted({d for _, d in new_rows})
@@ -210,7 +187,7 @@ def changes_markdown(version: str, previous: str | None, old: dict[str, Any] | N
                   f"- {len(dsets)} dataset(s): {', '.join(dsets) or '-'}",
                   f"- {len(new_rows)} result(s)", ""]
         return "\n".join(lines)
-    old_rows = {(r["model_id"], r["dataset"]): r for r in old.get("rows", [])}
+    old_rows = {(r.model_id, r.dataset): r for r in old}
     lines += [f"Compared with {previous}.", ""]
 
     def section(title: str, items: list[str]) -> None:
@@ -232,9 +209,9 @@ def changes_markdown(version: str, previous: str | None, old: dict[str, Any] | N
         a, b = old_rows[key], new_rows[key]
         diffs = []
         for col in ("primary_value", "rank", "marked_ssi", "verified"):
-            if _differs(a.get(col), b.get(col)):
-                diffs.append(f"{col} {_show(a.get(col))} -> {_show(b.get(col))}")
-        if a.get("predictions_sha256") != b.get("predictions_sha256") and not diffs:
+            if _differs(a.flat(col), b.flat(col)):
+                diffs.append(f"{col} {_show(a.flat(col))} -> {_show(b.flat(col))}")
+        if a.predictions_sha256 != b.predictions_sha256 and not diffs:
             diffs.append("predictions changed (scores equal)")
         if diffs:
             changed.append(f"{key[0]} on {key[1]}: " + "; ".join(diffs))
