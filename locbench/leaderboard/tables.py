@@ -114,11 +114,12 @@ def species_average_datasets() -> tuple[str, ...]:
 def aggregates(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
     """Per model: mean rank over its datasets, and the LocBench species Avg when all five are present."""
     out: dict[str, dict[str, Any]] = {}
+    species_sets = species_average_datasets()
     for mid in sorted({r.model_id for r in rows}):
         mine = [r for r in rows if r.model_id == mid]
         ranks = [r.rank for r in mine if r.rank is not None]
         top1 = {r.dataset: r.top1 for r in mine}
-        species = [top1.get(d) for d in species_average_datasets()]
+        species = [top1.get(d) for d in species_sets]
         out[mid] = {
             "mean_rank": sum(ranks) / len(ranks) if ranks else None,
             "n_datasets": len(mine),
