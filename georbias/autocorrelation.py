@@ -19,7 +19,7 @@ Statistics (formulas: Cliff & Ord 1981; Getis & Ord 1992; Anselin 1995; Sokal et
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from georbias import geometry as geo
 from georbias.config import DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.headline import HEADLINE_K
+from georbias.neighbours import canonical_order
 
 QUAD_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}   # esda Moran_Local.q coding
 _PERM_BLOCK = 16          # permutations per sparse product: bounds memory at 100k+ points
@@ -48,6 +49,13 @@ class LisaResult:
     label: np.ndarray       # "HH" / "LH" / "LL" / "HL" where significant, "ns" otherwise
     fdr_threshold: float    # largest p accepted by Benjamini-Hochberg (0 if none)
     p_rule: str = "z_sim"   # which p-values the FDR step used: "z_sim" or "sim"
+
+    def in_input_order(self, order: np.ndarray) -> LisaResult:
+        """The per-point arrays of a run on rows `order` of the input, put back at their input rows."""
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return replace(self, **{f: getattr(self, f)[back] for f in ("Is", "q", "p_sim", "z_sim", "p_z_sim",
+                                                                      "significant", "label")})
 
 
 @dataclass
@@ -129,6 +137,10 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     _check_settings(k, permutations, lisa_p, alpha)
     lon, lat, y = geo.validate_points(lon, lat, values, min_points=max(k + 1, 4), what="autocorrelation")
     n = len(y)
+    # One canonical row order for every sum and permutation draw, so a shuffled input gives the same
+    # numbers to the last bit; per-point LISA arrays are handed back in the input's order.
+    order = canonical_order(lat, lon, y)
+    lon, lat, y = lon[order], lat[order], y[order]
     a, w = _knn_weights(lon, lat, k)
     rng_global, rng_lisa = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
 
@@ -140,6 +152,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     moran, geary, gg = _global_stats(y, a, w, perms, permutations, constant, jc_sims)
     twins = np.unique(np.column_stack([lon, lat, y]), axis=0, return_index=True, return_inverse=True)
     lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p, representative=twins[1][twins[2].ravel()])
+    lisa = lisa.in_input_order(order)
     low = "LL" if higher_is_better else "HH"
     share = float(np.mean(lisa.label == low))
     jc = _join_counts(y, a, permutations, jc_sims) if binary else None
@@ -149,6 +162,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
         "weights": "directed k-NN on the sphere (great circle, self excluded), not symmetrised; neighbours tied at "
                    "the k-th distance share the remaining weight (tie_shared_knn_weights), so rows sum to k",
         "lisa_identical_rows": "rows with equal (lon, lat, value) take the first one's permutation draws",
+        "row_order": "computed in canonical (lat, lon, value) order: any input order gives the same numbers",
         "moran_geary_lisa_weights": "row-standardised", "g_join_count_weights": "binary",
         "moran_p": "two-sided (norm, rand); p_sim folded", "geary_p": "one-sided toward the deviation",
         "g_p": "1 - Phi(|z|)", "lisa_p": lisa_p,

@@ -39,6 +39,7 @@ from georbias import geometry as geo
 from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.neighbours import latlon_rad_to_xyz
+from georbias.sums import exact_mean, exact_sum
 
 VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
 PRESETS = ("torchspatial", "locbench")
@@ -470,10 +471,10 @@ class _Calculator:
         norm[undef] = np.nan
         weight = self.n_roi / self.n
         agg = {
-            "sum_raw_times_weight": float(np.nansum(raw * weight)),
-            "mean_raw": float(np.nanmean(raw)) if np.any(~np.isnan(raw)) else float("nan"),
-            "mean_normalized_nan_skipped": float(np.nanmean(norm)) if np.any(~np.isnan(norm)) else float("nan"),
-            "sum_normalized_times_weight": float(np.nansum(norm * weight)),
+            "sum_raw_times_weight": exact_sum(raw * weight),
+            "mean_raw": exact_mean(raw),
+            "mean_normalized_nan_skipped": exact_mean(norm),
+            "sum_normalized_times_weight": exact_sum(norm * weight),
             "n_rois_with_partitions": int(np.sum(acc["k"] > 0)),
             "n_rois_undefined": int(undef.sum()),
         }

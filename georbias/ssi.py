@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.neighbours import SphereIndex, chord_to_angle
 from georbias.presets import SSIPreset
+from georbias.sums import exact_mean, exact_sum
 from georbias.surprisal import moran_moments, surprisal
 from georbias.values import presence_marks
 
@@ -447,8 +448,8 @@ class SSIVariant:
         ok = np.isfinite(self.ssi)
         w = n_roi[ok].astype(np.float64)
         return {
-            "mean": float(self.ssi[ok].mean()) if ok.any() else float("nan"),
-            "weighted_mean": float((self.ssi[ok] * w).sum() / w.sum()) if ok.any() else float("nan"),
+            "mean": exact_mean(self.ssi[ok]),
+            "weighted_mean": exact_sum(self.ssi[ok] * w) / exact_sum(w) if ok.any() else float("nan"),
             "n_nan": int((~ok).sum()),
             "n_saturated": int((self.ssi[ok] >= SATURATED_AT).sum()),
             "n_valid": int(ok.sum()),

@@ -80,6 +80,7 @@ class RunOutcome:
     location_only: float | None
     seconds: float
     paths: dict[str, str] = field(default_factory=dict)
+    geobias_warnings: tuple[str, ...] = ()  # what the engine asked to check (also in the result file)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -379,7 +380,7 @@ def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, 
         geobias=_f(summary.get(HEADLINE_KEY)),
         geobias_significant=significant if isinstance(significant, bool) else None,
         location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
-        seconds=seconds, paths=paths)
+        seconds=seconds, paths=paths, geobias_warnings=result.geobias_warnings)
 
 
 def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed: int, device: str,

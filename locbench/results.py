@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime, timezone
@@ -111,6 +112,12 @@ class Result:
     bootstrap: dict[str, Any] | None = None
     integrity: dict[str, Any] | None = None
     seeds: dict[str, Any] | None = None
+
+    @property
+    def geobias_warnings(self) -> tuple[str, ...]:
+        """What the geo-bias engine asked the user to check (recorded per report in `geobias.detail`)."""
+        found = [w for d in (self.geobias.get("detail") or {}).values() for w in (d.get("warnings") or [])]
+        return tuple(dict.fromkeys(found))
 
     @property
     def ranked(self) -> bool:
@@ -292,7 +299,7 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
 
     Unlocated rows are dropped here (not inside georbias) so their count is explicit.
     """
-    from georbias import score
+    from georbias.errors import GeoBiasWarning
 
     spec = geobias_values(df, task_type, targets)
     located = np.isfinite(lon) & np.isfinite(lat)
@@ -303,6 +310,17 @@ def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_typ
         "value_name": spec["value_name"], "value_rule": spec["rule"],
         "n_rows": int(len(lon)), "n_unlocated_excluded": int((~located).sum()), "n_located": int(located.sum()),
     }
+    with warnings.catch_warnings():
+        # Recorded in the block (detail.<report>.warnings, Result.geobias_warnings); the commands report them
+        # once per result instead of as a Python warning per file and process.
+        warnings.simplefilter("ignore", GeoBiasWarning)
+        return _scored_block(block, x, y, v, spec, task_type, kwargs)
+
+
+def _scored_block(block: dict[str, Any], x: np.ndarray, y: np.ndarray, v: np.ndarray, spec: dict[str, Any],
+                  task_type: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`compute_geobias` once the located values are known: run the engine, fill the block."""
+    from georbias import score
     from georbias.errors import GeoBiasInputError
 
     try:
@@ -424,9 +442,14 @@ def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | 
     return metrics, notes
 
 
+def _lonlat(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64),
+            pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64))
+
+
 def canonical_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows in `sample_id` order (ids are unique), so every sum, permutation draw and tie rule that
-    scoring applies sees the same sequence whatever order the file lists its rows in."""
+    """The rows in `sample_id` order (ids are unique), so the sums of metrics, maps and regions see the
+    same sequence whatever order the file lists its rows in."""
     order = np.argsort(df["sample_id"].astype(str).to_numpy(), kind="stable")
     return df.iloc[order].reset_index(drop=True)
 
@@ -439,8 +462,11 @@ def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predict
                  comparability: Comparability | None = None) -> Result:
     """Score one predictions frame into a Result (metrics, geo-bias, ranking eligibility).
 
-    `predictions` follows `locbench.predictions`; it is scored in `canonical_rows` order, so a
-    shuffled file gives bit-identical numbers (its content hash is of the rows as given).
+    `predictions` follows `locbench.predictions`. Metrics, map layers, regions and bootstrap are
+    computed in `canonical_rows` order; the geo-bias engine gets the rows as given, because the
+    reference presets reproduce the reference code on the file as published (ties follow its row
+    order, by design) and every other geo-bias number is order-free inside `georbias`. So a shuffled
+    file gives bit-identical numbers except reference-preset SSI/SRI on tied rows.
     `verified=False` marks a submission checked only against the registry's published facts.
     `comparability` overrides the ranking rule (importers know when rows are not the full set).
     """
@@ -456,15 +482,14 @@ def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predict
     file_rows = predictions.reset_index(drop=True)
     sha = predictions_sha256(file_rows)  # of the rows as given: the file's own content hash
     df = canonical_rows(file_rows)
-    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
-    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
+    lon, lat = _lonlat(df)
     located = np.isfinite(lon) & np.isfinite(lat)
     metrics, notes = _score_metrics(df, spec.task_type, targets, spec.num_classes)
     primary = spec.primary_metric
     if primary not in metrics:
         raise InputError(f"primary metric {primary!r} of dataset {spec.name!r} is not computed for {spec.task_type}")
     if compute_geobias_scores:
-        geobias = compute_geobias(lon, lat, df, spec.task_type, targets, geobias_kwargs)
+        geobias = compute_geobias(*_lonlat(file_rows), file_rows, spec.task_type, targets, geobias_kwargs)
     else:
         geobias = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
     layers = map_layers_for(lon, lat, df, spec.task_type, targets, lisa=geobias.get("status") == "ok")

@@ -70,3 +70,36 @@ def test_reference_ties_is_refused_for_locbench() -> None:
     lat, lon = np.linspace(40, 41, 20), np.linspace(10, 11, 20)
     with pytest.raises(georbias.GeoBiasInputError, match="reference_ties"):
         georbias.score(lon, lat, np.ones(20), preset="locbench", scores="ssi", reference_ties=True)
+
+
+def test_autocorrelation_is_order_free_under_every_preset() -> None:
+    """Moran/Geary/G/join counts and the LISA permutation draws are computed in one canonical order, so
+    a shuffled input gives the same bits (per-point LISA arrays come back at their input rows), with
+    duplicate locations kept. Before, LISA draws followed the input order."""
+    from georbias.autocorrelation import autocorrelation_scores
+
+    rng = np.random.default_rng(4)
+    sites = rng.uniform(-20, 20, (80, 2))
+    xy = sites[rng.integers(0, 80, 600)]
+    v = (rng.random(600) < np.where(xy[:, 0] > 5, 0.9, 0.3)).astype(float)  # errors crowd into the west
+    base = autocorrelation_scores(xy[:, 0], xy[:, 1], v, permutations=49, seed=2)
+    perm = rng.permutation(600)
+    other = autocorrelation_scores(xy[perm, 0], xy[perm, 1], v[perm], permutations=49, seed=2)
+    assert base.summary() == other.summary() and base.to_dict() == other.to_dict()
+    back = np.argsort(perm)
+    for name in ("Is", "q", "p_sim", "z_sim", "p_z_sim", "significant", "label"):
+        assert np.array_equal(getattr(base.lisa, name), getattr(other.lisa, name)[back]), name
+    assert (base.lisa.label != "ns").any()  # the check has significant clusters to move
+
+
+def test_reference_preset_aggregates_are_order_free_without_ties() -> None:
+    """torchspatial: on tie-free points every per-ROI value is the same in any order, and the ROI means
+    are exact sums (math.fsum), so the summary is bit-identical too."""
+    rng = np.random.default_rng(8)
+    lon, lat = rng.uniform(0, 12, 700), rng.uniform(40, 50, 700)
+    v = (rng.random(700) < 0.5).astype(float)
+    perm = rng.permutation(700)
+    a = georbias.score(lon, lat, v, scores=("ssi", "sri"))
+    b = georbias.score(lon[perm], lat[perm], v[perm], scores=("ssi", "sri"))
+    for key, val in a.summary.items():
+        assert val == b.summary[key] or (val != val and b.summary[key] != b.summary[key]), key

@@ -110,7 +110,7 @@ class _Report:
 
 
 def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> None:
-    """hit@1 of the located rows only (in sample_id order), higher is better, no threshold."""
+    """hit@1 of the located rows only (in the file's order), higher is better, no threshold."""
     calls = []
 
     def fake(lon, lat, values, **kw):  # type: ignore[no-untyped-def]
@@ -121,7 +121,6 @@ def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> N
     df = cls_frame()
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df)
     [(lon, lat, values, kw)] = calls
-    df = canonical_rows(df)
     located = df.lon.notna().to_numpy()
     np.testing.assert_array_equal(values, df["hit@1"].to_numpy()[located])
     np.testing.assert_array_equal(lon, df.lon.to_numpy()[located])
@@ -144,7 +143,6 @@ def test_geobias_value_rule_regression(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(georbias, "score", fake)
     df = reg_frame()
     r = build_result(model_id="m-1", spec=REG, split=None, predictions=df)
-    df = canonical_rows(df)  # scored in sample_id order
     err = np.abs(df.y_true - df.y_pred).to_numpy()
     (v1, kw1), (v2, kw2) = calls
     np.testing.assert_allclose(v1, err)
@@ -259,3 +257,25 @@ def test_comparability_rule() -> None:
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(), verified=False,
                      compute_geobias_scores=False)
     assert not r.ranked and "not published" in r.comparability.unranked_reason
+
+
+def test_geobias_warnings_are_recorded_not_emitted() -> None:
+    """An all-correct model: the engine's 'constant values' warning lands in the result, not on stderr per file,
+    and the importers say it once per dataset with a count."""
+    import warnings
+
+    from locbench.importers.common import geobias_warning_lines
+
+    df = cls_frame()
+    df["y_pred"], df["hit@1"], df["hit@3"], df["reciprocal_rank"] = df["y_true"], 1.0, 1.0, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any Python warning fails the test
+        a = build_result(model_id="m-1", spec=CLS, split=None, predictions=df, geobias_kwargs={"permutations": 9})
+        b = build_result(model_id="m-2", spec=CLS, split=None, predictions=df, geobias_kwargs={"permutations": 9})
+    assert a.geobias["status"] == "ok" and any("constant" in w for w in a.geobias_warnings)
+    assert len(set(a.geobias_warnings)) == len(a.geobias_warnings)  # each once
+    lines = geobias_warning_lines([a, b])
+    assert len(lines) == len(a.geobias_warnings) and all(line.endswith("(2 results)") for line in lines)
+    assert lines[0].startswith(f"{CLS.name}: ")
+    assert build_result(model_id="m-1", spec=CLS, split=None, predictions=cls_frame(),
+                        geobias_kwargs={"permutations": 9}).geobias_warnings == ()

@@ -158,6 +158,8 @@ class _RichReporter:
         v = "—" if outcome.primary_value is None else f"{outcome.primary_value:.3f}"
         self.progress.console.print(f"[green]✓[/green] {outcome.encoder} on {outcome.dataset}: "
                                     f"{outcome.primary_metric} {v} ({outcome.seconds:.1f} s)")
+        for w in outcome.geobias_warnings:
+            self.progress.console.print(f"  [yellow]geo-bias[/yellow] {w}", soft_wrap=True)
 
 
 def table_caption() -> str:

@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from locbench.atomic import check_output_dir
+        from locbench.results import read_result
         from locbench.submissions import validate_submission
 
         console = Console()
@@ -77,6 +78,8 @@ def register(app: typer.Typer) -> None:
         written = _with_progress(console, checked, root, not no_geobias)
         for p in written:
             console.print(f"  wrote {p}")
+            for w in read_result(p).geobias_warnings:
+                console.print(f"  [yellow]geo-bias[/yellow] {p.stem}: {w}", soft_wrap=True)
         console.print(f"[green]scored[/green] {checked.model_id}: {len(written)} result(s); "
                       "`locbench leaderboard build` freezes them into a version")
 
@@ -154,6 +157,8 @@ def _print_report(console, report, root: Path) -> None:  # type: ignore[no-untyp
         console.print(f"[dim]replaced[/dim] {p}", soft_wrap=True)
     for p in report.removed:
         console.print(f"[yellow]removed[/yellow] {p} (no longer produced by this import)", soft_wrap=True)
+    for w in report.geobias_warnings:
+        console.print(f"[yellow]geo-bias[/yellow] {w}", soft_wrap=True)
     console.print(f"imported {len(report.models)} model(s), {len(report.files)} predictions file(s)")
     if report.results:
         console.print(f"[green]scored[/green] {len(report.results)} result(s) into {root / 'results'} "

@@ -85,6 +85,7 @@ class ImportReport:
     removed: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
+    geobias_warnings: list[str] = field(default_factory=list)  # one line per (dataset, warning), with a count
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -144,6 +145,19 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
         return [done[i] for i in range(len(tables))]
 
 
+def geobias_warning_lines(results: list[Result]) -> list[str]:
+    """Each distinct geo-bias warning once per dataset, with how many results raised it.
+
+    Models of one dataset share its locations, so a warning about them (e.g. SSI ROIs at the
+    surprisal cap) repeats for every model; one line says it once.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    for r in results:
+        for w in r.geobias_warnings:
+            seen[(r.dataset, w)] = seen.get((r.dataset, w), 0) + 1
+    return [f"{ds}: {w} ({n} result{'s' if n > 1 else ''})" for (ds, w), n in sorted(seen.items())]
+
+
 def write_import(tables: list[ImportedTable], report: ImportReport, *, root: str | Path | None,
                  out: str | Path | None = None, data_root: str | Path | None = None, geobias: bool = True,
                  geobias_kwargs: dict[str, Any] | None = None, jobs: int = 1,
@@ -164,6 +178,7 @@ def write_import(tables: list[ImportedTable], report: ImportReport, *, root: str
     if root is None:
         return report
     root = Path(root)
+    report.geobias_warnings = geobias_warning_lines(results)
     for r in results:
         path = result_path(root, r.model_id, r.dataset)
         if path.exists():
