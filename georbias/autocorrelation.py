@@ -229,9 +229,10 @@ def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, perm
     kurt = float((z ** 4).sum() / n / (m2 * m2)) if not constant else float("nan")
     sums = _Sums(n=n, z=z, zz=zz, s0=s0, s1=s1, s2=s2, kurt=kurt, wr=np.asarray(w.sum(axis=1)).ravel(),
                  wc=np.asarray(w.sum(axis=0)).ravel())
-    moran = _moran_analytic(sums, w, constant)
-    geary = _geary_analytic(sums, w, constant)
-    gg, den_g = _general_g_analytic(y, a, constant)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero variance is an undefined z (NaN), not a warning
+        moran = _moran_analytic(sums, w, constant)
+        geary = _geary_analytic(sums, w, constant)
+        gg, den_g = _general_g_analytic(y, a, constant)
     if permutations > 0 and not constant:
         _permutation_p(y, a, perms, permutations, sums, den_g, moran, geary, gg, jc_sims)
     return moran, geary, gg
