@@ -89,3 +89,21 @@ def test_unknown_maps_mode_is_refused_before_anything_is_built(tmp_path: Path) -
     with pytest.raises(InputError, match="maps must be one of"):
         build_version(tmp_path, maps="some")
     assert not (tmp_path / "leaderboard").exists()
+
+
+def test_cli_maps_modes_draw_what_they_say(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`leaderboard build --maps performance` draws the performance map only; `--maps none` no map."""
+    from test_leaderboard_html_maps import _clustered_result
+
+    from locbench.cli import main
+    from locbench.results import write_result
+
+    write_result(tmp_path, _clustered_result())
+    page = tmp_path / "leaderboard" / "v0001" / "model-m.html"
+    assert main(["leaderboard", "build", "--root", str(tmp_path), "--maps", "performance"]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 1 and "not drawn for this build" in html
+    assert main(["leaderboard", "build", "--root", str(tmp_path), "--maps", "none", "--force-new"]) == 0
+    assert "data:image/png;base64," not in (tmp_path / "leaderboard" / "v0002" / "model-m.html").read_text()
+    assert main(["leaderboard", "build", "--root", str(tmp_path), "--maps", "some"]) == 2
+    assert "some" in capsys.readouterr().err
