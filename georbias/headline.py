@@ -7,8 +7,9 @@ decreasing affine map of the values (I(1 - hit) = I(hit)), so it reads "errors c
 for either direction, and its no-structure value, -1 / (n - 1), does not depend on the error rate:
 a model that fails more often, but nowhere in particular, is not scored as more geo-biased.
 
-Order invariance: rows are put in one canonical order, sorted by (lon, lat, value), before any
-sum; rows equal in all three keys are interchangeable, so any input order gives the same bits.
+Order invariance: rows are put in georbias's one canonical order (`neighbours.canonical_order`,
+by lat, lon, value) before any sum; rows equal in all three keys are interchangeable, so any input
+order gives the same bits.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def headline_score(lon_deg: np.ndarray, lat_deg: np.ndarray, values: np.ndarray,
                    alpha: float = HEADLINE_ALPHA) -> Headline:
     """Moran's I of `values` on the tie-shared k-NN graph, its randomisation z and two-sided p."""
     from georbias.autocorrelation import _global_stats
-    from georbias.neighbours import tie_shared_knn_weights
+    from georbias.neighbours import canonical_order, tie_shared_knn_weights
 
     lon, lat, v = (np.asarray(a, dtype=np.float64) for a in (lon_deg, lat_deg, values))
     n = len(v)
@@ -70,7 +71,7 @@ def headline_score(lon_deg: np.ndarray, lat_deg: np.ndarray, values: np.ndarray,
         return undefined_headline(f"every per-sample value is {float(v[0]):g}: there is no error pattern to place")
     if float(np.ptp(lon)) == 0.0 and float(np.ptp(lat)) == 0.0:
         return undefined_headline("every sample is at the same location: there is no 'where' to compare")
-    order = np.lexsort((v, lat, lon))
+    order = canonical_order(lat, lon, v)
     lon, lat, v = lon[order], lat[order], v[order]
     starts = np.flatnonzero(np.r_[True, (np.diff(lon) != 0) | (np.diff(lat) != 0), True])
     group = np.diff(starts)          # sizes of groups of samples at one location

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from locbench.groupmetrics import grouped_metric, metric_inputs
+from locbench.predictions import canonical_rows
 
 N_RESAMPLES = 1000
 LEVEL = 0.95
@@ -50,8 +51,7 @@ class BootstrapCI:
 def bootstrap_ci(df: pd.DataFrame, metric: str, targets: tuple[str, ...] | list[str] | None = None, *,
                  n_resamples: int = N_RESAMPLES, seed: int = DEFAULT_SEED, level: float = LEVEL) -> BootstrapCI:
     """Percentile interval of `metric` over `n_resamples` row resamples (with replacement) of all rows."""
-    order = np.argsort(df["sample_id"].astype(str).to_numpy(), kind="stable")
-    inp = metric_inputs(df.iloc[order].reset_index(drop=True), metric, targets)
+    inp = metric_inputs(canonical_rows(df), metric, targets)
     n = inp.n_rows
     if n == 0:
         return BootstrapCI(metric, n_resamples, seed, level, None, None)

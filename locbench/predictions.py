@@ -129,6 +129,13 @@ def normalise_predictions(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def canonical_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows in `sample_id` order (ids are unique, `check_predictions`): one order for every sum, permutation draw and
+    reference tie rule, whatever order the file lists its rows in."""
+    order = np.argsort(df["sample_id"].astype(str).to_numpy(), kind="stable")
+    return df.iloc[order].reset_index(drop=True)
+
+
 def magnitude_problems(values: np.ndarray, raw: pd.Series, *, file: str | Path, column: str,
                        problems: ProblemList) -> None:
     """Finite numbers outside MIN_ABS_VALUE <= |x| <= MAX_ABS_VALUE (or 0), at most 20 rows each."""

@@ -442,18 +442,6 @@ def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | 
     return metrics, notes
 
 
-def _lonlat(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    return (pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64),
-            pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64))
-
-
-def canonical_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows in `sample_id` order (ids are unique), so the sums of metrics, maps and regions see the
-    same sequence whatever order the file lists its rows in."""
-    order = np.argsort(df["sample_id"].astype(str).to_numpy(), kind="stable")
-    return df.iloc[order].reset_index(drop=True)
-
-
 def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predictions: pd.DataFrame,
                  source: str = "evaluate", verified: bool = True, seed: int | None = None,
                  geobias_kwargs: dict[str, Any] | None = None, run: dict[str, Any] | None = None,
@@ -462,15 +450,14 @@ def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predict
                  comparability: Comparability | None = None) -> Result:
     """Score one predictions frame into a Result (metrics, geo-bias, ranking eligibility).
 
-    `predictions` follows `locbench.predictions`. Metrics, map layers, regions and bootstrap are
-    computed in `canonical_rows` order; the geo-bias engine gets the rows as given, because the
-    reference presets reproduce the reference code on the file as published (ties follow its row
-    order, by design) and every other geo-bias number is order-free inside `georbias`. So a shuffled
-    file gives bit-identical numbers except reference-preset SSI/SRI on tied rows.
+    `predictions` follows `locbench.predictions`. Every number is computed on the rows in
+    `canonical_rows` order, so a shuffled file gives bit-identical numbers, and every model of a
+    dataset (same sample ids) gets the same tie resolution from the reference presets, whose SSI
+    on tied rows otherwise follows the row order (up to 5 % of marked SSI on BirdSnap-eBird).
     `verified=False` marks a submission checked only against the registry's published facts.
     `comparability` overrides the ranking rule (importers know when rows are not the full set).
     """
-    from locbench.predictions import check_predictions
+    from locbench.predictions import canonical_rows, check_predictions
 
     check_id(model_id)
     check_id(spec.name, kind="dataset name")
@@ -482,14 +469,15 @@ def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predict
     file_rows = predictions.reset_index(drop=True)
     sha = predictions_sha256(file_rows)  # of the rows as given: the file's own content hash
     df = canonical_rows(file_rows)
-    lon, lat = _lonlat(df)
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
     metrics, notes = _score_metrics(df, spec.task_type, targets, spec.num_classes)
     primary = spec.primary_metric
     if primary not in metrics:
         raise InputError(f"primary metric {primary!r} of dataset {spec.name!r} is not computed for {spec.task_type}")
     if compute_geobias_scores:
-        geobias = compute_geobias(*_lonlat(file_rows), file_rows, spec.task_type, targets, geobias_kwargs)
+        geobias = compute_geobias(lon, lat, df, spec.task_type, targets, geobias_kwargs)
     else:
         geobias = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
     layers = map_layers_for(lon, lat, df, spec.task_type, targets, lisa=geobias.get("status") == "ok")

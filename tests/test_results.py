@@ -14,7 +14,8 @@ import pytest
 import georbias
 from locbench.errors import InputError, ValidationError
 from locbench.ids import id_problems
-from locbench.results import Result, build_result, canonical_rows, predictions_sha256, read_result, write_result
+from locbench.predictions import canonical_rows
+from locbench.results import Result, build_result, predictions_sha256, read_result, write_result
 from test_probes_fixtures import synthetic_spec
 
 
@@ -110,7 +111,7 @@ class _Report:
 
 
 def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> None:
-    """hit@1 of the located rows only (in the file's order), higher is better, no threshold."""
+    """hit@1 of the located rows only (in sample_id order), higher is better, no threshold."""
     calls = []
 
     def fake(lon, lat, values, **kw):  # type: ignore[no-untyped-def]
@@ -121,6 +122,7 @@ def test_geobias_value_rule_classification(monkeypatch: pytest.MonkeyPatch) -> N
     df = cls_frame()
     r = build_result(model_id="m-1", spec=CLS, split=None, predictions=df)
     [(lon, lat, values, kw)] = calls
+    df = canonical_rows(df)
     located = df.lon.notna().to_numpy()
     np.testing.assert_array_equal(values, df["hit@1"].to_numpy()[located])
     np.testing.assert_array_equal(lon, df.lon.to_numpy()[located])
@@ -143,6 +145,7 @@ def test_geobias_value_rule_regression(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(georbias, "score", fake)
     df = reg_frame()
     r = build_result(model_id="m-1", spec=REG, split=None, predictions=df)
+    df = canonical_rows(df)  # scored in sample_id order
     err = np.abs(df.y_true - df.y_pred).to_numpy()
     (v1, kw1), (v2, kw2) = calls
     np.testing.assert_allclose(v1, err)
@@ -155,11 +158,13 @@ def test_geobias_value_rule_regression(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_scoring_is_invariant_to_row_order(task: str) -> None:
-    """A shuffled file gives the same numbers to the last bit: metrics, geo-bias (LISA permutations
-    included), map layers, regions and bootstrap; only the content hash (of the rows as given) differs.
-    Duplicate coordinates are kept, as real files have them."""
+    """A shuffled file gives the same numbers to the last bit: metrics, geo-bias (LISA permutations and the
+    reference preset's SSI on tied rows included), map layers, regions and bootstrap; only the content hash
+    (of the rows as given) differs. Most rows share a location with others, as on real files."""
     df = cls_frame() if task == "classification" else reg_frame()
-    df.loc[10:19, ["lon", "lat"]] = df.loc[0:9, ["lon", "lat"]].to_numpy()  # exact duplicate locations
+    located = df["lon"].notna().to_numpy()
+    sites = df.loc[located, ["lon", "lat"]].to_numpy()[:20]
+    df.loc[located, ["lon", "lat"]] = sites[np.arange(located.sum()) % 20]  # ~6 rows on each of 20 sites
     spec = CLS if task == "classification" else REG
     shuffled = df.iloc[np.random.default_rng(11).permutation(len(df))].reset_index(drop=True)
     a, b = (build_result(model_id="m-1", spec=spec, split=None, predictions=f, geobias_kwargs={"permutations": 19})
