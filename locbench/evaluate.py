@@ -369,17 +369,17 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
 def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, seconds: float,
              paths: dict[str, str]) -> RunOutcome:
     """The one-line summary of a run the CLI table shows."""
-    from locbench.scoreinfo import HEADLINE_KEY
+    from locbench.scoreinfo import HEADLINE_KEY, finite
 
     summary = result.geobias.get("summary") or {}
     significant = summary.get("headline_significant")
     return RunOutcome(
         model_id=result.model_id, encoder=encoder, dataset=result.dataset, probe=probe, task_type=result.task_type,
-        primary_metric=result.primary_metric, primary_value=_f(result.primary_value),
+        primary_metric=result.primary_metric, primary_value=finite(result.primary_value),
         higher_is_better=result.higher_is_better,
-        geobias=_f(summary.get(HEADLINE_KEY)),
+        geobias=finite(summary.get(HEADLINE_KEY)),
         geobias_significant=significant if isinstance(significant, bool) else None,
-        location_only=_f((info.get("location_only") or {}).get(result.primary_metric)),
+        location_only=finite((info.get("location_only") or {}).get(result.primary_metric)),
         seconds=seconds, paths=paths, geobias_warnings=result.geobias_warnings)
 
 
@@ -396,10 +396,3 @@ def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed
             "data_root": data.data_root, "geobias": geobias, "geobias_kwargs": geobias_kwargs,
             "quick_default_run": data.quick, "threads": threads}
 
-
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if v != v else v

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Direction = Literal["higher", "lower", "zero"]
 Kind = Literal["metric", "geobias", "aggregate", "count"]
@@ -179,6 +179,17 @@ def info(key: str) -> ScoreInfo:
         return entry
     return ScoreInfo(key, f"{entry.label} ({target})", entry.kind, entry.direction,
                      f"{entry.description}; target {target}", entry.undefined, entry.digits, entry.role, entry.unit)
+
+
+def finite(v: Any) -> float | None:
+    """A score value as a finite float, or None where it is undefined (NaN, inf, missing, not a number)."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def higher_is_better(metric: str) -> bool:

@@ -19,9 +19,10 @@ from typing import Any
 from georbias.config import DEFAULTS
 
 from locbench import scoreinfo
+from locbench.scoreinfo import finite
 from locbench.bootstrap import tied_with_leader
 from locbench.leaderboard.published import published_for
-from locbench.leaderboard.rows import ScoreRow, finite
+from locbench.leaderboard.rows import ScoreRow
 
 NO_PRIOR_RE = re.compile(r"(^|[-_])no[-_]?prior($|[-_])", re.I)
 DEFAULT_PERMUTATIONS = DEFAULTS.permutations

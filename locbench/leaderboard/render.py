@@ -25,9 +25,9 @@ from locbench.errors import InputError
 from locbench.leaderboard import reading, worldsvg
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import MAPS_MODES
-from locbench.leaderboard.rows import ScoreRow, finite, rows_of
+from locbench.leaderboard.rows import ScoreRow, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
-from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE
+from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE, finite
 
 HERE = Path(__file__).parent
 

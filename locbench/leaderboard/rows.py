@@ -13,7 +13,6 @@ were dicts, and `to_dict` writes them back, so no value a page could show is dro
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,20 +21,10 @@ from typing import Any
 from locbench.bootstrap import BootstrapCI
 from locbench.errors import InputError
 from locbench.regions import RegionBreakdown
+from locbench.scoreinfo import finite
 
 # The geo-bias summary keys copied into flat columns (scores.csv); the others stay in `geobias`.
 GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
-
-
-def finite(v: Any) -> float | None:
-    """A finite float or None, so NaN never reaches a rank or a mean."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _truthy(v: Any) -> bool:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from locbench.bootstrap import BootstrapCI
 from locbench.errors import NotFoundError
-from locbench.leaderboard.rows import GEOBIAS_KEYS, ScoreRow, finite
+from locbench.leaderboard.rows import GEOBIAS_KEYS, ScoreRow
 from locbench.regions import RegionBreakdown
-from locbench.scoreinfo import METRIC_KEYS, higher_is_better, info
+from locbench.scoreinfo import METRIC_KEYS, finite, higher_is_better, info
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
