@@ -247,3 +247,22 @@ def test_unknown_option_is_an_input_error(tmp_path):
         load_split("inat2018", data_root=tmp_path, holdout="spatial-block")
     with pytest.raises(InputError, match="subsample"):
         load_split("embedded-land-sea", "test", tmp_path, subsample=0.5)
+
+
+def test_numeric_column_names_the_file_row_of_bad_cells() -> None:
+    """One reader for dataset files and `locbench geobias`: text, infinity and (when not allowed) NaN are
+    refused at the file's own row, also for a subset of rows."""
+    import pandas as pd
+
+    from locbench.datasets.readers import numeric_column
+
+    df = pd.DataFrame({"v": ["1", "2", "inf", "x"]})
+    with pytest.raises(InputError, match="infinite value") as info:
+        numeric_column(df, "v", Path("f.csv"))
+    assert (info.value.problem.row, info.value.problem.column) == (2, "v")
+    with pytest.raises(InputError, match="not a number") as info:
+        numeric_column(df.iloc[3:], "v", Path("f.csv"))
+    assert info.value.problem.row == 3
+    with pytest.raises(InputError, match="missing value"):
+        numeric_column(pd.DataFrame({"v": [1.0, None]}), "v", Path("f.csv"), allow_nan=False)
+    assert numeric_column(pd.DataFrame({"v": ["1.5", None]}), "v", Path("f.csv")).tolist()[0] == 1.5

@@ -42,28 +42,6 @@ def read_table(path: Path, columns: list[str]) -> Any:
     return df
 
 
-def numeric_column(df: Any, col: str, path: Path, *, allow_nan: bool) -> Any:
-    """The column as float64, or InputError naming file, row and column of the first bad cell."""
-    import numpy as np
-    import pandas as pd
-
-    from locbench.errors import InputError
-
-    from locbench.errors import shown
-
-    raw = df[col]
-    num = pd.to_numeric(raw, errors="coerce").astype("float64")
-    bad = (num.isna() & raw.notna()) | np.isinf(num)
-    if not allow_nan:
-        bad |= num.isna()
-    if bool(bad.any()):
-        i = int(np.nonzero(bad.to_numpy())[0][0])
-        row = int(raw.index[i])  # the file's 0-based data row, also when df is a subset of rows
-        raise InputError(f"non-numeric, infinite or missing value {shown(raw.iloc[i])} ({int(bad.sum())} such "
-                         "row(s))", file=path, row=row, column=col)
-    return num.to_numpy()
-
-
 def check_options(*, outputs: dict[str, Path | None], numbers: dict[str, float | None]) -> None:
     """Before any computation: outputs writable (not a folder, not in a published version), numbers finite."""
     import math
@@ -238,6 +216,8 @@ def register(app: typer.Typer) -> None:
 
 def read_points(file: Path, value: str, lon_col: str, lat_col: str, *, strict: bool) -> tuple[Any, Any, Any]:
     """Checked lon, lat and values (NaN where the coordinates are NaN) of FILE."""
+    from locbench.datasets.readers import numeric_column
+
     df = read_table(file, [lon_col, lat_col, value])
     lon = numeric_column(df, lon_col, file, allow_nan=True)
     lat = numeric_column(df, lat_col, file, allow_nan=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from locbench.errors import DataMissingError, InputError
+from locbench.errors import DataMissingError, InputError, shown
 
 
 def require(path: Path, hint: str = "") -> Path:
@@ -125,18 +125,20 @@ def read_csv(path: Path, *, columns: tuple[str, ...] | list[str] = (), hint: str
 
 
 def numeric_column(df, column: str, path: Path, *, allow_nan: bool = True) -> np.ndarray:
-    """A CSV column as float64; non-numbers (and NaN unless allowed) raise with the row."""
+    """A table column as a writable float64 array; InputError naming file, row and column at the first cell
+    that is not a number, is infinite, or (unless `allow_nan`) is missing. The row is the file's 0-based
+    data row, also when `df` holds a subset of the file's rows."""
     import pandas as pd
 
-    values = np.array(pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64), copy=True)  # writable
-    raw_missing = df[column].isna().to_numpy()
-    bad = np.isnan(values) & ~raw_missing
+    raw = df[column]
+    values = np.array(pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64), copy=True)
+    missing = raw.isna().to_numpy()
+    bad = (np.isnan(values) & ~missing) | np.isinf(values) | (missing if not allow_nan else False)
     if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        raise InputError(f"not a number: {df[column].iloc[r]!r}", file=path, row=r, column=column)
-    if not allow_nan and raw_missing.any():
-        r = int(np.flatnonzero(raw_missing)[0])
-        raise InputError("missing value (NaN)", file=path, row=r, column=column)
+        i = int(np.flatnonzero(bad)[0])
+        what = "missing value" if missing[i] else ("infinite value" if np.isinf(values[i]) else "not a number:")
+        raise InputError(f"{what} {shown(raw.iloc[i])} ({int(bad.sum())} such row(s))", file=path,
+                         row=int(raw.index[i]), column=column)
     return values
 
 
