@@ -27,6 +27,7 @@ from typing import Any
 from locbench import atomic
 from locbench.errors import InputError
 from locbench.results import Result
+from locbench.scoreinfo import finite
 from locbench.sweep.layout import JOB_FILE, read_job_record, staged_job_dir
 
 
@@ -40,7 +41,7 @@ class SeedStat:
 
     @classmethod
     def of(cls, values: list[Any]) -> SeedStat:
-        per_seed = tuple(_number(v) for v in values)
+        per_seed = tuple(finite(v) for v in values)
         if not per_seed or any(v is None for v in per_seed):
             return cls(None, None, per_seed)
         n = len(per_seed)
@@ -147,10 +148,3 @@ def summarize(folder: str | Path, out: str | Path, *, results_root: str | Path |
                 entries.append(SummaryEntry(model_id, dataset, combined.primary_metric, combined.seeds,
                                             final / f"{dataset}.result.json"))
     return entries
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
