@@ -203,3 +203,22 @@ def test_model_id_override_for_user_embeddings(tmp_path, capsys):
                  "--data-root", str(tmp_path / "d"), "--out", str(tmp_path / "o2")])
     assert code == 2 and "--model-id" in capsys.readouterr().err
     assert main(["evaluate", "-e", "xyz", "-d", "gair-eurosat", "--model-id", "../up", "--out", str(tmp_path)]) == 2
+
+
+def test_summary_table_bolds_the_best_value_per_dataset_in_its_direction():
+    """Controlled case for the one 'best' mark of the CLI table: higher R² and lower MAE win, per dataset,
+    and a tie marks both; the geo-bias column is never marked best."""
+    from locbench.commands.evaluate import summary_table
+    from locbench.evaluate import RunOutcome
+
+    def run(model: str, dataset: str, metric: str, value: float, hib: bool) -> RunOutcome:
+        return RunOutcome(model_id=model, encoder=model, dataset=dataset, probe="regression", task_type="regression",
+                          primary_metric=metric, primary_value=value, higher_is_better=hib, geobias=0.1,
+                          geobias_significant=True, location_only=None, seconds=1.0)
+
+    rows = [run("a", "d1", "r2", 0.5, True), run("b", "d1", "r2", 0.7, True), run("c", "d1", "r2", 0.7, True),
+            run("a", "d2", "mae", 12.0, False), run("b", "d2", "mae", 10.0, False)]
+    table = summary_table(rows)
+    value = list(table.columns[4]._cells)
+    assert value == ["0.500", "[bold]0.700[/bold]", "[bold]0.700[/bold]", "12.000", "[bold]10.000[/bold]"]
+    assert not any("[bold]" in c for c in table.columns[5]._cells)
