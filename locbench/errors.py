@@ -110,11 +110,10 @@ def shown(value: object) -> str:
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' Did you mean: a, b?' for close difflib matches, else '' (shared by every unknown-name error)."""
-    import difflib
+    """' Did you mean: a, b?' for close matches, compared case-insensitively (locbench.suggest), else ''."""
+    from locbench.suggest import did_you_mean as _did_you_mean
 
-    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
-    return f" Did you mean: {', '.join(close)}?" if close else ""
+    return _did_you_mean(name, choices)
 
 
 def suggest(name: str, choices: list[str] | tuple[str, ...], kind: str) -> NotFoundError:

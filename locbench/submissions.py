@@ -234,7 +234,7 @@ def check_predictions_file(path: Path, spec: DatasetSpec, problems: ProblemList,
     targets = tuple(spec.targets or ()) or None
     check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
     if len(problems.items) > before:
-        _add_unit_hints(df, spec, path, problems)
+        add_unit_hints(df, spec, path, problems)
         return None  # structural problems first: the data checks assume the columns exist
     df = normalise_predictions(df)
     verified, note, split_name = check_frame(df, spec, str(path), problems, data_root=data_root)
@@ -255,7 +255,8 @@ def _unit_mistakes(df: pd.DataFrame, spec: DatasetSpec) -> list[str]:
     return unit_mistakes(lon, lat, _bounds(spec))
 
 
-def _add_unit_hints(df: pd.DataFrame, spec: DatasetSpec, path: Path, problems: ProblemList) -> None:
+def add_unit_hints(df: pd.DataFrame, spec: DatasetSpec, path: Path | str, problems: ProblemList) -> None:
+    """'likely cause: ...' lines (radians, 0..360, swapped lon/lat) beside coordinate problems; shared with imports."""
     if "lon" in df.columns and "lat" in df.columns:
         for msg in _unit_mistakes(df, spec):
             problems.add(f"likely cause: {msg}", file=path)

@@ -51,4 +51,22 @@ def unit_mistakes(lon: np.ndarray, lat: np.ndarray, bounds: Bounds | None = None
         if as_given < 0.5 and swapped >= 0.95:
             out.append(f"lon and lat look swapped: {100 * as_given:.0f}% of the points lie inside the dataset's "
                        f"extent as given, {100 * swapped:.0f}% once lon and lat are exchanged")
+            return out
+    msg = swapped_message(x, y)
+    if msg:
+        out.append(f"{msg}; exchange the two columns")
     return out
+
+
+def swapped_message(lon: np.ndarray, lat: np.ndarray) -> str:
+    """'looks like lon and lat are swapped ...' when some latitudes pass ±90 but every value fits once the
+    two are exchanged (every 'lon' within ±90); '' otherwise. Any extent: the globe is the one bound used."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    x, y = lon[ok], lat[ok]
+    over = int(np.sum(np.abs(y) > 90))
+    if over == 0 or not (np.all(np.abs(x) <= 90) and np.all(np.abs(y) <= 180)):
+        return ""
+    return (f"looks like lon and lat are swapped: {over} 'lat' value(s) lie beyond ±90 while every 'lon' value "
+            "lies within ±90")

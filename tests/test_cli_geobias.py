@@ -32,7 +32,7 @@ def test_formats_per_roi_and_json(tmp_path: Path, suffix: str, capsys: pytest.Ca
                  "--json", str(rep)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "marked_ssi" in out and "1 dropped" in out
+    assert "mSSI" in out and "1 dropped" in out
     per = pd.read_csv(roi)
     assert len(per) == len(df) and list(per["row"]) == list(range(len(df)))
     for col in ("row", "lon", "lat", "n_roi", "unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag",
@@ -65,7 +65,7 @@ def test_threshold_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
     (lambda df: df.assign(**{"hit@1": df["hit@1"].astype(float).where(df.index != 12, np.nan)}), [],
      "row 12, column 'hit@1'"),
     (lambda df: df, ["--value", "missing"], "column 'missing'"),
-    (lambda df: df.head(4), [], "at least weight_k + 1"),
+    (lambda df: df.head(4), [], "at least --weight-k + 1"),
     (lambda df: df, ["--preset", "pygbs", "--scores", "sri"], "defective"),
 ])
 def test_bad_input_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture, mutate, args, needle) -> None:

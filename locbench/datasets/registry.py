@@ -38,8 +38,13 @@ def list_datasets(group: str | None = None) -> list[DatasetSpec]:
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    """The spec of `name`; NotFoundError with close matches on a typo."""
+    """The spec of `name` (case-insensitive: `iNat2018` is `inat2018`); NotFoundError with close matches on a typo."""
+    from locbench.suggest import case_insensitive
+
     reg = _registry()
     if name not in reg:
-        raise suggest(name, tuple(reg), "dataset")
+        hit = case_insensitive(name, reg)
+        if hit is None:
+            raise suggest(name, tuple(reg), "dataset")
+        return reg[hit]
     return reg[name]

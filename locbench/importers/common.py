@@ -100,7 +100,7 @@ def _score(table: ImportedTable, root: Path, out: Path, data_root: str | Path | 
     """Check one table like a submission and score it (runs in a worker process when jobs > 1)."""
     from locbench.datasets import get_dataset
     from locbench.results import build_result
-    from locbench.submissions import check_frame
+    from locbench.submissions import add_unit_hints, check_frame
 
     spec = get_dataset(table.dataset)
     problems = ProblemList()
@@ -108,6 +108,8 @@ def _score(table: ImportedTable, root: Path, out: Path, data_root: str | Path | 
     subset = table.comparability is not None and table.comparability.eval_rows_expected not in (
         None, len(table.predictions))
     verified, note, split = check_frame(table.predictions, spec, where, problems, data_root=data_root, subset=subset)
+    if problems:
+        add_unit_hints(table.predictions, spec, where, problems)  # e.g. "looks like lon and lat are swapped"
     problems.raise_if_any(f"{where}: imported rows fail the submission checks; nothing was written")
     run = {"import": {"source": table.source, "file": table.source_file.name,
                       "file_sha256": sha256_file(table.source_file)}}
