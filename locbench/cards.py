@@ -103,6 +103,15 @@ SUBMISSION_SCHEMA: dict[str, Any] = _schema()
 
 # --------------------------------------------------------------------------- validation
 
+#: What a card field's pattern means, in the user's terms (the regex stays in the JSON Schema).
+PATTERN_HINTS = {
+    "date": "use YYYY-MM-DD, e.g. 2024-05-31",
+    "paper_url": "use a web address starting with http:// or https:// (no spaces), or null",
+    "code_url": "use a web address starting with http:// or https:// (no spaces), or null",
+    "model_id": "start with a letter or digit and use only letters, digits, '.', '_', '+', '-'",
+}
+
+
 def _type_ok(value: Any, types: str | list[str]) -> bool:
     checks = {"string": lambda v: isinstance(v, str), "null": lambda v: v is None,
               "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -122,7 +131,8 @@ def _check_text(value: str, schema: dict[str, Any], where: str, file: str, probl
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
         problems.add("contains unpaired surrogates (not valid UTF-8)", file=file, column=where)
     if "pattern" in schema and not re.search(schema["pattern"], value):
-        problems.add(f"{value[:60]!r} does not match the pattern {schema['pattern']}", file=file, column=where)
+        hint = PATTERN_HINTS.get(where, "does not have the expected form")
+        problems.add(f"{value[:60]!r}: {hint}", file=file, column=where)
     if "enum" in schema and value not in schema["enum"]:
         problems.add(f"{value!r} is not one of {', '.join(schema['enum'])}", file=file, column=where)
 

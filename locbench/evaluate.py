@@ -87,10 +87,11 @@ class RunOutcome:
 
 
 def model_id_for(encoder_name: str) -> str:
-    """`locbench-<slug>`: the one model-id rule of `locbench.ids` (source 'locbench')."""
+    """`locbench-<slug>` for our encoders, `plugin-<slug>` for a plugin (not ours, so not our namespace)."""
+    from locbench.encoders.catalog import is_builtin
     from locbench.ids import model_id
 
-    return model_id("locbench", encoder_name)
+    return model_id("locbench" if is_builtin(encoder_name) else "plugin", encoder_name)
 
 
 def citation_authors(citation: str) -> list[str]:
@@ -110,6 +111,8 @@ def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, cu
     from locbench.cards import ModelMeta
     from locbench.results import now_iso
 
+    if not custom and not _is_ours(spec):
+        return plugin_card(spec, model_id, n_parameters)
     if custom:
         return ModelMeta(
             model_id=model_id, name=model_id, authors=("unknown",), licence="unknown",
@@ -124,6 +127,29 @@ def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, cu
         n_parameters=n_parameters, date=now_iso()[:10],
         description=(f"{spec.description} Trained and scored by `locbench evaluate` "
                      f"(standardized probes, seeded). Citation: {spec.citation}").strip())
+
+
+NOT_STATED = "not stated"
+
+
+def _is_ours(spec: EncoderSpec) -> bool:
+    from locbench.encoders.catalog import is_builtin
+
+    return is_builtin(spec.name)
+
+
+def plugin_card(spec: EncoderSpec, model_id: str, n_parameters: int | None) -> ModelMeta:
+    """A plugin's card: licence, authors and citation as the plugin states them, 'not stated' otherwise
+    (never an assumed licence: the plugin's code is not ours)."""
+    from locbench.cards import ModelMeta
+    from locbench.results import now_iso
+
+    authors = tuple(str(a) for a in spec.authors if str(a).strip()) or (NOT_STATED,)
+    return ModelMeta(
+        model_id=model_id, name=spec.name, authors=authors, licence=spec.licence.strip() or NOT_STATED,
+        encoder_family="plugin", n_parameters=n_parameters, date=now_iso()[:10],
+        description=(f"{spec.description} Plugin encoder, trained and scored by `locbench evaluate` "
+                     f"(standardized probes, seeded). Citation: {spec.citation.strip() or NOT_STATED}").strip())
 
 
 def default_datasets() -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,7 +169,8 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
     need = required_columns(task_type, targets)
     missing = [c for c in need if c not in df.columns]
     for c in missing:
-        problems.add(f"missing required column (expected columns: {', '.join(need)})", file=file, column=c)
+        problems.add(f"missing required column{rename_hint(c, df.columns)} (expected columns: {', '.join(need)})",
+                     file=file, column=c)
     if missing:
         return problems
     for r in np.nonzero(df["sample_id"].isna().to_numpy())[0][:20]:  # '', NA, None, nan read as missing
@@ -217,6 +219,16 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
                 problems.add(f"value {shown(df[col].iloc[r])} must be a finite number", file=file, row=int(r), column=col)
             magnitude_problems(v, df[col], file=file, column=col, problems=problems)
     return problems
+
+
+def rename_hint(column: str, found: Any) -> str:
+    """'; the file has 'Lat': rename it to 'lat'' when a case variant, coordinate alias or close name exists."""
+    from locbench.suggest import case_insensitive, close_names, coordinate_column
+
+    cols = [str(c) for c in found]
+    have = (coordinate_column(column, column, cols) if column in ("lon", "lat") else None) \
+        or case_insensitive(column, cols) or next(iter(close_names(column, cols, n=1, cutoff=0.75)), None)
+    return f"; the file has {have!r}: rename it to {column!r}" if have else ""
 
 
 def read_predictions(path: str | Path, task_type: str, targets: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:

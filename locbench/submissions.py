@@ -162,8 +162,11 @@ def check_against_registry(df: pd.DataFrame, spec: DatasetSpec, file: str, probl
     if n_expected is not None and not subset:
         checked.append("row count")
         if len(df) != int(n_expected):
-            problems.add(f"{len(df)} rows, but the {spec.reported_split!r} split of {spec.name} has {int(n_expected)}",
-                         file=file)
+            gap = int(n_expected) - len(df)
+            what = f"{gap:,} sample id(s) missing" if gap > 0 else f"{-gap:,} row(s) too many"
+            problems.add(f"{len(df):,} rows, but the {spec.reported_split!r} split of {spec.name} has "
+                         f"{int(n_expected):,}: {what}. The dataset files are not on disk, so the ids cannot be "
+                         "named; pass --data-root (or set $LOCBENCH_DATA) to list them", file=file)
     n_classes = spec.num_classes
     if spec.task_type == "classification" and n_classes:
         checked.append("class count")
@@ -277,11 +280,40 @@ def outside_links(folder: Path) -> list[Problem]:
 
 # ------------------------------------------------------------------------------- submission
 
+def duplicate_predictions(checked: CheckedSubmission, root: str | Path) -> list[Problem]:
+    """Predictions identical to a result already scored under another model id (same dataset), naming both:
+    the same predictions must not rank twice under two names."""
+    import json
+
+    from locbench.results import predictions_sha256
+
+    results = Path(root) / "results"
+    if not results.is_dir():
+        return []
+    found = []
+    for e in checked.entries:
+        sha = predictions_sha256(e.predictions.reset_index(drop=True))
+        for other in sorted(results.glob(f"*/{e.dataset}.json")):
+            if other.parent.name == checked.model_id:
+                continue
+            try:
+                stored = json.loads(other.read_text(encoding="utf-8")).get("predictions_sha256")
+            except (OSError, ValueError, AttributeError):
+                continue  # an unreadable result is the leaderboard build's to report
+            if stored == sha:
+                found.append(Problem(
+                    f"these predictions are identical to those already scored as model {other.parent.name!r} on "
+                    f"{e.dataset} ({other}); the same predictions cannot rank under two model ids "
+                    f"({checked.model_id!r} and {other.parent.name!r}): submit them under one id", str(e.file)))
+    return found
+
+
 def validate_submission(path: str | Path, *, data_root: str | Path | None = None,
-                        strict: bool = False) -> CheckedSubmission:
+                        strict: bool = False, root: str | Path | None = None) -> CheckedSubmission:
     """Check a submission folder completely; raise ValidationError listing every problem.
 
-    `strict`: likely coordinate unit mistakes are errors instead of warnings.
+    `strict`: likely coordinate unit mistakes are errors instead of warnings. `root`: also refuse
+    predictions identical to a result of another model id under root/results.
     """
     from locbench.datasets import get_dataset, list_datasets
 
@@ -334,7 +366,11 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
         problems.add("no predictions files (expected <dataset>.csv, .csv.gz or .parquet)", file=path)
     problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
     meta = ModelMeta.from_dict(card, file=card_path, folder_name=folder)
-    return CheckedSubmission(path, meta.model_id, meta, entries)
+    checked = CheckedSubmission(path, meta.model_id, meta, entries)
+    if root is not None:
+        problems.items.extend(duplicate_predictions(checked, root))
+        problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
+    return checked
 
 
 def score_submission(checked: CheckedSubmission, *, root: str | Path,
@@ -373,7 +409,7 @@ def submit(path: str | Path, *, root: str | Path = ".", data_root: str | Path | 
            geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None,
            geobias: bool = True, strict: bool = False) -> tuple[CheckedSubmission, list[Path]]:
     """Validate (and unless `check_only`, score and write) one submission folder."""
-    checked = validate_submission(path, data_root=data_root, strict=strict)
+    checked = validate_submission(path, data_root=data_root, strict=strict, root=root)
     if check_only:
         return checked, []
     return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress,

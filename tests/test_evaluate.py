@@ -172,9 +172,9 @@ def test_module_factory_encoder_reference(birds_root, tmp_path, monkeypatch, cap
     code = main(["evaluate", "-e", "locbench_toy_encoder:make_spec", "-d", "birdsnap", "--data-root", str(birds_root),
                  "--epochs", "1", "--out", str(tmp_path), "--no-geobias", "--threads", "1"])
     assert code == 0, capsys.readouterr().err
-    card = json.loads((tmp_path / "locbench-toy-cosine" / "submission.json").read_text())
+    card = json.loads((tmp_path / "plugin-toy-cosine" / "submission.json").read_text())
     assert card["encoder_family"] == "plugin" and card["n_parameters"] > 0
-    result = json.loads((tmp_path / "locbench-toy-cosine" / "birdsnap.result.json").read_text())
+    result = json.loads((tmp_path / "plugin-toy-cosine" / "birdsnap.result.json").read_text())
     assert result["geobias"]["status"] == "not computed"
 
 

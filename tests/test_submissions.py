@@ -229,4 +229,4 @@ def test_partial_evaluation_sets_are_refused_or_unranked(no_data: Path, tmp_path
                   "reciprocal_rank": 1.0, "hit@1": 1.0, "hit@3": 1.0}).to_csv(sub / "birdsnap.csv", index=False)
     with pytest.raises(ValidationError, match="invalid") as err:
         validate_submission(sub, data_root=no_data)
-    assert any("2262" in p.message for p in err.value.problems)
+    assert any("2,262" in p.message and "sample id(s) missing" in p.message for p in err.value.problems)

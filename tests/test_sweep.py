@@ -267,7 +267,7 @@ def test_a_job_failing_once_is_retried(tmp_path, monkeypatch):
     outcome = run_sweep(expand(s), s.out, LocalExecutor(), retries=1)
     assert outcome.ok and (tmp_path / "failed-once").exists()
     (name, report), = outcome.reports.items()
-    assert report.attempts == 2 and name == "locbench-flaky-xyz/embedded-cities-continent/seed-0"
+    assert report.attempts == 2 and name == "plugin-flaky-xyz/embedded-cities-continent/seed-0"
 
 
 def test_a_failing_job_is_reported_and_never_stops_the_others(tmp_path, monkeypatch, capsys):
@@ -277,8 +277,8 @@ def test_a_failing_job_is_reported_and_never_stops_the_others(tmp_path, monkeypa
                  "--epochs", "1", "--max-train-rows", "300", "--no-geobias", "--retries", "1", "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 1
-    assert "failed jobs" in printed and "✗ locbench-flaky-xyz/embedded-cities-continent/seed-0" in printed
-    assert "↻ locbench-flaky-xyz/embedded-cities-continent/seed-0: attempt 1 of 2 failed" in printed
+    assert "failed jobs" in printed and "✗ plugin-flaky-xyz/embedded-cities-continent/seed-0" in printed
+    assert "↻ plugin-flaky-xyz/embedded-cities-continent/seed-0: attempt 1 of 2 failed" in printed
     assert "✓ locbench-no_prior/embedded-cities-continent/seed-0" in printed
     jobs = expand(spec(out, encoders=(FLAKY, "no_prior")))
     failed = json.loads(failure_file(out, jobs[0]).read_text())

@@ -114,8 +114,8 @@ def info_cmd(
             sep = ", " if all(isinstance(v, (int, float)) for v in value) or key == "splits" else "\n"
             value = sep.join(map(str, value)) if value else "-"
         elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-        table.add_row(key, str(value))
+            value = ", ".join(f"{k}={'not stated' if v is None else v}" for k, v in value.items()) or "-"
+        table.add_row(key, "not stated" if value is None else str(value))
     for f in info["files"]:
         mark = "[green]present[/green]" if f["present"] else ("[red]missing[/red]" if f["required"] else "absent (optional)")
         table.add_row("file" if f["required"] else "optional file", f"{f['absolute']}  {mark}")

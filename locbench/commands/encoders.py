@@ -76,7 +76,10 @@ def info_cmd(
     console.print(escape(d["description"]))
     if d["aliases"]:
         console.print(f"aliases: {escape(', '.join(d['aliases']))}")
-    console.print(f"citation: {escape(d['citation'])}")
+    console.print(f"citation: {escape(d['citation'] or 'not stated')}")
+    if d["family"] == "plugin":
+        console.print(f"licence: {escape(d['licence'] or 'not stated')}  authors: "
+                      f"{escape(', '.join(d['authors']) or 'not stated')}")
     if d["needs_train_locations"]:
         console.print("needs training locations (train_lonlat) at build time")
     defaults = Table(title="defaults")
@@ -86,7 +89,7 @@ def info_cmd(
         defaults.add_row(k, escape(str(v)))
     console.print(defaults)
     if d["presets"]:
-        presets = Table(title="TorchSpatial presets (spec §B2)")
+        presets = Table(title="TorchSpatial presets (the settings of TorchSpatial's published runs, per dataset)")
         presets.add_column("dataset")
         presets.add_column("overrides", overflow="fold")
         for ds, kw in d["presets"].items():

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if not check:
             check_output_dir(root / "results", option="--root")
-        checked = validate_submission(path, data_root=data_root, strict=strict)
+        checked = validate_submission(path, data_root=data_root, strict=strict, root=root)
         for e in checked.entries:
             mark = "[green]verified against data[/green]" if e.verified else "[yellow]not verified against data[/yellow]"
             console.print(f"  {e.dataset}: {len(e.predictions):,} rows, {mark}")

@@ -22,7 +22,7 @@ GLOBAL = (-180.0, 180.0, -90.0, 90.0)
 EMBED_NOTE = ("image_features: per-sample embeddings supplied by the user, either `load_split(..., embeddings=PATH)` "
               "or <data root>/<dirname>/embeddings/<split>.npy (rows aligned with the CSV order) / "
               "<split>.parquet (a `sample_id` column plus an `embedding` list column or numeric columns); "
-              "without them image_features is None and only location-based probes apply.")
+              "without them there are no image features and only location-based probes apply.")
 
 FMOW_CLASSES = (
     "airport", "airport_hangar", "airport_terminal", "amusement_park", "aquaculture", "archaeological_site", "barn",

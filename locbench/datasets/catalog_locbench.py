@@ -111,7 +111,7 @@ def _mosaiks(name: str, file_name: str, *, flag: str, total: int, csv_rows: int,
         unranked_reason=("TorchSpatial kept an unseeded 1/20 subsample of the test split, so each published "
                          "per-sample file covers a different subset"),
         id_rule=ROW_ID + " of Y_<name>.csv (the same index selects the X_<name>.npy row)",
-        notes=("n_eval_rows is None: the reported test split is subsampled without a seed in TorchSpatial.",
+        notes=("The evaluation row count is not stated: the reported test split is subsampled without a seed in TorchSpatial.",
                "locbench loads the full split by default; `subsample=1/20, seed=S` reproduces TorchSpatial's "
                "1/20 protocol reproducibly (rows chosen by numpy default_rng(seed), kept in CSV order).",
                f"Target: {label_doc}; used as stored, no standardisation."),

@@ -40,6 +40,8 @@ class EncoderSpec:
     deviations: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    licence: str = ""                 # plugins: the model's licence for its card ("" = not stated)
+    authors: tuple[str, ...] = ()     # plugins: author names for its card (empty = not stated)
 
     # -- hyper-parameters -------------------------------------------------------------
     def hparams(self, preset: str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -90,7 +92,8 @@ class EncoderSpec:
             "name": self.name, "family": self.family, "pe_dim": pe,
             "output_dim": self.defaults.get("output_dim"),
             "trainable": self.trainable, "needs_train_locations": self.needs_train_locations,
-            "citation": self.citation, "description": self.description,
+            "citation": self.citation, "licence": self.licence, "authors": list(self.authors),
+            "description": self.description,
             "deviations": list(self.deviations), "aliases": list(self.aliases),
             "defaults": dict(self.defaults),
             "presets": {k: dict(v) for k, v in sorted(self.presets.items())},

@@ -654,6 +654,13 @@ def legend(v: Version) -> list[dict]:
 # ---------------------------------------------------------------- rendering
 
 
+def nl2br(text: Any) -> Any:
+    """Escaped text with its line breaks kept (<br>): card descriptions are written in paragraphs."""
+    from markupsafe import Markup, escape
+
+    return Markup("<br>\n").join(escape(part) for part in str(text).split("\n"))
+
+
 def _env():
     import jinja2
 
@@ -662,6 +669,7 @@ def _env():
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["fmt"] = fmt
     env.filters["json_script"] = json_script
+    env.filters["nl2br"] = nl2br
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
     env.globals["world_paths"] = worldsvg.country_paths

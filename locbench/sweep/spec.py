@@ -28,11 +28,14 @@ _RANGE = re.compile(r"^\s*(-?\d+)\s*-\s*(-?\d+)\s*$")
 
 
 def parse_seeds(text: str | int | list[Any], *, where: str = "--seeds") -> tuple[int, ...]:
-    """'0-4' -> (0..4); '0,3,7' -> (0, 3, 7); mixed '0-2,9'; a list of ints as is. Sorted, unique."""
+    """'0-4' -> (0..4); '0,3,7' -> (0, 3, 7); mixed '0-2,9'; a list of ints as is. Sorted, unique.
+
+    Errors say what to type, in the user's terms (`where` is the flag or the file setting)."""
+    form = "a range like '0-4', a list like '0,2,5', or both ('0-2,9')"
     if isinstance(text, bool):
-        raise InputError(f"seeds must be integers, got {text!r}", column=where)
+        raise InputError(f"{where}: seeds are whole numbers, got {text!r}; use {form}")
     if isinstance(text, int):
-        return (text,)
+        return parse_seeds([text], where=where)
     parts: list[Any] = list(text) if isinstance(text, list) else str(text).split(",")
     seeds: set[int] = set()
     for part in parts:
@@ -40,18 +43,18 @@ def parse_seeds(text: str | int | list[Any], *, where: str = "--seeds") -> tuple
             seeds.add(part)
             continue
         m = _RANGE.match(str(part))
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise InputError(f"{where} {str(part).strip()!r}: a seed range must go up, e.g. '{hi}-{lo}'")
+            seeds.update(range(lo, hi + 1))
+            continue
         try:
-            if m:
-                lo, hi = int(m.group(1)), int(m.group(2))
-                if hi < lo:
-                    raise InputError(f"seed range {part!r} runs backwards", column=where)
-                seeds.update(range(lo, hi + 1))
-            else:
-                seeds.add(int(str(part).strip()))
+            seeds.add(int(str(part).strip()))
         except ValueError:
-            raise InputError(f"seeds must look like '0-4' or '0,2,5', got {part!r}", column=where) from None
+            raise InputError(f"{where} {str(part).strip()!r} is not a seed list; use {form}") from None
     if not seeds or min(seeds) < 0:
-        raise InputError(f"seeds must be non-negative integers, got {text!r}", column=where)
+        raise InputError(f"{where} {text!r}: seeds must be 0 or more; use {form}")
     return tuple(sorted(seeds))
 
 
@@ -155,7 +158,8 @@ def build_spec(file_values: dict[str, Any], flags: dict[str, Any], *, where: str
     for key in ("encoders", "datasets"):
         value = merged.get(key, ())
         merged[key] = (value,) if isinstance(value, str) else tuple(str(v) for v in value)
-    merged["seeds"] = parse_seeds(merged.get("seeds", "0"), where=f"{where}: seeds")
+    from_flag = flags.get("seeds") is not None
+    merged["seeds"] = parse_seeds(merged.get("seeds", "0"), where="--seeds" if from_flag else f"{where}: seeds")
     try:
         return SweepSpec(**merged, executor=ExecutorSpec(**ex_values))
     except TypeError as exc:  # a wrongly typed value in a file

@@ -156,7 +156,7 @@ def make_corpus(out: str | Path) -> dict[str, Case]:
     add(Case("card-control-chars", "control characters", column="name"),
         card("card-control-chars", name="Bell\x07model"), {V: good})
     add(Case("card-too-long", "at most 200 allowed", column="name"), card("card-too-long", name="x" * 201), {V: good})
-    add(Case("card-bad-url", "does not match the pattern", column="paper_url"),
+    add(Case("card-bad-url", "starting with http:// or https://", column="paper_url"),
         card("card-bad-url", paper_url="javascript:alert(1)"), {V: good})
     add(Case("card-bad-family", "is not one of", column="encoder_family"),
         card("card-bad-family", encoder_family="4D"), {V: good})
@@ -207,7 +207,7 @@ def make_corpus(out: str | Path) -> dict[str, Case]:
 
     # against the registry's published facts (data not on disk)
     B = f"{UNVERIFIED_DS}.csv"
-    add(Case("registry-row-count", "but the 'test' split of birdsnap has 2262", file=B),
+    add(Case("registry-row-count", "but the 'test' split of birdsnap has 2,262: 262 sample id(s) missing", file=B),
         card("registry-row-count"), {B: bird.iloc[:2000]})
     add(Case("registry-class-id", "outside 0..499", column="y_pred", row=9),
         card("registry-class-id"), {B: mutated(lambda d: d.assign(y_pred=d.y_pred.where(d.index != 9, "612")), bird)})
