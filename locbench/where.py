@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 TOP_COUNTRIES = 5  # countries named per continent line
-MINOR_CLUSTER = 5  # a continent with fewer cluster samples (and under 5 % of them) is listed as 'scattered'
+MINOR_CLUSTER = 5  # a continent (not the largest) with fewer cluster samples or under 5 % is listed as 'scattered'
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def describe(summary: WhereSummary) -> list[str]:
         share = 100 * places.n / max(summary.n, 1)
         out.append(f"{head}: {_n(places.n)} in significant local clusters ({share:.1f} % of {summary.n:,}); "
                    f"{summary.rate_name} {overall} overall.")
-        minor = [c for c in places.continents if c.n_cluster < max(MINOR_CLUSTER, 0.05 * places.n)]
+        minor = [c for c in places.continents[1:] if c.n_cluster < max(MINOR_CLUSTER, 0.05 * places.n)]
         for cont, (_, countries) in zip(places.continents, places.countries):
             if cont in minor:
                 continue

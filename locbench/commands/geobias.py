@@ -24,8 +24,13 @@ EPILOG = f"""[bold]Examples[/bold]
   [dim]# our corrected SSI (two-sided tail, degree = k, misclassified samples are not background)[/dim]
   locbench geobias results.csv --value hit@1 --preset locbench --scores ssi
 
-Coordinates are degrees (columns lon/lat unless --lon-col/--lat-col); rows with NaN coordinates are
-dropped and counted. See docs/geobias.md for what each score means and how to read it.
+  [dim]# where errors cluster, on a map; rows without a value left out and counted[/dim]
+  locbench geobias results.csv --value hit@1 --map where.png --drop-missing
+
+Coordinates are degrees (columns lon/lat, also found as Lat, latitude, LON, lng or long, unless
+--lon-col/--lat-col); rows with NaN coordinates are dropped and counted. After the scores, the output
+names the countries and continents where errors cluster (significant local clusters) and where the
+model does best. See docs/geobias.md for what each score means and how to read it.
 """
 
 
