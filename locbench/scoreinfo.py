@@ -202,11 +202,11 @@ def higher_is_better(metric: str) -> bool:
 
 def format_p(p: float | None, floor: float | None = None) -> str:
     """The one p-value format of user output: 'p < 0.001' below 0.001 (never 'p = 0' or 2.9e-192),
-    'p ≤ floor' at a permutation floor, else two significant digits."""
+    'p < floor' at a permutation floor (as the leaderboard reads it), else two significant digits."""
     if p is None or not math.isfinite(p):
         return "p undefined"
     if floor is not None and p <= floor * (1 + 1e-9):
-        return f"p ≤ {floor:.2g}"
+        return f"p < {floor:.2g}"
     if p < 0.001:
         return "p < 0.001"
     return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"

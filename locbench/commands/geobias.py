@@ -347,8 +347,8 @@ def read_points(file: Path, value: str, lon_col: str, lat_col: str, *, strict: b
     lon_col, lat_col, value = resolve_columns(file, df, value=value, lon_col=lon_col, lat_col=lat_col)
     lon = numeric_column(df, lon_col, file, allow_nan=True)
     lat = numeric_column(df, lat_col, file, allow_nan=True)
+    _check_ranges(lon, lat, file, lon_col, lat_col)  # first: an out-of-range swap is an error, not a warning
     unit_warnings(lon, lat, file, strict=strict)
-    _check_ranges(lon, lat, file, lon_col, lat_col)
     located = ~(_isnan(lon) | _isnan(lat))
     no_value = located & df[value].isna().to_numpy()
     if no_value.any() and not drop_missing:
