@@ -315,6 +315,15 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
     `strict`: likely coordinate unit mistakes are errors instead of warnings. `root`: also refuse
     predictions identical to a result of another model id under root/results.
     """
+    checked = _validate_folder(Path(path), data_root=data_root, strict=strict)
+    if root is not None:
+        ProblemList(duplicate_predictions(checked, root)).raise_if_any(
+            f"{path}: submission is invalid (predictions scored before under another model id); nothing was written")
+    return checked
+
+
+def _validate_folder(path: Path, *, data_root: str | Path | None, strict: bool) -> CheckedSubmission:
+    """Every check of the folder itself (card, file names, each predictions file)."""
     from locbench.datasets import get_dataset, list_datasets
 
     path = Path(path)
@@ -366,11 +375,7 @@ def validate_submission(path: str | Path, *, data_root: str | Path | None = None
         problems.add("no predictions files (expected <dataset>.csv, .csv.gz or .parquet)", file=path)
     problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
     meta = ModelMeta.from_dict(card, file=card_path, folder_name=folder)
-    checked = CheckedSubmission(path, meta.model_id, meta, entries)
-    if root is not None:
-        problems.items.extend(duplicate_predictions(checked, root))
-        problems.raise_if_any(f"{path}: submission is invalid ({len(problems.items)} problem(s)); nothing was written")
-    return checked
+    return CheckedSubmission(path, meta.model_id, meta, entries)
 
 
 def score_submission(checked: CheckedSubmission, *, root: str | Path,
