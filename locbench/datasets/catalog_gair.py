@@ -1,157 +1,202 @@
-"""Specs of GAIR's 10 downstream datasets (../shared/specs/gair.md).
+"""GAIR's ten downstream tasks as the v1 paper names them, and the dataset specs they use.
 
-GAIR's paper tables were not available: the list, targets and metrics are rebuilt from the loaders
-of GAIR's first public commit, and the exact CSV file names and columns below are locbench's
-choice where GAIR's code does not pin them. Every such choice is marked `inferred`.
-Image tasks take user-supplied per-sample embeddings (see `locbench.datasets.gair`).
+Source: GAIR arXiv 2503.16683 v1 ("10 geospatial tasks spanning RS image-based, SV image-based, and
+location embedding-based benchmarks"), task and dataset names as extracted in the public audit data
+of `taylor-geospatial/gfm-leaderboard` (data/extracted_info.jsonl). We follow v1; v2 (2026) regroups
+into 9 tasks and 22 datasets. GAIR's per-task numbers could not be obtained and are not invented.
+
+A `GairTask` names the datasets it uses: the three location tasks REFERENCE LocBench's own specs
+(one definition of each dataset, shown under both benchmarks); the SV tasks read Global
+Streetscapes' published layout; the RS tasks read the published GeoTIFF / npz layouts.
+The four remote-sensing classification sets of an early GAIR commit are the GeoBS paper's and
+live in `catalog_geobs.py`.
 """
 
 from __future__ import annotations
 
-from locbench.datasets.catalog_locbench import _inat
+from dataclasses import dataclass
+
+from locbench.datasets.ai4smallfarms import Ai4SmallFarmsTiff
+from locbench.datasets.croptype_south_sudan import CropTypeSouthSudanNpz
 from locbench.datasets.gair import GairCsv
+from locbench.datasets.hls_burn_scars import HlsBurnScarsTiff
+from locbench.datasets.layout import Layout
 from locbench.datasets.spec import DatasetSpec
+from locbench.datasets.streetscapes import StreetscapesManualLabels, StreetscapesPerception
 
 GAIR_CITE = ("Liu, Z., Zhang, J., Jiao, W., Lao, N., Mai, G. GAIR: Improving Multimodal Geo-Foundation Model "
              "with Geo-Aligned Implicit Representations. arXiv:2503.16683 (2025); ISPRS J. Photogramm. Remote Sens. "
              "237:166-182 (2026)")
-GAIR_SOURCE = ("the upstream dataset (see citation); GAIR's code is inference-only (CC BY-NC 4.0) and ships no split "
-               "files, so place the CSVs listed in expected_files under the data root")
-GAIR_VERSION = "gair-v1-first-commit"
+GAIR_VERSION = "gair-v1-arxiv-2503.16683v1"
 GLOBAL = (-180.0, 180.0, -90.0, 90.0)
 EMBED_NOTE = ("image_features: per-sample embeddings supplied by the user, either `load_split(..., embeddings=PATH)` "
               "or <data root>/<dirname>/embeddings/<split>.npy (rows aligned with the CSV order) / "
               "<split>.parquet (a `sample_id` column plus an `embedding` list column or numeric columns); "
               "without them there are no image features and only location-based probes apply.")
 
-FMOW_CLASSES = (
-    "airport", "airport_hangar", "airport_terminal", "amusement_park", "aquaculture", "archaeological_site", "barn",
-    "border_checkpoint", "burial_site", "car_dealership", "construction_site", "crop_field", "dam", "debris_or_rubble",
-    "educational_institution", "electric_substation", "factory_or_powerplant", "fire_station", "flooded_road",
-    "fountain", "gas_station", "golf_course", "ground_transportation_station", "helipad", "hospital",
-    "impoverished_settlement", "interchange", "lake_or_pond", "lighthouse", "military_facility",
-    "multi-unit_residential", "nuclear_powerplant", "office_building", "oil_or_gas_facility", "park",
-    "parking_lot_or_garage", "place_of_worship", "police_station", "port", "prison", "race_track", "railway_bridge",
-    "recreational_facility", "road_bridge", "runway", "shipyard", "shopping_mall", "single-unit_residential",
-    "smokestack", "solar_farm", "space_facility", "stadium", "storage_tank", "surface_mine", "swimming_pool",
-    "toll_booth", "tower", "tunnel_opening", "waste_disposal", "water_treatment_facility", "wind_farm", "zoo",
-)
-EUROSAT_CLASSES = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture",
-                   "PermanentCrop", "Residential", "River", "SeaLake")
-IPCC_CLASSES = ("Forest", "Agriculture", "Settlement", "Water", "Grassland", "Other", "Wetland", "unknown")
-QUALITY_CLASSES = ("good", "slightly poor", "very poor")
 PLATFORM_CLASSES = ("driving surface", "walking surface", "cycling surface", "tunnel", "fields", "railway")
 VIEW_CLASSES = ("front/back", "side")
 PERCEPTION = ("beautiful", "boring", "depressing", "lively", "safe", "wealthy")
 SOCIO = ("popden_cbg", "bachelor_p", "health", "poc_cbg", "mhincome_c", "stationdis", "walkbike_p", "over65_per",
          "violent", "sky")
+STREETSCAPES_CITE = ("Hou, Y. et al. Global Streetscapes - A comprehensive dataset of 10 million street-level images "
+                     "across 688 cities for urban science and analytics. ISPRS J. Photogramm. Remote Sens. 215, 2024")
+STREETSCAPES_SOURCE = ("Hugging Face dataset NUS-UAL/global-streetscapes (https://huggingface.co/datasets/NUS-UAL/"
+                       "global-streetscapes): put its data/ and manual_labels/ folders under <data root>/gair/streetscapes/")
+STREETSCAPES_LICENCE = "CC BY-SA 4.0 (Global Streetscapes); images under Mapillary / KartaView terms"
 
 
-def _gair(name: str, *, modality: str, task_type: str, dirname: str, files: dict[str, str], columns: dict,
-          primary_metric: str, description: str, upstream: str, num_classes: int | None = None,
-          class_names: tuple[str, ...] | None = None, targets: tuple[str, ...] = (), licence: str = "",
-          inferred: str, notes: tuple[str, ...] = (), n_eval: int | None = None) -> DatasetSpec:
-    splits = tuple(files)
-    reported = "test"
+@dataclass(frozen=True)
+class GairTask:
+    """One of GAIR v1's ten downstream tasks: its family and the registered datasets it is measured on.
+
+    `datasets` are registry names; location tasks name LocBench's specs (shown under both benchmarks).
+    `inferred` says which part of the task-to-dataset mapping is ours, not the paper's.
+    """
+
+    key: str
+    family: str  # "SV" | "RS" | "location"
+    title: str
+    datasets: tuple[str, ...]
+    inferred: str = ""
+
+
+GAIR_TASKS: tuple[GairTask, ...] = (
+    GairTask("socioeconomic", "SV", "socio-economic indicator regression", ("gair-socioeconomic",)),
+    GairTask("perception", "SV", "human perception regression", ("gair-sv-perception",)),
+    GairTask("view-direction", "SV", "view direction classification", ("gair-sv-view-direction",)),
+    GairTask("platform", "SV", "imaging platform classification", ("gair-sv-platform",)),
+    GairTask("burn-scars", "RS", "burn scar segmentation", ("gair-hls-burn-scars",)),
+    GairTask("crop-type", "RS", "crop type mapping (segmentation)", ("gair-crop-type-south-sudan",)),
+    GairTask("cropland", "RS", "cropland polygon segmentation", ("gair-ai4smallfarms",)),
+    GairTask("image-regression", "location", "geo-aware image regression",
+             ("mosaiks-population", "mosaiks-elevation", "mosaiks-forest-cover", "mosaiks-nightlights"),
+             inferred="the paper names MOSAIKS; that it uses all four LocBench MOSAIKS targets is ours"),
+    GairTask("species", "location", "geo-aware species recognition",
+             ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018"),
+             inferred="the paper names BirdSnap and NABirds without the metadata variant: LocBench's birdsnap "
+                      "(original) and birdsnap-ebird / nabirds-ebird (eBird-simulated) are all listed"),
+    GairTask("flickr", "location", "geo-aware Flickr image classification", ("yfcc",)),
+)
+FOLLOWS = ("GAIR arXiv 2503.16683 v1: 10 tasks, 10 datasets (Global Streetscapes, HLS Burn Scars, Crop Type Mapping "
+           "South Sudan, AI4SmallFarms, MOSAIKS, BirdSnap, NABirds, iNat2017, iNat2018, YFCC); v2 (2026) regroups "
+           "into 9 tasks and 22 datasets, which we do not follow. GAIR's per-task numbers could not be obtained.")
+
+
+def _spec(name: str, *, task_type: str, modality: str, splits: tuple[str, ...], loader: Layout, dirname: str,
+          expected: tuple[str, ...], primary_metric: str, description: str, upstream: str, licence: str,
+          source: str, inferred: str, num_classes: int | None = None, class_names: tuple[str, ...] | None = None,
+          targets: tuple[str, ...] = (), optional: tuple[str, ...] = (), id_rule: str = "",
+          ignore_index: int | None = None, notes: tuple[str, ...] = (), bounds=GLOBAL) -> DatasetSpec:
+    """A dataset of a GAIR task: what every GAIR-group spec shares, then its own facts."""
     return DatasetSpec(
-        name=name, group="gair", task_type=task_type, modality=modality, reported_split=reported,
+        name=name, group="gair", task_type=task_type, modality=modality, reported_split="test",
         train_split="train", splits=splits, num_classes=num_classes, class_names=class_names, targets=targets,
-        primary_metric=primary_metric, n_eval_rows=n_eval, coord_bounds=GLOBAL,
-        citation=f"{GAIR_CITE}; {upstream}", licence=licence or "upstream dataset licence; GAIR code CC BY-NC 4.0",
-        source=GAIR_SOURCE,
-        expected_files=tuple(f"gair/{dirname}/{files[s]}" for s in ("train", reported)),
-        optional_files=tuple(f"gair/{dirname}/{files[s]}" for s in splits if s not in ("train", reported))
-        + tuple(f"gair/{dirname}/embeddings/{s}.npy" for s in splits),
-        version=GAIR_VERSION,
-        provenance=("rebuilt from the loaders and metric code of GAIR's first public commit (v1: 10 downstream "
-                    "tasks); " + (f"test split size {n_eval:,} rows, counted in the GeoBS/PyGBS per-sample result "
-                                  "tables (data/foundation_model_result_tables)" if n_eval else "split sizes unknown")),
-        description=description, loader=GairCsv(files=files, **columns), dirname=f"gair/{dirname}",
-        inferred=inferred, default_probe="linear",  # image / street-view tasks: frozen user embeddings
-        id_rule=("the CSV's `" + columns.get("id_column", "sample_id") + "` column when present, else "
-                 "'<split>:<row index in the split CSV>'"),
-        notes=(EMBED_NOTE,) + notes,
+        primary_metric=primary_metric, n_eval_rows=None, coord_bounds=bounds, citation=f"{GAIR_CITE}; {upstream}",
+        licence=licence, source=source, expected_files=tuple(f"{dirname}/{f}" for f in expected),
+        optional_files=tuple(f"{dirname}/{f}" for f in optional), version=GAIR_VERSION,
+        provenance="a dataset of GAIR v1's downstream tasks (" + FOLLOWS + ")", description=description,
+        loader=loader, dirname=dirname, inferred=inferred, default_probe="linear", id_rule=id_rule,
+        ignore_index=ignore_index, notes=notes,
     )
 
 
-SPLIT3 = {"train": "train.csv", "val": "val.csv", "test": "test.csv"}
-WORLDSTRAT_CITE = ("Cornebise, J., Orsolic, I., Kalaitzis, F. Open High-Resolution Satellite Imagery: The WorldStrat "
-                   "Dataset. NeurIPS 2022 D&B")
-STREETSCAPES_CITE = "Hou, Y. et al. Global Streetscapes. ISPRS J. Photogramm. Remote Sens. 215, 2024"
-STREETSCAPES_NOTE = ("Global Streetscapes metadata columns (uuid, lon, lat, quality, platform, view_direction) shared "
-                     "by the three street-view tasks; class strings as in that dataset.")
+def _streetscapes(name: str, attribute: str, class_names: tuple[str, ...], description: str) -> DatasetSpec:
+    """A Global Streetscapes manual-label task: the published train/test label CSVs of one attribute."""
+    return _spec(name, task_type="classification", modality="street-view image", splits=("train", "test"),
+                 loader=StreetscapesManualLabels(attribute=attribute), dirname="gair/streetscapes",
+                 expected=(f"manual_labels/train/{attribute}.csv", f"manual_labels/test/{attribute}.csv",
+                           "data/metadata_common_attributes.csv"),
+                 optional=("embeddings/train.npy", "embeddings/test.npy"), primary_metric="macro_f1",
+                 description=description, upstream=STREETSCAPES_CITE, licence=STREETSCAPES_LICENCE,
+                 source=STREETSCAPES_SOURCE, num_classes=len(class_names), class_names=class_names,
+                 id_rule="the image `uuid`", notes=(EMBED_NOTE,),
+                 inferred="class strings as GAIR's early loader; label values may also be 0-based ids")
 
 
-def _worldstrat(name: str, label_column: str, extra_columns: dict, *, num_classes: int, description: str,
-                inferred: str, class_names: tuple[str, ...] | None = None,
-                notes: tuple[str, ...] = ()) -> DatasetSpec:
-    """One of the two WorldStrat tasks: the same split files, a different label column."""
-    return _gair(name, modality="remote-sensing (Sentinel-2, 12 bands)", task_type="classification",
-                 dirname="worldstrat", files=SPLIT3,
-                 columns={"label_column": label_column, "image_column": "image_path", **extra_columns},
-                 num_classes=num_classes, class_names=class_names, primary_metric="top1", description=description,
-                 upstream=WORLDSTRAT_CITE, n_eval=6288, inferred=inferred, notes=notes)
-
-
-def _streetscapes(name: str, label_column: str, class_names: tuple[str, ...], description: str) -> DatasetSpec:
-    """One of the three Global Streetscapes tasks: one metadata layout, one label column each."""
-    return _gair(name, modality="street-view image", task_type="classification", dirname="streetscapes",
-                 files=SPLIT3, columns={"label_column": label_column, "id_column": "uuid", "image_column": "image_path"},
-                 num_classes=len(class_names), class_names=class_names, primary_metric="macro_f1",
-                 description=description, upstream=STREETSCAPES_CITE,
-                 inferred="metadata CSV layout and split file names are locbench's choice", notes=(STREETSCAPES_NOTE,))
+def _segmentation() -> list[DatasetSpec]:
+    """The three RS tasks' datasets, in their published layouts (PANGAEA dataset configs for facts)."""
+    return [
+        _spec("gair-hls-burn-scars", task_type="segmentation", modality="remote-sensing (HLS, 6 bands, 30 m)",
+              splits=("train", "test"), loader=HlsBurnScarsTiff(), dirname="gair/hls-burn-scars",
+              expected=("training/", "validation/"), primary_metric="miou", num_classes=2,
+              class_names=("not burned", "burn scar"), ignore_index=-1, bounds=(-125.0, -66.0, 24.0, 50.0),
+              description="HLS Burn Scars: burn-scar masks on 512 x 512 HLS chips (contiguous US, 2018-2021).",
+              upstream="Phillips, C. et al. HLS Foundation Burnscars Dataset. Hugging Face, doi:10.57967/hf/0956 (2023)",
+              licence="CC BY 4.0",
+              source=("Hugging Face dataset ibm-nasa-geospatial/hls_burn_scars: unpack hls_burn_scars.tar.gz so that "
+                      "training/ and validation/ sit under <data root>/gair/hls-burn-scars/"),
+              id_rule="the chip's file stem without `_merged` (HLS tile and date)",
+              inferred="the reported split is validation/ (as PANGAEA); coord_bounds = contiguous US (the card's scope)",
+              notes=("Masks: 1 burn scar, 0 not burned, -1 no data (ignore_index). Footprint and centroid come from "
+                     "the _merged.tif georeference (UTM), reprojected to EPSG:4326.",)),
+        _spec("gair-crop-type-south-sudan", task_type="segmentation",
+              modality="remote-sensing (Sentinel-1/2 time series, 64 x 64 px)", splits=("train", "val", "test"),
+              loader=CropTypeSouthSudanNpz(), dirname="gair/crop-type-south-sudan",
+              expected=("southsudan/list_eval_partition.csv", "southsudan/truth/"), optional=("southsudan/npy/",),
+              primary_metric="miou", num_classes=4, class_names=("Sorghum", "Maize", "Rice", "Groundnut"),
+              ignore_index=-1, bounds=(24.0, 36.0, 3.0, 13.0),
+              description="Crop Type Mapping, South Sudan: per-pixel crop type of smallholder fields (4 classes).",
+              upstream=("Rustowicz, R. et al. Semantic Segmentation of Crop Type in Africa: A Novel Dataset and "
+                        "Analysis of Deep Learning Methods. CVPR Workshops 2019"),
+              licence="not stated in the sources we read (SustainBench and PANGAEA redistribute it): check the authors' terms",
+              source=("africa_crop_type_mapping_v1.0 as linked from PANGAEA's configs/dataset/croptypemapping.yaml "
+                      "(download_url); unpack so that southsudan/ sits under <data root>/gair/crop-type-south-sudan/"),
+              id_rule="the grid id, zero-padded to 6 digits (as the file names)",
+              inferred=("the layout (partition CSV, truth/ and npy/ .npz) is PANGAEA's / SustainBench's; it carries no "
+                        "georeference, so chips are unlocated (no geo-bias) until a georeferenced source is found"),
+              notes=("Classes: crop codes 1..4 -> Sorghum, Maize, Rice, Groundnut; all other codes -> -1 (ignored), "
+                     "as PANGAEA and the dataset paper.", "The authors jittered field locations by up to 3 km.")),
+        _spec("gair-ai4smallfarms", task_type="segmentation", modality="remote-sensing (Sentinel-2, 4 bands, 10 m)",
+              splits=("train", "val", "test"), loader=Ai4SmallFarmsTiff(), dirname="gair/ai4smallfarms",
+              expected=("sentinel-2-asia/train/images/", "sentinel-2-asia/test/images/"), primary_metric="miou",
+              num_classes=2, class_names=("background", "crop field"), ignore_index=None,
+              bounds=(102.0, 110.0, 8.0, 24.0),
+              description="AI4SmallFarms: crop-field polygons rasterised on Sentinel-2 chips in Vietnam and Cambodia.",
+              upstream=("Persello, C. et al. AI4SmallFarms: A Dataset for Crop Field Delineation in Southeast Asian "
+                        "Smallholder Farms. IEEE GRSL 20 (2023)"),
+              licence="CC BY 4.0 (DANS data station; inferred from the repository's default, check the landing page)",
+              source=("DANS data station, doi:10.17026/dans-xy6-ngg6 (https://phys-techsciences.datastations.nl): keep "
+                      "sentinel-2-asia/{train,validate,test}/{images,masks} under <data root>/gair/ai4smallfarms/"),
+              id_rule="the chip's file name without .tif",
+              inferred="images and masks are paired by file name; mask values > 0 are crop field (PANGAEA divides by 255)"),
+    ]
 
 
 def gair_specs() -> list[DatasetSpec]:
+    """The GAIR group's own dataset specs (the location tasks reference LocBench's; see GAIR_TASKS)."""
     return [
-        _gair("gair-fmow-sentinel", modality="remote-sensing (Sentinel-2, 13 bands)", task_type="classification",
-              dirname="fmow-sentinel", files=SPLIT3,
-              columns={"label_column": "category", "label_aliases": ("label", "category_id"), "image_column": "image_path"},
-              num_classes=62, class_names=FMOW_CLASSES, primary_metric="top1",
-              description="fMoW-Sentinel: 62 fMoW categories from Sentinel-2 images (top-1, top-5).",
-              upstream="Cong, Y. et al. SatMAE. NeurIPS 2022 (fMoW-Sentinel); Christie, G. et al. fMoW. CVPR 2018",
-              n_eval=84939, inferred="CSV file names and the `category` column name are locbench's choice; labels may be names or 0-based ids"),
-        _gair("gair-eurosat", modality="remote-sensing (Sentinel-2, 13 bands)", task_type="classification",
-              dirname="eurosat", files=SPLIT3,
-              columns={"label_column": "category_id", "label_aliases": ("label",), "image_column": "image_path"},
-              num_classes=10, class_names=EUROSAT_CLASSES, primary_metric="top1",
-              description="EuroSAT: 10 land-cover classes from Sentinel-2 patches in Europe.",
-              upstream="Helber, P. et al. EuroSAT. IEEE JSTARS 12(7), 2019", licence="MIT (EuroSAT); GAIR code CC BY-NC 4.0",
-              n_eval=5400, inferred="columns category_id, lon, lat, image_path are GAIR's; file names per split are locbench's choice"),
-        _worldstrat("gair-worldstrat-ipcc", "IPCC", {}, num_classes=8, class_names=IPCC_CLASSES,
-                    description="WorldStrat: IPCC land class of each location.",
-                    inferred="split file names are locbench's choice; the IPCC column is GAIR's"),
-        _worldstrat("gair-worldstrat-lccs", "LCCS", {"classes_from_data": True}, num_classes=34,
-                    description="WorldStrat: LCCS land-cover code of each location (34 codes).",
-                    inferred="the 34 codes are not listed: class_names are the sorted union of codes over all "
-                             "split files present",
-                    notes=("Class indices follow the sorted LCCS codes found in the split CSVs (deterministic for "
-                           "a given download).",)),
-        _gair("gair-sv-perception", modality="street-view image", task_type="regression",
-              dirname="perception_task", files={"train": "train_perception.csv", "test": "test_perception.csv"},
-              columns={"target_columns": PERCEPTION, "image_column": "image_path"},
-              targets=PERCEPTION, primary_metric="r2",
-              description="Place Pulse perception: six scores (beautiful, boring, depressing, lively, safe, wealthy).",
-              upstream="Dubey, A. et al. Deep Learning the City: Quantifying Urban Perception at a Global Scale. ECCV 2016",
-              inferred="file names are GAIR's; column names image_path, lon, lat and the six score names are inferred"),
-        _streetscapes("gair-sv-quality", "quality", QUALITY_CLASSES,
-                      "Global Streetscapes: image quality (good / slightly poor / very poor)."),
-        _streetscapes("gair-sv-platform", "platform", PLATFORM_CLASSES,
-                      "Global Streetscapes: capture platform / surface (driving, walking, cycling surface, tunnel, "
-                      "fields, railway)."),
+        _spec("gair-socioeconomic", task_type="regression", modality="street-view panoramas (Boston, Los Angeles)",
+              splits=("train", "test"), loader=GairCsv(files={"train": "train.csv", "test": "test.csv"},
+                                                      target_columns=SOCIO, image_column="image_path"),
+              dirname="gair/socioeconomic", expected=("train.csv", "test.csv"),
+              optional=("embeddings/train.npy", "embeddings/test.npy"), targets=SOCIO, primary_metric="r2",
+              description="Census indicators of the block group / tract around street-view panoramas (10 targets).",
+              upstream="US Census / ACS indicators joined to panoramas in Boston and Los Angeles (GAIR's code)",
+              licence="not published (GAIR's code names the 10 targets only); ACS data are public domain",
+              source=("not published: GAIR's code reads a CSV joining panoramas to census block groups; build "
+                      "train.csv / test.csv (sample_id, lon, lat, image_path, the 10 indicators) yourself"),
+              id_rule="the CSV's `sample_id` column when present, else '<split>:<row>'", notes=(EMBED_NOTE,),
+              inferred=("the 10 target names are GAIR's; the joined CSV layout (sample_id, lon, lat, image_path, "
+                        "targets), its file names and the train/test split are locbench's choice")),
+        _spec("gair-sv-perception", task_type="regression", modality="street-view image",
+              splits=("train", "val", "test"), loader=StreetscapesPerception(), dirname="gair/streetscapes",
+              expected=("data/perception.csv", "data/metadata_common_attributes.csv"), targets=PERCEPTION,
+              primary_metric="r2", optional=("embeddings/all.npy",),
+              description="Global Streetscapes: six perception scores (beautiful, boring, depressing, lively, safe, wealthy).",
+              upstream=STREETSCAPES_CITE, licence=STREETSCAPES_LICENCE, source=STREETSCAPES_SOURCE,
+              id_rule="the image `uuid`", notes=(EMBED_NOTE,),
+              inferred=("perception column names (matched case-insensitively) and the absence of a published split: "
+                        "train/val/test are assigned 70/10/20 by holdout/seed")),
         _streetscapes("gair-sv-view-direction", "view_direction", VIEW_CLASSES,
                       "Global Streetscapes: view direction (front/back vs side), binary."),
-        _gair("gair-socioeconomic", modality="street-view panoramas (Boston, Los Angeles)", task_type="regression",
-              dirname="socioeconomic", files={"train": "train.csv", "test": "test.csv"},
-              columns={"target_columns": SOCIO, "image_column": "image_path"}, targets=SOCIO, primary_metric="r2",
-              description="Census indicators of the block group/tract around street-view panoramas (10 targets).",
-              upstream="US Census / ACS indicators joined to panoramas (as GAIR's loader)",
-              inferred="the joined CSV layout (sample_id, lon, lat, <10 indicators>) and file names are locbench's choice"),
-        _inat("gair-species-location", 2018, num_classes=8142, n_eval=24426, train_rows=436063,
-              citation="Van Horn, G. et al. The iNaturalist Species Classification and Detection Dataset. CVPR 2018",
-              description="Species classification with a frozen location embedding as a prior, on LocBench's iNat2018 files.",
-              group="gair", modality="location", extra_citation=f"{GAIR_CITE}; ",
-              provenance=("GAIR mentions species recognition; its lab's CSP evaluated location embeddings this way. "
-                          "Reads the same inat_2018/ files as `inat2018`."),
-              inferred="the whole task is inferred (paper mentions species recognition; no GAIR loader for it)"),
+        _streetscapes("gair-sv-platform", "platform", PLATFORM_CLASSES,
+                      "Global Streetscapes: imaging platform / surface (driving, walking, cycling surface, tunnel, "
+                      "fields, railway)."),
+        *_segmentation(),
     ]
+
+
+def gair_tasks() -> tuple[GairTask, ...]:
+    """The ten tasks, in the paper's order (leaderboard GAIR family, README)."""
+    return GAIR_TASKS

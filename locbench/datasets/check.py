@@ -35,10 +35,12 @@ class CheckReport:
 
 
 def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
-    """Expected files (relative to the root) that are not there; embedded datasets need none."""
+    """Expected files (relative to the root) that are not there; embedded datasets need none.
+
+    An entry ending in '/' is a folder (chip layouts: the files inside are found by the loader)."""
     if not spec.needs_files:
         return []
-    return [f for f in spec.expected_files if not (root / f).is_file()]
+    return [f for f in spec.expected_files if not ((root / f).is_dir() if f.endswith("/") else (root / f).is_file())]
 
 
 def is_present(spec: DatasetSpec, root: Path) -> bool:

@@ -10,13 +10,14 @@ from locbench.errors import suggest
 
 @functools.lru_cache(maxsize=1)
 def _registry() -> dict[str, DatasetSpec]:
-    from locbench.datasets.catalog_gair import gair_specs
+    from locbench.datasets.catalog_gair import GAIR_TASKS, gair_specs
+    from locbench.datasets.catalog_geobs import geobs_specs
     from locbench.datasets.catalog_locbench import locbench_specs
     from locbench.datasets.embedded import embedded_specs
     from locbench.datasets.imagery_datasets import imagery_specs
 
     registry: dict[str, DatasetSpec] = {}
-    for spec in [*locbench_specs(), *gair_specs(), *embedded_specs(), *imagery_specs()]:
+    for spec in [*locbench_specs(), *gair_specs(), *geobs_specs(), *embedded_specs(), *imagery_specs()]:
         if spec.name in registry:
             raise RuntimeError(f"duplicate dataset name {spec.name!r} in the registry")
         if spec.loader is None:
@@ -24,6 +25,9 @@ def _registry() -> dict[str, DatasetSpec]:
         if spec.group not in GROUPS or spec.task_type not in TASK_TYPES:
             raise RuntimeError(f"dataset {spec.name!r}: bad group {spec.group!r} or task type {spec.task_type!r}")
         registry[spec.name] = spec
+    unknown = [d for t in GAIR_TASKS for d in t.datasets if d not in registry]
+    if unknown:
+        raise RuntimeError(f"GAIR tasks reference unregistered datasets {unknown}")
     return registry
 
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from locbench.datasets.layout import Layout
 
-GROUPS = ("locbench", "sustainbench", "gair", "embedded")
-TASK_TYPES = ("classification", "regression")
+GROUPS = ("locbench", "sustainbench", "gair", "geobs", "embedded")
+TASK_TYPES = ("classification", "regression", "segmentation")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class DatasetSpec:
     default_probe: str | None = None
     in_species_average: bool = False
     unranked_reason: str | None = None
+    ignore_index: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.published, MappingProxyType):
@@ -110,7 +111,9 @@ class DatasetSplit:
     """One split as aligned arrays: row i of every array is sample `sample_ids[i]`.
 
     `lon`/`lat` are float64 degrees with NaN for unlocated rows (`located` False there).
-    Classification fills `labels` (int64 class indices); regression fills `targets` (N, T).
+    Classification fills `labels` (int64 class indices); regression fills `targets` (N, T);
+    segmentation fills `masks` ((N, H, W) integer class masks, `spec.ignore_index` where unlabelled)
+    and `chip_bounds` ((N, 4) float64 lon_min, lat_min, lon_max, lat_max; lon/lat are chip centroids).
     `meta` holds per-row extras a loader knows (dates, user ids, image paths, holdout name).
     """
 
@@ -127,6 +130,8 @@ class DatasetSplit:
     class_names: tuple[str, ...] | None = None
     target_names: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    masks: np.ndarray | None = None
+    chip_bounds: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.sample_ids.shape[0])
@@ -147,4 +152,5 @@ class DatasetSplit:
                             lon=self.lon[index], lat=self.lat[index], located=self.located[index],
                             labels=take(self.labels), targets=take(self.targets),
                             image_probs=take(self.image_probs), image_features=take(self.image_features),
-                            class_names=self.class_names, target_names=self.target_names, meta=meta)
+                            class_names=self.class_names, target_names=self.target_names, meta=meta,
+                            masks=take(self.masks), chip_bounds=take(self.chip_bounds))
