@@ -505,6 +505,15 @@ def _built(spec):
         if not geoclip_available():
             pytest.skip("geoclip weights not installed")
         return spec.build()
+    if spec.name == "GAIR":  # weights are the user's: a synthetic checkpoint with the published key layout
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).parent / "data"))
+        from gair_checkpoint import write_gair_checkpoint
+
+        return spec.build(weights=write_gair_checkpoint(Path(tempfile.mkdtemp()) / "gair.pt"))
     if spec.name == "wrap":
         return spec.build(seed=0, output_dim=8)
     hp = {k: v for k, v in SMALL.items() if k in spec.defaults}

@@ -25,10 +25,11 @@ ENTRY_POINT_GROUP = "locbench.encoders"
 
 
 def _builtins() -> dict[str, EncoderSpec]:
+    from locbench.encoders.gair import GAIR_SPEC
     from locbench.encoders.geoclip import GEOCLIP_SPEC
     from locbench.encoders.registry import BUILTIN
 
-    return {**BUILTIN, GEOCLIP_SPEC.name: GEOCLIP_SPEC}
+    return {**BUILTIN, GEOCLIP_SPEC.name: GEOCLIP_SPEC, GAIR_SPEC.name: GAIR_SPEC}
 
 
 def _aliases() -> dict[str, str]:
