@@ -25,9 +25,9 @@ def test_list_fresh_checkout(capsys, tmp_path):
     groups = {}
     for row in data["datasets"]:
         groups.setdefault(row["group"], []).append(row)
-    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 10 and len(groups["embedded"]) == 6
+    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 7 and len(groups["geobs"]) == 4 and len(groups["embedded"]) == 6
     assert all(r["present"] and r["status"] == "embedded" for r in groups["embedded"])
-    assert not any(r["present"] for g in ("locbench", "gair", "sustainbench") for r in groups[g])
+    assert not any(r["present"] for g in ("locbench", "gair", "geobs", "sustainbench") for r in groups[g])
 
 
 def test_list_group_filter_and_env_root(capsys, tmp_path, monkeypatch):
@@ -78,10 +78,10 @@ def test_check_named_missing_present_malformed(capsys, tmp_path):
 
 
 def test_check_all_reports_and_exits_zero(capsys, tmp_path):
-    write_fixture("gair-eurosat", tmp_path, n=5)
+    write_fixture("geobs-eurosat", tmp_path, n=5)
     code, reports = _json(capsys, ["datasets", "check", "--json", "--data-root", str(tmp_path)])
     status = {r["name"]: r["status"] for r in reports}
-    assert code == 0 and len(reports) == 33
-    assert status["gair-eurosat"] == "present" and status["embedded-land-sea"] == "embedded"
+    assert code == 0 and len(reports) == 34
+    assert status["geobs-eurosat"] == "present" and status["embedded-land-sea"] == "embedded"
     assert status["inat2017"] == "missing"
     assert main(["datasets", "check", "embedded-land-sea"]) == 0

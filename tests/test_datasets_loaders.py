@@ -15,7 +15,10 @@ from make_dataset_fixtures import corrupt, corruptions_for, region_boxes, write_
 from locbench.datasets import list_datasets, load_split  # noqa: E402
 from locbench.errors import DataMissingError, InputError, LocbenchError  # noqa: E402
 
-ON_DISK = [s.name for s in list_datasets() if s.group != "embedded"]
+from make_dataset_fixtures import _kind  # noqa: E402
+
+# Layouts with a writer here; the chip and Global Streetscapes layouts have their own fixture tests.
+ON_DISK = [s.name for s in list_datasets() if _kind(s) != "embedded"]
 
 
 def _compare(split, exp):
@@ -123,30 +126,30 @@ def test_sustainbench_drops_nan_targets_and_exposes_nightlights(tmp_path):
 
 
 def test_gair_parquet_embeddings_keyed_by_sample_id(tmp_path):
-    fx = write_fixture("gair-sv-quality", tmp_path, seed=9, n=20)
+    fx = write_fixture("geobs-eurosat", tmp_path, seed=9, n=20)
     exp = fx.splits["test"]
     order = np.random.default_rng(0).permutation(20)
     pq = tmp_path / "emb.parquet"
     pd.DataFrame({"sample_id": exp["sample_ids"][order], "embedding": list(exp["features"][order])}).to_parquet(pq)
-    split = load_split("gair-sv-quality", "test", tmp_path, embeddings=pq)
+    split = load_split("geobs-eurosat", "test", tmp_path, embeddings=pq)
     np.testing.assert_array_equal(split.image_features, exp["features"])
     wide = tmp_path / "wide.parquet"
     df = pd.DataFrame(exp["features"][order], columns=[f"e{i}" for i in range(5)])
     df.insert(0, "sample_id", exp["sample_ids"][order])
     df.to_parquet(wide)
-    np.testing.assert_array_equal(load_split("gair-sv-quality", "test", tmp_path, embeddings=wide).image_features,
+    np.testing.assert_array_equal(load_split("geobs-eurosat", "test", tmp_path, embeddings=wide).image_features,
                                   exp["features"])
     df.iloc[1:].to_parquet(wide)
     with pytest.raises(InputError, match="have no embedding") as err:
-        load_split("gair-sv-quality", "test", tmp_path, embeddings=wide)
+        load_split("geobs-eurosat", "test", tmp_path, embeddings=wide)
     assert "wide.parquet" in str(err.value)
 
 
 def test_gair_without_embeddings_is_location_only(tmp_path):
-    write_fixture("gair-eurosat", tmp_path, seed=10, n=15)
-    for f in (tmp_path / "gair" / "eurosat" / "embeddings").iterdir():
+    write_fixture("geobs-eurosat", tmp_path, seed=10, n=15)
+    for f in (tmp_path / "geobs" / "eurosat" / "embeddings").iterdir():
         f.unlink()
-    split = load_split("gair-eurosat", "test", tmp_path)
+    split = load_split("geobs-eurosat", "test", tmp_path)
     assert split.image_features is None and len(split) == 15
 
 
@@ -187,7 +190,7 @@ def test_missing_root_says_where_to_get_the_data(tmp_path):
 
 
 MALFORMED = [(name, kind) for name in ("birdsnap-ebird", "inat2018", "fmow", "yfcc", "mosaiks-elevation",
-                                       "sustainbench-asset-index", "gair-sv-perception", "gair-worldstrat-lccs")
+                                       "sustainbench-asset-index", "gair-socioeconomic", "geobs-worldstrat-lccs")
              for kind in corruptions_for(name)]
 
 
@@ -197,7 +200,7 @@ def test_malformed_variants_raise_typed_errors(name, kind, tmp_path):
     path, phrase = corrupt(fx, kind)
     expected = DataMissingError if kind == "missing-file" else InputError
     spec = fx.name
-    split = "test" if kind in ("wrong-shape", "truncated-npy", "row-mismatch") and name.startswith("gair") else None
+    split = "test" if kind in ("wrong-shape", "truncated-npy", "row-mismatch") and name.startswith(("gair", "geobs")) else None
     with pytest.raises(expected) as err:
         load_split(spec, split, tmp_path, **({"features": True} if name.startswith(("birdsnap", "inat")) else {}))
     assert isinstance(err.value, LocbenchError)

@@ -12,8 +12,9 @@ from locbench.errors import NotFoundError
 
 LOCBENCH = ["birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018", "yfcc", "fmow",
             "mosaiks-population", "mosaiks-elevation", "mosaiks-forest-cover", "mosaiks-nightlights"]
-GAIR = ["gair-fmow-sentinel", "gair-eurosat", "gair-worldstrat-ipcc", "gair-worldstrat-lccs", "gair-sv-perception",
-        "gair-sv-quality", "gair-sv-platform", "gair-sv-view-direction", "gair-socioeconomic", "gair-species-location"]
+GAIR = ["gair-socioeconomic", "gair-sv-perception", "gair-sv-view-direction", "gair-sv-platform", "gair-hls-burn-scars",
+        "gair-crop-type-south-sudan", "gair-ai4smallfarms"]
+GEOBS = ["geobs-fmow-sentinel", "geobs-eurosat", "geobs-worldstrat-ipcc", "geobs-worldstrat-lccs"]
 
 
 def test_names_unique_and_groups_complete():
@@ -21,6 +22,7 @@ def test_names_unique_and_groups_complete():
     assert len(names) == len(set(names))
     assert [s.name for s in list_datasets("locbench")] == LOCBENCH
     assert [s.name for s in list_datasets("gair")] == GAIR
+    assert [s.name for s in list_datasets("geobs")] == GEOBS
     assert len(list_datasets("sustainbench")) == 6
     assert {s.name for s in list_datasets("embedded")} == {
         "embedded-cities-continent", "embedded-cities-population", "embedded-land-sea",
@@ -33,7 +35,7 @@ def test_required_fields(spec):
                   "citation", "licence", "source", "version", "provenance", "description", "loader", "id_rule"):
         assert getattr(spec, field), field
     assert spec.reported_split in spec.splits and spec.train_split in spec.splits
-    if spec.task_type == "classification":
+    if spec.task_type in ("classification", "segmentation"):
         assert spec.num_classes and spec.num_classes >= 2 and spec.targets == ()
         if spec.class_names is not None:
             assert len(spec.class_names) == spec.num_classes == len(set(spec.class_names))
@@ -93,9 +95,11 @@ def test_protocol_facts_are_spec_fields():
     assert {s.name for s in list_datasets() if not s.balanced_sampler} == {
         "yfcc", *(s.name for s in list_datasets("embedded"))}
     assert {s.name for s in list_datasets() if s.unranked_reason} == {n for n in LOCBENCH if n.startswith("mosaiks")}
-    probes = {s.name: default_probe(s.task_type, s) for s in list_datasets("gair")}
-    assert probes.pop("gair-species-location") == "geoprior" and set(probes.values()) == {"linear"}
-    assert [s.name for s in list_datasets() if s.assigns_splits] == [s.name for s in list_datasets("embedded")]
+    probes = {s.name: default_probe(s.task_type, s) for s in list_datasets() if s.group in ("gair", "geobs")
+              and s.task_type != "segmentation"}
+    assert set(probes.values()) == {"linear"}
+    assert [s.name for s in list_datasets() if s.assigns_splits] == [
+        "gair-sv-perception", *(s.name for s in list_datasets("embedded"))]
 
 
 def test_loader_options_are_typed_per_layout(tmp_path):
@@ -113,3 +117,56 @@ def test_loader_options_are_typed_per_layout(tmp_path):
     assert isinstance(get_dataset("fmow").loader.predictions, DenseNpy)
     assert isinstance(get_dataset("inat2018").loader.predictions, SparseNpz)
     assert get_dataset("fmow").to_dict()["params"] == {"year": None, "predictions": "DenseNpy", "train_rows": 363571}
+
+
+def test_gair_group_is_the_ten_v1_tasks_referencing_one_definition_of_each_dataset():
+    from locbench.datasets.catalog_gair import GAIR_TASKS, FOLLOWS
+
+    assert len(GAIR_TASKS) == 10 and [t.family for t in GAIR_TASKS].count("location") == 3
+    by_key = {t.key: t for t in GAIR_TASKS}
+    assert by_key["species"].datasets == ("birdsnap", "birdsnap-ebird", "nabirds-ebird", "inat2017", "inat2018")
+    assert by_key["flickr"].datasets == ("yfcc",)
+    assert all(get_dataset(d).group == "locbench" for d in by_key["image-regression"].datasets)
+    # every GAIR-group spec is used by exactly one task; location tasks add no copies of LocBench specs
+    used = [d for t in GAIR_TASKS for d in t.datasets]
+    assert sorted(d for d in used if get_dataset(d).group == "gair") == sorted(GAIR)
+    assert not any(s.name.startswith("gair-") for s in list_datasets() if s.group != "gair")
+    assert "v1" in FOLLOWS and "9 tasks and 22 datasets" in FOLLOWS
+
+
+def test_every_dataset_names_source_licence_and_how_to_obtain():
+    for s in list_datasets():
+        assert s.source and s.licence and s.citation, s.name
+    seg = [s for s in list_datasets("gair") if s.task_type == "segmentation"]
+    assert [s.name for s in seg] == ["gair-hls-burn-scars", "gair-crop-type-south-sudan", "gair-ai4smallfarms"]
+    assert [s.ignore_index for s in seg] == [-1, -1, None] and [s.num_classes for s in seg] == [2, 4, 2]
+    assert "ibm-nasa-geospatial/hls_burn_scars" in seg[0].source and "dans-xy6-ngg6" in seg[2].source
+
+
+def test_geobs_ids_migration_table():
+    from locbench.datasets.catalog_geobs import ID_MIGRATION
+    from locbench.importers.geobs import DATASETS
+
+    assert set(ID_MIGRATION.values()) == set(GEOBS) == set(DATASETS.values())
+    assert ID_MIGRATION["gair-eurosat"] == "geobs-eurosat"
+
+
+def test_readme_dataset_section_matches_the_registry():
+    import re
+
+    from locbench.datasets.catalog_gair import GAIR_TASKS
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (SV|RS|location) \| ([^|]+) \| ([^|]+) \|$", text, flags=re.M)
+    assert [(f, t.strip(), tuple(re.findall(r"`([^`]+)`", d))) for f, t, d in rows] == [
+        (t.family, t.title, t.datasets) for t in GAIR_TASKS]
+    geobs = re.search(r"\*\*GeoBS\*\*(.*?)\n\n", text, flags=re.S).group(1)
+    assert re.findall(r"`(geobs-[a-z-]+)`", geobs) == [s.name for s in list_datasets("geobs")]
+
+
+def test_leaderboard_family_lists_ten_tasks_with_how_to_submit():
+    from locbench.datasets.catalog_gair import leaderboard_family
+
+    fam = leaderboard_family()
+    assert len(fam) == 10 and fam[6]["datasets"][0]["name"] == "gair-ai4smallfarms"
+    assert "no results yet" in fam[0]["datasets"][0]["empty"] and "-d gair-socioeconomic" in fam[0]["datasets"][0]["empty"]

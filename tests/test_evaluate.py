@@ -191,18 +191,18 @@ def test_embedded_dataset_small_budget_location_beats_no_prior(tmp_path):
 
 
 def test_model_id_override_for_user_embeddings(tmp_path, capsys):
-    write_fixture("gair-eurosat", tmp_path / "d", seed=0, n=60, class_regions="auto")
-    code = main(["evaluate", "-e", "no_prior", "-d", "gair-eurosat", "--data-root", str(tmp_path / "d"),
+    write_fixture("geobs-eurosat", tmp_path / "d", seed=0, n=60, class_regions="auto")
+    code = main(["evaluate", "-e", "no_prior", "-d", "geobs-eurosat", "--data-root", str(tmp_path / "d"),
                  "--model-id", "my-geofm", "--out", str(tmp_path / "o"), "--no-geobias", "--threads", "1"])
     assert code == 0, capsys.readouterr().err
     card = json.loads((tmp_path / "o" / "my-geofm" / "submission.json").read_text())
     assert card["model_id"] == "my-geofm" and card["authors"] == ["unknown"] and card["encoder_family"] == "other"
-    result = json.loads((tmp_path / "o" / "my-geofm" / "gair-eurosat.result.json").read_text())
+    result = json.loads((tmp_path / "o" / "my-geofm" / "geobs-eurosat.result.json").read_text())
     assert result["run"]["probe"] == "linear"
-    code = main(["evaluate", "-e", "no_prior", "-e", "xyz", "-d", "gair-eurosat", "--model-id", "x",
+    code = main(["evaluate", "-e", "no_prior", "-e", "xyz", "-d", "geobs-eurosat", "--model-id", "x",
                  "--data-root", str(tmp_path / "d"), "--out", str(tmp_path / "o2")])
     assert code == 2 and "--model-id" in capsys.readouterr().err
-    assert main(["evaluate", "-e", "xyz", "-d", "gair-eurosat", "--model-id", "../up", "--out", str(tmp_path)]) == 2
+    assert main(["evaluate", "-e", "xyz", "-d", "geobs-eurosat", "--model-id", "../up", "--out", str(tmp_path)]) == 2
 
 
 def test_summary_table_bolds_the_best_value_per_dataset_in_its_direction():

@@ -26,7 +26,7 @@ from submission_corpus import GEN
 from locbench.cli import main
 
 N_ROWS = 40
-DATASETS = {"regression": "mosaiks-population", "classification": "gair-eurosat"}  # no published row count
+DATASETS = {"regression": "mosaiks-population", "classification": "geobs-eurosat"}  # no published row count
 FUZZ = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

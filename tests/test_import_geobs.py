@@ -18,7 +18,7 @@ from locbench.errors import InputError
 from locbench.importers.geobs import import_geobs, parse_name
 from locbench.results import read_result
 
-N_EUROSAT = 5400  # registry n_eval_rows of gair-eurosat (from the GeoBS tables)
+N_EUROSAT = 5400  # registry n_eval_rows of geobs-eurosat (from the GeoBS tables)
 EUROSAT = ("AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial", "Pasture", "PermanentCrop",
            "Residential", "River", "SeaLake")
 
@@ -98,9 +98,9 @@ def tables(tmp_path: Path) -> Path:
 
 
 def test_file_names() -> None:
-    assert parse_name(Path("croma-finetune_worldstrat-IPCC.csv.gz")) == ("croma-finetune", "gair-worldstrat-ipcc")
-    assert parse_name(Path("gpt4o_fmow-sentinel.csv")) == ("gpt4o", "gair-fmow-sentinel")
-    assert parse_name(Path("satmae-linear_worldstrat-LCCS.csv.gz")) == ("satmae-linear", "gair-worldstrat-lccs")
+    assert parse_name(Path("croma-finetune_worldstrat-IPCC.csv.gz")) == ("croma-finetune", "geobs-worldstrat-ipcc")
+    assert parse_name(Path("gpt4o_fmow-sentinel.csv")) == ("gpt4o", "geobs-fmow-sentinel")
+    assert parse_name(Path("satmae-linear_worldstrat-LCCS.csv.gz")) == ("satmae-linear", "geobs-worldstrat-lccs")
     assert parse_name(Path("dino_eurosat.csv")) is None and parse_name(Path("croma-linear_mnist.csv")) is None
 
 
@@ -111,25 +111,25 @@ def test_each_schema_scores_as_published(tables: Path, tmp_path: Path) -> None:
     report = import_geobs(tables, root=root, data_root=tmp_path / "no-data", geobias=False)
     assert len(report.results) == 4 and not report.replaced and not report.removed
     croma = pd.read_csv(tables / "croma-linear_eurosat.csv")
-    r = read_result(root / "results" / "geobs-croma-linear" / "gair-eurosat.json")
+    r = read_result(root / "results" / "geobs-croma-linear" / "geobs-eurosat.json")
     assert r.metrics["top1"] == pytest.approx(100 * (croma["hit@1"] == 1).mean(), abs=1e-12)
     assert r.metrics["top3"] == pytest.approx(100 * (croma["hit@3"] == 1).mean(), abs=1e-12)
     assert r.metrics["mrr"] == pytest.approx(croma.reciprocal_rank.mean(), abs=1e-12)
     assert r.metrics["macro_f1"] is None and r.ranked and r.comparability.eval_rows_expected == N_EUROSAT
-    sat = read_result(root / "results" / "geobs-satmae-finetune" / "gair-eurosat.json")
+    sat = read_result(root / "results" / "geobs-satmae-finetune" / "geobs-eurosat.json")
     assert sat.metrics["mrr"] is None and any("mrr not computed" in n for n in sat.metric_notes)
     gpt = pd.read_csv(tables / "gpt4o_eurosat.csv")
-    g = read_result(root / "results" / "geobs-gpt4o" / "gair-eurosat.json")
+    g = read_result(root / "results" / "geobs-gpt4o" / "geobs-eurosat.json")
     first = gpt.predicted_categories.map(lambda s: eval(s)[0] if isinstance(s, str) and s.startswith("[") else None)
     y_pred = first.where(first.isin(EUROSAT), "unknown")
     assert g.metrics["macro_f1"] == pytest.approx(f1_score(gpt.category, y_pred, average="macro"), abs=1e-12)
     assert g.metrics["mrr"] == pytest.approx(gpt.reciprocal_rank.fillna(0).mean(), abs=1e-12)
     assert g.metrics["top1"] == pytest.approx(100 * (gpt["hit@1"] == 1).mean(), abs=1e-12)
-    sub = read_result(root / "results" / "geobs-gpt4o" / "gair-fmow-sentinel.json")
+    sub = read_result(root / "results" / "geobs-gpt4o" / "geobs-fmow-sentinel.json")
     assert not sub.ranked and sub.comparability.unranked_reason.startswith("subset: 100 of the 84,939")
     # the per-sample rows stay outside the committed tree
-    assert g.predictions_file == "imports/geobs-gpt4o/gair-eurosat.parquet"
-    assert (root / "imports" / "geobs-gpt4o" / "gair-eurosat.parquet").is_file()
+    assert g.predictions_file == "imports/geobs-gpt4o/geobs-eurosat.parquet"
+    assert (root / "imports" / "geobs-gpt4o" / "geobs-eurosat.parquet").is_file()
 
 
 def test_subset_is_shown_but_not_ranked(tables: Path, tmp_path: Path) -> None:
@@ -138,9 +138,9 @@ def test_subset_is_shown_but_not_ranked(tables: Path, tmp_path: Path) -> None:
     root = tmp_path / "root"
     import_geobs(tables, root=root, data_root=tmp_path / "no-data", geobias=False)
     scores = pd.read_csv(build(root, render=False) / "scores.csv")
-    fmow = scores[scores.dataset == "gair-fmow-sentinel"].iloc[0]
+    fmow = scores[scores.dataset == "geobs-fmow-sentinel"].iloc[0]
     assert np.isnan(fmow["rank"]) and "subset" in fmow["unranked_reason"] and fmow["top1"] > 0
-    euro = scores[scores.dataset == "gair-eurosat"]
+    euro = scores[scores.dataset == "geobs-eurosat"]
     assert sorted(euro["rank"]) == [1, 2, 3] and euro["unranked_reason"].isna().all()
 
 
@@ -180,19 +180,19 @@ def test_reimport_reports_replacements_and_removes_stale(tables: Path, tmp_path:
     args = ["import", "geobs", str(tables), "--root", str(root), "--no-geobias", "--data-root", str(tmp_path / "x")]
     assert main(args) == 0
     # a user's own result whose id merely looks similar is never touched
-    own = root / "results" / "geobs-mine" / "gair-eurosat.json"
+    own = root / "results" / "geobs-mine" / "geobs-eurosat.json"
     own.parent.mkdir(parents=True)
-    doc = json.loads((root / "results" / "geobs-croma-linear" / "gair-eurosat.json").read_text())
+    doc = json.loads((root / "results" / "geobs-croma-linear" / "geobs-eurosat.json").read_text())
     own.write_text(json.dumps({**doc, "model_id": "geobs-mine", "source": "submission", "model_card": None}))
     (tables / "satmae-finetune_eurosat.csv").unlink()
     capsys.readouterr()
     assert main(args) == 0
     out = capsys.readouterr().out.replace("\n", " ")
-    assert "replaced" in out and "gair-eurosat.json" in out
+    assert "replaced" in out and "geobs-eurosat.json" in out
     assert "removed" in out and "geobs-satmae-finetune" in out
     assert not (root / "results" / "geobs-satmae-finetune").exists()
     assert not (root / "imports" / "geobs-satmae-finetune").exists()
-    assert own.exists() and (root / "results" / "geobs-croma-linear" / "gair-eurosat.json").exists()
+    assert own.exists() and (root / "results" / "geobs-croma-linear" / "geobs-eurosat.json").exists()
 
 
 @pytest.mark.shared
@@ -205,7 +205,7 @@ def test_reference_tables_import(shared_dir: Path, tmp_path: Path) -> None:
                           data_root=tmp_path / "no-data", geobias=False)
     assert len(report.results) == 18
     results = [read_result(p) for p in report.results]
-    assert [(r.model_id, r.dataset) for r in results if not r.ranked] == [("geobs-gpt4o", "gair-fmow-sentinel")]
+    assert [(r.model_id, r.dataset) for r in results if not r.ranked] == [("geobs-gpt4o", "geobs-fmow-sentinel")]
     for r in results:
         if r.ranked:
             assert r.n_rows == get_dataset(r.dataset).n_eval_rows

@@ -14,7 +14,8 @@ DataRoot = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs 
 
 app = typer.Typer(
     name="datasets", no_args_is_help=True, rich_markup_mode="rich",
-    help=("Registered datasets: LocBench (TorchSpatial layout), SustainBench, GAIR and embedded offline data.\n\n"
+    help=("Registered datasets: LocBench (TorchSpatial layout), SustainBench, GAIR (its ten v1 tasks), GeoBS "
+          "(remote-sensing sets) and embedded offline data.\n\n"
           "Examples:\n\n"
           "  locbench datasets list\n\n"
           "  locbench datasets list --group gair --json\n\n"
@@ -24,14 +25,14 @@ app = typer.Typer(
 
 
 def _classes_or_targets(spec) -> str:
-    if spec.task_type == "classification":
+    if spec.task_type in ("classification", "segmentation"):
         return f"{spec.num_classes} classes" if spec.num_classes else "classes from data"
     return ", ".join(spec.targets) if len(spec.targets) <= 2 else f"{len(spec.targets)} targets"
 
 
 @app.command("list")
 def list_cmd(
-    group: Annotated[Optional[str], typer.Option("--group", "-g", help="Only this group: locbench, sustainbench, gair, embedded.")] = None,  # noqa: UP045
+    group: Annotated[Optional[str], typer.Option("--group", "-g", help="Only this group: locbench, sustainbench, gair, geobs, embedded.")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     data_root: DataRoot = None,
 ) -> None:
@@ -68,7 +69,7 @@ def list_cmd(
     table.add_column("status", no_wrap=True)
     for r in rows:
         colour = {"present": "green", "embedded": "green", "missing": "yellow"}[r["status"]]
-        task = {"classification": "classif.", "regression": "regress."}[r["task_type"]]
+        task = {"classification": "classif.", "regression": "regress.", "segmentation": "segment."}[r["task_type"]]
         table.add_row(r["name"], r["group"], task, _classes_or_targets(specs[r["name"]]), r["reported_split"],
                       f"[{colour}]{r['status']}[/{colour}]")
     Console().print(table)

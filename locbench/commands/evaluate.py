@@ -29,7 +29,7 @@ EPILOG = """[bold]Examples[/bold]
 
   [dim]# a GAIR task on your GeoFM's embeddings, put in <data-root>/<dataset folder>/embeddings/<split>.npy
   # (default probe there: linear; no_prior = the embeddings alone)[/dim]
-  locbench evaluate -e no_prior -d gair-eurosat --data-root ~/locbench-data --model-id my-geofm
+  locbench evaluate -e no_prior -d geobs-eurosat --data-root ~/locbench-data --model-id my-geofm
 
 Each model gets [bold]OUT/<model-id>/[/bold] with submission.json, <dataset>.csv (per-sample predictions),
 <dataset>.result.json (metrics + Geo-Bias Scores) and <dataset>.run.json (config, versions, timings,

@@ -96,7 +96,8 @@ def _spec(name: str, *, task_type: str, modality: str, splits: tuple[str, ...], 
         licence=licence, source=source, expected_files=tuple(f"{dirname}/{f}" for f in expected),
         optional_files=tuple(f"{dirname}/{f}" for f in optional), version=GAIR_VERSION,
         provenance="a dataset of GAIR v1's downstream tasks (" + FOLLOWS + ")", description=description,
-        loader=loader, dirname=dirname, inferred=inferred, default_probe="linear", id_rule=id_rule,
+        loader=loader, dirname=dirname, inferred=inferred, id_rule=id_rule,
+        default_probe=None if task_type == "segmentation" else "linear",  # segmentation: its task type's probe
         ignore_index=ignore_index, notes=notes,
     )
 
@@ -200,3 +201,14 @@ def gair_specs() -> list[DatasetSpec]:
 def gair_tasks() -> tuple[GairTask, ...]:
     """The ten tasks, in the paper's order (leaderboard GAIR family, README)."""
     return GAIR_TASKS
+
+
+NO_RESULTS = ("no results yet: evaluate with `locbench evaluate -e <encoder> -d {dataset} --model-id <id>` "
+              "(or `locbench submit`) and open a pull request with results/<id>/{dataset}.json")
+
+
+def leaderboard_family() -> list[dict]:
+    """The leaderboard's GAIR family: one entry per task with its datasets and the empty-cell text."""
+    return [{"key": t.key, "family": t.family, "task": t.title,
+             "datasets": [{"name": d, "empty": NO_RESULTS.format(dataset=d)} for d in t.datasets]}
+            for t in GAIR_TASKS]

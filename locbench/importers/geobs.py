@@ -42,8 +42,8 @@ CODE_URL = "https://github.com/seai-lab/PyGBS"
 SNAPSHOT_DATE = "2025-06-01"  # PyGBS data/foundation_model_result_tables as copied into ../shared/reference
 MISS_LABEL = "other"
 COORD_TOLERANCE = 1e-6
-DATASETS = {"eurosat": "gair-eurosat", "worldstrat-IPCC": "gair-worldstrat-ipcc",
-            "worldstrat-LCCS": "gair-worldstrat-lccs", "fmow-sentinel": "gair-fmow-sentinel"}
+DATASETS = {"eurosat": "geobs-eurosat", "worldstrat-IPCC": "geobs-worldstrat-ipcc",
+            "worldstrat-LCCS": "geobs-worldstrat-lccs", "fmow-sentinel": "geobs-fmow-sentinel"}
 _NAME_RE = re.compile(r"^(?P<model>[a-z0-9]+(?:-(?:linear|finetune))?)_(?P<ds>" +
                       "|".join(map(re.escape, DATASETS)) + r")\.csv(?:\.gz)?$")
 # model -> (display name, authors, paper, schema family)
