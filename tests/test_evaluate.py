@@ -159,12 +159,12 @@ def test_help_has_examples(capsys):
 
 
 def test_gair_task_defaults_to_linear_probe_on_embeddings(tmp_path):
-    write_fixture("gair-sv-perception", tmp_path / "d", seed=0, n=80)
-    out = evaluate(["no_prior"], ["gair-sv-perception"], data_root=str(tmp_path / "d"), out=tmp_path / "o",
+    write_fixture("gair-socioeconomic", tmp_path / "d", seed=0, n=80)
+    out = evaluate(["no_prior"], ["gair-socioeconomic"], data_root=str(tmp_path / "d"), out=tmp_path / "o",
                    geobias=False, threads=1)
     assert out[0].probe == "linear" and out[0].primary_metric == "r2"
-    df = pd.read_csv(tmp_path / "o" / "locbench-no_prior" / "gair-sv-perception.csv")
-    assert "y_pred:beautiful" in df.columns and len(df) == 80
+    df = pd.read_csv(tmp_path / "o" / "locbench-no_prior" / "gair-socioeconomic.csv")
+    assert "y_pred:popden_cbg" in df.columns and len(df) == 80
 
 
 def test_module_factory_encoder_reference(birds_root, tmp_path, monkeypatch, capsys):

@@ -31,10 +31,12 @@ from locbench.scoreinfo import DIRECTION_ARROW, DIRECTION_TEXT, REFERENCE_NOTE, 
 
 HERE = Path(__file__).parent
 
-GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "embedded": "Embedded", "sustainbench": "SustainBench"}
+GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "geobs": "GeoBS", "embedded": "Embedded",
+                "sustainbench": "SustainBench"}
 # Overview column groups: task families, in the published tables' order.
 FAMILIES = (("locbench-classification", "LocBench classification"), ("locbench-regression", "LocBench regression"),
-            ("gair", "GAIR"), ("embedded", "Embedded"), ("sustainbench", "SustainBench"))
+            ("gair", "GAIR"), ("geobs", "GeoBS remote sensing"), ("embedded", "Embedded"),
+            ("sustainbench", "SustainBench"))
 FAMILY_LABELS = dict(FAMILIES)
 HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
 REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
