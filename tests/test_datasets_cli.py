@@ -85,3 +85,12 @@ def test_check_all_reports_and_exits_zero(capsys, tmp_path):
     assert status["geobs-eurosat"] == "present" and status["embedded-land-sea"] == "embedded"
     assert status["inat2017"] == "missing"
     assert main(["datasets", "check", "embedded-land-sea"]) == 0
+
+
+def test_tasks_lists_gair_v1_with_referenced_locbench_sets(capsys, tmp_path):
+    write_fixture("yfcc", tmp_path, n=5)
+    code, data = _json(capsys, ["datasets", "tasks", "--json", "--data-root", str(tmp_path)])
+    assert code == 0 and len(data["tasks"]) == 10 and "v1" in data["follows"]
+    flickr = data["tasks"][-1]
+    assert flickr["datasets"] == [{"name": "yfcc", "group": "locbench", "present": True}]
+    assert [d["group"] for d in data["tasks"][4]["datasets"]] == ["gair"]

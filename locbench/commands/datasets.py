@@ -20,6 +20,7 @@ app = typer.Typer(
           "  locbench datasets list\n\n"
           "  locbench datasets list --group gair --json\n\n"
           "  locbench datasets info inat2018\n\n"
+          "  locbench datasets tasks\n\n"
           "  locbench datasets check birdsnap-ebird --data-root ~/geo_prior_data/data"),
 )
 
@@ -72,6 +73,41 @@ def list_cmd(
         task = {"classification": "classif.", "regression": "regress.", "segmentation": "segment."}[r["task_type"]]
         table.add_row(r["name"], r["group"], task, _classes_or_targets(specs[r["name"]]), r["reported_split"],
                       f"[{colour}]{r['status']}[/{colour}]")
+    Console().print(table)
+
+
+@app.command("tasks")
+def tasks_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    data_root: DataRoot = None,
+) -> None:
+    """GAIR's ten downstream tasks (v1 paper) and the registered datasets each is measured on.
+
+    Location tasks reference LocBench's own datasets (one definition, shown under both benchmarks).
+    Example: [bold]locbench datasets tasks --json[/bold]
+    """
+    from locbench.datasets import data_root as resolve
+    from locbench.datasets import get_dataset
+    from locbench.datasets.catalog_gair import FOLLOWS, GAIR_TASKS
+    from locbench.datasets.check import is_present
+
+    root = resolve(data_root)
+    rows = [{"task": t.title, "family": t.family, "inferred": t.inferred,
+             "datasets": [{"name": d, "group": get_dataset(d).group, "present": is_present(get_dataset(d), root)}
+                          for d in t.datasets]} for t in GAIR_TASKS]
+    if as_json:
+        typer.echo(json.dumps({"data_root": str(root), "follows": FOLLOWS, "tasks": rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"GAIR v1 tasks (data root: {root})", caption=FOLLOWS, pad_edge=False)
+    for col in ("family", "task", "datasets (group, status)"):
+        table.add_column(col)
+    for r in rows:
+        cells = [f"{d['name']} ({d['group']}, {'[green]present[/green]' if d['present'] else '[yellow]missing[/yellow]'})"
+                 for d in r["datasets"]]
+        table.add_row(r["family"], r["task"], "\n".join(cells))
     Console().print(table)
 
 
