@@ -203,6 +203,10 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
     section("Models removed", sorted(om - nm))
     section("Datasets added", sorted(nd - od))
     section("Datasets removed", sorted(od - nd))
+    renamed = _renamed(od - nd, nd - od)
+    if renamed:  # only when a version renames ids, so earlier versions rebuild unchanged
+        section("Datasets renamed", [f"{a} -> {b} (locbench.datasets.catalog_geobs.ID_MIGRATION)" for a, b in renamed])
+        old_rows.update({(m, dict(renamed)[d]): r for (m, d), r in list(old_rows.items()) if d in dict(renamed)})
     section("Results added", [f"{m} on {d}" for m, d in sorted(set(new_rows) - set(old_rows)) if m in om and d in od])
     section("Results removed", [f"{m} on {d}" for m, d in sorted(set(old_rows) - set(new_rows)) if m in nm and d in nd])
     changed = []
@@ -218,6 +222,13 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
             changed.append(f"{key[0]} on {key[1]}: " + "; ".join(diffs))
     section("Changed scores", changed)
     return "\n".join(lines)
+
+
+def _renamed(removed: set[str], added: set[str]) -> list[tuple[str, str]]:
+    """Dataset ids a version renamed (old id gone, new id new): their scores are compared as one dataset."""
+    from locbench.datasets.catalog_geobs import ID_MIGRATION
+
+    return [(a, b) for a, b in sorted(ID_MIGRATION.items()) if a in removed and b in added]
 
 
 def _differs(a: Any, b: Any) -> bool:
