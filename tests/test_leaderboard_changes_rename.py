@@ -25,3 +25,14 @@ def test_renamed_dataset_is_listed_and_its_scores_compared():
 def test_no_rename_section_without_a_migration():
     text = changes_markdown("v0003", "v0002", [_row("gair-eurosat", 1.0)], [_row("gair-eurosat", 1.0)])
     assert "Datasets renamed" not in text
+
+
+def test_overview_gair_family_links_results_and_explains_empty_cells():
+    from locbench.leaderboard.render import gair_family
+
+    fam = gair_family({"yfcc", "inat2018"})
+    assert [t["task"] for t in fam][-1] == "geo-aware Flickr image classification" and len(fam) == 10
+    flickr, species = fam[-1]["datasets"][0], fam[8]["datasets"]
+    assert flickr["href"] == "dataset-yfcc.html"
+    assert [d["href"] is not None for d in species] == [False, False, False, False, True]
+    assert species[0]["empty"].startswith("no results yet") and "-d birdsnap " in species[0]["empty"]

@@ -696,6 +696,14 @@ def _common(v: Version, versions: list[str], *, base: str, version_href: Callabl
             "data": {"version": v.name, "versions": vs, "page": page}}
 
 
+def gair_family(with_results: set[str]) -> list[dict]:
+    """GAIR v1's ten tasks for the overview: each dataset links to its page, or says how to submit."""
+    from locbench.datasets.catalog_gair import leaderboard_family
+
+    return [{**t, "datasets": [{**d, "href": dataset_href(d["name"]) if d["name"] in with_results else None}
+                               for d in t["datasets"]]} for t in leaderboard_family()]
+
+
 def render_overview(v: Version, versions: list[str], *, base: str, version_href: Callable[[str], str],
                     latest_href: str) -> str:
     ctx = _common(v, versions, base=base, version_href=version_href, latest_href=latest_href, page="overview")
@@ -703,7 +711,7 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
     ctx["data"]["models"] = [{"id": r["id"], "name": r["name"]} for r in table["rows"]]
     return _env().get_template("overview.html.j2").render(
         **ctx, table=table, legend=legend(v), changes=markdown_blocks(v.changes),
-        n_agg=sum(1 for c in table["columns"] if c.kind == "aggregate"),
+        n_agg=sum(1 for c in table["columns"] if c.kind == "aggregate"), gair_tasks=gair_family({r.dataset for r in v.rows}),
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
 
