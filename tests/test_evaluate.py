@@ -49,7 +49,7 @@ def cli_run(birds_root, tmp_path_factory):
 
 def test_model_ids_and_authors():
     assert model_id_for("Sphere2Vec-sphereM") == "locbench-sphere2vec-spherem"
-    assert model_id_for("Siren(SH) v2") == "locbench-siren-sh--v2"
+    assert model_id_for("Siren(SH) v2") == "plugin-siren-sh--v2"  # not a registered encoder: not our namespace
     assert model_id_for("Sphere2Vec-sphereC+") == "locbench-sphere2vec-spherec-plus"
     assert citation_authors("Mac Aodha, Cole, Perona. Presence-Only Priors. ICCV 2019.") == ["Mac Aodha", "Cole", "Perona"]
     assert citation_authors("Rahimi & Recht. Random Features. NeurIPS 2007.") == ["Rahimi", "Recht"]
