@@ -106,14 +106,16 @@ def _check_ranges(lon: Any, lat: Any, path: Path, lon_col: str, lat_col: str) ->
     import numpy as np
 
     from locbench.errors import InputError
-    from locbench.unit_checks import swapped_message
+    from locbench.unit_checks import swapped_message, unit_mistakes
 
     for arr, col, lim in ((lon, lon_col, 180.0), (lat, lat_col, 90.0)):
         bad = np.nonzero(~np.isnan(arr) & (np.abs(arr) > lim))[0]
         if len(bad):
             i = int(bad[0])
             swap = swapped_message(lon, lat)
-            hint = f"; {swap}: pass --lon-col {lat_col} --lat-col {lon_col}" if swap else ""
+            other = [m for m in unit_mistakes(lon, lat) if "swapped" not in m]
+            hint = (f"; {swap}: pass --lon-col {lat_col} --lat-col {lon_col}" if swap
+                    else "".join(f"; {m}" for m in other))
             raise InputError(f"{float(arr[i])!r} is outside [-{lim:g}, {lim:g}] degrees ({len(bad)} such row(s))"
                              f"{hint}", file=path, row=i, column=col)
 
