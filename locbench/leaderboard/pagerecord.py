@@ -27,7 +27,7 @@ from locbench.errors import DataMissingError, InputError
 
 FILE = "pages.json"
 SCHEMA = "locbench.leaderboard-pages/1"
-RECORD_FILES = ("scores.csv", "scores.json", "regions.json", "verdicts.json", "CHANGES.md", "manifest.json")
+RECORD_FILES = ("scores.csv", "scores.json", "regions.json", "verdicts.json", "CHANGES.md", "manifest.json", FILE)
 HERE = Path(__file__).parent
 
 
