@@ -41,7 +41,7 @@ def extent_for(lon: np.ndarray, lat: np.ndarray, weight: np.ndarray | None = Non
     pw, ph = max(x1 - x0, 10.0) * 1.1, max(y1 - y0, 6.0) * 1.1
     pw, ph = max(pw, ASPECT[0] * ph), max(ph, pw / ASPECT[1])
     if pw >= 300:
-        return -180.0, 180.0, (-60.0 if y0 > -60 else -90.0), 85.0
+        return -180.0, 180.0, (-60.0 if y0 > -60 else -90.0), (85.0 if y1 < 85 else 90.0)
     return _fit((x0 + x1) / 2, pw, -180.0, 180.0) + _fit((y0 + y1) / 2, ph, -90.0, 90.0)
 
 

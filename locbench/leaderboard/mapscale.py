@@ -138,6 +138,14 @@ def display_value(metric: str, value: float) -> float:
     return bounded_r2(value) if metric == "r2" else value
 
 
+def region_text(metric: str, value: float | None, fmt) -> str:
+    """A region's value as a page prints it: R² with its bounded form beside it (R² alone explodes on
+    a region whose targets barely vary)."""
+    if metric == "r2" and value is not None:
+        return f"{fmt(value)} (bounded {bounded_r2(value):.2f})"
+    return fmt(value)
+
+
 def interval(metric: str, n: int, value: float | None) -> tuple[float, float] | None:
     """95 % Wilson interval of a share in % (top-1, top-3, MRR), in the value's units; None otherwise."""
     if metric not in SHARE_KEYS or value is None or n < 1:

@@ -22,7 +22,7 @@ from typing import Any
 from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
-from locbench.leaderboard import reading, regionstore, worldsvg
+from locbench.leaderboard import mapscale, reading, regionstore, worldsvg
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import MAPS_MODES
 from locbench.leaderboard.rows import ScoreRow, rows_of
@@ -410,7 +410,8 @@ def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
                     "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm),
                     "best": r.model_id in marks["primary"], "tied": r.model_id in marks["tied"],
                     "paper": reading.paper_of(r, pm),
-                    "worst": ({"name": worst[0].name, "text": fmt(worst[0].value, pm), "n": worst[0].n}
+                    "worst": ({"name": worst[0].name, "n": worst[0].n,
+                               "text": mapscale.region_text(pm, worst[0].value, lambda x: fmt(x, pm))}
                               if worst else None),
                     "geo": _cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
                                               kind="geobias", primary=pm), v.geobias_params,
@@ -494,7 +495,7 @@ def _worst(rows: list[ScoreRow], pm: str, direction: str | None, level: str) -> 
     out = []
     for rep_, ci in worst_by_evidence(list(per.values()), pm, direction != "lower"):
         vals = [x.value for x in per[rep_.name] if x.value is not None]
-        out.append({"name": rep_.name, "mean": rep_.value, "text": fmt(rep_.value, pm), "n": rep_.n,
+        out.append({"name": rep_.name, "mean": rep_.value, "text": mapscale.region_text(pm, rep_.value, lambda x: fmt(x, pm)), "n": rep_.n,
                     "n_models": len(vals), "range": f"{fmt(min(vals), pm)}–{fmt(max(vals), pm)}",
                     "ci": f"95% interval {fmt(ci[0], pm)}–{fmt(ci[1], pm)}" if ci else "no interval"})
     return out
@@ -633,7 +634,7 @@ def _model_result(v: Version, r: ScoreRow, n_per_ds: dict[str, int]) -> dict:
             "value": fmt(r.value(pm), pm), "v": r.value(pm), "rank": num(r.rank),
             "unranked": r.unranked_reason, "of": n_per_ds.get(ds, 0),
             "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
-            "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n}
+            "worst": [{"name": w.name, "text": mapscale.region_text(pm, w.value, lambda x: fmt(x, pm)), "n": w.n}
                       for w in (rb.worst(hib, n=RENDER.worst_regions_listed) if rb else [])],
             "geo": geo, "n_rows": fmt(r.n_rows, "n_rows"), "n_located": fmt(r.n_located, "n_located"),
             "verified": r.verified, "source": r.source or ""}

@@ -134,13 +134,17 @@ def country_map(countries: list[MapCountry], scale: mapscale.Scale, extent: tupl
     x0, x1, y0, y1 = extent
     h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
     land, coast = asset_refs(assets)
-    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill}"><title>{escape(c.title)}</title></use>'
-                   for c in countries)
+    unit = (x1 - x0) / WIDTH_PX  # map units per pixel: the hatch is drawn 4 px wide at any zoom
+    hatch = f"few-{round(unit * 1e4)}"
+    pattern = FEW_PATTERN.replace('id="few"', f'id="{hatch}"').replace(
+        'patternTransform="rotate(45)"', f'patternTransform="rotate(45) scale({unit * 1.4:.4g})"')
+    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill.replace("#few", "#" + hatch)}"><title>'
+                   f'{escape(c.title)}</title></use>' for c in countries)
     legend, lh = mapscale.legend_svg(scale, 0, 0, (*extra, (mapscale.FEW_FILL, "too few samples (not coloured "
                                                             "as a value)"), (LAND, "no samples")))
     world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
-             f'{y1 - y0:g}" preserveAspectRatio="none"><rect x="0" y="0" width="360" height="180" fill="{OCEAN}"/>'
-             f'<image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
+             f'{y1 - y0:g}" preserveAspectRatio="none"><defs>{pattern}</defs>'
+             f'<rect x="0" y="0" width="360" height="180" fill="{OCEAN}"/><image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
              f'<g stroke="#fff" stroke-width="0.15">{uses}</g>'
              f'<image href="{coast}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/></svg>')
     total = h + 12 + lh
