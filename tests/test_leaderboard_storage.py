@@ -108,14 +108,14 @@ def _rb(metric: str, countries: list[tuple[str, str, int, float]], min_count: in
 def test_r2_on_five_samples_is_not_drawn() -> None:
     rb = _rb("r2", [("France", "FRA", 5, -215_867.0), ("Germany", "DEU", 55, -1_247_974.0), ("Italy", "ITA", 400, 0.6)])
     w = worldsvg.dataset_map([rb], "r2", True, lambda x: f"{x:.3f}", "R²", title="t")
-    fra = re.search(r'<use href="#c-FRA" fill="([^"]+)"><title>([^<]*)</title>', w["svg"])
-    assert fra.group(1).startswith("url(#few") and "too few samples" in fra.group(2) and "215" not in fra.group(2)
+    fra = re.search(r'<g fill="url\(#few-[0-9]+\)"><title>([^<]*)</title><use href="#c-FRA"/></g>', w["svg"])
+    assert "France: n = 5, too few samples" in fra.group(1) and "215" not in fra.group(1)  # hatched, no value
     deu = re.search(r'<use href="#c-DEU" fill="([^"]+)"><title>([^<]*)</title>', w["svg"])
     assert deu.group(1) == mapscale.BOUNDED_R2.colours[0] and "bounded -1.00" in deu.group(2)  # bounded, not ±1e6
     assert mapscale.bounded_r2(-1_247_974.0) > -1 and mapscale.bounded_r2(1.0) == 1.0
     assert mapscale.bounded_r2(0.6) == pytest.approx(0.6 / 1.4)
     diff = worldsvg.difference_map(rb, rb, "r2", True, str, title="t", baseline_name="no-prior")
-    assert re.search(r'<use href="#c-FRA" fill="url\(#few-[0-9]+\)">', diff["svg"])
+    assert re.search(r'<g fill="url\(#few-[0-9]+\)"><title>France[^<]*</title><use href="#c-FRA"/>', diff["svg"])
 
 
 def test_legends_carry_absolute_values_with_units() -> None:

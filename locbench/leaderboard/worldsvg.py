@@ -52,14 +52,29 @@ def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, fl
         parts = []
         polys = list(shapely.get_parts(geom.simplify(SIMPLIFY_DEG, preserve_topology=True)))
         for poly in polys:
-            pts = [f"{x + 180:.1f} {90 - y:.1f}" for x, y in poly.exterior.coords]
-            if len(pts) >= 3:
-                parts.append("M" + "L".join(pts) + "Z")
+            d = _relative_path([(round((x + 180) * 10), round((90 - y) * 10)) for x, y in poly.exterior.coords])
+            if d:
+                parts.append(d)
         key = _key(code, name)
         paths[key] = "".join(parts)
         main = max(shapely.get_parts(geom), key=lambda g: g.area)
         boxes[key] = tuple(float(v) for v in main.bounds)  # type: ignore[assignment]
     return paths, boxes
+
+
+def _relative_path(pts: list[tuple[int, int]]) -> str:
+    """SVG path data in tenths of a degree: the first point absolute, the rest relative (about half the bytes)."""
+    pts = [p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]]
+    if len(pts) < 4:  # a closed ring needs three distinct corners
+        return ""
+
+    def num(t: int) -> str:
+        text = f"{abs(t) / 10:g}"
+        return ("-" if t < 0 else " ") + (text.removeprefix("0") if 0 < abs(t) < 10 else text)
+
+    out = [f"M{pts[0][0] / 10:g} {pts[0][1] / 10:g}l"]
+    out += [(num(x - px) + num(y - py)) for (px, py), (x, y) in zip(pts, pts[1:-1])]
+    return "".join(out).replace("l ", "l") + "z"
 
 
 def country_paths() -> dict[str, str]:
@@ -138,8 +153,12 @@ def country_map(countries: list[MapCountry], scale: mapscale.Scale, extent: tupl
     hatch = f"few-{round(unit * 1e4)}"
     pattern = FEW_PATTERN.replace('id="few"', f'id="{hatch}"').replace(
         'patternTransform="rotate(45)"', f'patternTransform="rotate(45) scale({unit * 1.4:.4g})"')
-    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill.replace("#few", "#" + hatch)}"><title>'
-                   f'{escape(c.title)}</title></use>' for c in countries)
+    few = [c for c in countries if c.fill == mapscale.FEW_FILL]
+    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill}"><title>{escape(c.title)}</title></use>'
+                   for c in countries if c.fill != mapscale.FEW_FILL)
+    if few:  # one group and one tooltip for every country under the sample minimum
+        uses += (f'<g fill="url(#{hatch})"><title>{escape("; ".join(c.title for c in few))}</title>'
+                 + "".join(f'<use href="#c-{c.code}"/>' for c in few) + "</g>")
     legend, lh = mapscale.legend_svg(scale, 0, 0, (*extra, (mapscale.FEW_FILL, "too few samples (not coloured "
                                                             "as a value)"), (LAND, "no samples")))
     world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
