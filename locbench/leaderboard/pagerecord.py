@@ -111,17 +111,17 @@ def render_again(leaderboard_dir: Path, version: str, out_dir: Path, root: Path)
         raise InputError(f"{version} predates the page record ({FILE}): its committed pages are the published "
                          "ones and cannot be re-rendered", file=src / FILE)
     record = json.loads((src / FILE).read_text(encoding="utf-8"))
-    target = atomic.check_output_dir(Path(out_dir) / version, option="--out")
+    target = atomic.check_output_dir(Path(out_dir), option="--out") / version
     if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for name in RECORD_FILES:
-        if (src / name).is_file():
-            shutil.copyfile(src / name, target / name)
-    with tempfile.TemporaryDirectory(prefix="locbench-render-") as tmp:
+        raise InputError("already exists; remove it or choose another --out", file=target)
+    # staged beside the target and renamed whole: a folder named vNNNN holding a manifest counts as published
+    with atomic.staged_dir(target) as staged, tempfile.TemporaryDirectory(prefix="locbench-render-") as tmp:
+        for name in RECORD_FILES:
+            if (src / name).is_file():
+                shutil.copyfile(src / name, staged / name)
         _materialise(Path(root), record["inputs"], Path(tmp))
-        written = render_version(target, versions=record["versions"], root=Path(tmp), maps=record["maps"])
-    got = _page_hashes(target, written)
+        written = render_version(staged, versions=record["versions"], root=Path(tmp), maps=record["maps"])
+        got = _page_hashes(staged, written)
     differing = sorted(n for n in set(got) | set(record["pages"]) if got.get(n) != record["pages"].get(n))
     return RenderOutcome(target, len(got), differing, record["renderer"] != renderer_digest())
 
