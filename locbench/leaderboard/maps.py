@@ -128,8 +128,11 @@ def svg_map(index: np.ndarray, colours: list[str], extent: tuple[float, float, f
 def _degree_ticks(extent: tuple[float, float, float, float], h: float) -> str:
     """Small lon/lat labels in the corners, so a reader knows the window without axes."""
     x0, x1, y0, y1 = extent
-    return (f'<text x="6" y="{h - 6:g}" font-size="11" fill="#5b6475">{x0:g}°E…{x1:g}°E, {y0:g}°N…{y1:g}°N'
-            '</text>')
+
+    def deg(v: float, pos: str, neg: str) -> str:
+        return f"{abs(v):g}°{pos if v >= 0 else neg}"
+    return (f'<text x="6" y="{h - 6:g}" font-size="11" fill="#5b6475">{deg(x0, "E", "W")} to {deg(x1, "E", "W")}, '
+            f'{deg(y0, "N", "S")} to {deg(y1, "N", "S")}</text>')
 
 
 def performance_scale(layers: MapLayers, shown: np.ndarray) -> mapscale.Scale:
@@ -173,11 +176,11 @@ def lisa_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
     index[count > 0] = 1
     index[(cold > 0) & (cold >= hot)] = 2
     index[(hot > 0) & (hot > cold)] = 3
-    scale = mapscale.Scale("Local Moran (LISA) clusters of per-sample performance", (0.0, 1.0), (QUIET,), 0)
+    scale = mapscale.Scale("Local Moran (LISA) clusters of per-sample performance", (0.0,), (), 0)
     extra = ((HOT, f"hot spot: cluster of errors, {int((index == 3).sum()):,} cells ({int(hot.sum()):,} samples)"),
-             (COLD, f"cold spot: cluster of successes, {int((index == 2).sum()):,} cells ({int(cold.sum()):,} samples)"))
+             (COLD, f"cold spot: cluster of successes, {int((index == 2).sum()):,} cells ({int(cold.sum()):,} samples)"),
+             (QUIET, "no significant cluster"))
     legend, lh = mapscale.legend_svg(scale, 0, 0, extra)
-    legend = legend.replace(">0–1<", ">no significant cluster<", 1)
     return svg_map(index, [QUIET, COLD, HOT], extent, title=title, legend=legend, legend_h=lh, assets=assets)
 
 
