@@ -38,7 +38,6 @@ def dumps_compact(obj: Any) -> str:
 def store_doc(rows: list[ScoreRow]) -> dict[str, Any]:
     """The regions.json document of these rows (rows without a breakdown are left out)."""
     names: dict[tuple[str, str, str], int] = {}
-    metas: dict[str, int] = {}
     with_regions = [r for r in rows if r.regions is not None]
     for r in with_regions:
         for c in (*r.regions.continents, *r.regions.countries):  # type: ignore[union-attr]
