@@ -1,4 +1,4 @@
-"""World maps for model pages: land grid, cell means, extents, LISA labels, predictions lookup."""
+"""World maps for model pages: cell means, extents, LISA labels, SVG maps from the result file alone."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locbench.leaderboard import land, maps
+from locbench.leaderboard import maps
 from locbench.leaderboard.rows import ScoreRow
-
-
-def test_bundled_land_grid_knows_land_from_sea() -> None:
-    g = land.load()
-    assert g.fraction.shape == (360, 720) and g.step == 0.5
-    assert 0.25 < float(g.fraction.mean()) < 0.40  # ~29 % land + lakes and Antarctica on a lat/lon grid
-    land_pts = [(2.35, 48.85), (116.4, 39.9), (-74.0, 40.75), (134.0, -25.0), (-60.0, -10.0), (20.0, 0.0)]
-    sea_pts = [(-30.0, 0.0), (-150.0, 0.0), (0.0, 0.0), (80.0, -30.0), (-40.0, 40.0), (170.0, 30.0)]
-    lon, lat = np.array(land_pts + sea_pts).T
-    assert g.is_land(lon, lat).tolist() == [True] * 6 + [False] * 6
-
-
-def test_reduce_mask_is_a_block_mean() -> None:
-    m = np.zeros((4, 6), dtype=bool)
-    m[0:2, 0:2] = True
-    m[2, 5] = True
-    out = land.reduce_mask(m, 2)
-    assert out.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 0.25]]
 
 
 def test_fixed_grid_cells_closed_form() -> None:
