@@ -126,14 +126,15 @@ def defs(codes: set[str] | list[str]) -> Markup:
 
 
 def region_extent(breakdowns: list[RegionBreakdown]) -> tuple[float, float, float, float]:
-    """(lon0, lon1, lat0, lat1) around the mainland of the countries holding the samples."""
+    """(lon0, lon1, lat0, lat1) around the mainland of the countries the map colours (those with at least the
+    sample minimum; all countries with samples when none has)."""
     from locbench.leaderboard.maps import extent_for
 
     boxes = _geometry()[1]
     n: dict[str, int] = {}
-    for rb in breakdowns:
-        for c in rb.countries:
-            n[_key(c.code, c.name)] = max(n.get(_key(c.code, c.name), 0), c.n)
+    valued = [c for rb in breakdowns for c in rb.countries if not c.few and c.value is not None]
+    for c in valued or [c for rb in breakdowns for c in rb.countries]:
+        n[_key(c.code, c.name)] = max(n.get(_key(c.code, c.name), 0), c.n)
     total = sum(n.values()) or 1
     keep = [k for k, v in n.items() if k in boxes and v >= EXTENT_SHARE * total] or [k for k in n if k in boxes]
     if not keep:
