@@ -89,7 +89,7 @@ def test_versions_before_the_record_are_not_re_rendered(root: Path, tmp_path: Pa
     from locbench.errors import InputError
 
     v = build_version(root, render=False).path
-    with pytest.raises(InputError, match="predates the page record"):
+    with pytest.raises(InputError, match="has no page record"):
         pagerecord.render_again(root / "leaderboard", v.name, tmp_path / "out", root)
 
 

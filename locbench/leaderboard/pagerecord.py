@@ -108,8 +108,8 @@ def render_again(leaderboard_dir: Path, version: str, out_dir: Path, root: Path)
     if not (src / "manifest.json").is_file():
         raise InputError(f"no leaderboard version {version}", file=src)
     if not (src / FILE).is_file():
-        raise InputError(f"{version} predates the page record ({FILE}): its committed pages are the published "
-                         "ones and cannot be re-rendered", file=src / FILE)
+        raise InputError(f"{version} has no page record ({FILE}): it predates it (its committed pages are the "
+                         "published ones) or was built with --no-html", file=src / FILE)
     record = json.loads((src / FILE).read_text(encoding="utf-8"))
     target = atomic.check_output_dir(Path(out_dir), option="--out") / version
     if target.exists():
