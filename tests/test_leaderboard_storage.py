@@ -158,3 +158,13 @@ def test_worst_regions_are_ranked_by_evidence() -> None:
     assert ranked[0][1][1] < ranked[1][1][1]  # Brazil's best case is below Armenia's
     few = RegionScore("Andorra", 5, 0.0, True, "AND")
     assert "Andorra" not in [r.name for r, _ in worst_by_evidence([[few], [good]], "top1", True)]
+
+
+def test_cli_render_reproduces_and_refuses(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from locbench.cli import main
+
+    build_version(root)
+    assert main(["leaderboard", "render", "v0001", "--root", str(root), "--out", str(tmp_path / "o")]) == 0
+    assert "byte-identical to the published ones" in capsys.readouterr().out
+    assert main(["leaderboard", "render", "v0001", "--root", str(root), "--out", str(tmp_path / "o")]) == 2  # exists
+    assert main(["leaderboard", "render", "v0009", "--root", str(root), "--out", str(tmp_path / "p")]) == 2
