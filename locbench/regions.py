@@ -64,10 +64,38 @@ class RegionBreakdown:
                       "countries": tuple(RegionScore(**c) for c in d["countries"])})
 
     def worst(self, higher_is_better: bool, level: str = "countries", n: int = 5) -> list[RegionScore]:
-        """The n regions with the worst value among those with at least `min_count` samples."""
+        """The n regions worst by evidence among those with at least `min_count` samples (`worst_by_evidence`)."""
         regions = self.countries if level == "countries" else self.continents
-        pool = [r for r in regions if not r.few and r.value is not None]
-        return sorted(pool, key=lambda r: (r.value if higher_is_better else -r.value, r.name))[:n]  # type: ignore
+        return [r for r, _ in worst_by_evidence([[r] for r in regions], self.metric, higher_is_better, n)]
+
+
+def worst_by_evidence(regions: list[list[RegionScore]], metric: str, higher_is_better: bool,
+                      n: int = 5) -> list[tuple[RegionScore, tuple[float, float] | None]]:
+    """Worst regions ranked by evidence, not by point estimate (issue 20.4).
+
+    Each entry lists one region's scores (one per model); a region counts when every score has its
+    sample minimum, and is represented by the median model. With a 95 % interval (shares:
+    `mapscale.interval`) the ranking key is the interval's better end, so a region is "worst" only when
+    even its optimistic value is low: Armenia at n = 45 no longer outranks a large country that is
+    surely bad. Without an interval (R²) the key is the bounded value. Returns (region, interval)."""
+    import statistics
+
+    from locbench.leaderboard import mapscale
+
+    scored = []
+    for scores in regions:
+        ok = [s for s in scores if not s.few and s.value is not None]
+        if not ok or len(ok) < len(scores):
+            continue
+        s0 = ok[0]
+        rep = RegionScore(s0.name, s0.n, statistics.median(s.value for s in ok), False, s0.code,  # type: ignore
+                          s0.continent)
+        ci = mapscale.interval(metric, rep.n, rep.value)
+        point = mapscale.display_value(metric, rep.value)  # type: ignore[arg-type]
+        best_end = point if ci is None else (ci[1] if higher_is_better else ci[0])
+        scored.append(((best_end if higher_is_better else -best_end), rep.name, rep, ci))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [(rep, ci) for _, _, rep, ci in scored[:n]]
 
 
 @functools.lru_cache(maxsize=1)

@@ -80,7 +80,15 @@ def test_pages_draw_the_grid_the_result_recorded() -> None:
     mean, count, _, _ = maps.layer_grids(layers)
     assert mean.shape == count.shape == (36, 72) and mean[0, 0] == 0.5 and count.sum() == 4
     assert maps.layer_extent(layers) == (-180.0, 180.0, -90.0, 90.0)
-    assert maps.performance_map(layers, "five-degree grid").startswith(b"\x89PNG")
+    svg = maps.performance_map(layers, "five-degree grid")
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", svg).group(1))
+    assert Image.open(io.BytesIO(png)).size == (72, 36)  # one pixel per 5° cell of the whole globe
 
 
 def test_unknown_maps_mode_is_refused_before_anything_is_built(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""World maps for model pages: land grid, cell means, extents, LISA labels, predictions lookup."""
+"""World maps for model pages: cell means, extents, LISA labels, SVG maps from the result file alone."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locbench.leaderboard import land, maps
+from locbench.leaderboard import maps
 from locbench.leaderboard.rows import ScoreRow
-
-
-def test_bundled_land_grid_knows_land_from_sea() -> None:
-    g = land.load()
-    assert g.fraction.shape == (360, 720) and g.step == 0.5
-    assert 0.25 < float(g.fraction.mean()) < 0.40  # ~29 % land + lakes and Antarctica on a lat/lon grid
-    land_pts = [(2.35, 48.85), (116.4, 39.9), (-74.0, 40.75), (134.0, -25.0), (-60.0, -10.0), (20.0, 0.0)]
-    sea_pts = [(-30.0, 0.0), (-150.0, 0.0), (0.0, 0.0), (80.0, -30.0), (-40.0, 40.0), (170.0, 30.0)]
-    lon, lat = np.array(land_pts + sea_pts).T
-    assert g.is_land(lon, lat).tolist() == [True] * 6 + [False] * 6
-
-
-def test_reduce_mask_is_a_block_mean() -> None:
-    m = np.zeros((4, 6), dtype=bool)
-    m[0:2, 0:2] = True
-    m[2, 5] = True
-    out = land.reduce_mask(m, 2)
-    assert out.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 0.25]]
 
 
 def test_fixed_grid_cells_closed_form() -> None:
@@ -45,14 +27,20 @@ def test_fixed_grid_cells_closed_form() -> None:
     assert build_layers(lon[-1:], lat[-1:], vals[-1:], value_name="x", higher_is_better=True) is None
 
 
-def test_extent_covers_the_data_at_two_to_one() -> None:
-    assert maps.extent_for(np.array([-170.0, 170.0]), np.array([-50.0, 60.0])) == (-180.0, 180.0, -90.0, 90.0)
+def test_extent_fits_the_data() -> None:
+    """Global data get the world (Antarctica cropped); a region gets a window around it, inside the globe."""
+    assert maps.extent_for(np.array([-170.0, 170.0]), np.array([-50.0, 60.0])) == (-180.0, 180.0, -60.0, 85.0)
     lon, lat = np.array([-125.0, -67.0]), np.array([25.0, 50.0])
     x0, x1, y0, y1 = maps.extent_for(lon, lat)
     assert x0 <= -125 and x1 >= -67 and y0 <= 25 and y1 >= 50
-    assert (x1 - x0) == pytest.approx(2 * (y1 - y0))
+    assert maps.ASPECT[0] - 1e-9 <= (x1 - x0) / (y1 - y0) <= maps.ASPECT[1] + 1e-9
+    assert (x1 - x0) < 100  # a window, not the world
     x0, x1, y0, y1 = maps.extent_for(np.array([175.0, 179.0]), np.array([80.0, 89.0]))
     assert x1 <= 180 and y1 <= 90 and x0 <= 175 and y0 <= 80
+    # a stray sample holding under 0.5 % of the weight does not zoom the window out to the world
+    lon = np.r_[np.full(999, 10.0), 150.0]
+    lat = np.r_[np.full(999, 50.0), -30.0]
+    assert maps.extent_for(lon, lat)[1] < 60
 
 
 def _clustered_result(n: int = 1200, seed: int = 0, geobias: bool = True):  # type: ignore[no-untyped-def]
@@ -83,15 +71,27 @@ def test_hot_spots_fall_where_errors_cluster() -> None:
     assert _clustered_result(geobias=False).map_layers.hot is None  # no geo-bias: cells only
 
 
-def test_maps_are_small_900x450_pngs() -> None:
+def test_maps_are_small_svgs_with_absolute_legends() -> None:
+    """Each map is a few KB of SVG: a one-pixel-per-cell layer, shared land/coast files, 12 px legend text in %."""
+    import base64
+    import re
+
     from PIL import Image
 
     layers = _clustered_result().map_layers
-    for png in (maps.performance_map(layers, "synthetic: performance"), maps.lisa_map(layers, "synthetic: LISA")):
+    perf, lisa = maps.performance_map(layers, "synthetic: performance"), maps.lisa_map(layers, "synthetic: LISA")
+    for svg in (perf, lisa):
+        assert len(svg) < 12_000 and svg.startswith('<svg class="map"')
+        assert "assets/land-" in svg and "assets/coast-" in svg and "http" not in svg.replace(
+            'xmlns="http://www.w3.org/2000/svg"', "")
+        sizes = {float(x) for x in re.findall(r'font-size="([0-9.]+)"', svg)}
+        assert sizes and min(sizes) >= 11
+        png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", svg).group(1))
         img = Image.open(io.BytesIO(png))
-        assert img.size == (maps.WIDTH_PX, maps.HEIGHT_PX) and img.format == "PNG"
-        assert len(png) < 150_000
-        assert maps.data_uri(png).startswith("data:image/png;base64,iVBOR")
+        x0, x1, y0, y1 = maps.layer_extent(layers)
+        assert img.size == (round((x1 - x0) / layers.cell_deg), round((y1 - y0) / layers.cell_deg))  # one pixel a cell
+    assert "Top-1 accuracy per cell (%)" in perf and ">90–100<" in perf and ">0–10<" in perf  # absolute classes
+    assert "worst" not in perf and "hot spot" in lisa
 
 
 def test_maps_come_from_the_result_file_alone(tmp_path: Path) -> None:

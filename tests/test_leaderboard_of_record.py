@@ -44,14 +44,37 @@ def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return latest, outcome.path
 
 
-@pytest.mark.parametrize("name", ["scores.csv", "scores.json", "CHANGES.md"])
-def test_tables_rebuild_byte_identical(rebuilt: tuple[Path, Path], name: str) -> None:
+def test_tables_rebuild_byte_identical(rebuilt: tuple[Path, Path]) -> None:
     shipped, new = rebuilt
-    assert (new / name).read_bytes() == (shipped / name).read_bytes(), f"{name} differs from {shipped.name}"
+    assert (new / "scores.csv").read_bytes() == (shipped / "scores.csv").read_bytes()
+
+
+def test_scores_json_is_v0002s_in_the_compact_layout(rebuilt: tuple[Path, Path]) -> None:
+    """Issue 24 moved each row's regional breakdown into regions.json and wrote scores.json compact: put
+    back inline and indented as before, the rebuilt document is the shipped file byte for byte."""
+    from locbench import atomic
+    from locbench.leaderboard import regionstore
+
+    shipped, new = rebuilt
+    scores, regions = (json.loads((new / n).read_text(encoding="utf-8")) for n in ("scores.json", "regions.json"))
+    old = regionstore.inline_layout(scores, regions, new / "regions.json")
+    assert atomic.dumps_json(old).encode("utf-8") == (shipped / "scores.json").read_bytes()
+
+
+def test_changes_rebuild_but_for_the_storage_note(rebuilt: tuple[Path, Path]) -> None:
+    """The one addition: the first version built in the issue-24 scheme says what happened to earlier pages."""
+    from locbench.leaderboard.pagerecord import storage_note
+
+    shipped, new = rebuilt
+    note = storage_note(SHIPPED / list_versions(SHIPPED)[-2]) if len(list_versions(SHIPPED)) > 1 else ""
+    assert (new / "CHANGES.md").read_text(encoding="utf-8") == (shipped / "CHANGES.md").read_text(encoding="utf-8") + note
 
 
 def test_manifest_rebuilds_but_for_installed_versions(rebuilt: tuple[Path, Path]) -> None:
     shipped, new = (json.loads((p / "manifest.json").read_text(encoding="utf-8")) for p in rebuilt)
     assert new["inputs_digest"] == shipped["inputs_digest"]  # the committed results are the published inputs
-    assert new["outputs"] == shipped["outputs"] and new["n_results"] == shipped["n_results"] > 0
-    assert {k: v for k, v in new.items() if k != "versions"} == {k: v for k, v in shipped.items() if k != "versions"}
+    assert new["outputs"]["scores.csv"] == shipped["outputs"]["scores.csv"] and new["n_results"] == shipped["n_results"] > 0
+
+    def same(m: dict) -> dict:
+        return {k: v for k, v in m.items() if k not in ("versions", "outputs")}
+    assert same(new) == same(shipped)

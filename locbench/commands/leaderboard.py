@@ -1,4 +1,4 @@
-"""CLI: `locbench leaderboard build` — freeze results into a new leaderboard version."""
+"""CLI: `locbench leaderboard build` (freeze results into a new version) and `render` (an older version's pages)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ EPILOG = """[bold]Examples[/bold]
   locbench leaderboard build --maps performance
 
 Published versions are never rewritten; a build with unchanged inputs builds nothing.
+"""
+
+RENDER_EPILOG = """[bold]Examples[/bold]
+
+  [dim]# the pages of v0003 as published, into build/pages/v0003/ (checked against v0003/pages.json)[/dim]
+  locbench leaderboard render v0003 --out build/pages
+
+Result files re-scored since the version are read from git history by the blob ids the version recorded.
 """
 
 
@@ -58,3 +66,26 @@ def register(app: typer.Typer) -> None:
         style = "green" if outcome.created else "yellow"
         console.print(f"[{style}]{outcome.message}[/{style}]")
         console.print(f"  {outcome.path}" + ("" if outcome.html or not outcome.created else "  (no HTML)"))
+
+    @lb_app.command("render", epilog=RENDER_EPILOG)
+    def render_cmd(
+        version: str = typer.Argument(..., help="The version to render, e.g. v0003."),
+        out: Path = typer.Option(Path("build") / "pages", "--out", help="Folder to write <version>/ into."),
+        root: Path = typer.Option(Path("."), "--root", help="Working root holding leaderboard/ and results/ "
+                                  "(a git checkout, for result files re-scored since)."),
+    ) -> None:
+        """Render an older version's pages from its frozen tables and the result files it names."""
+        from rich.console import Console
+
+        from locbench.leaderboard.pagerecord import render_again
+
+        console = Console()
+        outcome = render_again(root / "leaderboard", version, out, root)
+        if outcome.differing:
+            why = " (the renderer's code changed since)" if outcome.renderer_changed else ""
+            console.print(f"[yellow]{len(outcome.differing)} of {outcome.pages} page(s) differ from the published "
+                          f"ones{why}: {', '.join(outcome.differing[:5])}[/yellow]")
+            console.print(f"  {outcome.path}")
+            raise typer.Exit(1)
+        console.print(f"[green]{outcome.pages} page(s) of {version}, byte-identical to the published ones[/green]")
+        console.print(f"  {outcome.path}")

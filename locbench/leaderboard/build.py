@@ -7,7 +7,12 @@ Why each step:
   leaves no partial version and readers never see one;
 - inputs are hashed; when they equal the latest version's, nothing is built (unless forced);
 - outputs depend only on the inputs, except `scores.json` `created` (the one date field), so the
-  same inputs give byte-identical `scores.csv`, `manifest.json` and `CHANGES.md`.
+  same inputs give byte-identical `scores.csv`, `manifest.json` and `CHANGES.md`;
+- what is frozen is small (issue 24): the tables (`scores.csv`, compact `scores.json` whose rows no
+  longer carry their regional breakdown), `regions.json` (every breakdown once, `regionstore`),
+  `verdicts.json` when the policy writes one, `CHANGES.md` and `manifest.json`. Pages are derived:
+  the build renders them with light SVG maps and records in `pages.json` (`pagerecord`) what they were
+  rendered from, so `locbench leaderboard render vNNNN` reproduces them byte for byte later.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from locbench.hashing import sha256_file
 from locbench.errors import InputError
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import RenderConfig
+from locbench.leaderboard import pagerecord, regionstore
 from locbench.leaderboard.rows import ScoreRow, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (build_lock, check_published_outputs, check_root, checked_results,
@@ -123,6 +129,8 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
             raise InputError(f"published version is unreadable ({exc}); it must not be edited by hand",
                              file=path) from exc
     rows = None if docs[1] is None else rows_of(docs[1], leaderboard_dir / latest / "scores.json")
+    if rows is not None:
+        rows = regionstore.attach(rows, leaderboard_dir / latest)
     return latest, docs[0], rows
 
 
@@ -134,6 +142,8 @@ class _VersionFiles:
     csv_text: str
     changes: str
     manifest: dict[str, Any]
+    regions: dict[str, Any]
+    verdicts: str | None = None  # verdicts.json text, written by the policy's code when it provides one
 
 
 def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
@@ -146,7 +156,7 @@ def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
     return {
         "version": version,
         "created": now_iso(),
-        "rows": [r.to_dict() for r in rows],
+        "rows": [regionstore.row_dict(r) for r in rows],
         "models": {m: tables.card_dict(m, cards) for m in model_ids},
         "datasets": tables.datasets_info(rows),
         "aggregates": tables.aggregates(rows),
@@ -181,17 +191,36 @@ def _manifest(scores: dict[str, Any], rows: list[ScoreRow], previous: str | None
 
 
 def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow] | None, results: list[Result],
-                   cards: dict[str, ModelMeta | None], inputs: list[dict[str, Any]], digest: str) -> _VersionFiles:
+                   cards: dict[str, ModelMeta | None], inputs: list[dict[str, Any]], digest: str,
+                   previous_dir: Path | None = None) -> _VersionFiles:
     from locbench.leaderboard import tables
 
     params, used = _geobias_params(results)
     rows = [replace(r, geobias_params_id=used[(r.model_id, r.dataset)]) for r in tables.score_rows(results, cards)]
     scores = _scores_doc(version, rows, params, cards)
     csv_text = tables.csv_text(rows)
-    changes = tables.changes_markdown(version, previous, prev_rows, rows)
-    manifest = _manifest(scores, rows, previous, inputs, digest, results,
-                         {"scores.csv": csv_text, "CHANGES.md": changes})
-    return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest)
+    changes = tables.changes_markdown(version, previous, prev_rows, rows) + pagerecord.storage_note(previous_dir)
+    verdicts = _verdicts_text(rows, scores)
+    outputs = {"scores.csv": csv_text, "CHANGES.md": changes, **({VERDICTS_FILE: verdicts} if verdicts else {})}
+    manifest = _manifest(scores, rows, previous, inputs, digest, results, outputs)
+    return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest,
+                         regions=regionstore.store_doc(rows), verdicts=verdicts)
+
+
+VERDICTS_FILE = "verdicts.json"
+
+
+def _verdicts_text(rows: list[ScoreRow], scores: dict[str, Any]) -> str | None:
+    """The leaderboard's claims in machine-readable form (issue 20.7): frozen beside the tables.
+
+    The place for the verdicts policy's output: when `locbench.leaderboard.policy` offers
+    `verdicts_json(rows, scores)`, its text is written and hashed like the other tables; else none."""
+    try:
+        from locbench.leaderboard import policy  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    make = getattr(policy, "verdicts_json", None)
+    return make(rows, scores) if make else None
 
 
 def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool, maps: str,
@@ -200,17 +229,18 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
     html = False
     with atomic.staged_dir(lb / version) as staged:
         atomic.write_text(staged / "scores.csv", files.csv_text)
-        atomic.write_json(staged / "scores.json", files.scores)
+        atomic.write_text(staged / "scores.json", regionstore.dumps_compact(files.scores))
+        atomic.write_text(staged / regionstore.FILE, regionstore.dumps_compact(files.regions))
+        if files.verdicts is not None:
+            atomic.write_text(staged / VERDICTS_FILE, files.verdicts)
         atomic.write_text(staged / "CHANGES.md", files.changes)
         atomic.write_json(staged / "manifest.json", files.manifest)
         fault_point("tables")
         if render:
-            from locbench.leaderboard.render import render_version
-
             if progress:
                 progress("HTML pages")
-            render_version(staged, versions=[*list_versions(lb), version], root=root, maps=maps,
-                           progress=_page_progress(progress))
+            pagerecord.render_and_record(staged, versions=[*list_versions(lb), version], root=root, maps=maps,
+                                         progress=_page_progress(progress))
             html = True
         fault_point("html")
     fault_point("renamed")
@@ -250,7 +280,8 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         version = next_version(lb)
         if progress:
             progress(f"tables for {len(results)} result(s)")
-        files = _version_files(version, previous, prev_rows, results, cards, inputs, digest)
+        files = _version_files(version, previous, prev_rows, results, cards, inputs, digest,
+                               None if previous is None else lb / previous)
         html = _publish(lb, version, files, root=root, render=render, maps=maps, progress=progress)
         m = files.manifest
         return BuildOutcome(lb / version, version, True, f"built {version}: {m['n_results']} result(s), "

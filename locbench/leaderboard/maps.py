@@ -1,110 +1,71 @@
 """World maps for per-model pages, drawn from a result's map layers alone (never from predictions).
 
-Why static matplotlib PNGs (base64 in the page): they work offline, weigh ~30–80 KB each after
-palette quantisation, and need no tile server. Land comes from the bundled grid in `land.py`.
-The layers (`locbench.maplayers`: per-cell aggregates on a fixed 2° grid, LISA hot/cold-spot
-counts from the result's own geo-bias run) are computed once at scoring time, so a clone without
-any per-sample file draws the same maps, with the same neighbour graph as the tables.
+Why light SVG (issue 24): v0002 inlined two ~40 KB base64 PNG renderings per result (70 % of a 1.1 MB
+page). A map is now a small SVG: the data layer is the grid itself, one pixel per cell of the result's
+own grid inside the window (a palette PNG of a few hundred bytes, drawn with `image-rendering:
+pixelated`), over land and coastlines that every map shares from one content-hashed file in the
+version's `assets/` (`worldsvg.write_assets`). Legends are vector text (12 px) with absolute classes
+and units (`mapscale`), and the window is fitted to where the samples are (EuroSAT shows Europe).
+The layers (`locbench.maplayers`) are computed once at scoring time, so a clone without any
+per-sample file draws the same maps, with the same neighbour graph as the tables.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from html import escape
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
+from locbench.leaderboard import mapscale, worldsvg
 from locbench.leaderboard.rows import ScoreRow
 from locbench.maplayers import MapLayers
 
-WIDTH_PX, HEIGHT_PX, DPI = 900, 450, 100
-LAND_RGB = (0.905, 0.918, 0.933)
-OCEAN_RGB = (0.976, 0.984, 0.996)
-COAST = "#8f98a8"
+WIDTH_PX = 900
 SPARSE_RGB = "#c3c8d1"
 HOT, COLD, QUIET = "#d7301f", "#2166ac", "#d9dde4"
+EXTENT_TRIM = 0.005  # share of samples allowed outside the window on each side (a few strays do not zoom out)
+ASPECT = (1.6, 3.2)  # width / height of a map window, in degrees
 
 
-# ---------------------------------------------------------------- drawing
+def extent_for(lon: np.ndarray, lat: np.ndarray, weight: np.ndarray | None = None
+               ) -> tuple[float, float, float, float]:
+    """(lon0, lon1, lat0, lat1) around the data: weighted 0.5-99.5 % quantiles, padded, aspect in ASPECT."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    w = np.ones_like(lon) if weight is None else np.asarray(weight, dtype=np.float64)
+    x0, x1 = _wquantile(lon, w, EXTENT_TRIM), _wquantile(lon, w, 1 - EXTENT_TRIM)
+    y0, y1 = _wquantile(lat, w, EXTENT_TRIM), _wquantile(lat, w, 1 - EXTENT_TRIM)
+    pw, ph = max(x1 - x0, 10.0) * 1.1, max(y1 - y0, 6.0) * 1.1
+    pw, ph = max(pw, ASPECT[0] * ph), max(ph, pw / ASPECT[1])
+    if pw >= 300:
+        return -180.0, 180.0, (-60.0 if y0 > -60 else -90.0), (85.0 if y1 < 85 else 90.0)
+    return _fit((x0 + x1) / 2, pw, -180.0, 180.0) + _fit((y0 + y1) / 2, ph, -90.0, 90.0)
 
 
-def extent_for(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float]:
-    """A 2:1 lon/lat window around the data (whole world when the data span most of it)."""
-    lo0, lo1 = float(np.min(lon)), float(np.max(lon))
-    la0, la1 = float(np.min(lat)), float(np.max(lat))
-    w = max(lo1 - lo0, 10.0) * 1.15
-    h = max(la1 - la0, 5.0) * 1.15
-    w, h = max(w, 2 * h), max(h, w / 2)
-    if w >= 300:
-        return -180.0, 180.0, -90.0, 90.0
-    cx, cy = (lo0 + lo1) / 2, (la0 + la1) / 2
-    x0, x1 = cx - w / 2, cx + w / 2
-    if x0 < -180:
-        x0, x1 = -180.0, -180.0 + w
-    if x1 > 180:
-        x0, x1 = 180.0 - w, 180.0
-    y0, y1 = cy - h / 2, cy + h / 2
-    if y0 < -90:
-        y0, y1 = -90.0, min(90.0, -90.0 + h)
-    if y1 > 90:
-        y0, y1 = max(-90.0, 90.0 - h), 90.0
-    return x0, x1, y0, y1
+def _wquantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(w[order])
+    return float(x[order][min(int(np.searchsorted(cw, q * cw[-1])), len(x) - 1)])
 
 
-def _figure(extent: tuple[float, float, float, float], title: str, width: float = 0.80):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from locbench.leaderboard import land
-
-    fig = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
-    ax = fig.add_axes((0.06, 0.1, width, 0.8))
-    x0, x1, y0, y1 = extent
-    g = land.load()
-    lat_c, lon_c = g.lat_centres, g.lon_centres
-    rs = (lat_c >= y0 - 1) & (lat_c <= y1 + 1)
-    cs = (lon_c >= x0 - 1) & (lon_c <= x1 + 1)
-    frac = g.fraction[np.ix_(rs, cs)]
-    rgb = np.empty(frac.shape + (3,), dtype=np.float32)
-    for i in range(3):
-        rgb[..., i] = OCEAN_RGB[i] + (LAND_RGB[i] - OCEAN_RGB[i]) * np.clip(frac * 1.6 - 0.3, 0, 1)
-    half = g.step / 2
-    ax.imshow(rgb, extent=(lon_c[cs][0] - half, lon_c[cs][-1] + half, lat_c[rs][-1] - half, lat_c[rs][0] + half),
-              origin="upper", interpolation="bilinear", zorder=0)
-    if frac.shape[0] > 1 and frac.shape[1] > 1:
-        ax.contour(lon_c[cs], lat_c[rs], frac, levels=[0.5], colors=COAST, linewidths=0.5, zorder=1)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("auto")
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.tick_params(labelsize=8, colors="#5b6475")
-    ax.set_xlabel("longitude (°)", fontsize=8, color="#5b6475")
-    ax.set_ylabel("latitude (°)", fontsize=8, color="#5b6475")
-    for s in ax.spines.values():
-        s.set_color("#c9cfd9")
-    return fig, ax
+def _fit(centre: float, size: float, lo: float, hi: float) -> tuple[float, float]:
+    size = min(size, hi - lo)
+    a = min(max(centre - size / 2, lo), hi - size)
+    return round(a, 3), round(a + size, 3)
 
 
-def _png(fig) -> bytes:
-    """Save, then palette-quantise: maps have few colours, so this cuts the size ~3× with no visible loss."""
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    plt.close(fig)
-    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-    out = io.BytesIO()
-    img.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def layer_extent(layers: MapLayers) -> tuple[float, float, float, float]:
+    """The window around the stored cells (their centres, weighted by samples), snapped to the grid."""
+    d = layers.cell_deg
+    x = -180.0 + d * (np.asarray(layers.col, dtype=np.float64) + 0.5)
+    y = -90.0 + d * (np.asarray(layers.row, dtype=np.float64) + 0.5)
+    x0, x1, y0, y1 = extent_for(np.r_[x - d / 2, x + d / 2], np.r_[y - d / 2, y + d / 2],
+                                np.r_[layers.count, layers.count])
+    return (max(-180.0, np.floor(x0 / d) * d), min(180.0, np.ceil(x1 / d) * d),
+            max(-90.0, np.floor(y0 / d) * d), min(90.0, np.ceil(y1 / d) * d))
 
 
 def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,74 +84,108 @@ def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return mean, count, hot, cold
 
 
-def layer_extent(layers: MapLayers) -> tuple[float, float, float, float]:
-    """The map window around the stored cells (their corners), 2:1 as the page expects."""
+def _png(index: np.ndarray, colours: list[str]) -> bytes:
+    """A palette PNG of class indices (0 = transparent, i = colours[i - 1]); row 0 is the north edge."""
+    from PIL import Image
+
+    img = Image.fromarray(index.astype(np.uint8), mode="P")
+    pal = [0, 0, 0] + [int(c[i:i + 2], 16) for c in colours for i in (1, 3, 5)]
+    img.putpalette(pal + [0] * (768 - len(pal)))
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True, transparency=0)
+    return out.getvalue()
+
+
+def _window(layers: MapLayers, extent: tuple[float, float, float, float]) -> tuple[slice, slice]:
     d = layers.cell_deg
-    x = -180.0 + d * np.asarray(layers.col, dtype=np.float64)
-    y = -90.0 + d * np.asarray(layers.row, dtype=np.float64)
-    return extent_for(np.r_[x, x + d], np.r_[y, y + d])
+    x0, x1, y0, y1 = extent
+    return slice(int(round((y0 + 90) / d)), int(round((y1 + 90) / d))), \
+        slice(int(round((x0 + 180) / d)), int(round((x1 + 180) / d)))
 
 
-def _edges(layers: MapLayers) -> tuple[np.ndarray, np.ndarray]:
-    return np.linspace(-180.0, 180.0, layers.n_cols + 1), np.linspace(-90.0, 90.0, layers.n_rows + 1)
+def svg_map(index: np.ndarray, colours: list[str], extent: tuple[float, float, float, float], *, title: str,
+            legend: str, legend_h: float, assets: str = "assets/") -> Markup:
+    """The map: shared land, the class-index grid as pixels, shared coastlines, then the legend below."""
+    x0, x1, y0, y1 = extent
+    h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
+    uri = "data:image/png;base64," + base64.b64encode(_png(index[::-1], colours)).decode("ascii")
+    total = h + 12 + legend_h
+    land, coast = worldsvg.asset_refs(assets)
+    world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
+             f'{y1 - y0:g}" preserveAspectRatio="none">'
+             f'<rect x="0" y="0" width="360" height="180" fill="{worldsvg.OCEAN}"/>'
+             f'<image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
+             f'<image href="{uri}" x="{x0 + 180:g}" y="{90 - y1:g}" width="{x1 - x0:g}" height="{y1 - y0:g}" '
+             f'preserveAspectRatio="none" style="image-rendering:pixelated" opacity="0.92"/>'
+             f'<image href="{coast}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/></svg>')
+    return Markup(f'<svg class="map" viewBox="0 0 {WIDTH_PX} {total:g}" width="{WIDTH_PX}" height="{total:g}" '
+                  f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif"><title>'
+                  f'{escape(title)}</title>{world}<rect x="0.5" y="0.5" width="{WIDTH_PX - 1}" height="{h - 1:g}" '
+                  f'fill="none" stroke="#c9cfd9"/>{_degree_ticks(extent, h)}'
+                  f'<g transform="translate(6 {h + 10:g})">{legend}</g></svg>')
 
 
-def performance_map(layers: MapLayers, title: str) -> bytes:
-    """Mean per-sample performance per cell of the layers' own grid; cells under `min_count` samples drawn sparse."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+def _degree_ticks(extent: tuple[float, float, float, float], h: float) -> str:
+    """Small lon/lat labels in the corners, so a reader knows the window without axes."""
+    x0, x1, y0, y1 = extent
 
-    fig, ax = _figure(layer_extent(layers), title)
-    mean, count, _, _ = layer_grids(layers)
-    dense = np.where(count >= layers.min_count, mean, np.nan)
-    sparse = np.where((count > 0) & (count < layers.min_count), 1.0, np.nan)
-    xe, ye = _edges(layers)
+    def deg(v: float, pos: str, neg: str) -> str:
+        return f"{abs(v):g}°{pos if v >= 0 else neg}"
+    return (f'<text x="6" y="{h - 6:g}" font-size="11" fill="#5b6475">{deg(x0, "E", "W")} to {deg(x1, "E", "W")}, '
+            f'{deg(y0, "N", "S")} to {deg(y1, "N", "S")}</text>')
+
+
+def performance_scale(layers: MapLayers, shown: np.ndarray) -> mapscale.Scale:
     if layers.higher_is_better:
-        shown, cmap, vmin, vmax = 100.0 * dense, plt.get_cmap("RdYlBu"), 0.0, 100.0
-    else:
-        finite = dense[np.isfinite(dense)]
-        shown, cmap, vmin = dense, plt.get_cmap("YlOrRd"), 0.0
-        vmax = float(np.percentile(finite, 95)) if finite.size else 1.0
-        vmax = vmax if vmax > 0 else 1.0
-    ax.pcolormesh(xe, ye, np.ma.masked_invalid(sparse), cmap=ListedColormap([SPARSE_RGB]), vmin=0, vmax=1,
-                  alpha=0.9, edgecolors="none", zorder=2)
-    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(shown), cmap=cmap, vmin=vmin, vmax=vmax, alpha=0.9,
-                         edgecolors="none", zorder=3)
-    cax = fig.add_axes((0.88, 0.12, 0.018, 0.76))
-    cb = fig.colorbar(mesh, cax=cax)
-    cb.set_label(perf_label(layers), fontsize=8)
-    cb.ax.tick_params(labelsize=8)
-    return _png(fig)
+        return mapscale.Scale("Top-1 accuracy per cell (%)", tuple(float(x) for x in range(0, 101, 10)),
+                              mapscale.pick(mapscale.YLGNBU, 10), 0)
+    finite = [float(x) for x in shown[np.isfinite(shown)]]
+    return mapscale.absolute(finite, title="Mean absolute error per cell (in the target's units)",
+                             higher_is_better=False, min_span=1e-6, domain=(0.0, float("inf")))
+
+
+def performance_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
+    """Mean per-sample performance per cell of the layers' own grid; cells under `min_count` samples grey."""
+    extent = layer_extent(layers)
+    mean, count, _, _ = layer_grids(layers)
+    rs, cs = _window(layers, extent)
+    mean, count = mean[rs, cs], count[rs, cs]
+    shown = 100.0 * mean if layers.higher_is_better else mean
+    dense = count >= layers.min_count
+    scale = performance_scale(layers, np.where(dense, shown, np.nan))
+    index = np.zeros(mean.shape, dtype=np.int64)
+    index[(count > 0) & ~dense] = 1
+    for i, v in zip(*np.nonzero(dense)):
+        index[i, v] = 2 + scale.index(float(shown[i, v]))
+    legend, lh = mapscale.legend_svg(scale, 0, 0, ((SPARSE_RGB, f"fewer than {layers.min_count} samples"),))
+    return svg_map(index, [SPARSE_RGB, *scale.colours], extent, title=title, legend=legend, legend_h=lh,
+                   assets=assets)
 
 
 def perf_label(layers: MapLayers) -> str:
     return "Top-1 accuracy (%) per cell" if layers.higher_is_better else "Mean absolute error per cell"
 
 
-def lisa_map(layers: MapLayers, title: str) -> bytes:
+def lisa_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
     """Cells holding significant LISA clusters: hot spots (poor performance) red, cold spots blue."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    fig, ax = _figure(layer_extent(layers), title, width=0.64)
+    extent = layer_extent(layers)
     _, count, hot, cold = layer_grids(layers)
-    kind = np.full(count.shape, np.nan)
-    kind[count > 0] = 0.0
-    kind[(cold > 0) & (cold >= hot)] = 1.0
-    kind[(hot > 0) & (hot > cold)] = 2.0
-    xe, ye = _edges(layers)
-    ax.pcolormesh(xe, ye, np.ma.masked_invalid(kind), cmap=ListedColormap([QUIET, COLD, HOT]), vmin=-0.5, vmax=2.5,
-                  edgecolors="none", zorder=2)
-    handles = [Patch(color=HOT, label=f"hot spot cells: {int((kind == 2).sum()):,} ({int(hot.sum()):,} samples)"),
-               Patch(color=COLD, label=f"cold spot cells: {int((kind == 1).sum()):,} ({int(cold.sum()):,} samples)"),
-               Patch(color=QUIET, label=f"no significant cluster: {int((kind == 0).sum()):,} cells")]
-    fig.legend(handles=handles, loc="center left", fontsize=8, frameon=False, bbox_to_anchor=(0.71, 0.5),
-               handletextpad=0.3, borderaxespad=0.0)
-    return _png(fig)
+    rs, cs = _window(layers, extent)
+    count, hot, cold = count[rs, cs], hot[rs, cs], cold[rs, cs]
+    index = np.zeros(count.shape, dtype=np.int64)
+    index[count > 0] = 1
+    index[(cold > 0) & (cold >= hot)] = 2
+    index[(hot > 0) & (hot > cold)] = 3
+    scale = mapscale.Scale("Local Moran (LISA) clusters of per-sample performance", (0.0,), (), 0)
+    extra = ((HOT, f"hot spot: cluster of errors, {int((index == 3).sum()):,} cells ({int(hot.sum()):,} samples)"),
+             (COLD, f"cold spot: cluster of successes, {int((index == 2).sum()):,} cells ({int(cold.sum()):,} samples)"),
+             (QUIET, "no significant cluster"))
+    legend, lh = mapscale.legend_svg(scale, 0, 0, extra)
+    return svg_map(index, [QUIET, COLD, HOT], extent, title=title, legend=legend, legend_h=lh, assets=assets)
 
 
 def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str, lisa: bool = True) -> dict:
-    """Both maps of one (model, dataset) row as data URIs, from its result file's map layers."""
+    """Both maps of one (model, dataset) row as SVG markup, from its result file's map layers."""
     from locbench.results import find_result, result_path
 
     out: dict = {"dataset": dataset_label, "images": [], "notes": []}
@@ -204,11 +199,9 @@ def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str,
         return out
     perf = perf_label(layers)
     out["images"].append(_image(performance_map(layers, f"{model_label} on {dataset_label}: performance"),
-                                alt=f"World map of {perf.lower()} for {model_label} on {dataset_label}",
-                                caption=f"{perf} on a {layers.cell_deg:g}° grid "
-                                        f"({'blue = better' if layers.higher_is_better else 'red = larger error'}; "
-                                        f"grey: fewer than {layers.min_count} samples); "
-                                        f"{layers.n_located:,} located samples."))
+                                alt=f"Map of {perf.lower()} for {model_label} on {dataset_label}",
+                                caption=f"{perf} on a {layers.cell_deg:g}° grid, absolute classes; grey: fewer "
+                                        f"than {layers.min_count} samples; {layers.n_located:,} located samples."))
     if not lisa:
         out["notes"].append("LISA hot/cold spots not drawn for this build (maps='performance').")
     elif layers.lisa is None:
@@ -225,6 +218,5 @@ def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str,
     return out
 
 
-def _image(png: bytes, *, alt: str, caption: str) -> dict:
-    return {"uri": data_uri(png), "width": WIDTH_PX, "height": HEIGHT_PX, "alt": alt, "caption": caption,
-            "bytes": len(png)}
+def _image(svg: Markup, *, alt: str, caption: str) -> dict:
+    return {"svg": svg, "width": WIDTH_PX, "alt": alt, "caption": caption, "bytes": len(svg)}

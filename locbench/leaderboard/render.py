@@ -22,7 +22,7 @@ from typing import Any
 from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
-from locbench.leaderboard import reading, worldsvg
+from locbench.leaderboard import mapscale, reading, regionstore, worldsvg
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import MAPS_MODES
 from locbench.leaderboard.rows import ScoreRow, rows_of
@@ -254,7 +254,7 @@ def load_version(version_dir: Path) -> Version:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", file=path) from exc
-    rows = rows_of(doc, path)
+    rows = regionstore.attach(rows_of(doc, path), version_dir)  # breakdowns live in regions.json since v0003
     columns = {c["key"]: c for c in doc.get("columns") or [] if isinstance(c, dict) and "key" in c}
     changes_path = version_dir / "CHANGES.md"
     manifest_path = version_dir / "manifest.json"
@@ -410,7 +410,8 @@ def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
                     "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm),
                     "best": r.model_id in marks["primary"], "tied": r.model_id in marks["tied"],
                     "paper": reading.paper_of(r, pm),
-                    "worst": ({"name": worst[0].name, "text": fmt(worst[0].value, pm), "n": worst[0].n}
+                    "worst": ({"name": worst[0].name, "n": worst[0].n,
+                               "text": mapscale.region_text(pm, worst[0].value, lambda x: fmt(x, pm))}
                               if worst else None),
                     "geo": _cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
                                               kind="geobias", primary=pm), v.geobias_params,
@@ -454,14 +455,15 @@ def dataset_view(v: Version, ds: str) -> dict:
 
 
 def _dataset_world(v: Version, ds: str, rows: list[ScoreRow]) -> dict | None:
-    """Country map of where all models fail: the mean over models of the primary metric per country."""
+    """Country map of where models fail: the median model per country, on an absolute scale (worldsvg)."""
     breakdowns = [r.regions for r in rows if r.regions is not None]
     if not breakdowns:
         return None
     pm = v.primary_of(ds)
-    countries = worldsvg.dataset_map(breakdowns, v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
-    return {"countries": countries, "label": f"{v.info(pm)[0]} per country, mean over {len(breakdowns)} model(s)",
-            "low": "worst", "high": "best"}
+    title = f"Where models fail on {ds}: {v.info(pm)[0]} per country, median of {len(breakdowns)} model(s)"
+    w = worldsvg.dataset_map(breakdowns, pm, v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm), v.info(pm)[0],
+                             title=title)
+    return {**w, "defs": worldsvg.defs(w["codes"]), "label": title}
 
 
 def _difference_world(v: Version, r: ScoreRow) -> dict | None:
@@ -474,16 +476,29 @@ def _difference_world(v: Version, r: ScoreRow) -> dict | None:
     if not base_rows:
         return None
     pm = v.primary_of(ds)
-    countries, scale = worldsvg.difference_map(mine, base_rows[0].regions,  # type: ignore[arg-type]
-                                               v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm))
     base_name = v.model_name(base_rows[0].model_id)
-    return {"dataset": ds, "countries": countries, "low": "worse than no-prior", "high": "better",
-            "label": f"{v.info(pm)[0]} minus {base_name} per country (±{fmt(scale, pm)} at full colour)"}
+    label = f"{v.info(pm)[0]} minus {base_name} per country"
+    w = worldsvg.difference_map(mine, base_rows[0].regions, pm,  # type: ignore[arg-type]
+                                v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm),
+                                title=f"{v.model_name(r.model_id)} on {ds}: {label}", baseline_name=base_name)
+    return {**w, "dataset": ds, "label": label}
 
 
 def _worst(rows: list[ScoreRow], pm: str, direction: str | None, level: str) -> list[dict]:
-    return [{**w, "text": fmt(w["mean"], pm), "range": f"{fmt(w['low'], pm)}–{fmt(w['high'], pm)}"}
-            for w in reading.worst_regions(rows, direction, level)]
+    """Worst regions by evidence (median model, ranked by its interval's better end: `regions.worst_by_evidence`)."""
+    from locbench.regions import worst_by_evidence
+
+    per: dict[str, list] = {}
+    for r in rows:
+        for reg in ((r.regions.countries if level == "countries" else r.regions.continents) if r.regions else ()):
+            per.setdefault(reg.name, []).append(reg)
+    out = []
+    for rep_, ci in worst_by_evidence(list(per.values()), pm, direction != "lower"):
+        vals = [x.value for x in per[rep_.name] if x.value is not None]
+        out.append({"name": rep_.name, "mean": rep_.value, "text": mapscale.region_text(pm, rep_.value, lambda x: fmt(x, pm)), "n": rep_.n,
+                    "n_models": len(vals), "range": f"{fmt(min(vals), pm)}–{fmt(max(vals), pm)}",
+                    "ci": f"95% interval {fmt(ci[0], pm)}–{fmt(ci[1], pm)}" if ci else "no interval"})
+    return out
 
 
 def dataset_params(v: Version, rows: list[ScoreRow]) -> dict:
@@ -619,7 +634,7 @@ def _model_result(v: Version, r: ScoreRow, n_per_ds: dict[str, int]) -> dict:
             "value": fmt(r.value(pm), pm), "v": r.value(pm), "rank": num(r.rank),
             "unranked": r.unranked_reason, "of": n_per_ds.get(ds, 0),
             "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
-            "worst": [{"name": w.name, "text": fmt(w.value, pm), "n": w.n}
+            "worst": [{"name": w.name, "text": mapscale.region_text(pm, w.value, lambda x: fmt(x, pm)), "n": w.n}
                       for w in (rb.worst(hib, n=RENDER.worst_regions_listed) if rb else [])],
             "geo": geo, "n_rows": fmt(r.n_rows, "n_rows"), "n_located": fmt(r.n_located, "n_located"),
             "verified": r.verified, "source": r.source or ""}
@@ -633,7 +648,7 @@ def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str =
     order = {d: i for i, d in enumerate(v.ordered_datasets())}
     rows.sort(key=lambda r: order.get(r.dataset, 10**6))
     n_per_ds = {d: sum(1 for r in v.rows if r.dataset == d) for d in order}
-    figures = []
+    figures: list[dict] = []
     if root is not None and maps_mode != "none":
         figures = [maps.maps_for(r, Path(root), dataset_label=r.dataset, model_label=v.model_name(model_id),
                                  lisa=maps_mode == "all") for r in rows]
@@ -641,7 +656,8 @@ def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str =
     agg = v.aggregates.get(model_id, {})
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
             "results": [_model_result(v, r, n_per_ds) for r in rows],
-            "worlds": [w for w in (_difference_world(v, r) for r in rows) if w is not None],
+            "worlds": (worlds := [w for w in (_difference_world(v, r) for r in rows) if w is not None]),
+            "world_defs": worldsvg.defs({c for w in worlds for c in w["codes"]}),
             "figures": figures, "unverified": any(not r.verified for r in rows),
             "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
                            if num(agg.get(k)) is not None or k == "mean_rank"]}
@@ -674,7 +690,6 @@ def _env():
     env.filters["nl2br"] = nl2br
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
-    env.globals["world_paths"] = worldsvg.country_paths
     return env
 
 
@@ -736,6 +751,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
         return "index.html" if n == name else f"../{n}/index.html"
 
     common = {"base": "", "version_href": vhref, "latest_href": "../index.html"}
+    worldsvg.write_assets(version_dir)  # the land and coastlines every map shares (content-hashed files)
     written = [atomic.write_text(version_dir / "index.html", render_overview(v, versions, **common))]
     datasets = v.ordered_datasets()
     models = v.ordered_models()

@@ -1,25 +1,38 @@
 """Country maps drawn from the results' `regions` blocks: inline SVG, no per-sample file, no network.
 
-Why SVG from the country table: the pages are built from result files alone, and a country map of the
-primary metric is what "where on Earth do models fail" needs at a glance. The polygons (Natural Earth
-1:110m, `locbench.regions`) are written once per page as `<defs>`, and each map only `<use>`s them with a
-fill, so a page with ten maps stays small. Countries with fewer than the minimum samples are hatched
-(their value is not shown as a colour), countries without samples are pale grey.
+Why SVG from the country table: the pages are built from a version's frozen tables alone, and a country
+map of the primary metric is what "where on Earth do models fail" needs at a glance. The polygons
+(Natural Earth 1:110m, `locbench.regions`) a page needs are written once per page as `<defs>`; each
+map `<use>`s them with a fill from an absolute scale (`mapscale`). Land and coastlines under every map
+come from two shared, content-hashed files in the version's `assets/`. A country is coloured only with
+at least the breakdown's minimum of samples (hatched otherwise); its tooltip gives n and the 95 %
+interval where one exists; R² is drawn in its bounded form, and the window is fitted to the data.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import statistics
 from dataclasses import dataclass
+from html import escape
+from pathlib import Path
 
 import shapely
+from markupsafe import Markup
 
-from locbench.regions import RegionBreakdown, country_table
+from locbench.leaderboard import mapscale
+from locbench.regions import RegionBreakdown, RegionScore, country_table
 
 SIMPLIFY_DEG = 0.25
-VIEW = "0 8 360 160"  # equirectangular, x = lon + 180, y = 90 - lat; Antarctica cropped below -78°
-FEW = "url(#few)"
-NO_DATA = "#eef0f3"
+OCEAN = "#f4f8fc"
+LAND = "#e7eaee"
+COAST = "#8f98a8"
+WIDTH_PX = 900
+EXTENT_SHARE = 0.01  # countries holding less than this share of the samples do not widen the window
+FEW_PATTERN = ('<pattern id="few" width="3" height="3" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+               '<rect width="3" height="3" fill="#e3e6ec"/><line x1="0" y1="0" x2="0" y2="3" stroke="#9aa3b2" '
+               'stroke-width="1.2"/></pattern>')
 
 
 @dataclass(frozen=True)
@@ -30,70 +43,209 @@ class MapCountry:
 
 
 @functools.lru_cache(maxsize=1)
-def country_paths() -> dict[str, str]:
-    """ISO A3 (or name) -> SVG path data in map units, simplified for the page."""
+def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, float]]]:
+    """ISO A3 (or name) -> SVG path data in map units (x = lon + 180, y = 90 - lat), and its mainland bbox."""
     world, _ = country_table()
-    out: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    boxes: dict[str, tuple[float, float, float, float]] = {}
     for name, code, geom in zip(world["name"], world["iso_a3"], world.geometry):
         parts = []
-        for poly in shapely.get_parts(geom.simplify(SIMPLIFY_DEG, preserve_topology=True)):
-            pts = [f"{x + 180:.1f} {90 - y:.1f}" for x, y in poly.exterior.coords]
-            if len(pts) >= 3:
-                parts.append("M" + "L".join(pts) + "Z")
-        out[_key(code, name)] = "".join(parts)
-    return out
+        polys = list(shapely.get_parts(geom.simplify(SIMPLIFY_DEG, preserve_topology=True)))
+        for poly in polys:
+            d = _relative_path([(round((x + 180) * 10), round((90 - y) * 10)) for x, y in poly.exterior.coords])
+            if d:
+                parts.append(d)
+        key = _key(code, name)
+        paths[key] = "".join(parts)
+        main = max(shapely.get_parts(geom), key=lambda g: g.area)
+        boxes[key] = tuple(float(v) for v in main.bounds)  # type: ignore[assignment]
+    return paths, boxes
+
+
+def _relative_path(pts: list[tuple[int, int]]) -> str:
+    """SVG path data in tenths of a degree: the first point absolute, the rest relative (about half the bytes)."""
+    pts = [p for i, p in enumerate(pts) if i == 0 or p != pts[i - 1]]
+    if len(pts) < 4:  # a closed ring needs three distinct corners
+        return ""
+
+    def num(t: int) -> str:
+        text = f"{abs(t) / 10:g}"
+        return ("-" if t < 0 else " ") + (text.removeprefix("0") if 0 < abs(t) < 10 else text)
+
+    out = [f"M{pts[0][0] / 10:g} {pts[0][1] / 10:g}l"]
+    out += [(num(x - px) + num(y - py)) for (px, py), (x, y) in zip(pts, pts[1:-1])]
+    return "".join(out).replace("l ", "l") + "z"
+
+
+def country_paths() -> dict[str, str]:
+    return _geometry()[0]
 
 
 def _key(code: str, name: str) -> str:
     return code if code and code != "-99" else "n-" + "".join(ch for ch in name if ch.isalnum())
 
 
-def _ramp(t: float) -> str:
-    """0 = worst (red) ... 1 = best (blue), through a pale middle."""
-    t = min(1.0, max(0.0, t))
-    lo, mid, hi = (178, 24, 43), (247, 247, 247), (33, 102, 172)
-    a, b, u = (lo, mid, t * 2) if t < 0.5 else (mid, hi, (t - 0.5) * 2)
-    return "#" + "".join(f"{round(x + (y - x) * u):02x}" for x, y in zip(a, b))
+# ---------------------------------------------------------------- shared assets
 
 
-def dataset_map(breakdowns: list[RegionBreakdown], higher_is_better: bool, fmt) -> list[MapCountry]:
-    """Mean over models of each country's primary metric, coloured from the worst to the best country."""
-    vals: dict[str, list[float]] = {}
-    few: dict[str, str] = {}
+@functools.lru_cache(maxsize=1)
+def _asset_texts() -> dict[str, str]:
+    d = "".join(country_paths().values())
+    head = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 360 180" width="360" height="180">'
+    land = f'{head}<path d="{d}" fill="{LAND}" stroke="none"/></svg>\n'
+    coast = f'{head}<path d="{d}" fill="none" stroke="{COAST}" stroke-width="0.15"/></svg>\n'
+    out = {}
+    for kind, text in (("land", land), ("coast", coast)):
+        out[f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.svg"] = text
+    return out
+
+
+def asset_refs(prefix: str = "assets/") -> tuple[str, str]:
+    """Relative hrefs of the shared land fill and coastline files (content-hashed names)."""
+    names = sorted(_asset_texts())
+    return prefix + next(n for n in names if n.startswith("land-")), prefix + next(n for n in names
+                                                                                if n.startswith("coast-"))
+
+
+def write_assets(version_dir: Path) -> list[Path]:
+    """Write the shared map files into `version_dir/assets/` (identical bytes in every version: git stores them once)."""
+    from locbench import atomic
+
+    return [atomic.write_text(Path(version_dir) / "assets" / name, text) for name, text in _asset_texts().items()]
+
+
+# ---------------------------------------------------------------- one map
+
+
+def defs(codes: set[str] | list[str]) -> Markup:
+    """The `<defs>` block a page needs for the countries its maps colour (plus the hatch pattern)."""
+    paths = country_paths()
+    body = "".join(f'<path id="c-{k}" d="{paths[k]}"/>' for k in sorted(set(codes)) if k in paths)
+    return Markup(f'<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">'
+                  f'<defs>{FEW_PATTERN}{body}</defs></svg>')
+
+
+def region_extent(breakdowns: list[RegionBreakdown]) -> tuple[float, float, float, float]:
+    """(lon0, lon1, lat0, lat1) around the mainland of the countries the map colours (those with at least the
+    sample minimum; all countries with samples when none has)."""
+    from locbench.leaderboard.maps import extent_for
+
+    boxes = _geometry()[1]
+    n: dict[str, int] = {}
+    valued = [c for rb in breakdowns for c in rb.countries if not c.few and c.value is not None]
+    for c in valued or [c for rb in breakdowns for c in rb.countries]:
+        n[_key(c.code, c.name)] = max(n.get(_key(c.code, c.name), 0), c.n)
+    total = sum(n.values()) or 1
+    keep = [k for k, v in n.items() if k in boxes and v >= EXTENT_SHARE * total] or [k for k in n if k in boxes]
+    if not keep:
+        return -180.0, 180.0, -60.0, 85.0
+    lon = [b for k in keep for b in (boxes[k][0], boxes[k][2])]
+    lat = [b for k in keep for b in (boxes[k][1], boxes[k][3])]
+    return extent_for(lon, lat)  # type: ignore[arg-type]
+
+
+def country_map(countries: list[MapCountry], scale: mapscale.Scale, extent: tuple[float, float, float, float], *,
+                title: str, extra: tuple[tuple[str, str], ...] = (), assets: str = "assets/") -> Markup:
+    """One map: ocean, shared land, the coloured countries (hover: value, n, interval), then the legend."""
+    x0, x1, y0, y1 = extent
+    h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
+    land, coast = asset_refs(assets)
+    unit = (x1 - x0) / WIDTH_PX  # map units per pixel: the hatch is drawn 4 px wide at any zoom
+    hatch = f"few-{round(unit * 1e4)}"
+    pattern = FEW_PATTERN.replace('id="few"', f'id="{hatch}"').replace(
+        'patternTransform="rotate(45)"', f'patternTransform="rotate(45) scale({unit * 1.4:.4g})"')
+    few = [c for c in countries if c.fill == mapscale.FEW_FILL]
+    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill}"><title>{escape(c.title)}</title></use>'
+                   for c in countries if c.fill != mapscale.FEW_FILL)
+    if few:  # one group and one tooltip for every country under the sample minimum
+        uses += (f'<g fill="url(#{hatch})"><title>{escape("; ".join(c.title for c in few))}</title>'
+                 + "".join(f'<use href="#c-{c.code}"/>' for c in few) + "</g>")
+    legend, lh = mapscale.legend_svg(scale, 0, 0, (*extra, (mapscale.FEW_FILL, "too few samples (not coloured "
+                                                            "as a value)"), (LAND, "no samples")))
+    world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
+             f'{y1 - y0:g}" preserveAspectRatio="none"><defs>{pattern}</defs>'
+             f'<rect x="0" y="0" width="360" height="180" fill="{OCEAN}"/><image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
+             f'<g stroke="#fff" stroke-width="0.15">{uses}</g>'
+             f'<image href="{coast}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/></svg>')
+    total = h + 12 + lh
+    return Markup(f'<svg class="map" viewBox="0 0 {WIDTH_PX} {total:g}" width="{WIDTH_PX}" height="{total:g}" '
+                  f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif"><title>'
+                  f'{escape(title)}</title>{world}<rect x="0.5" y="0.5" width="{WIDTH_PX - 1}" height="{h - 1:g}" '
+                  f'fill="none" stroke="#c9cfd9"/><g transform="translate(6 {h + 10:g})">{legend}</g></svg>')
+
+
+# ---------------------------------------------------------------- what is drawn
+
+
+def value_scale(metric: str, values: list[float], higher_is_better: bool, label: str) -> mapscale.Scale:
+    """R²: the bounded form on fixed classes; shares in %: absolute classes at least 20 points wide."""
+    if metric == "r2":
+        return mapscale.BOUNDED_R2
+    if mapscale.is_percent(metric):
+        return mapscale.absolute(values, title=f"{label} per country (%)", higher_is_better=higher_is_better,
+                                 min_span=20.0, domain=(0.0, 100.0))
+    return mapscale.absolute(values, title=f"{label} per country", higher_is_better=higher_is_better,
+                             min_span=1e-6)
+
+
+def _tooltip(c: RegionScore, metric: str, fmt, what: str = "") -> str:
+    ci = mapscale.interval(metric, c.n, c.value)
+    text = f"{c.name}: {what}{fmt(c.value)}"
+    if metric == "r2" and c.value is not None:
+        text += f" (bounded {mapscale.bounded_r2(c.value):.2f})"
+    text += f", n = {c.n:,}"
+    return text + (f", 95% interval {fmt(ci[0])}–{fmt(ci[1])}" if ci else ", no interval for this metric")
+
+
+def dataset_map(breakdowns: list[RegionBreakdown], metric: str, higher_is_better: bool, fmt, label: str, *,
+                title: str) -> dict:
+    """The median model per country (not a mean painted on a relative scale), on an absolute scale."""
+    per: dict[str, list[RegionScore]] = {}
+    few: dict[str, RegionScore] = {}
     for rb in breakdowns:
         for c in rb.countries:
             k = _key(c.code, c.name)
             if c.few or c.value is None:
-                few[k] = c.name
+                few[k] = c
             else:
-                vals.setdefault(k, []).append(c.value)
-    means = {k: sum(v) / len(v) for k, v in vals.items()}
-    out = [MapCountry(k, FEW, f"{few[k]}: too few samples") for k in few if k not in means]
-    if means:
-        lo, hi = min(means.values()), max(means.values())
-        for k, m in means.items():
-            t = (m - lo) / (hi - lo) if hi > lo else 0.5
-            name = next(c.name for rb in breakdowns for c in rb.countries if _key(c.code, c.name) == k)
-            out.append(MapCountry(k, _ramp(t if higher_is_better else 1 - t),
-                                  f"{name}: {fmt(m)} (mean of {len(vals[k])} model(s))"))
-    return out
+                per.setdefault(k, []).append(c)
+    med = {k: statistics.median(c.value for c in cs) for k, cs in per.items()}  # type: ignore[misc]
+    scale = value_scale(metric, [mapscale.display_value(metric, v) for v in med.values()], higher_is_better, label)
+    out = [MapCountry(k, mapscale.FEW_FILL, f"{c.name}: n = {c.n}, too few samples for a value")
+           for k, c in sorted(few.items()) if k not in med]
+    for k in sorted(med):
+        cs, m = per[k], med[k]
+        rep = RegionScore(cs[0].name, cs[0].n, m, False, cs[0].code, cs[0].continent)
+        span = f" (models range {fmt(min(c.value for c in cs))}–{fmt(max(c.value for c in cs))})"  # type: ignore
+        out.append(MapCountry(k, scale.colour(mapscale.display_value(metric, m)),
+                              _tooltip(rep, metric, fmt, f"median of {len(cs)} model(s) ") + span))
+    svg = country_map(out, scale, region_extent(breakdowns), title=title)
+    return {"svg": svg, "codes": sorted({c.code for c in out}), "label": scale.title}
 
 
-def difference_map(model: RegionBreakdown, baseline: RegionBreakdown, higher_is_better: bool,
-                   fmt) -> tuple[list[MapCountry], float]:
-    """Each country's metric minus the no-prior baseline's there: blue = better than no-prior, red = worse."""
+def difference_map(model: RegionBreakdown, baseline: RegionBreakdown, metric: str, higher_is_better: bool, fmt,
+                   *, title: str, baseline_name: str) -> dict:
+    """Each country's metric minus the baseline's there, on fixed absolute classes; shares only where the
+    difference's 95 % interval excludes 0 (others drawn as 'no significant difference')."""
     base = {_key(c.code, c.name): c for c in baseline.countries}
-    diffs: dict[str, tuple[float, str]] = {}
+    pct = mapscale.is_percent(metric)
+    scale = mapscale.diverging(f"{'Points' if pct else 'Bounded R² skill'} better (+) or worse (−) than "
+                               f"{baseline_name}", (-20, -10, -5, -2, 2, 5, 10, 20) if pct else
+                               (-0.5, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.5), 0 if pct else 2)
     out: list[MapCountry] = []
     for c in model.countries:
         k, b = _key(c.code, c.name), base.get(_key(c.code, c.name))
-        if c.few or c.value is None or b is None or b.value is None:
-            out.append(MapCountry(k, FEW, f"{c.name}: too few samples"))
+        if c.few or c.value is None or b is None or b.value is None or b.few:
+            out.append(MapCountry(k, mapscale.FEW_FILL, f"{c.name}: n = {c.n}, too few samples for a value"))
             continue
-        diffs[k] = (c.value - b.value, c.name)
-    scale = max((abs(d) for d, _ in diffs.values()), default=0.0) or 1.0
-    for k, (d, name) in diffs.items():
-        t = 0.5 + 0.5 * d / scale
-        out.append(MapCountry(k, _ramp(t if higher_is_better else 1 - t), f"{name}: {'+' if d >= 0 else ''}{fmt(d)} "
-                                                                            "vs no-prior"))
-    return out, scale
+        d = mapscale.display_value(metric, c.value) - mapscale.display_value(metric, b.value)
+        signed = d if higher_is_better else -d
+        ci = mapscale.difference_interval(metric, (c.n, c.value), (b.n, b.value))
+        sig = ci is None or ci[0] > 0 or ci[1] < 0
+        text = f"{c.name}: {'+' if d >= 0 else ''}{fmt(d)} vs {baseline_name}, n = {c.n:,}"
+        text += f", 95% interval {fmt(ci[0])} to {fmt(ci[1])}" if ci else " (no interval for this metric)"
+        out.append(MapCountry(k, scale.colour(signed) if sig else mapscale.NOT_SIGNIFICANT,
+                              text + ("" if sig else ": not significant")))
+    extra = ((mapscale.NOT_SIGNIFICANT, "no significant difference"),) if pct else ()
+    svg = country_map(out, scale, region_extent([model]), title=title, extra=extra)
+    return {"svg": svg, "codes": sorted({c.code for c in out}), "label": scale.title}
