@@ -81,6 +81,13 @@ _ENTRIES = (
        "no rows, or the true values are constant"),
     _s("mae", "MAE", "metric", "lower", "Mean absolute error, in target units", _NO_ROWS, 4),
     _s("rmse", "RMSE", "metric", "lower", "Root mean squared error, in target units", _NO_ROWS, 4),
+    _s("miou", "mIoU %", "metric", "higher", "Segmentation: mean over classes of IoU = TP / (TP + FP + FN) (%), from "
+       "the pixel counts summed over all chips (labelled pixels only); classes absent from truth and prediction "
+       "are left out", "no labelled pixels", 2, unit="%"),
+    _s("mf1", "mF1 %", "metric", "higher", "Segmentation: mean over classes of F1 = 2 TP / (2 TP + FP + FN) (%), "
+       "from the summed pixel counts", "no labelled pixels", 2, unit="%"),
+    _s("pixel_acc", "Pixel acc. %", "metric", "higher", "Segmentation: share of labelled pixels predicted as their "
+       "true class (%)", "no labelled pixels", 2, unit="%"),
     # ---- the headline geo-bias score (contract C2, georbias Headline)
     _s("headline_value", "Geo-bias", "geobias", "lower", "Headline geo-bias score: how strongly per-sample errors "
        "cluster in space, measured so that the error rate itself does not move it (0 = errors placed at random). "

@@ -94,6 +94,7 @@ class TaskType(ABC):
 
     name: ClassVar[str]
     grouped_metrics: ClassVar[tuple[str, ...]]  # metrics with a grouped form (regions, bootstrap)
+    short_label: ClassVar[str]  # the task column of `locbench datasets list`
     value_name: ClassVar[str]  # name of the per-sample geo-bias value (recorded in results and map layers)
     probes: ClassVar[tuple[str, ...]] = ()  # default probe first
 

@@ -25,6 +25,7 @@ class Classification(TaskType):
     name = "classification"
     grouped_metrics = ("top1", "top3", "mrr", "macro_f1")
     value_name = "hit@1"
+    short_label = "classif."
     probes = ("geoprior", "linear", "knn", "mlp")
 
     def columns(self, shape: TaskShape) -> list[str]:

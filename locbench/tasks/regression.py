@@ -29,6 +29,7 @@ class Regression(TaskType):
     name = "regression"
     grouped_metrics = ("r2", "mae", "rmse")
     value_name = "abs_error"
+    short_label = "regress."
     probes = ("regression", "linear", "knn", "mlp")
 
     def columns(self, shape: TaskShape) -> list[str]:

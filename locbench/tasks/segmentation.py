@@ -107,6 +107,7 @@ class Segmentation(TaskType):
     name = "segmentation"
     grouped_metrics = ("miou", "mf1", "pixel_acc")
     value_name = "chip_miou"
+    short_label = "segment."
     probes = ("segmentation",)
 
     def columns(self, shape: TaskShape) -> list[str]:
