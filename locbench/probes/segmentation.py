@@ -80,9 +80,10 @@ def check_segmentation_split(split: DatasetSplit, *, role: str) -> None:
     if tok is None or np.asarray(tok).ndim != 4 or len(tok) != n:
         raise InputError("the segmentation probe needs a token grid (N, h, w, D) per chip in image_features "
                          "(a frozen image encoder's patch embeddings)", file=where, column="image_features")
-    if not np.isfinite(np.asarray(tok, dtype=np.float32)).all():
-        bad = int(np.argmax(~np.isfinite(np.asarray(tok, dtype=np.float32)).reshape(n, -1).all(axis=1)))
-        raise InputError("token embedding is not finite", file=where, row=bad, column="image_features")
+    finite = np.isfinite(np.asarray(tok, dtype=np.float32)).reshape(n, -1).all(axis=1)
+    if not finite.all():
+        raise InputError("token embedding is not finite", file=where, row=int(np.argmin(finite)),
+                         column="image_features")
     if n == 0:
         raise InputError(f"{role} split has no rows", file=where)
 
