@@ -221,3 +221,18 @@ def test_map_label_and_score_entries_come_from_the_task_type() -> None:
     assert res.primary_metric == "miou" and res.higher_is_better
     assert scoreinfo.info("iou:B arid").label == "IoU % (B arid)"
     assert "miou" in scoreinfo.ALL_METRIC_KEYS and "miou" not in CSV_COLUMNS  # published tables keep their columns
+
+
+def test_probe_runs_on_unlocated_chips() -> None:
+    """Crop Type South Sudan's chips are unlocated: a location encoder then adds a zero embedding, not (0, 0)."""
+    from locbench.probes import run_probe
+
+    arr = fake_arrays(60, seed=4)
+    ds = KoppenSegmentation(source=arr)
+    train, test = ds.load("train"), ds.load("test")
+    test.lon[:] = np.nan
+    test.lat[:] = np.nan
+    df, _ = run_probe("segmentation", "Sphere2Vec-sphereM", train, test, seed=0, epochs=2)
+    assert len(df) == len(test) and df["lon"].isna().all()
+    res = build_result(model_id="m", spec=test.spec, split="test", predictions=df, verified=True)
+    assert res.n_unlocated == len(test) and res.geobias["status"] == "not computed"

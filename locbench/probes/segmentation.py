@@ -8,7 +8,8 @@ Protocol (fixed defaults):
   0..C-1) are not trained on or scored. Tokens are standardised per channel with training statistics.
 * Location ("image ⊕ location", the LocBench way): `loc = sigmoid(Linear(D_enc, E))(enc(lon, lat))`
   of the chip centroid, E = 32, concatenated to every token; the encoder trains with the head (as in
-  the regression probe). No prior = tokens only.
+  the regression probe); an unlocated chip (NaN lon/lat) gets a zero location embedding. No prior =
+  tokens only.
 * Head: a light per-token network, 1 x 1 conv (D [+ E] -> 64), ReLU, 1 x 1 conv (64 -> C); its
   logits are upsampled bilinearly to the mask size; pixel cross-entropy over labelled pixels.
 * Training: Adam, batch 64 chips, lr_e = lr · 0.98^e; validation chips carved from train with the
@@ -50,7 +51,8 @@ HIDDEN = 64
 
 @dataclass
 class _Arrays:
-    """Standardised tokens (N, D, h, w), long masks with -100 for unscored pixels, chip lon/lat."""
+    """Standardised tokens (N, D, h, w), long masks with -100 for unscored pixels, chip lon/lat (+ 5th column:
+    1 located, 0 unlocated, which zeroes the location embedding)."""
 
     tokens: np.ndarray
     masks: np.ndarray
@@ -94,12 +96,13 @@ def _arrays(split: DatasetSplit, n_classes: int, mu: np.ndarray, sd: np.ndarray)
     if split.spec.ignore_index is not None:
         unscored |= masks == split.spec.ignore_index
     tokens = ((np.asarray(split.image_features, dtype=np.float32) - mu) / sd).transpose(0, 3, 1, 2)
-    lonlat = np.stack([np.nan_to_num(split.lon), np.nan_to_num(split.lat)], axis=1).astype(np.float32)
+    located = (np.isfinite(split.lon) & np.isfinite(split.lat)).astype(np.float64)
+    lonlat = np.stack([np.nan_to_num(split.lon), np.nan_to_num(split.lat), located], axis=1).astype(np.float32)
     return _Arrays(np.ascontiguousarray(tokens, dtype=np.float32), np.where(unscored, -100, masks), lonlat)
 
 
 def make_net(built: BuiltEncoder, d_tok: int, n_classes: int) -> Any:
-    """Token head (+ location branch); forward(tokens (B, D, h, w), lonlat (B, 2), size) -> logits (B, C, H, W)."""
+    """Token head (+ location branch); forward(tokens (B, D, h, w), lonlat (B, 3), size) -> logits (B, C, H, W)."""
     import torch
 
     class _Net(torch.nn.Module):
@@ -115,7 +118,8 @@ def make_net(built: BuiltEncoder, d_tok: int, n_classes: int) -> Any:
         def forward(self, tokens: Any, lonlat: Any, size: tuple[int, int]) -> Any:
             x = tokens
             if self.loc is not None:
-                emb = self.loc(self.enc(lonlat))[:, :, None, None].expand(-1, -1, *tokens.shape[2:])
+                emb = self.loc(self.enc(lonlat[:, :2])) * lonlat[:, 2:]
+                emb = emb[:, :, None, None].expand(-1, -1, *tokens.shape[2:])
                 x = torch.cat([tokens, emb], dim=1)
             return torch.nn.functional.interpolate(self.head(x), size=size, mode="bilinear", align_corners=False)
 
