@@ -3,7 +3,9 @@
 Columns (architecture contract): `sample_id`, `lon`, `lat` (degrees; NaN for unlocated rows), then
 - classification: `y_true`, `y_pred`, `true_class_prob`, `reciprocal_rank`, `hit@1`, `hit@3`
   (optional `top_k` as a space-separated list of class ids);
-- regression: `y_true`, `y_pred` for a single target, or `y_true:<target>`, `y_pred:<target>` per target.
+- regression: `y_true`, `y_pred` for a single target, or `y_true:<target>`, `y_pred:<target>` per target;
+- segmentation: `tp:<k>`, `fp:<k>`, `fn:<k>` pixel counts per class k (`locbench.tasks.segmentation`).
+The columns and their value checks belong to the task type (`locbench.tasks`).
 """
 
 from __future__ import annotations
@@ -19,30 +21,21 @@ import pandas as pd
 from locbench import atomic
 from locbench.errors import InputError, ProblemList, shown
 
-ID_COLUMNS = ("sample_id", "lon", "lat")
-CLASSIFICATION_COLUMNS = ("y_true", "y_pred", "true_class_prob", "reciprocal_rank", "hit@1", "hit@3")
+from locbench.tasks import TASK_TYPES, TaskShape, get_task
+from locbench.tasks.base import ID_COLUMNS
+from locbench.tasks.classification import COLUMNS as CLASSIFICATION_COLUMNS
+from locbench.tasks.classification import UNPUBLISHED_OK
+from locbench.tasks.regression import regression_columns
+
 REGRESSION_COLUMNS = ("y_true", "y_pred")
-TASK_TYPES = ("classification", "regression")
-# Columns a source may leave entirely empty (e.g. SatMAE's GeoBS tables publish only hits): MRR is then not computed.
-UNPUBLISHED_OK = ("true_class_prob", "reciprocal_rank")
+__all__ = ["CLASSIFICATION_COLUMNS", "ID_COLUMNS", "REGRESSION_COLUMNS", "TASK_TYPES", "UNPUBLISHED_OK",
+           "regression_columns"]
 
 
-def regression_columns(targets: list[str] | tuple[str, ...] | None) -> list[str]:
-    """Column names for regression predictions: plain pair for one target, suffixed pairs for several."""
-    if not targets or len(targets) == 1:
-        return ["y_true", "y_pred"]
-    cols: list[str] = []
-    for t in targets:
-        cols += [f"y_true:{t}", f"y_pred:{t}"]
-    return cols
-
-
-def required_columns(task_type: str, targets: list[str] | tuple[str, ...] | None = None) -> list[str]:
-    if task_type == "classification":
-        return [*ID_COLUMNS, *CLASSIFICATION_COLUMNS]
-    if task_type == "regression":
-        return [*ID_COLUMNS, *regression_columns(targets)]
-    raise InputError(f"task type must be one of {TASK_TYPES}, got {task_type!r}")
+def required_columns(task_type: str, targets: list[str] | tuple[str, ...] | None = None, *,
+                     n_classes: int | None = None) -> list[str]:
+    """sample_id, lon, lat and the task type's columns (`locbench.tasks`)."""
+    return get_task(task_type).required_columns(TaskShape(tuple(targets) if targets else None, n_classes))
 
 
 # Magnitudes a value that geo-bias scores are computed on (regression targets/predictions, a
@@ -163,16 +156,28 @@ def magnitude_message(value: object) -> str:
 
 def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<predictions>",
                       targets: list[str] | tuple[str, ...] | None = None,
-                      problems: ProblemList | None = None) -> ProblemList:
-    """Structural checks of a predictions frame; returns every problem found (does not raise)."""
+                      problems: ProblemList | None = None, n_classes: int | None = None) -> ProblemList:
+    """Structural checks of a predictions frame; returns every problem found (does not raise).
+
+    The id and coordinate checks are common; the task type checks its own columns' values.
+    """
     problems = problems if problems is not None else ProblemList()
-    need = required_columns(task_type, targets)
+    task = get_task(task_type)
+    shape = task.shape_of(df, TaskShape(tuple(targets) if targets else None, n_classes))
+    need = task.required_columns(shape)
     missing = [c for c in need if c not in df.columns]
     for c in missing:
         problems.add(f"missing required column{rename_hint(c, df.columns)} (expected columns: {', '.join(need)})",
                      file=file, column=c)
     if missing:
         return problems
+    _check_ids_and_coordinates(df, file, problems)
+    task.check_values(df, shape, file=file, problems=problems)
+    return problems
+
+
+def _check_ids_and_coordinates(df: pd.DataFrame, file: str | Path, problems: ProblemList) -> None:
+    """Ids present and unique; lon/lat numbers in range, both present or both empty."""
     for r in np.nonzero(df["sample_id"].isna().to_numpy())[0][:20]:  # '', NA, None, nan read as missing
         problems.add("empty sample_id (every row needs an id)", file=file, row=int(r), column="sample_id")
     ids = df["sample_id"].astype(object).astype(str)
@@ -192,33 +197,6 @@ def check_predictions(df: pd.DataFrame, task_type: str, *, file: str | Path = "<
     lat_nan = pd.to_numeric(df["lat"], errors="coerce").isna().to_numpy()
     for r in np.nonzero(lon_nan != lat_nan)[0][:20]:
         problems.add("lon and lat must both be present or both be empty (unlocated row)", file=file, row=int(r))
-    if task_type == "classification":
-        for col in ("true_class_prob", "reciprocal_rank", "hit@1", "hit@3"):
-            v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
-            if col in UNPUBLISHED_OK and len(v) and df[col].isna().all():
-                continue  # the whole column empty: not published by the source (its metric is not computed)
-            bad = ~np.isfinite(v) | (v < 0) | (v > 1)
-            for r in np.nonzero(bad)[0][:20]:
-                problems.add(f"value {shown(df[col].iloc[r])} must be a finite number in [0, 1]", file=file, row=int(r), column=col)
-        rr = pd.to_numeric(df["reciprocal_rank"], errors="coerce").to_numpy(dtype=np.float64)
-        h1 = pd.to_numeric(df["hit@1"], errors="coerce").to_numpy(dtype=np.float64)
-        h3 = pd.to_numeric(df["hit@3"], errors="coerce").to_numpy(dtype=np.float64)
-        ok = np.isfinite(rr) & np.isfinite(h1) & np.isfinite(h3)
-        for col, hit, expect in (("hit@1", h1, rr >= 1.0 - 1e-9), ("hit@3", h3, rr >= 1.0 / 3.0 - 1e-9)):
-            bad = ok & ((hit >= 0.5) != expect)
-            for r in np.nonzero(bad)[0][:20]:
-                problems.add(f"{col} = {hit[r]:g} disagrees with reciprocal_rank = {rr[r]:g}", file=file, row=int(r), column=col)
-        for col in ("y_true", "y_pred"):
-            if df[col].isna().any():
-                r = int(np.nonzero(df[col].isna().to_numpy())[0][0])
-                problems.add("missing class label", file=file, row=r, column=col)
-    else:
-        for col in regression_columns(targets):
-            v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
-            for r in np.nonzero(~np.isfinite(v))[0][:20]:
-                problems.add(f"value {shown(df[col].iloc[r])} must be a finite number", file=file, row=int(r), column=col)
-            magnitude_problems(v, df[col], file=file, column=col, problems=problems)
-    return problems
 
 
 def rename_hint(column: str, found: Any) -> str:
@@ -231,10 +209,11 @@ def rename_hint(column: str, found: Any) -> str:
     return f"; the file has {have!r}: rename it to {column!r}" if have else ""
 
 
-def read_predictions(path: str | Path, task_type: str, targets: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+def read_predictions(path: str | Path, task_type: str, targets: list[str] | tuple[str, ...] | None = None, *,
+                     n_classes: int | None = None) -> pd.DataFrame:
     """Read and structurally validate a predictions file; raise ValidationError listing every problem."""
     df = read_table(path)
-    check_predictions(df, task_type, file=path, targets=targets).raise_if_any(f"{path}: invalid predictions")
+    check_predictions(df, task_type, file=path, targets=targets, n_classes=n_classes).raise_if_any(f"{path}: invalid predictions")
     return normalise_predictions(df)
 
 

@@ -4,11 +4,13 @@
 for submissions (`locbench submit`), so the two are comparable; `write_result` puts it at
 `root/results/<model_id>/<dataset>.json` atomically.
 
-Geo-bias value rule (docs/architecture.md):
+Geo-bias value rule (docs/architecture.md; each task type's `geobias_value`, `locbench.tasks`):
 - classification: raw `hit@1` (0/1), as TorchSpatial's published tables;
 - regression: absolute error binarised with the reference threshold rule (error < median error -> +1,
   else -1, ``lower_is_better=True``) for SSI/SRI; Moran's I and the other autocorrelation statistics
-  on the raw absolute error.
+  on the raw absolute error;
+- segmentation: chip mIoU from the chip's pixel counts, binarised at its median the same way
+  (higher is better); chips without labelled pixels are left out and counted.
 Unlocated rows (NaN lon/lat) count for the metrics but are left out of geo-bias; their number is recorded.
 """
 
@@ -38,13 +40,14 @@ from locbench.ids import check_id
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.maplayers import MapLayers, build_layers
 from locbench.scoreinfo import higher_is_better
+from locbench.tasks import GeoBiasValue, TaskShape, get_task
+from locbench.tasks.classification import UNKNOWN_LABEL  # noqa: F401 - importers and submissions read it here
 
 if TYPE_CHECKING:
     from locbench.datasets.spec import DatasetSpec
 
 RESULT_SCHEMA = "locbench.result/2"
 RESULT_SCHEMA_V1 = "locbench.result/1"  # before the optional blocks below; read and migrated
-UNKNOWN_LABEL = "unknown"  # y_true of imported rows whose true class is not published (TorchSpatial CSVs)
 HASH_METHOD = ("sha256 over columns in order: name, then numeric values as little-endian float64 (NaN canonical) "
                "or text values joined by U+001F")
 # Modest permutation count: Moran's I / LISA stay fast on 50k-row files while p-values keep 2 digits.
@@ -279,63 +282,70 @@ def _package_versions() -> tuple[tuple[str, str], ...]:
 
 # ------------------------------------------------------------------------------------ geobias
 
-def geobias_values(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | list[str] | None) -> dict[str, Any]:
-    """The per-sample values geo-bias is computed on, with the rule that made them."""
-    from locbench.metrics import per_sample_performance
+def _shape(targets: tuple[str, ...] | list[str] | TaskShape | None) -> TaskShape:
+    return targets if isinstance(targets, TaskShape) else TaskShape(tuple(targets) if targets else None)
 
-    perf = per_sample_performance(df, task_type, targets)
-    if task_type == "classification":
-        return {"value_name": "hit@1", "values": perf["hit@1"], "threshold": None, "lower_is_better": False,
-                "rule": "raw hit@1 (1 correct, 0 wrong), as TorchSpatial's published Geo-Bias tables"}
-    return {"value_name": "abs_error", "values": perf["abs_error"], "lower_is_better": True,
-            "rule": "absolute error; SSI/SRI on error < median(error) -> +1 else -1 (lower_is_better); "
-                    "autocorrelation statistics on the raw absolute error"}
+
+def geobias_values(df: pd.DataFrame, task_type: str,
+                   targets: tuple[str, ...] | list[str] | TaskShape | None) -> GeoBiasValue:
+    """The per-sample values geo-bias is computed on, with the rule that made them (the task type's)."""
+    return get_task(task_type).geobias_value(df, _shape(targets))
 
 
 def compute_geobias(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type: str,
-                    targets: tuple[str, ...] | list[str] | None = None,
+                    targets: tuple[str, ...] | list[str] | TaskShape | None = None,
                     geobias_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Geo-bias block of a result file: summary, every parameter, counts, engine version.
 
-    Unlocated rows are dropped here (not inside georbias) so their count is explicit.
+    Unlocated rows are dropped here (not inside georbias) so their count is explicit; so are rows
+    whose value is undefined where the task type allows that (a chip without labelled pixels).
     """
     from georbias.errors import GeoBiasWarning
 
-    spec = geobias_values(df, task_type, targets)
+    value = geobias_values(df, task_type, targets)
     located = np.isfinite(lon) & np.isfinite(lat)
-    x, y, v = lon[located], lat[located], np.asarray(spec["values"], dtype=np.float64)[located]
+    v_all = np.asarray(value.values, dtype=np.float64)
+    use = located & np.isfinite(v_all) if value.may_be_undefined else located
+    x, y, v = lon[use], lat[use], v_all[use]
     kwargs: dict[str, Any] = {"permutations": DEFAULT_PERMUTATIONS, "seed": DEFAULTS.seed}
     kwargs.update(geobias_kwargs or {})
     block: dict[str, Any] = {
-        "value_name": spec["value_name"], "value_rule": spec["rule"],
+        "value_name": value.name, "value_rule": value.rule,
         "n_rows": int(len(lon)), "n_unlocated_excluded": int((~located).sum()), "n_located": int(located.sum()),
     }
+    if value.may_be_undefined:
+        block["n_undefined_excluded"] = int((located & ~np.isfinite(v_all)).sum())
     with warnings.catch_warnings():
         # Recorded in the block (detail.<report>.warnings, Result.geobias_warnings); the commands report them
         # once per result instead of as a Python warning per file and process.
         warnings.simplefilter("ignore", GeoBiasWarning)
-        return _scored_block(block, x, y, v, spec, task_type, kwargs)
+        return _scored_block(block, x, y, v, value, kwargs)
 
 
-def _scored_block(block: dict[str, Any], x: np.ndarray, y: np.ndarray, v: np.ndarray, spec: dict[str, Any],
-                  task_type: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`compute_geobias` once the located values are known: run the engine, fill the block."""
+def _scored_block(block: dict[str, Any], x: np.ndarray, y: np.ndarray, v: np.ndarray, value: GeoBiasValue,
+                  kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`compute_geobias` once the located values are known: run the engine, fill the block.
+
+    A raw value (hit@1) is scored once; a continuous one is binarised at its median for SSI/SRI and
+    scored raw for the autocorrelation statistics (`GeoBiasValue.binarise_at_median`).
+    """
     from georbias import score
     from georbias.errors import GeoBiasInputError
 
+    lower = value.lower_is_better
     try:
-        if task_type == "classification":
-            rep = score(x, y, v, lower_is_better=False, value_name=spec["value_name"], **kwargs)
+        if not value.binarise_at_median:
+            rep = score(x, y, v, lower_is_better=lower, value_name=value.name, **kwargs)
             reports = {"all": rep}
             summary = dict(rep.summary)
             threshold = None
         else:
             threshold = float(np.median(v)) if len(v) else float("nan")
             kw_bin = {k: val for k, val in kwargs.items() if k != "scores"}
-            rep_bin = score(x, y, v, scores=("ssi", "sri"), threshold=threshold, lower_is_better=True,
-                            value_name=spec["value_name"], **kw_bin)
-            rep_raw = score(x, y, v, scores=("autocorr",), lower_is_better=True,
-                            value_name=spec["value_name"], **kw_bin)
+            rep_bin = score(x, y, v, scores=("ssi", "sri"), threshold=threshold, lower_is_better=lower,
+                            value_name=value.name, **kw_bin)
+            rep_raw = score(x, y, v, scores=("autocorr",), lower_is_better=lower,
+                            value_name=value.name, **kw_bin)
             reports = {"ssi_sri": rep_bin, "autocorr": rep_raw}
             summary = _merge_summaries(rep_bin.summary, rep_raw.summary)
     except GeoBiasInputError as exc:
@@ -355,20 +365,23 @@ def _scored_block(block: dict[str, Any], x: np.ndarray, y: np.ndarray, v: np.nda
 
 
 def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type: str,
-                   targets: tuple[str, ...] | None, *, lisa: bool, seed: int = 0) -> MapLayers | None:
+                   targets: tuple[str, ...] | TaskShape | None, *, lisa: bool, seed: int = 0) -> MapLayers | None:
     """Per-cell aggregates of the geo-bias values, plus LISA hot/cold spots when geo-bias is computed.
 
     Grid and LISA settings come from `RenderConfig` and are recorded in the layers. LISA runs on the
     k-NN graph of the headline Moran's I, with the result's permutation count and seed, on the raw
-    geo-bias values (hit@1, or absolute error).
+    geo-bias values (hit@1, absolute error, chip mIoU); undefined values are left out.
     """
     from georbias.autocorrelation import autocorrelation_scores
 
-    spec = geobias_values(df, task_type, targets)
+    value = geobias_values(df, task_type, targets)
+    v_all = np.asarray(value.values, dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
+    if value.may_be_undefined:
+        located &= np.isfinite(v_all)
     x, y = lon[located], lat[located]
-    values = np.asarray(spec["values"], dtype=np.float64)[located]
-    higher = task_type == "classification"
+    values = v_all[located]
+    higher = not value.lower_is_better
     labels, params = None, None
     k = RENDER.map_lisa_k
     if lisa and len(x) > k + 1 and np.nanstd(values) > 0:
@@ -378,7 +391,7 @@ def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type
         params = {"neighbours_k": k, "permutations": DEFAULT_PERMUTATIONS, "seed": seed,
                   "fdr_alpha": RENDER.map_lisa_alpha,
                   "rule": "local Moran's I (conditional permutations), Benjamini-Hochberg FDR"}
-    return build_layers(x, y, values, value_name=spec["value_name"], higher_is_better=higher,
+    return build_layers(x, y, values, value_name=value.name, higher_is_better=higher,
                         lisa_labels=labels, lisa=params, cell_deg=RENDER.map_cell_deg,
                         min_count=RENDER.map_min_count)
 
@@ -425,23 +438,6 @@ def comparability_for(spec: Any, n_rows: int, verified: bool) -> Comparability:
     return Comparability(True, None, int(expected))
 
 
-def _score_metrics(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None,
-                   n_classes: int | None = None) -> tuple[dict[str, float], list[str]]:
-    from locbench.metrics import classification_metrics, regression_metrics
-
-    notes: list[str] = []
-    if task_type != "classification":
-        return regression_metrics(df, targets), notes
-    labels_known = not (df["y_true"].astype(str) == UNKNOWN_LABEL).all()
-    metrics = classification_metrics(df, macro_f1=labels_known, n_classes=n_classes)
-    if not labels_known:
-        metrics["macro_f1"] = float("nan")
-        notes.append("macro_f1 not computed: true class labels are not published for these rows")
-    if df["reciprocal_rank"].isna().all():
-        notes.append("mrr not computed: reciprocal ranks are not published for these rows")
-    return metrics, notes
-
-
 def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predictions: pd.DataFrame,
                  source: str = "evaluate", verified: bool = True, seed: int | None = None,
                  geobias_kwargs: dict[str, Any] | None = None, run: dict[str, Any] | None = None,
@@ -461,26 +457,28 @@ def build_result(*, model_id: str, spec: DatasetSpec, split: str | None, predict
 
     check_id(model_id)
     check_id(spec.name, kind="dataset name")
-    targets = tuple(spec.targets or ()) or None
+    shape = TaskShape.of(spec)
+    targets = shape.targets
+    task = get_task(spec.task_type)
     if source not in SOURCES:
         raise InputError(f"source must be one of {SOURCES}, got {source!r}")
     check_predictions(predictions, spec.task_type, file=f"<predictions of {model_id} on {spec.name}>",
-                      targets=targets).raise_if_any(f"predictions of {model_id} on {spec.name} are invalid")
+                      targets=targets, n_classes=shape.n_classes).raise_if_any(f"predictions of {model_id} on {spec.name} are invalid")
     file_rows = predictions.reset_index(drop=True)
     sha = predictions_sha256(file_rows)  # of the rows as given: the file's own content hash
     df = canonical_rows(file_rows)
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=np.float64)
     lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=np.float64)
     located = np.isfinite(lon) & np.isfinite(lat)
-    metrics, notes = _score_metrics(df, spec.task_type, targets, spec.num_classes)
+    metrics, notes = task.metrics(df, shape)
     primary = spec.primary_metric
     if primary not in metrics:
         raise InputError(f"primary metric {primary!r} of dataset {spec.name!r} is not computed for {spec.task_type}")
     if compute_geobias_scores:
-        geobias = compute_geobias(lon, lat, df, spec.task_type, targets, geobias_kwargs)
+        geobias = compute_geobias(lon, lat, df, spec.task_type, shape, geobias_kwargs)
     else:
         geobias = {"status": "not computed", "reason": "geo-bias disabled for this run", "summary": {}}
-    layers = map_layers_for(lon, lat, df, spec.task_type, targets, lisa=geobias.get("status") == "ok")
+    layers = map_layers_for(lon, lat, df, spec.task_type, shape, lisa=geobias.get("status") == "ok")
     return Result(
         model_id=model_id, dataset=spec.name, dataset_version=spec.version, group=spec.group,
         task_type=spec.task_type, split=split or spec.reported_split, primary_metric=primary,

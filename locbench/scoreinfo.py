@@ -38,6 +38,7 @@ class ScoreInfo:
     digits: int | None = 3
     role: Role = "none"
     unit: str = ""
+    column: bool = True  # a flat column of scores.csv / ScoreRow; False: read from a row's `metrics` block only
 
     @property
     def higher_is_better(self) -> bool | None:
@@ -60,8 +61,8 @@ class ScoreInfo:
 
 
 def _s(key: str, label: str, kind: Kind, direction: Direction | None, description: str, undefined: str,
-       digits: int | None = 3, role: Role = "none", unit: str = "") -> ScoreInfo:
-    return ScoreInfo(key, label, kind, direction, description, undefined, digits, role, unit)
+       digits: int | None = 3, role: Role = "none", unit: str = "", column: bool = True) -> ScoreInfo:
+    return ScoreInfo(key, label, kind, direction, description, undefined, digits, role, unit, column)
 
 
 _NO_ROWS = "no evaluation rows"
@@ -81,6 +82,17 @@ _ENTRIES = (
        "no rows, or the true values are constant"),
     _s("mae", "MAE", "metric", "lower", "Mean absolute error, in target units", _NO_ROWS, 4),
     _s("rmse", "RMSE", "metric", "lower", "Root mean squared error, in target units", _NO_ROWS, 4),
+    _s("miou", "mIoU %", "metric", "higher", "Segmentation: mean over classes of IoU = TP / (TP + FP + FN) (%), from "
+       "the pixel counts summed over all chips (labelled pixels only); classes absent from truth and prediction "
+       "are left out", "no labelled pixels", 2, unit="%", column=False),
+    _s("mf1", "mF1 %", "metric", "higher", "Segmentation: mean over classes of F1 = 2 TP / (2 TP + FP + FN) (%), "
+       "from the summed pixel counts", "no labelled pixels", 2, unit="%", column=False),
+    _s("pixel_acc", "Pixel acc. %", "metric", "higher", "Segmentation: share of labelled pixels predicted as their "
+       "true class (%)", "no labelled pixels", 2, unit="%", column=False),
+    _s("iou", "IoU %", "metric", "higher", "Segmentation: IoU of one class (`iou:<class>`, %) from the summed pixel "
+       "counts", "the class is in neither truth nor prediction", 2, unit="%", column=False),
+    _s("f1", "F1 %", "metric", "higher", "Segmentation: F1 of one class (`f1:<class>`, %) from the summed pixel "
+       "counts", "the class is in neither truth nor prediction", 2, unit="%", column=False),
     # ---- the headline geo-bias score (contract C2, georbias Headline)
     _s("headline_value", "Geo-bias", "geobias", "lower", "Headline geo-bias score: how strongly per-sample errors "
        "cluster in space, measured so that the error rate itself does not move it (0 = errors placed at random). "
@@ -160,7 +172,10 @@ _ENTRIES = (
 )
 
 SCORES: dict[str, ScoreInfo] = {e.key: e for e in _ENTRIES}
-METRIC_KEYS = tuple(k for k, e in SCORES.items() if e.kind == "metric")
+# Flat metric columns of scores.csv / ScoreRow; ALL_METRIC_KEYS adds those read from a row's `metrics` block only
+# (segmentation's), so a new task type's metrics do not change the columns of published tables.
+METRIC_KEYS = tuple(k for k, e in SCORES.items() if e.kind == "metric" and e.column)
+ALL_METRIC_KEYS = tuple(k for k, e in SCORES.items() if e.kind == "metric")
 GEOBIAS_KEYS = tuple(k for k, e in SCORES.items() if e.kind == "geobias" or k.startswith("ssi_n_"))
 REFERENCE_KEYS = tuple(k for k, e in SCORES.items() if e.role == "reference")
 HEADLINE_KEY = "headline_value"

@@ -25,7 +25,8 @@ from locbench.errors import (DataMissingError, LocbenchError, NotFoundError, Pro
 from locbench.cards import CARD_FILE, ModelMeta, check_card, read_card
 from locbench.hashing import sha256_file as file_sha256
 from locbench.ids import id_problems
-from locbench.results import UNKNOWN_LABEL
+from locbench.tasks import get_task
+from locbench.tasks.base import MAX_PROBLEMS_PER_KIND, limited  # noqa: F401 - MAX_PROBLEMS_PER_KIND re-exported
 
 if TYPE_CHECKING:
     from locbench.datasets.spec import DatasetSpec, DatasetSplit
@@ -37,7 +38,6 @@ COORD_TOLERANCE_DEG = 1e-4
 # half a unit of that rounding plus the coordinate tolerance keeps true rows in and still catches
 # swapped lon/lat or other gross errors.
 BOUNDS_SLACK_DEG = 0.05 + COORD_TOLERANCE_DEG
-MAX_PROBLEMS_PER_KIND = 20
 
 
 @dataclass
@@ -75,13 +75,7 @@ def dataset_of(file: Path) -> str | None:
     return None
 
 
-def _limit(problems: ProblemList, rows: np.ndarray, make: Callable[[int], Problem]) -> None:
-    for r in rows[:MAX_PROBLEMS_PER_KIND]:
-        problems.items.append(make(int(r)))
-    if len(rows) > MAX_PROBLEMS_PER_KIND:
-        p = make(int(rows[MAX_PROBLEMS_PER_KIND]))
-        problems.items.append(Problem(f"... and {len(rows) - MAX_PROBLEMS_PER_KIND} more rows like this",
-                                      p.file, None, p.column))
+_limit = limited  # at most MAX_PROBLEMS_PER_KIND rows per kind of problem (locbench.tasks.base)
 
 
 def _bounds(spec: DatasetSpec) -> tuple[float, float, float, float] | None:
@@ -123,32 +117,7 @@ def check_against_data(df: pd.DataFrame, split: DatasetSplit, file: str, problem
                ref=ref, pos=pos: Problem(
                    f"{col} {shown(mine_all[r])} differs from the dataset's {shown(ref[pos[r]])} by more than {COORD_TOLERANCE_DEG} deg",
                    file, r, col))
-    task = split.spec.task_type
-    if task == "classification" and split.labels is not None:
-        yt = df["y_true"].astype(str).to_numpy()[ok]
-        if not (yt == UNKNOWN_LABEL).all():
-            labels = np.asarray(split.labels)[p]
-            names = list(split.class_names) if split.class_names is not None else None
-            as_idx = np.array([str(int(x)) for x in labels])
-            good = yt == as_idx
-            if names is not None:
-                good |= yt == np.array([str(names[int(x)]) for x in labels])
-            rows = ok[np.nonzero(~good)[0]]
-            _limit(problems, rows, lambda r: Problem(f"y_true {shown(df['y_true'].iloc[r])} disagrees with the dataset's label",
-                                                     file, r, "y_true"))
-    elif task == "regression" and split.targets is not None:
-        from locbench.predictions import regression_columns
-
-        tnames = list(split.target_names or split.spec.targets)
-        cols = regression_columns(tnames)
-        ref_t = np.asarray(split.targets, dtype=np.float64).reshape(len(ref_ids), -1)
-        for j, yt_col in enumerate(cols[0::2]):
-            mine = pd.to_numeric(df[yt_col], errors="coerce").to_numpy(dtype=np.float64)[ok]
-            theirs = ref_t[p, j]
-            bad = ~np.isclose(mine, theirs, rtol=1e-4, atol=1e-6)
-            rows = ok[np.nonzero(bad)[0]]
-            _limit(problems, rows, lambda r, c=yt_col: Problem(f"{c} {shown(df[c].iloc[r])} disagrees with the dataset's target",
-                                                               file, r, c))
+    get_task(split.spec.task_type).check_against_data(df, split, file, problems, ok, p)
 
 
 def check_against_registry(df: pd.DataFrame, spec: DatasetSpec, file: str, problems: ProblemList, *,
@@ -167,21 +136,7 @@ def check_against_registry(df: pd.DataFrame, spec: DatasetSpec, file: str, probl
             problems.add(f"{len(df):,} rows, but the {spec.reported_split!r} split of {spec.name} has "
                          f"{int(n_expected):,}: {what}. The dataset files are not on disk, so the ids cannot be "
                          "named; pass --data-root (or set $LOCBENCH_DATA) to list them", file=file)
-    n_classes = spec.num_classes
-    if spec.task_type == "classification" and n_classes:
-        checked.append("class count")
-        for col in ("y_true", "y_pred"):
-            vals = df[col].astype(str)
-            vals = vals[vals != UNKNOWN_LABEL]
-            distinct = vals.nunique()
-            if distinct > int(n_classes):
-                problems.add(f"{distinct} distinct classes, but {spec.name} has {int(n_classes)}", file=file, column=col)
-            nums = pd.to_numeric(vals, errors="coerce")
-            if len(vals) and nums.notna().all():
-                bad = np.nonzero(((nums < 0) | (nums >= int(n_classes)) | (nums % 1 != 0)).to_numpy())[0]
-                rows = vals.index.to_numpy()[bad]
-                _limit(problems, rows, lambda r, col=col: Problem(
-                    f"class id {shown(df[col].iloc[r])} outside 0..{int(n_classes) - 1}", file, r, col))
+    checked += get_task(spec.task_type).check_against_registry(df, spec, file, problems)
     bounds = _bounds(spec)
     if bounds is not None:
         checked.append("coordinate bounds")
@@ -235,7 +190,8 @@ def check_predictions_file(path: Path, spec: DatasetSpec, problems: ProblemList,
         problems.items.extend(exc.problems)
         return None
     targets = tuple(spec.targets or ()) or None
-    check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems)
+    check_predictions(df, spec.task_type, file=path, targets=targets, problems=problems,
+                      n_classes=int(spec.num_classes) if spec.num_classes else None)
     if len(problems.items) > before:
         add_unit_hints(df, spec, path, problems)
         return None  # structural problems first: the data checks assume the columns exist

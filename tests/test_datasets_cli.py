@@ -25,7 +25,7 @@ def test_list_fresh_checkout(capsys, tmp_path):
     groups = {}
     for row in data["datasets"]:
         groups.setdefault(row["group"], []).append(row)
-    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 7 and len(groups["geobs"]) == 4 and len(groups["embedded"]) == 6
+    assert len(groups["locbench"]) == 11 and len(groups["gair"]) == 7 and len(groups["geobs"]) == 4 and len(groups["embedded"]) == 7
     assert all(r["present"] and r["status"] == "embedded" for r in groups["embedded"])
     assert not any(r["present"] for g in ("locbench", "gair", "geobs", "sustainbench") for r in groups[g])
 
@@ -81,7 +81,7 @@ def test_check_all_reports_and_exits_zero(capsys, tmp_path):
     write_fixture("geobs-eurosat", tmp_path, n=5)
     code, reports = _json(capsys, ["datasets", "check", "--json", "--data-root", str(tmp_path)])
     status = {r["name"]: r["status"] for r in reports}
-    assert code == 0 and len(reports) == 34
+    assert code == 0 and len(reports) == 35
     assert status["geobs-eurosat"] == "present" and status["embedded-land-sea"] == "embedded"
     assert status["inat2017"] == "missing"
     assert main(["datasets", "check", "embedded-land-sea"]) == 0

@@ -26,7 +26,7 @@ def test_names_unique_and_groups_complete():
     assert len(list_datasets("sustainbench")) == 6
     assert {s.name for s in list_datasets("embedded")} == {
         "embedded-cities-continent", "embedded-cities-population", "embedded-land-sea",
-        "embedded-koppen", "embedded-elevation", "embedded-elevation-location"}
+        "embedded-koppen", "embedded-elevation", "embedded-elevation-location", "embedded-koppen-seg"}
 
 
 @pytest.mark.parametrize("spec", list_datasets(), ids=lambda s: s.name)

@@ -26,7 +26,7 @@ app = typer.Typer(
 
 
 def _classes_or_targets(spec) -> str:
-    if spec.task_type in ("classification", "segmentation"):
+    if spec.num_classes or not spec.targets:  # classification and segmentation
         return f"{spec.num_classes} classes" if spec.num_classes else "classes from data"
     return ", ".join(spec.targets) if len(spec.targets) <= 2 else f"{len(spec.targets)} targets"
 
@@ -70,7 +70,9 @@ def list_cmd(
     table.add_column("status", no_wrap=True)
     for r in rows:
         colour = {"present": "green", "embedded": "green", "missing": "yellow"}[r["status"]]
-        task = {"classification": "classif.", "regression": "regress.", "segmentation": "segment."}[r["task_type"]]
+        from locbench.tasks import get_task
+
+        task = get_task(r["task_type"]).short_label
         table.add_row(r["name"], r["group"], task, _classes_or_targets(specs[r["name"]]), r["reported_split"],
                       f"[{colour}]{r['status']}[/{colour}]")
     Console().print(table)

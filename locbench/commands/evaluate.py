@@ -44,8 +44,8 @@ DatasetOpt = Annotated[Optional[list[str]], typer.Option(
     "--dataset", "-d", help=f"Dataset name (see `locbench datasets list`). Repeatable. Default: "
     f"{', '.join(DEFAULT_DATASETS)} (built from installed packages; no download needed).")]
 ProbeOpt = Annotated[Optional[str], typer.Option(
-    "--probe", "-p", help="geoprior | regression | linear | knn | mlp. Default: geoprior for classification, "
-    "regression for regression, linear for GAIR image tasks.")]
+    "--probe", "-p", help="geoprior | regression | linear | knn | mlp | segmentation. Default: geoprior for "
+    "classification, regression for regression, segmentation for segmentation, linear for GAIR image tasks.")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of every random choice (same seed → same "
                                       "predictions).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda (cuda:N for one GPU).")]

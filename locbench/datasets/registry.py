@@ -14,10 +14,12 @@ def _registry() -> dict[str, DatasetSpec]:
     from locbench.datasets.catalog_geobs import geobs_specs
     from locbench.datasets.catalog_locbench import locbench_specs
     from locbench.datasets.embedded import embedded_specs
+    from locbench.datasets.embedded_segmentation import segmentation_specs
     from locbench.datasets.imagery_datasets import imagery_specs
 
     registry: dict[str, DatasetSpec] = {}
-    for spec in [*locbench_specs(), *gair_specs(), *geobs_specs(), *embedded_specs(), *imagery_specs()]:
+    for spec in [*locbench_specs(), *gair_specs(), *geobs_specs(), *embedded_specs(), *imagery_specs(),
+                 *segmentation_specs()]:
         if spec.name in registry:
             raise RuntimeError(f"duplicate dataset name {spec.name!r} in the registry")
         if spec.loader is None:

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from locbench.datasets.layout import Layout
+from locbench.tasks import TASK_TYPES  # noqa: F401 - the one list of task types, re-exported for the registry
 
 GROUPS = ("locbench", "sustainbench", "gair", "geobs", "embedded")
-TASK_TYPES = ("classification", "regression", "segmentation")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class DatasetSpec:
     default_probe: str | None = None
     in_species_average: bool = False
     unranked_reason: str | None = None
-    ignore_index: int | None = None
+    ignore_index: int | None = None  # segmentation: mask value of unlabelled pixels (not scored)
 
     def __post_init__(self) -> None:
         if not isinstance(self.published, MappingProxyType):
@@ -112,8 +112,8 @@ class DatasetSplit:
 
     `lon`/`lat` are float64 degrees with NaN for unlocated rows (`located` False there).
     Classification fills `labels` (int64 class indices); regression fills `targets` (N, T);
-    segmentation fills `masks` ((N, H, W) integer class masks, `spec.ignore_index` where unlabelled)
-    and `chip_bounds` ((N, 4) float64 lon_min, lat_min, lon_max, lat_max; lon/lat are chip centroids).
+    segmentation fills `masks` ((N, H, W) integer class per pixel) and `chip_bounds` ((N, 4) float64
+    lon_min, lat_min, lon_max, lat_max in EPSG:4326), with lon/lat the chip centroids.
     `meta` holds per-row extras a loader knows (dates, user ids, image paths, holdout name).
     """
 

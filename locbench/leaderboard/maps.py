@@ -163,7 +163,10 @@ def performance_map(layers: MapLayers, title: str, assets: str = "assets/") -> M
 
 
 def perf_label(layers: MapLayers) -> str:
-    return "Top-1 accuracy (%) per cell" if layers.higher_is_better else "Mean absolute error per cell"
+    """Colour-bar label: the task type's whose geo-bias value the layers hold (`locbench.tasks`)."""
+    from locbench.tasks import task_for_value
+
+    return task_for_value(layers.value_name, layers.higher_is_better).map_label()
 
 
 def lisa_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:

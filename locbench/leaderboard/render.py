@@ -377,7 +377,7 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
     params = dataset_params(v, rows)
     same = reading.constant_values(rows, keys)
     pm = v.primary_of(ds)
-    cols = [Column(k, *v.info(k), dataset=ds, kind="geobias" if k not in scoreinfo.METRIC_KEYS else "metric",
+    cols = [Column(k, *v.info(k), dataset=ds, kind="geobias" if k not in scoreinfo.ALL_METRIC_KEYS else "metric",
                    primary=pm) for k in keys if k not in same]
     for c in cols:
         if c.key == pm:
@@ -427,7 +427,7 @@ def dataset_view(v: Version, ds: str) -> dict:
     rows = [r for r in v.rows if r.dataset == ds]
     rows.sort(key=lambda r: (num(r.rank) is None, num(r.rank) or 0, v.model_name(r.model_id).lower()))
     pm = v.primary_of(ds)
-    metric_keys = _keys_present(rows, "metrics", scoreinfo.METRIC_KEYS, unknown=True)
+    metric_keys = _keys_present(rows, "metrics", scoreinfo.ALL_METRIC_KEYS, unknown=True)
     tables = [
         _score_table(v, ds, rows, "t-metrics", "Metrics", metric_keys, mark_best=True),
         _score_table(v, ds, rows, "t-headline", "Headline geo-bias score",

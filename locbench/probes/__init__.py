@@ -11,6 +11,7 @@ preds_df, info = run_probe(probe="geoprior", encoder=spec, train=split_train, te
 | `geoprior` | classification | `locbench.probes.geoprior` — LocBench geo-prior, §C1 |
 | `regression` | regression | `locbench.probes.regression` — MOSAIKS / location-only, §C2 |
 | `linear`, `knn`, `mlp` | both | `locbench.probes.frozen` — frozen embeddings, validation carved from train |
+| `segmentation` | segmentation | `locbench.probes.segmentation` — token head on frozen patch embeddings (+ location) |
 
 `preds_df` follows `locbench.predictions`; `info` is a JSON-safe dict (config, timings, location-only
 metrics, loss curve) that goes into the run record.
@@ -32,6 +33,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "linear": ("classification", "regression"),
     "knn": ("classification", "regression"),
     "mlp": ("classification", "regression"),
+    "segmentation": ("segmentation",),
 }
 
 
@@ -48,7 +50,9 @@ def default_probe(task_type: str, spec: DatasetSpec | None = None) -> str:
     """
     if spec is not None and spec.default_probe:
         return spec.default_probe
-    return "geoprior" if task_type == "classification" else "regression"
+    from locbench.tasks import get_task
+
+    return get_task(task_type).probe_default()
 
 
 def check_probe(probe: str, task_type: str | None = None) -> None:
@@ -88,6 +92,11 @@ def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test:
 
             df, info = regression.run(encoder, train, test, training=training, overrides=overrides,
                                       progress=progress, **options)
+        elif probe == "segmentation":
+            from locbench.probes import segmentation
+
+            df, info = segmentation.run(encoder, train, test, training=training, overrides=overrides,
+                                        progress=progress, **options)
         else:
             from locbench.probes import frozen
 
