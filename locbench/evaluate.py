@@ -372,6 +372,9 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     result = build_result(model_id=model_id, spec=ds, split=data.test.split, predictions=df,
                           source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
                           run=run_summary, compute_geobias_scores=geobias)
+    from locbench.resultchecks import annotate
+
+    result = annotate([result], {(model_id, ds.name): df})[0]  # near chance / duplicates (one model here)
     score_s = time.perf_counter() - t1
     paths = {
         "predictions": str(write_predictions(df, folder / f"{ds.name}.csv")),

@@ -115,6 +115,7 @@ class Result:
     bootstrap: dict[str, Any] | None = None
     integrity: dict[str, Any] | None = None
     seeds: dict[str, Any] | None = None
+    checks: dict[str, Any] | None = None  # locbench.resultchecks.ResultChecks: integrity flags, chance level
 
     @property
     def geobias_warnings(self) -> tuple[str, ...]:
@@ -162,7 +163,8 @@ class Result:
         return _from_dict(data, file)
 
 
-OPTIONAL_BLOCKS = ("model_card", "comparability", "map_layers", "regions", "bootstrap", "integrity", "seeds")
+OPTIONAL_BLOCKS = ("model_card", "comparability", "map_layers", "regions", "bootstrap", "integrity", "seeds",
+                   "checks")
 _KINDS: dict[str, tuple[type, ...]] = {
     "schema": (str,), "model_id": (str,), "dataset": (str,), "task_type": (str,), "primary_metric": (str,),
     "predictions_sha256": (str,), "predictions_hash_method": (str,), "source": (str,), "verification_note": (str,),
@@ -172,6 +174,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "n_located": (int,), "n_unlocated": (int,), "seed": (int, type(None)), "versions": (dict,),
     "run": (dict, type(None)), "geobias": (dict,), "model_card": (dict,), "comparability": (dict,),
     "map_layers": (dict,), "regions": (dict,), "bootstrap": (dict,), "integrity": (dict,), "seeds": (dict,),
+    "checks": (dict,),
 }
 
 

@@ -361,7 +361,10 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
                                     verification_note=entry.note, predictions_file=where,
                                     compute_geobias_scores=geobias, model_card=checked.card))
     from locbench.integrity import seal
+    from locbench.resultchecks import annotate_with_peers
 
+    frames = {(checked.model_id, e.spec.name): e.predictions for e in checked.entries}
+    results = annotate_with_peers(results, frames, root)  # flags against the models already under root
     sealed = [seal(r) for r in results]  # refuses every non-finite result before the first write
     return [write_result(root, r) for r in sealed]
 

@@ -174,6 +174,10 @@ def write_import(tables: list[ImportedTable], report: ImportReport, *, root: str
     results = [] if root is None else score_tables(tables, root=Path(root), out=out, data_root=data_root,
                                                    geobias=geobias, geobias_kwargs=geobias_kwargs, jobs=jobs,
                                                    progress=progress)
+    if results:  # integrity flags need every model of a dataset at once (cross-model correlation)
+        from locbench.resultchecks import annotate
+
+        results = annotate(results, {(t.model_id, t.dataset): t.predictions for t in tables})
     sources = {t.source for t in tables}
     _write_rows(tables, out, report)
     report.removed += _remove_stale_files(out, sources, set(report.files) | {f / CARD_FILE for f in report.models.values()})

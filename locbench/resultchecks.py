@@ -1,0 +1,265 @@
+"""Data-integrity checks of scored results, computed where the per-sample outcomes exist.
+
+Why: a result can be numerically valid and still mean nothing. Three things a reader must be told
+(issue 20.3), recorded in the result's `checks` block so every page and `verdicts.json` can show them:
+
+- **near chance**: the primary metric closes less than `NEAR_CHANCE_SKILL` of the gap between chance and
+  perfect (skill = (value - chance) / (perfect - chance)); chance is the majority-class rate of the labels
+  for top-1 (a property of the evaluation rows, so any model's labels on the same sample ids give it)
+  and 0 for R² (predicting the mean). Geo-bias of a near-chance model says nothing about the model.
+- **possible row misalignment**: per-sample outcomes (hit@1; minus the absolute error for regression) of
+  the models of one dataset are correlated pairwise on their shared sample ids (Spearman). Two models
+  are *associated* when r · sqrt(n) >= `ASSOCIATION_Z` (a z-test of r = 0). The largest group of mutually
+  associated models is the consensus; a model outside it, associated with none of its members, while
+  that group is strictly the largest and has at least two models, is flagged: its rows may be attached
+  to the wrong samples (GeoBS's SatMAE tables: r in [-0.03, 0.007] with CROMA and GPT-4o, which agree).
+- **duplicate**: two models' prediction rows are identical (same `predictions_sha256`).
+
+Work is near-linear: one ranked vector per model, pairwise correlations over M ≤ a few dozen models.
+Flagged results keep their numbers; the leaderboard's policy takes their highlights away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from locbench.results import Result
+
+CHECKS_SCHEMA = "locbench.result-checks/1"
+NEAR_CHANCE_SKILL = 0.1
+ASSOCIATION_Z = 3.0
+MIN_SHARED = 30  # fewer shared sample ids: no correlation is computed for the pair
+PERFECT = {"top1": 100.0, "r2": 1.0}  # the metrics' units (top-1 is in percent): what a perfect model scores
+FLAG_CODES = ("near_chance", "misaligned", "duplicate")
+METHOD = (f"near_chance: skill (value - chance)/(perfect - chance) < {NEAR_CHANCE_SKILL}; chance = majority-class "
+          f"rate of the labels (top-1) or 0 (R²). misaligned: Spearman r of per-sample outcomes on shared sample "
+          f"ids; associated when r*sqrt(n) >= {ASSOCIATION_Z}; flagged when associated with no member of the "
+          f"strictly largest associated group (>= 2 models). duplicate: identical predictions_sha256.")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One integrity flag: a code from FLAG_CODES and a sentence a reader understands."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ResultChecks:
+    """The `checks` block of a result file."""
+
+    flags: tuple[Flag, ...] = ()
+    chance: float | None = None
+    chance_rule: str | None = None
+    skill: float | None = None
+    correlations: dict[str, dict[str, float]] = field(default_factory=dict)  # peer -> {r, n}
+    method: str = METHOD
+    schema: str = CHECKS_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": self.schema, "method": self.method, "chance": self.chance, "chance_rule": self.chance_rule,
+                "skill": self.skill, "flags": [{"code": f.code, "message": f.message} for f in self.flags],
+                "correlations": {k: dict(v) for k, v in sorted(self.correlations.items())}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ResultChecks:
+        return cls(flags=tuple(Flag(str(f["code"]), str(f["message"])) for f in d.get("flags") or []),
+                   chance=d.get("chance"), chance_rule=d.get("chance_rule"), skill=d.get("skill"),
+                   correlations=dict(d.get("correlations") or {}), method=str(d.get("method") or METHOD),
+                   schema=str(d.get("schema") or CHECKS_SCHEMA))
+
+
+# ---------------------------------------------------------------- per-sample inputs
+
+def outcomes(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None = None) -> pd.Series:
+    """Per-sample outcome, higher = better (hit@1, or minus the absolute error), indexed by sample_id."""
+    from locbench.metrics import per_sample_performance
+
+    perf = per_sample_performance(df, task_type, targets)
+    values = perf["hit@1"] if task_type == "classification" else perf["neg_abs_error"]
+    return pd.Series(np.asarray(values, dtype=np.float64), index=df["sample_id"].astype(str).to_numpy())
+
+
+def majority_rate(df: pd.DataFrame) -> float | None:
+    """Share of the most frequent true class; None when the labels are not published."""
+    from locbench.results import UNKNOWN_LABEL
+
+    y = df["y_true"].astype(str)
+    y = y[y != UNKNOWN_LABEL]
+    if len(y) == 0 or len(y) < len(df):
+        return None
+    return float(y.value_counts().iloc[0] / len(y))
+
+
+def chance_for(primary: str, frames: dict[str, pd.DataFrame], task_type: str) -> tuple[float | None, str | None]:
+    """(chance value, how it was obtained) for a dataset's primary metric, from any model's labels."""
+    if primary == "r2":
+        return 0.0, "R² of predicting the mean of the targets"
+    if primary != "top1" or task_type != "classification":
+        return None, None
+    for mid in sorted(frames):
+        rate = majority_rate(frames[mid])
+        if rate is not None:
+            return 100.0 * rate, f"majority-class rate of the labels on the evaluation rows (labels from {mid})"
+    return None, None
+
+
+# ---------------------------------------------------------------- the three checks
+
+def _ranked(s: pd.Series) -> pd.Series:
+    return s.rank(method="average")
+
+
+def pair_correlations(series: dict[str, pd.Series]) -> dict[tuple[str, str], tuple[float, int]]:
+    """Spearman r and the number of shared sample ids for every pair with >= MIN_SHARED shared ids."""
+    out: dict[tuple[str, str], tuple[float, int]] = {}
+    ids = sorted(series)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            sa, sb = series[a], series[b]
+            shared = sa.index.intersection(sb.index)
+            if len(shared) < MIN_SHARED:
+                continue
+            x, y = _ranked(sa.loc[shared]).to_numpy(), _ranked(sb.loc[shared]).to_numpy()
+            if np.std(x) == 0 or np.std(y) == 0:
+                continue
+            r = float(np.corrcoef(x, y)[0, 1])
+            out[(a, b)] = out[(b, a)] = (r, int(len(shared)))
+    return out
+
+
+def _associated(pairs: dict[tuple[str, str], tuple[float, int]], a: str, b: str) -> bool:
+    r, n = pairs.get((a, b), (0.0, 0))
+    return n > 0 and r * np.sqrt(n) >= ASSOCIATION_Z
+
+
+def _groups(models: list[str], pairs: dict[tuple[str, str], tuple[float, int]]) -> list[set[str]]:
+    """Connected groups of the 'associated' relation, largest first (ties by sorted names)."""
+    left, out = set(models), []
+    while left:
+        stack, comp = [min(left)], set()
+        while stack:
+            m = stack.pop()
+            if m in comp:
+                continue
+            comp.add(m)
+            stack += [o for o in left - comp if _associated(pairs, m, o)]
+        left -= comp
+        out.append(comp)
+    return sorted(out, key=lambda c: (-len(c), sorted(c)))
+
+
+def misaligned(series: dict[str, pd.Series]) -> tuple[dict[str, Flag], dict[tuple[str, str], tuple[float, int]]]:
+    """Models whose outcomes are associated with none of the consensus group's (see module docstring)."""
+    pairs = pair_correlations(series)
+    models = sorted(series)
+    groups = _groups(models, pairs)
+    if len(groups) < 2 or len(groups[0]) < 2 or len(groups[0]) == len(groups[1]):
+        return {}, pairs
+    consensus = groups[0]
+    flags = {}
+    for m in models:
+        if m in consensus or any(_associated(pairs, m, c) for c in consensus):
+            continue
+        rs = [pairs[(m, c)][0] for c in sorted(consensus) if (m, c) in pairs]
+        if not rs:
+            continue
+        flags[m] = Flag("misaligned", (
+            f"per-sample outcomes are uncorrelated with those of {', '.join(sorted(consensus))} on the same sample "
+            f"ids (Spearman r {min(rs):.3f} to {max(rs):.3f}), which agree with each other: the rows may be "
+            "attached to the wrong samples"))
+    return flags, pairs
+
+
+def near_chance(value: float | None, chance: float | None, perfect: float) -> tuple[float | None, Flag | None]:
+    """(skill, flag or None): skill = share of the chance-to-perfect gap the model closes."""
+    if value is None or chance is None or not np.isfinite(value) or perfect <= chance:
+        return None, None
+    skill = float((value - chance) / (perfect - chance))
+    if skill >= NEAR_CHANCE_SKILL:
+        return skill, None
+    return skill, Flag("near_chance", f"primary metric {value:.4g} is near chance ({chance:.4g}): it closes "
+                                      f"{skill:.1%} of the gap to perfect, below {NEAR_CHANCE_SKILL:.0%}, so its "
+                                      "geo-bias says little about the model")
+
+
+def duplicates(hashes: dict[str, str]) -> dict[str, Flag]:
+    """Models whose prediction rows are byte-for-byte the same as another model's."""
+    by_hash: dict[str, list[str]] = {}
+    for m, h in hashes.items():
+        by_hash.setdefault(h, []).append(m)
+    out = {}
+    for same in by_hash.values():
+        for m in same if len(same) > 1 else []:
+            others = ", ".join(sorted(set(same) - {m}))
+            out[m] = Flag("duplicate", f"its prediction rows are identical to those of {others}")
+    return out
+
+
+# ---------------------------------------------------------------- one dataset, and where it is called
+
+def check_dataset(results: list[Result], frames: dict[str, pd.DataFrame]) -> dict[str, ResultChecks]:
+    """Checks of every result of ONE dataset, from all of its models' per-sample rows (model id -> frame)."""
+    if not results:
+        return {}
+    first = results[0]
+    targets = None
+    from locbench.datasets import get_dataset
+    from locbench.errors import NotFoundError
+
+    try:
+        targets = tuple(get_dataset(first.dataset).targets or ()) or None
+    except NotFoundError:
+        pass
+    series = {m: outcomes(df, first.task_type, targets) for m, df in frames.items()}
+    mis, pairs = misaligned(series)
+    dup = duplicates({r.model_id: r.predictions_sha256 for r in results})
+    chance, rule = chance_for(first.primary_metric, frames, first.task_type)
+    out = {}
+    for r in results:
+        skill, nc = near_chance(r.primary_value, chance, PERFECT.get(r.primary_metric, 1.0))
+        flags = tuple(f for f in (nc, mis.get(r.model_id), dup.get(r.model_id)) if f is not None)
+        corr = {b: {"r": round(v[0], 6), "n": v[1]} for (a, b), v in pairs.items() if a == r.model_id}
+        out[r.model_id] = ResultChecks(flags=flags, chance=chance, chance_rule=rule, skill=skill, correlations=corr)
+    return out
+
+
+def annotate(results: list[Result], frames: dict[tuple[str, str], pd.DataFrame]) -> list[Result]:
+    """The results (same order) with their `checks` block, computed per dataset across all given models."""
+    by_ds: dict[str, list[Result]] = {}
+    for r in results:
+        by_ds.setdefault(r.dataset, []).append(r)
+    checks: dict[tuple[str, str], ResultChecks] = {}
+    for ds, rs in by_ds.items():
+        got = check_dataset(rs, {r.model_id: frames[(r.model_id, ds)] for r in rs if (r.model_id, ds) in frames})
+        checks.update({(m, ds): c for m, c in got.items()})
+    return [replace(r, checks=checks[(r.model_id, r.dataset)].to_dict()) for r in results]
+
+
+def annotate_with_peers(results: list[Result], frames: dict[tuple[str, str], pd.DataFrame],
+                        root: str | Path) -> list[Result]:
+    """`annotate`, with the other models' rows of the same datasets read from the files their results name.
+
+    Used by `submit`: a new model is compared with every result under `root/results` whose per-sample
+    rows are on disk (`predictions_file`, relative to root); peers whose rows are absent are skipped.
+    """
+    from locbench.predictions import read_table
+    from locbench.results import load_results
+
+    mine = {(r.model_id, r.dataset) for r in results}
+    datasets = {r.dataset for r in results}
+    peers = [p for p in load_results(root) if p.dataset in datasets and (p.model_id, p.dataset) not in mine]
+    allframes = dict(frames)
+    for p in peers:
+        path = Path(root) / p.predictions_file if p.predictions_file else None
+        if path is not None and path.is_file():
+            allframes[(p.model_id, p.dataset)] = read_table(path)
+    annotated = annotate([*results, *[p for p in peers if (p.model_id, p.dataset) in allframes]], allframes)
+    return annotated[:len(results)]
