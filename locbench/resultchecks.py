@@ -13,7 +13,8 @@ Why: a result can be numerically valid and still mean nothing. Three things a re
   associated models is the consensus; a model outside it, associated with none of its members, while
   that group is strictly the largest and has at least two models, is flagged: its rows may be attached
   to the wrong samples (GeoBS's SatMAE tables: r in [-0.03, 0.007] with CROMA and GPT-4o, which agree).
-- **duplicate**: two models' prediction rows are identical (same `predictions_sha256`).
+- **duplicate**: two models' prediction rows are identical (same content hash in sample_id order; the
+  build also compares the recorded `predictions_sha256`).
 
 Work is near-linear: one ranked vector per model, pairwise correlations over M ≤ a few dozen models.
 Flagged results keep their numbers; the leaderboard's policy takes their highlights away.
@@ -40,7 +41,7 @@ FLAG_CODES = ("near_chance", "misaligned", "duplicate")
 METHOD = (f"near_chance: skill (value - chance)/(perfect - chance) < {NEAR_CHANCE_SKILL}; chance = majority-class "
           f"rate of the labels (top-1) or 0 (R²). misaligned: Spearman r of per-sample outcomes on shared sample "
           f"ids; associated when r*sqrt(n) >= {ASSOCIATION_Z}; flagged when associated with no member of the "
-          f"strictly largest associated group (>= 2 models). duplicate: identical predictions_sha256.")
+          f"strictly largest associated group (>= 2 models). duplicate: identical prediction rows (in sample_id order).")
 
 
 @dataclass(frozen=True)
@@ -59,20 +60,20 @@ class ResultChecks:
     chance: float | None = None
     chance_rule: str | None = None
     skill: float | None = None
-    correlations: dict[str, dict[str, float]] = field(default_factory=dict)  # peer -> {r, n}
+    peers: dict[str, dict[str, float]] = field(default_factory=dict)  # peer -> {r, n[, diff, diff_low, diff_high]}
     method: str = METHOD
     schema: str = CHECKS_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": self.schema, "method": self.method, "chance": self.chance, "chance_rule": self.chance_rule,
                 "skill": self.skill, "flags": [{"code": f.code, "message": f.message} for f in self.flags],
-                "correlations": {k: dict(v) for k, v in sorted(self.correlations.items())}}
+                "peers": {k: dict(v) for k, v in sorted(self.peers.items())}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ResultChecks:
         return cls(flags=tuple(Flag(str(f["code"]), str(f["message"])) for f in d.get("flags") or []),
                    chance=d.get("chance"), chance_rule=d.get("chance_rule"), skill=d.get("skill"),
-                   correlations=dict(d.get("correlations") or {}), method=str(d.get("method") or METHOD),
+                   peers=dict(d.get("peers") or {}), method=str(d.get("method") or METHOD),
                    schema=str(d.get("schema") or CHECKS_SCHEMA))
 
 
@@ -190,6 +191,24 @@ def near_chance(value: float | None, chance: float | None, perfect: float) -> tu
                                       "geo-bias says little about the model")
 
 
+def paired_difference(a: pd.Series, b: pd.Series, primary: str) -> dict[str, float]:
+    """Top-1 of a minus top-1 of b on their shared sample ids, with its 95 % paired normal interval.
+
+    Why paired: both models answer the same samples, so the difference's standard error is that of the
+    per-sample differences (McNemar-like), far smaller than two separate intervals suggest. Only for
+    top-1 (100 x the mean of hit@1); other metrics are not means of per-sample outcomes.
+    """
+    if primary != "top1":
+        return {}
+    shared = a.index.intersection(b.index)
+    d = 100.0 * (a.loc[shared].to_numpy() - b.loc[shared].to_numpy())
+    if len(d) < MIN_SHARED:
+        return {}
+    mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+    return {"diff": round(mean, 6), "diff_low": round(mean - 1.959964 * se, 6),
+            "diff_high": round(mean + 1.959964 * se, 6)}
+
+
 def duplicates(hashes: dict[str, str]) -> dict[str, Flag]:
     """Models whose prediction rows are byte-for-byte the same as another model's."""
     by_hash: dict[str, list[str]] = {}
@@ -204,6 +223,14 @@ def duplicates(hashes: dict[str, str]) -> dict[str, Flag]:
 
 
 # ---------------------------------------------------------------- one dataset, and where it is called
+
+
+def _rows_hash(df: pd.DataFrame) -> str:
+    """Content hash of the rows in sample_id order: a reordered copy of a file is still the same file."""
+    from locbench.predictions import canonical_rows
+    from locbench.results import predictions_sha256
+
+    return predictions_sha256(canonical_rows(df.reset_index(drop=True)))
 
 def check_dataset(results: list[Result], frames: dict[str, pd.DataFrame]) -> dict[str, ResultChecks]:
     """Checks of every result of ONE dataset, from all of its models' per-sample rows (model id -> frame)."""
@@ -220,14 +247,15 @@ def check_dataset(results: list[Result], frames: dict[str, pd.DataFrame]) -> dic
         pass
     series = {m: outcomes(df, first.task_type, targets) for m, df in frames.items()}
     mis, pairs = misaligned(series)
-    dup = duplicates({r.model_id: r.predictions_sha256 for r in results})
+    dup = duplicates({m: _rows_hash(df) for m, df in frames.items()})
     chance, rule = chance_for(first.primary_metric, frames, first.task_type)
     out = {}
     for r in results:
         skill, nc = near_chance(r.primary_value, chance, PERFECT.get(r.primary_metric, 1.0))
         flags = tuple(f for f in (nc, mis.get(r.model_id), dup.get(r.model_id)) if f is not None)
-        corr = {b: {"r": round(v[0], 6), "n": v[1]} for (a, b), v in pairs.items() if a == r.model_id}
-        out[r.model_id] = ResultChecks(flags=flags, chance=chance, chance_rule=rule, skill=skill, correlations=corr)
+        corr = {b: {"r": round(v[0], 6), "n": v[1], **paired_difference(series[a], series[b], r.primary_metric)}
+                for (a, b), v in pairs.items() if a == r.model_id}
+        out[r.model_id] = ResultChecks(flags=flags, chance=chance, chance_rule=rule, skill=skill, peers=corr)
     return out
 
 

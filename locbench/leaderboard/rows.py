@@ -75,6 +75,7 @@ class ScoreRow:
     verification_note: str | None = None
     predictions_sha256: str | None = None
     dataset_version: str | None = None
+    checks: dict[str, Any] | None = None  # the result's integrity checks (locbench.resultchecks), read by the policy
     geobias_params_id: str | None = None  # key into scores.json `geobias_params`, set by the build
     extra: dict[str, Any] = field(default_factory=dict)  # keys this code does not know, kept as read
 

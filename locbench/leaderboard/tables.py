@@ -60,7 +60,7 @@ def _score_row(res: Result, cards: dict[str, ModelMeta | None]) -> ScoreRow:
         bootstrap=None if res.bootstrap is None else BootstrapCI.from_dict(res.bootstrap),
         regions=_slim_regions(res.regions), seeds=res.seeds, geobias_undefined=_undefined_reasons(res.geobias),
         geobias_status=res.geobias.get("status"), verification_note=res.verification_note,
-        predictions_sha256=res.predictions_sha256, dataset_version=res.dataset_version)
+        predictions_sha256=res.predictions_sha256, dataset_version=res.dataset_version, checks=res.checks)
 
 
 def _undefined_reasons(geobias: dict[str, Any]) -> dict[str, str]:
