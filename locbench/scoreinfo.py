@@ -156,10 +156,12 @@ _ENTRIES = (
     # ---- table columns and aggregates (locbench.leaderboard.tables)
     _s("primary_value", "Primary", "aggregate", "higher", "The dataset's primary metric (top1, r2, ...); its "
        "direction is the dataset's primary metric's", "no rows", 3, "primary"),
-    _s("rank", "Rank", "aggregate", "lower", "Rank on the dataset by its primary metric (1 = best; ties share "
-       "the best rank)", "not ranked (the reason is shown)", None),
+    _s("rank", "Rank", "aggregate", "lower", "Rank on the dataset by its primary metric (1 = best); models not "
+       "significantly worse than their tie group's best share the group's rank", "not ranked (the reason is shown)",
+       None),
     _s("mean_rank", "Mean rank", "aggregate", "lower", "Mean of the model's per-dataset ranks (by each dataset's "
-       "primary metric) over the datasets it is ranked on", "the model is ranked on no dataset", 2),
+       "primary metric) over the datasets of one task family that its family ranking compares",
+       "the model is in no family ranking", 2),
     _s("locbench_species_avg", "LocBench Avg", "aggregate", "higher", "Mean Top-1 (%) over the five LocBench "
        "species datasets (BirdSnap, BirdSnap†, NABirds†, iNat2017, iNat2018), as TorchSpatial's Table 1 'Avg'",
        "the model lacks a result on one of the five", 2, unit="%"),

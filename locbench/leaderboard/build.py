@@ -114,11 +114,13 @@ def _geobias_params(results: list[Result]) -> tuple[dict[str, Any], dict[tuple[s
     return dict(sorted(sets.items())), used
 
 
-def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] | None, list[ScoreRow] | None]:
-    """The latest version's name, manifest and rows (what CHANGES.md compares against); Nones when there is none."""
+def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] | None, list[ScoreRow] | None,
+                                                    dict[str, Any] | None]:
+    """The latest version's name, manifest, rows and scores.json (what CHANGES.md compares against); Nones when
+    there is none."""
     versions = list_versions(leaderboard_dir)
     if not versions:
-        return None, None, None
+        return None, None, None, None
     latest = versions[-1]
     docs = []
     for name in ("manifest.json", "scores.json"):
@@ -131,7 +133,7 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
     rows = None if docs[1] is None else rows_of(docs[1], leaderboard_dir / latest / "scores.json")
     if rows is not None:
         rows = regionstore.attach(rows, leaderboard_dir / latest)
-    return latest, docs[0], rows
+    return latest, docs[0], rows, docs[1]
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,11 @@ class _VersionFiles:
     changes: str
     manifest: dict[str, Any]
     regions: dict[str, Any]
-    verdicts: str | None = None  # verdicts.json text, written by the policy's code when it provides one
+    verdicts: str | None = None  # verdicts.json text (locbench.leaderboard.policy)
 
 
 def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
-                cards: dict[str, ModelMeta | None]) -> dict[str, Any]:
+                cards: dict[str, ModelMeta | None], aggregates: dict[str, Any]) -> dict[str, Any]:
     """scores.json: every row, the model cards, datasets, aggregates and the geo-bias parameter sets."""
     from locbench.leaderboard import tables
     from locbench.results import now_iso
@@ -159,7 +161,7 @@ def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
         "rows": [regionstore.row_dict(r) for r in rows],
         "models": {m: tables.card_dict(m, cards) for m in model_ids},
         "datasets": tables.datasets_info(rows),
-        "aggregates": tables.aggregates(rows),
+        "aggregates": aggregates,
         "columns": tables.columns(),
         "geobias_params": params,
         "species_datasets": list(tables.species_average_datasets()),
@@ -192,35 +194,26 @@ def _manifest(scores: dict[str, Any], rows: list[ScoreRow], previous: str | None
 
 def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow] | None, results: list[Result],
                    cards: dict[str, ModelMeta | None], inputs: list[dict[str, Any]], digest: str,
-                   previous_dir: Path | None = None) -> _VersionFiles:
-    from locbench.leaderboard import tables
+                   previous_dir: Path | None = None, prev_doc: dict[str, Any] | None = None,
+                   prev_header: list[str] | None = None) -> _VersionFiles:
+    from locbench.leaderboard import policy, tables
 
     params, used = _geobias_params(results)
     rows = [replace(r, geobias_params_id=used[(r.model_id, r.dataset)]) for r in tables.score_rows(results, cards)]
-    scores = _scores_doc(version, rows, params, cards)
-    csv_text = tables.csv_text(rows)
-    changes = tables.changes_markdown(version, previous, prev_rows, rows) + pagerecord.storage_note(previous_dir)
-    verdicts = _verdicts_text(rows, scores)
-    outputs = {"scores.csv": csv_text, "CHANGES.md": changes, **({VERDICTS_FILE: verdicts} if verdicts else {})}
+    verdicts = policy.compute(rows, {m: tables.card_dict(m, cards) for m in {r.model_id for r in rows}}, version)
+    rows = tables.with_policy_ranks(rows, verdicts)  # the pages, the tables and verdicts.json share one rank
+    scores = _scores_doc(version, rows, params, cards, tables.aggregates(rows, verdicts))
+    csv_text = tables.csv_text(rows, verdicts)
+    changes = (tables.changes_markdown(version, previous, prev_rows, rows, prev_doc, prev_header)
+               + pagerecord.storage_note(previous_dir))
+    verdicts_text = atomic.dumps_json(verdicts.to_dict())
+    outputs = {"scores.csv": csv_text, "CHANGES.md": changes, VERDICTS_FILE: verdicts_text}
     manifest = _manifest(scores, rows, previous, inputs, digest, results, outputs)
     return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest,
-                         regions=regionstore.store_doc(rows), verdicts=verdicts)
+                         regions=regionstore.store_doc(rows), verdicts=verdicts_text)
 
 
-VERDICTS_FILE = "verdicts.json"
-
-
-def _verdicts_text(rows: list[ScoreRow], scores: dict[str, Any]) -> str | None:
-    """The leaderboard's claims in machine-readable form (issue 20.7): frozen beside the tables.
-
-    The place for the verdicts policy's output: when `locbench.leaderboard.policy` offers
-    `verdicts_json(rows, scores)`, its text is written and hashed like the other tables; else none."""
-    try:
-        from locbench.leaderboard import policy  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    make = getattr(policy, "verdicts_json", None)
-    return make(rows, scores) if make else None
+VERDICTS_FILE = "verdicts.json"  # every claim of the pages, machine-readable (issue 20.7)
 
 
 def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool, maps: str,
@@ -271,7 +264,7 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
             raise InputError("no result files to build a leaderboard from (run `locbench submit` or "
                              "`locbench evaluate` first)", file=root / "results")
         digest = inputs_digest(inputs)
-        previous, prev_manifest, prev_rows = _latest_manifest(lb)
+        previous, prev_manifest, prev_rows, prev_doc = _latest_manifest(lb)
         if previous is not None and prev_manifest is not None:
             check_published_outputs(lb, previous, prev_manifest)
         if prev_manifest is not None and prev_manifest.get("inputs_digest") == digest and not force_new:
@@ -280,8 +273,10 @@ def build_version(root: str | Path = ".", *, force_new: bool = False, render: bo
         version = next_version(lb)
         if progress:
             progress(f"tables for {len(results)} result(s)")
+        header = (lb / previous / "scores.csv").read_text(encoding="utf-8").split("\n", 1)[0].split(",") if (
+            previous and (lb / previous / "scores.csv").is_file()) else None
         files = _version_files(version, previous, prev_rows, results, cards, inputs, digest,
-                               None if previous is None else lb / previous)
+                               None if previous is None else lb / previous, prev_doc, header)
         html = _publish(lb, version, files, root=root, render=render, maps=maps, progress=progress)
         m = files.manifest
         return BuildOutcome(lb / version, version, True, f"built {version}: {m['n_results']} result(s), "

@@ -193,5 +193,15 @@ def p_display(row: ScoreRow | None, key: str, p: float, params: dict) -> str:
     return "< 0.001" if p < 0.001 else scoreinfo.fmt(p, key)
 
 
+def p_text(p: float) -> str:
+    """A p-value in running text: "< 0.001" below 0.001, else three significant digits."""
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
+def p_sentence(label: str, text: str) -> str:
+    """ "label = 0.012" or "label < 0.001": never "label = < 0.001"."""
+    return f"{label} {text}" if text.startswith(("<", ">")) else f"{label} = {text}"
+
+
 def format_any(v: Any, key: str) -> str:
     return scoreinfo.fmt(finite(v), key)

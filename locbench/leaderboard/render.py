@@ -23,6 +23,9 @@ from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
 from locbench.leaderboard import mapscale, reading, regionstore, worldsvg
+from locbench.leaderboard.citations import benchmark_bibtex, dataset_bibtex, model_bibtex
+from locbench.leaderboard.policy import Verdicts, compute
+from locbench.leaderboard.policy.families import family_of_dataset
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import MAPS_MODES
 from locbench.leaderboard.rows import ScoreRow, rows_of
@@ -33,11 +36,7 @@ HERE = Path(__file__).parent
 
 GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "geobs": "GeoBS", "embedded": "Embedded",
                 "sustainbench": "SustainBench"}
-# Overview column groups: task families, in the published tables' order.
-FAMILIES = (("locbench-classification", "LocBench classification"), ("locbench-regression", "LocBench regression"),
-            ("gair", "GAIR"), ("geobs", "GeoBS remote sensing"), ("embedded", "Embedded"),
-            ("sustainbench", "SustainBench"))
-FAMILY_LABELS = dict(FAMILIES)
+# Task families and their labels are the policy's (locbench.leaderboard.policy.families).
 HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
 REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
                   "sri_distance_lag", "sri_direction_sector")
@@ -172,6 +171,7 @@ class Version:
     geobias_params: dict
     changes: str
     manifest: dict = field(default_factory=dict)
+    verdicts: Verdicts | None = None  # verdicts.json of the version, else computed from its rows by the policy
 
     def info(self, key: str) -> tuple[str, str | None, str]:
         """Label, direction and meaning of a column: the score registry, with this version's recorded
@@ -193,10 +193,9 @@ class Version:
 
     def ordered_datasets(self) -> list[str]:
         names = list(self.datasets) + sorted({r.dataset for r in self.rows} - set(self.datasets))
-        rank = {f: i for i, (f, _) in enumerate(FAMILIES)}
         reg = _registry_order()
-        return sorted(names, key=lambda d: (rank.get(self.family_of(d), len(rank)), reg.get(d, len(reg)),
-                                            names.index(d)))
+        return sorted(names, key=lambda d: (family_of_dataset(d, self.group_of(d), self.task_of(d)).order,
+                                            reg.get(d, len(reg)), names.index(d)))
 
     def group_of(self, dataset: str) -> str:
         g = self.datasets.get(dataset, {}).get("group")
@@ -211,17 +210,22 @@ class Version:
         return str(t or "")
 
     def family_of(self, dataset: str) -> str:
-        """Task family of a dataset: LocBench splits into classification and regression, other groups stay whole."""
-        g = self.group_of(dataset)
-        return f"{g}-{self.task_of(dataset)}" if g == "locbench" else g
+        """Task family of a dataset (the policy's rule: from the dataset spec)."""
+        return family_of_dataset(dataset, self.group_of(dataset), self.task_of(dataset)).key
 
     def ordered_models(self) -> list[str]:
         ids = list(dict.fromkeys([*self.models, *(r.model_id for r in self.rows)]))
         ids = [m for m in ids if any(r.model_id == m for r in self.rows)]
 
-        def key(m: str) -> tuple:
-            mr = num(self.aggregates.get(m, {}).get("mean_rank"))
-            return (mr is None, mr if mr is not None else 0.0, self.model_name(m).lower())
+        fams = {f.key: i for i, f in enumerate(self.verdict.families)}
+        place = {}
+        for f in self.verdict.families:
+            for p in f.ranking:
+                place.setdefault(p.model_id, (fams[f.key], p.rank, p.value))
+
+        def key(m: str) -> tuple:  # by the first family a model is ranked in, then its rank there
+            where = place.get(m)
+            return (where is None, where or (0, 0, 0.0), self.model_name(m).lower())
 
         return sorted(ids, key=key)
 
@@ -235,6 +239,19 @@ class Version:
 
     def __post_init__(self) -> None:
         self._index = {(r.model_id, r.dataset): r for r in self.rows}
+        if self.verdicts is None:
+            self.verdicts = compute(self.rows, self.models, self.name)
+
+    @property
+    def verdict(self) -> Verdicts:
+        assert self.verdicts is not None
+        return self.verdicts
+
+    def result_verdict(self, model_id: str, dataset: str):
+        return self.verdict.result(model_id, dataset)
+
+    def family_label(self, dataset: str) -> str:
+        return family_of_dataset(dataset, self.group_of(dataset), self.task_of(dataset)).label
 
 
 def _registry_order() -> dict[str, int]:
@@ -264,7 +281,15 @@ def load_version(version_dir: Path) -> Version:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not valid JSON: {exc}", file=manifest_path) from exc
+    verdicts_path = version_dir / "verdicts.json"
+    verdicts = None
+    if verdicts_path.exists():
+        try:
+            verdicts = Verdicts.from_dict(json.loads(verdicts_path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"not a valid verdicts file: {exc}", file=verdicts_path) from exc
     return Version(
+        verdicts=verdicts,
         name=str(doc.get("version") or version_dir.name), path=version_dir, created=str(doc.get("created") or ""),
         rows=rows, models={str(k): (v if isinstance(v, dict) else {}) for k, v in (doc.get("models") or {}).items()},
         datasets={str(k): (v if isinstance(v, dict) else {}) for k, v in (doc.get("datasets") or {}).items()},
@@ -283,16 +308,27 @@ def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: 
     """One table cell: value, text ("–" not evaluated, "undefined" with its reason), marks and tooltip."""
     val, text, title = reading.text_or_undefined(row, col.key, params)
     if best:
-        title = f"best in column ({DIRECTION_TEXT[col.direction]})"
+        title = (f"best in column ({DIRECTION_TEXT[col.direction]})" if col.kind != "geobias" else
+                 "least geo-biased on this dataset (the rule is stated on the dataset page)")
     elif tied:
-        title = "tied with the leader: the 95% bootstrap intervals overlap"
+        title = "tied with the leader: not significantly worse (see the dataset page's ranking)"
+    flags = _flags(v, row)
     if row is not None and col.key == col.primary:
         extra = [t for t in (reading.seeds_text(row, col.key), reading.ci_text(row, col.key)) if t]
         if row.unranked_reason:
             extra.append(f"not ranked: {row.unranked_reason}")
         title = "; ".join([t for t in (title, *extra) if t])
+    if flags:
+        title = "; ".join([t for t in (title, *("integrity flag: " + f.message for f in flags)) if t])
     return {"v": val, "text": text, "best": best, "tied": tied, "title": title, "undefined": text == "undefined",
-            "unverified": row is not None and not row.verified, "col": col}
+            "unverified": row is not None and not row.verified, "col": col, "flagged": bool(flags),
+            "unranked": row is not None and bool(row.unranked_reason) and col.key == col.primary}
+
+
+def _flags(v: Version, row: ScoreRow | None) -> tuple:
+    """The policy's integrity flags of a row (empty for no row)."""
+    rv = v.result_verdict(row.model_id, row.dataset) if row is not None else None
+    return rv.flags if rv is not None else ()
 
 
 def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
@@ -305,8 +341,7 @@ def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
     for ds in v.ordered_datasets():
         fam = v.family_of(ds)
         if not groups or groups[-1]["key"] != fam:
-            groups.append({"key": fam, "cls": v.group_of(ds), "label": FAMILY_LABELS.get(fam, fam.title()),
-                           "datasets": []})
+            groups.append({"key": fam, "cls": v.group_of(ds), "label": v.family_label(ds), "datasets": []})
         pm = v.primary_of(ds)
         label, _, desc = v.info(pm)
         cols.append(Column(pm, label, v.dataset_direction(ds), desc, dataset=ds, group=v.group_of(ds), start=True,
@@ -319,13 +354,11 @@ def _overview_columns(v: Version) -> tuple[list[Column], list[dict]]:
 
 
 def _marks(v: Version, ds: str) -> dict[str, set[str]]:
-    """Per dataset: who is best on the primary metric, tied with the leader, and least geo-biased (honestly)."""
-    rows = [r for r in v.rows if r.dataset == ds and reading.ranked(r)]
-    pm, direction = v.primary_of(ds), v.dataset_direction(ds)
-    flags = best_flags([r.value(pm) for r in rows], direction)
-    no_prior = {r.model_id for r in rows if reading.is_no_prior(r.model_id, v.models.get(r.model_id, {}))}
-    return {"primary": {r.model_id for r, f in zip(rows, flags) if f}, "tied": reading.tied_ids(rows),
-            "geobias": reading.headline_best(rows, pm, direction, no_prior)}
+    """Per dataset: who is best on the primary metric, tied with the leader, and least geo-biased (the policy's
+    verdicts; flagged results have none)."""
+    mine = [x for x in v.verdict.results if x.dataset == ds]
+    return {"primary": {x.model_id for x in mine if x.best}, "tied": {x.model_id for x in mine if x.tied},
+            "geobias": {x.model_id for x in mine if x.least_geobiased}}
 
 
 def overview_table(v: Version) -> dict:
@@ -342,7 +375,8 @@ def overview_table(v: Version) -> dict:
             if c.kind == "aggregate":
                 val = num(v.aggregates.get(m, {}).get(c.key))
                 cells.append({"v": val, "text": fmt(val, c.key), "best": agg_best[c.key][i], "tied": False,
-                              "title": "", "undefined": False, "unverified": False, "col": c})
+                              "title": "", "undefined": False, "unverified": False, "col": c, "flagged": False,
+                              "unranked": False})
                 continue
             mk = marks[c.dataset]
             which = "geobias" if c.kind == "geobias" else "primary"
@@ -352,7 +386,29 @@ def overview_table(v: Version) -> dict:
         out_rows.append({"id": m, "name": v.model_name(m), "href": model_href(m), "cells": cells,
                          "unverified": any(not r.verified for r in mine)})
     return {"columns": cols, "groups": groups, "rows": out_rows,
-            "has_avg": any(c.key == "locbench_species_avg" for c in cols)}
+            "has_avg": any(c.key == "locbench_species_avg" for c in cols), "families": family_views(v)}
+
+
+def family_views(v: Version) -> list[dict]:
+    """Each task family's ranking (tie groups share a rank) with the evidence behind it."""
+    out = []
+    for f in v.verdict.families:
+        if f.friedman_p is not None:
+            test = (f"Friedman χ² = {f.friedman_chi2:.2f}, {reading.p_sentence('p', reading.p_text(f.friedman_p))} over "
+                    f"{len(f.test_datasets)} datasets × {len(f.ranking)} models; Nemenyi CD = {f.cd:.2f}")
+        elif f.test_datasets:
+            test = f"one dataset ({f.test_datasets[0]}): its own tie groups"
+        else:
+            test = "no dataset of this family has two ranked results: no ranking"
+        out.append({"key": f.key, "label": f.label, "n_datasets": f.n_datasets, "n_models": f.n_models, "test": test,
+                    "test_datasets": list(f.test_datasets),
+                    "ranking": [{"rank": p.rank, "id": p.model_id, "name": v.model_name(p.model_id),
+                                 "href": model_href(p.model_id), "mean": fmt(p.value, "mean_rank"),
+                                 "tied": p.group == f.ranking[0].group if f.ranking else False, "basis": p.basis}
+                                for p in f.ranking],
+                    "excluded": [{"name": v.model_name(m), "href": model_href(m), "why": why}
+                                 for m, why in f.excluded.items()] if f.ranking else []})
+    return out
 
 
 def _keys_present(rows: list[ScoreRow], field_name: str, known: tuple[str, ...], *,
@@ -389,7 +445,8 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
             "rank": num(r.rank), "unverified": not r.verified,
             "cells": [_cell(v, r, c, params, best=r.model_id in best_ids[c.key]) for c in cols]} for r in rows]
     constant = [{"label": v.info(k)[0], "title": v.info(k)[2],
-                 "text": reading.p_display(rows[0], k, val, params) if "_p" in k else fmt(val, k)}
+                 "sentence": reading.p_sentence(v.info(k)[0], reading.p_display(rows[0], k, val, params) if "_p" in k
+                                                else fmt(val, k))}
                 for k, val in same.items()]
     return {"id": tid, "title": title, "columns": cols, "rows": trs, "constant": constant, "note": note}
 
@@ -404,8 +461,11 @@ def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
         rb = r.regions
         worst = rb.worst(hib, n=1) if rb else []
         h = reading.headline_of(r)
+        rv = v.result_verdict(r.model_id, ds)
         out.append({"id": r.model_id, "name": v.model_name(r.model_id), "href": model_href(r.model_id),
-                    "rank": num(r.rank), "unranked": r.unranked_reason,
+                    "rank": None if rv is None else rv.rank, "unranked": r.unranked_reason,
+                    "flags": [] if rv is None else [{"code": f.code, "message": f.message} for f in rv.flags],
+                    "reading": None if rv is None else rv.reading,
                     "unverified": not r.verified, "value": r.value(pm), "text": fmt(r.value(pm), pm),
                     "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm),
                     "best": r.model_id in marks["primary"], "tied": r.model_id in marks["tied"],
@@ -425,7 +485,10 @@ def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
 def dataset_view(v: Version, ds: str) -> dict:
     """A dataset page: ranking, metrics, headline / reference-compatible / diagnostic geo-bias, regions."""
     rows = [r for r in v.rows if r.dataset == ds]
-    rows.sort(key=lambda r: (num(r.rank) is None, num(r.rank) or 0, v.model_name(r.model_id).lower()))
+    rank = {x.model_id: x.rank for x in v.verdict.results if x.dataset == ds}
+    rows.sort(key=lambda r: (rank.get(r.model_id) is None, rank.get(r.model_id) or 0, -(r.value(v.primary_of(ds)) or 0)
+                             if v.dataset_direction(ds) != "lower" else (r.value(v.primary_of(ds)) or 0),
+                             v.model_name(r.model_id).lower()))
     pm = v.primary_of(ds)
     metric_keys = _keys_present(rows, "metrics", scoreinfo.ALL_METRIC_KEYS, unknown=True)
     tables = [
@@ -441,17 +504,49 @@ def dataset_view(v: Version, ds: str) -> dict:
                      _keys_present(rows, "geobias", DIAGNOSTIC_KEYS, unknown=True), mark_best=True)]
     meta = v.datasets.get(ds, {})
     direction = v.dataset_direction(ds)
-    return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": FAMILY_LABELS.get(v.family_of(ds), ""),
+    return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": v.family_label(ds),
             "primary": pm, "tables": tables, "ranking": ranking_view(v, ds, rows),
-            "params": _flatten(dataset_params(v, rows)), "n_models": len(rows),
+            "params": [(k + (" (direction of the per-sample value the scores are computed on, not of the geo-bias "
+                             "columns)" if k.endswith("lower_is_better") else ""), val)
+                       for k, val in _flatten(dataset_params(v, rows))], "n_models": len(rows),
+            "bibtex": dataset_bibtex(ds),
             "split": next((r.split for r in rows if r.split), ""),
-            "n_rows": sorted({int(x) for x in (num(r.n_rows) for r in rows) if x is not None}),
+            "n_rows": _row_counts(v, rows),
             "unmarked": sorted({round(x, 4) for x in (r.value("unmarked_ssi") for r in rows) if x is not None}),
+            "verdict": _geobias_verdict(v, ds), "rule": v.verdict.rules.get("least_geobiased", ""),
+            "rank_rule": v.verdict.rules.get("dataset_ranks", ""),
             "worst_countries": _worst(rows, pm, direction, "countries"),
             "worst_continents": _worst(rows, pm, direction, "continents"),
             "region_source": next((r.regions.source + "; " + r.regions.licence for r in rows if r.regions), ""),
             "world": _dataset_world(v, ds, rows),
             "scatter": scatter_points(v, ds, rows, pm)}
+
+
+def _row_counts(v: Version, rows: list[ScoreRow]) -> list[dict]:
+    """Distinct evaluated-row counts, each with the models behind it (a subset says so instead of a bare list)."""
+    by: dict[int, list[ScoreRow]] = {}
+    for r in rows:
+        if num(r.n_rows) is not None:
+            by.setdefault(int(r.n_rows), []).append(r)  # type: ignore[arg-type]
+    out = []
+    for n, rs in sorted(by.items(), key=lambda kv: -kv[0]):
+        who = f"{len(rs)} model(s)" if len(by) > 1 and len(rs) > 3 else ", ".join(v.model_name(r.model_id) for r in rs)
+        unranked = all(r.unranked_reason for r in rs)
+        out.append({"n": n, "who": who if len(by) > 1 else "", "unranked": unranked and len(by) > 1})
+    return out
+
+
+def _geobias_verdict(v: Version, ds: str) -> dict:
+    """The least-geo-biased verdict of one dataset, in words, with the pick's headline value, z and p."""
+    d = v.verdict.datasets.get(ds)
+    if d is None:
+        return {"names": [], "withheld": "no verdict", "reference": ""}
+    heads = {h.model_id: h for h in d.headlines}
+    names = [{"name": v.model_name(m), "href": model_href(m), "value": fmt(heads[m].value, "headline_value"),
+              "z": fmt(heads[m].z, "headline_z"),
+              "p": reading.p_text(heads[m].p) if heads[m].p is not None else "–"} for m in d.least_geobiased]
+    return {"names": names, "withheld": d.withheld, "reference": d.reference.get("text", ""),
+            "n_unclustered": sum(1 for h in d.headlines if h.reading == "no detectable clustering")}
 
 
 def _dataset_world(v: Version, ds: str, rows: list[ScoreRow]) -> dict | None:
@@ -629,9 +724,11 @@ def _model_result(v: Version, r: ScoreRow, n_per_ds: dict[str, int]) -> dict:
     for k in ("headline_value", "marked_ssi", "sri_distance_lag", "morans_i"):
         val, text, title = reading.text_or_undefined(r, k, params)
         geo.append({"key": k, "label": v.info(k)[0], "title": title or v.info(k)[2], "v": val, "text": text})
-    return {"dataset": ds, "href": dataset_href(ds), "group": FAMILY_LABELS.get(v.family_of(ds), v.group_of(ds)),
+    rv = v.result_verdict(r.model_id, ds)
+    return {"dataset": ds, "href": dataset_href(ds), "group": v.family_label(ds),
+            "flags": [] if rv is None else [{"code": f.code, "message": f.message} for f in rv.flags],
             "split": r.split or "", "metric": v.info(pm)[0], "metric_title": v.info(pm)[2],
-            "value": fmt(r.value(pm), pm), "v": r.value(pm), "rank": num(r.rank),
+            "value": fmt(r.value(pm), pm), "v": r.value(pm), "rank": None if rv is None else rv.rank,
             "unranked": r.unranked_reason, "of": n_per_ds.get(ds, 0),
             "ci": reading.ci_text(r, pm), "seeds": reading.seeds_text(r, pm), "paper": reading.paper_of(r, pm),
             "worst": [{"name": w.name, "text": mapscale.region_text(pm, w.value, lambda x: fmt(x, pm)), "n": w.n}
@@ -647,7 +744,7 @@ def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str =
     rows = [r for r in v.rows if r.model_id == model_id]
     order = {d: i for i, d in enumerate(v.ordered_datasets())}
     rows.sort(key=lambda r: order.get(r.dataset, 10**6))
-    n_per_ds = {d: sum(1 for r in v.rows if r.dataset == d) for d in order}
+    n_per_ds = {d: sum(1 for x in v.verdict.results if x.dataset == d and x.rank is not None) for d in order}
     figures: list[dict] = []
     if root is not None and maps_mode != "none":
         figures = [maps.maps_for(r, Path(root), dataset_label=r.dataset, model_label=v.model_name(model_id),
@@ -659,8 +756,23 @@ def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str =
             "worlds": (worlds := [w for w in (_difference_world(v, r) for r in rows) if w is not None]),
             "world_defs": worldsvg.defs({c for w in worlds for c in w["codes"]}),
             "figures": figures, "unverified": any(not r.verified for r in rows),
-            "aggregates": [(v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
-                           if num(agg.get(k)) is not None or k == "mean_rank"]}
+            "aggregates": _family_summary(v, model_id) + [
+                (v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
+                if num(agg.get(k)) is not None and k != "mean_rank"],
+            "bibtex": model_bibtex(model_id, card)}
+
+
+def _family_summary(v: Version, model_id: str) -> list[tuple[str, str, str]]:
+    """(label, text, tooltip) per task family the model has results in: its shared rank, or why it has none."""
+    out = []
+    for f in v.verdict.families:
+        place = next((p for p in f.ranking if p.model_id == model_id), None)
+        if place is not None:
+            out.append((f"Rank in {f.label}", f"{place.rank} of {len(f.ranking)} (mean rank {fmt(place.value, 'mean_rank')} "
+                        f"over {len(f.test_datasets)} dataset(s))", place.basis))
+        elif model_id in f.excluded:
+            out.append((f"Rank in {f.label}", "not ranked", f.excluded[model_id]))
+    return out
 
 
 def legend(v: Version) -> list[dict]:
@@ -704,10 +816,15 @@ def _assets() -> dict[str, str]:
 def _common(v: Version, versions: list[str], *, base: str, version_href: Callable[[str], str], latest_href: str,
             page: str) -> dict:
     vs = sorted(dict.fromkeys([*versions, v.name]))
+    latest = vs[-1]
+    superseded = None if latest == v.name else {
+        "name": latest, "href": version_href(latest),
+        "compare": version_href(latest).replace("index.html", "compare.html") if vs.index(latest) > 0 else None}
     return {"v": v, "base": base, "versions": [{"name": n, "href": version_href(n), "current": n == v.name}
                                                for n in reversed(vs)],
             "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, **_assets(),
-            "reference_note": REFERENCE_NOTE,
+            "reference_note": REFERENCE_NOTE, "superseded": superseded, "rules": v.verdict.rules,
+            "has_compare": vs.index(v.name) > 0,
             "data": {"version": v.name, "versions": vs, "page": page}}
 
 
@@ -725,7 +842,7 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
     table = overview_table(v)
     ctx["data"]["models"] = [{"id": r["id"], "name": r["name"]} for r in table["rows"]]
     return _env().get_template("overview.html.j2").render(
-        **ctx, table=table, legend=legend(v), changes=markdown_blocks(v.changes),
+        **ctx, table=table, legend=legend(v), changes=markdown_blocks(v.changes), bib=benchmark_bibtex(),
         n_agg=sum(1 for c in table["columns"] if c.kind == "aggregate"), gair_tasks=gair_family({r.dataset for r in v.rows}),
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
@@ -768,7 +885,42 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)
+    previous = _previous_version(version_dir, versions, name)
+    if previous is not None:
+        ctx = _common(v, versions, page="compare", **common)
+        html = env.get_template("compare.html.j2").render(**ctx, c=compare_view(previous, v))
+        written.append(atomic.write_text(version_dir / "compare.html", html))
     return written
+
+
+def _previous_version(version_dir: Path, versions: list[str], name: str) -> Version | None:
+    """The version before `name` among `versions`, read from the folder beside this one (None if absent)."""
+    older = sorted(n for n in versions if n < name)
+    if not older or not (version_dir.parent / older[-1] / "scores.json").exists():
+        return None
+    prev = load_version(version_dir.parent / older[-1])
+    prev.name = older[-1]
+    return prev
+
+
+def compare_view(old: Version, new: Version) -> dict:
+    """Ranks of every result and family in two versions: the old page's published rank beside the new one."""
+    datasets = []
+    for ds in new.ordered_datasets():
+        entries = []
+        for r in sorted((r for r in new.rows if r.dataset == ds), key=lambda r: (r.rank is None, r.rank or 0)):
+            before = old.row(r.model_id, ds)
+            a, b = (None if before is None else num(before.rank)), num(r.rank)
+            entries.append({"name": new.model_name(r.model_id), "href": model_href(r.model_id), "old": a, "new": b,
+                            "delta": None if a is None or b is None else int(a - b), "added": before is None})
+        datasets.append({"name": ds, "href": dataset_href(ds), "rows": entries})
+    families = []
+    for f in new.verdict.families:
+        before = old.verdict.family(f.key)
+        old_rank = {p.model_id: p.rank for p in before.ranking} if before else {}
+        families.append({"label": f.label, "rows": [{"name": new.model_name(p.model_id), "old": old_rank.get(p.model_id),
+                                                      "new": p.rank} for p in f.ranking]})
+    return {"old": old.name, "new": new.name, "datasets": datasets, "families": families}
 
 
 def list_versions(leaderboard_dir: Path) -> list[str]:

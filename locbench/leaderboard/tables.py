@@ -18,15 +18,19 @@ from locbench.scoreinfo import METRIC_KEYS, finite, higher_is_better, info
 
 if TYPE_CHECKING:
     from locbench.cards import ModelMeta
+    from locbench.leaderboard.policy import Verdicts
     from locbench.results import Result
 
+# New columns go at the end, so a reader of the older layout keeps its column positions.
 CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
-               "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason")
+               "rank", *METRIC_KEYS, *GEOBIAS_KEYS, "verified", "n_rows", "n_located", "source", "unranked_reason",
+               "headline_value", "headline_z", "headline_p", "flags")
+HEADLINE_CSV = ("headline_value", "headline_z", "headline_p")
 
 # The columns scores.json describes; their labels, directions and meanings come from the score registry.
-COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "unmarked_ssi", "marked_ssi",
-               "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p", "mean_rank",
-               "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
+COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "headline_p", "unmarked_ssi",
+               "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p",
+               "mean_rank", "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
 
 
 def card_name(model_id: str, cards: dict[str, ModelMeta | None]) -> str:
@@ -111,22 +115,35 @@ def species_average_datasets() -> tuple[str, ...]:
     return tuple(d.name for d in list_datasets() if d.in_species_average)
 
 
-def aggregates(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
-    """Per model: mean rank over its datasets, and the LocBench species Avg when all five are present."""
+def aggregates(rows: list[ScoreRow], verdicts: Verdicts) -> dict[str, dict[str, Any]]:
+    """Per model: its rank in each task family it has results in (never a mean over families), and the
+    LocBench species Avg when all five are present."""
     out: dict[str, dict[str, Any]] = {}
     species_sets = species_average_datasets()
     for mid in sorted({r.model_id for r in rows}):
         mine = [r for r in rows if r.model_id == mid]
-        ranks = [r.rank for r in mine if r.rank is not None]
         top1 = {r.dataset: r.top1 for r in mine}
         species = [top1.get(d) for d in species_sets]
+        families = {}
+        for fam in verdicts.families:
+            place = next((p for p in fam.ranking if p.model_id == mid), None)
+            if place is not None or mid in fam.excluded:
+                families[fam.key] = {"rank": None if place is None else place.rank,
+                                     "mean_rank": None if place is None else place.value,
+                                     "of": len(fam.ranking), "n_datasets": len(fam.test_datasets),
+                                     "excluded": fam.excluded.get(mid)}
         out[mid] = {
-            "mean_rank": sum(ranks) / len(ranks) if ranks else None,
+            "families": families,
             "n_datasets": len(mine),
             "locbench_species_avg": (sum(species) / len(species)  # type: ignore[arg-type]
                                      if all(v is not None for v in species) else None),
         }
     return out
+
+
+def with_policy_ranks(rows: list[ScoreRow], verdicts: Verdicts) -> list[ScoreRow]:
+    """The rows with the policy's rank: tied models share their tie group's rank (None when unranked)."""
+    return [replace(r, rank=(v.rank if (v := verdicts.result(r.model_id, r.dataset)) else None)) for r in rows]
 
 
 def datasets_info(rows: list[ScoreRow]) -> dict[str, dict[str, Any]]:
@@ -153,8 +170,9 @@ def columns() -> list[dict[str, Any]]:
              "direction": info(k).direction_text, "description": info(k).description} for k in COLUMN_KEYS]
 
 
-def csv_text(rows: list[ScoreRow]) -> str:
-    """scores.csv: the contract's columns, stable number formatting, LF line ends."""
+def csv_text(rows: list[ScoreRow], verdicts: Verdicts | None = None) -> str:
+    """scores.csv: the contract's columns, stable number formatting, LF line ends; `flags` = the policy's
+    integrity flag codes of the row, ";"-joined."""
     import csv
     import io
 
@@ -162,8 +180,17 @@ def csv_text(rows: list[ScoreRow]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in rows:
-        w.writerow([_cell(r.flat(c)) for c in CSV_COLUMNS])
+        w.writerow([_cell(_csv_value(r, c, verdicts)) for c in CSV_COLUMNS])
     return buf.getvalue()
+
+
+def _csv_value(r: ScoreRow, column: str, verdicts: Verdicts | None) -> Any:
+    if column in HEADLINE_CSV:
+        return r.value(column)
+    if column == "flags":
+        v = verdicts.result(r.model_id, r.dataset) if verdicts is not None else None
+        return ";".join(f.code for f in v.flags) if v is not None else ""
+    return r.flat(column)
 
 
 def _cell(v: Any) -> str:
@@ -176,8 +203,15 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | None, new: list[ScoreRow]) -> str:
-    """CHANGES.md: models/datasets added or removed and changed scores, against the previous version's rows."""
+# Every value CHANGES.md compares per result (flat columns, then nested metrics / geo-bias summary keys).
+COMPARED_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "headline_p", *GEOBIAS_KEYS,
+                 "verified")
+
+
+def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | None, new: list[ScoreRow],
+                     old_doc: dict[str, Any] | None = None, old_csv_header: list[str] | None = None) -> str:
+    """CHANGES.md against the previous version: models/datasets/results added or removed, changes of method or
+    column meaning (columns added, descriptions or headline score changed), and every changed value per result."""
     lines = [f"# Changes in {version}", ""]
     new_rows = {(r.model_id, r.dataset): r for r in new}
     if old is None or previous is None:
@@ -192,8 +226,7 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
     lines += [f"Compared with {previous}.", ""]
 
     def section(title: str, items: list[str]) -> None:
-        lines.append(f"## {title}")
-        lines.append("")
+        lines.extend([f"## {title}", ""])
         lines.extend([f"- {i}" for i in items] or ["- none"])
         lines.append("")
 
@@ -209,19 +242,57 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
         old_rows.update({(m, dict(renamed)[d]): r for (m, d), r in list(old_rows.items()) if d in dict(renamed)})
     section("Results added", [f"{m} on {d}" for m, d in sorted(set(new_rows) - set(old_rows)) if m in om and d in od])
     section("Results removed", [f"{m} on {d}" for m, d in sorted(set(old_rows) - set(new_rows)) if m in nm and d in nd])
-    changed = []
+    section("Changes of method or column meaning", _method_changes(old_rows, new_rows, old_doc, old_csv_header))
+    changed, n_fields = _changed_scores(old_rows, new_rows)
+    shared = len(set(old_rows) & set(new_rows))
+    lines += [f"{n_fields} value(s) changed across {len(changed)} of the {shared} result(s) both versions share.", ""]
+    section("Changed scores", changed)
+    return "\n".join(lines)
+
+
+def _method_changes(old_rows: dict, new_rows: dict, old_doc: dict[str, Any] | None,
+                    old_csv_header: list[str] | None) -> list[str]:
+    """Columns added/removed, column descriptions that changed, headline scores computed another way."""
+    out = []
+    if old_csv_header is not None:
+        added = [c for c in CSV_COLUMNS if c not in old_csv_header]
+        gone = [c for c in old_csv_header if c not in CSV_COLUMNS]
+        out += [f"scores.csv column added: {c}" for c in added] + [f"scores.csv column removed: {c}" for c in gone]
+    old_cols = {c.get("key"): c for c in (old_doc or {}).get("columns") or [] if isinstance(c, dict)}
+    for c in columns():
+        before = old_cols.get(c["key"])
+        if before is not None and before.get("description") != c["description"]:
+            out.append(f"column {c['key']!r} now means: {c['description']} (was: {before.get('description')})")
+    methods: dict[tuple[str, str], int] = {}
+    for key in set(old_rows) & set(new_rows):
+        a, b = (str(x.geobias.get("headline_score")) for x in (old_rows[key], new_rows[key]))
+        if a != b:
+            methods[(a, b)] = methods.get((a, b), 0) + 1
+    out += [f"headline geo-bias score computed as {b} instead of {a} on {n} result(s)"
+            for (a, b), n in sorted(methods.items())]
+    if old_doc is not None and "mean_rank" in str(old_doc.get("aggregates")) and old_doc.get("aggregates"):
+        out.append("the mean rank over all of a model's datasets (mixing task families) is gone: models are ranked "
+                   "within each task family (verdicts.json)")
+    return out
+
+
+def _changed_scores(old_rows: dict, new_rows: dict) -> tuple[list[str], int]:
+    """One line per shared result whose values differ, and the number of differing values."""
+    changed, n = [], 0
     for key in sorted(set(old_rows) & set(new_rows)):
         a, b = old_rows[key], new_rows[key]
         diffs = []
-        for col in ("primary_value", "rank", "marked_ssi", "verified"):
-            if _differs(a.flat(col), b.flat(col)):
-                diffs.append(f"{col} {_show(a.flat(col))} -> {_show(b.flat(col))}")
+        for col in COMPARED_KEYS:
+            va, vb = (a.flat(col) if col in ("verified",) else a.value(col)), (
+                b.flat(col) if col in ("verified",) else b.value(col))
+            if _differs(va, vb):
+                diffs.append(f"{col} {_show(va)} -> {_show(vb)}")
+        n += len(diffs)
         if a.predictions_sha256 != b.predictions_sha256 and not diffs:
             diffs.append("predictions changed (scores equal)")
         if diffs:
             changed.append(f"{key[0]} on {key[1]}: " + "; ".join(diffs))
-    section("Changed scores", changed)
-    return "\n".join(lines)
+    return changed, n
 
 
 def _renamed(removed: set[str], added: set[str]) -> list[tuple[str, str]]:

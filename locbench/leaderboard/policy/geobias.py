@@ -53,7 +53,8 @@ def reference_of(rows: list[ScoreRow], models: dict[str, dict]) -> Reference:
     for r in sorted(rows, key=lambda r: r.model_id):
         chance = (r.checks or {}).get("chance")
         if isinstance(chance, (int, float)):
-            return Reference("chance", None, float(chance), f"chance ({(r.checks or {}).get('chance_rule')})")
+            return Reference("chance", None, float(chance),
+                             f"chance = {float(chance):.4g}, the {(r.checks or {}).get('chance_rule')}")
     return Reference("none", None, None, "no reference: no no-prior result and no recorded chance level")
 
 

@@ -152,6 +152,10 @@ def _dataset(name: str, rows: list[ScoreRow], models: dict[str, dict], flagged: 
     ids = {r.model_id for r in ranked}
     placed = ranks.tie_groups([_entry(r, ids) for r in ranked], higher)
     pick = geobias.least_geobiased(ranked, models, flagged, higher)
+    if not ranked:
+        reasons = sorted({r.unranked_reason for r in rows if r.unranked_reason})
+        pick = geobias.Pick((), "no result on this dataset is ranked" + (f" ({reasons[0]})" if len(reasons) == 1 else ""),
+                            (), pick.reference)
     heads = []
     for r in sorted(rows, key=lambda r: r.model_id):
         h = reading.headline_of(r)
