@@ -25,7 +25,7 @@ from locbench.results import build_result, write_result
 CONTRACT_CSV = ["model_id", "model_name", "dataset", "group", "task_type", "split", "primary_metric", "primary_value",
                 "rank", "top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse", "unmarked_ssi", "marked_ssi",
                 "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "verified", "n_rows",
-                "n_located", "source", "unranked_reason"]
+                "n_located", "source", "unranked_reason", "headline_value", "headline_z", "headline_p", "flags"]
 
 
 def cls_frame(p_hit: float, seed: int, n: int = 60) -> pd.DataFrame:
@@ -116,8 +116,14 @@ def test_ranks_and_aggregates(root: Path) -> None:
     mine = [r for r in doc["rows"] if r["model_id"] == "model-a"]
     assert agg["model-a"]["locbench_species_avg"] == pytest.approx(np.mean([r["top1"] for r in mine]), abs=1e-12)
     assert agg["model-c"]["locbench_species_avg"] is None  # only four of the five species sets
-    assert agg["model-b"]["mean_rank"] == pytest.approx(np.mean([r["rank"] for r in doc["rows"]
-                                                                if r["model_id"] == "model-b"]))
+    # no aggregate mixes task families: a model's standing is per family, with the datasets behind it
+    verdicts = json.loads((v / "verdicts.json").read_text())
+    for fam in verdicts["families"]:
+        for place in fam["ranking"]:
+            mine = agg[place["model_id"]]["families"][fam["key"]]
+            assert (mine["rank"], mine["mean_rank"], mine["n_datasets"]) == (
+                place["rank"], place["value"], len(fam["test_datasets"]))
+    assert all("mean_rank" not in a for a in agg.values())
 
 
 def test_species_average_is_table_one_avg() -> None:

@@ -137,7 +137,9 @@ def test_overview_rows_and_columns_match_scores_csv(site: dict) -> None:
         dataset_row = t["head"][1]
         assert {c["text"].strip() for c in dataset_row[1:]} == datasets
         groups = [c["text"].strip() for c in t["head"][0]]
-        assert groups == ["Model", "Summary", "LocBench classification", "LocBench regression", "GAIR", "Embedded"]
+        # families come from the policy: an unregistered GAIR set falls back to its group and task type
+        assert groups == ["Model", "Summary", "LocBench classification", "LocBench regression", "GAIR classification",
+                          "Embedded"]
         assert len(t["body"]) == len(models)
         names = {r["model_name"] for r in rows}
         assert {r[0]["text"].replace("unverified (not verified against data)", "").strip() for r in t["body"]} == names
@@ -182,19 +184,17 @@ def test_overview_values_and_best_marks(site: dict) -> None:
         j = 2 + 2 * ds_order.index(ds)
         marked = {n for n, r in by_name.items() if "best" in r[1 + j]["class"].split()}
         assert marked == {n for n, v in vals.items() if v == best}
-    # geo-bias best: lowest significant headline among models at least as accurate as no-prior (issue 12.3)
+    # geo-bias best: the policy's least-geo-biased verdict (issue 20.2): never a negative, non-significant or
+    # baseline value, never a model not better than the reference
+    verdicts = render.load_version(site["vdir"]).verdict
+    names = {r["model_id"]: r["model_name"] for r in rows}
     for ds in ds_order:
         j = 2 + 2 * ds_order.index(ds) + 1
         marked = {n for n, r in by_name.items() if "best" in r[1 + j]["class"].split()}
-        ds_rows = [r for r in rows if r["dataset"] == ds]
-        base = [float(r["primary_value"]) for r in ds_rows if r["model_id"] == "torchspatial-no-prior"]
-        hib = ds != "embedded_elevation"
-        ok = [r for r in ds_rows if HEADLINE[(r["model_id"], ds)] is not None and SIGNIFICANT[(r["model_id"], ds)]
-              and (not base or (float(r["primary_value"]) >= base[0] if hib else float(r["primary_value"]) <= base[0]))]
-        want = min((HEADLINE[(r["model_id"], ds)] for r in ok), default=None)
-        assert marked == {r["model_name"] for r in ok if HEADLINE[(r["model_id"], ds)] == want}, ds
-        worse = {r["model_name"] for r in ds_rows if base and float(r["primary_value"]) < base[0]}
-        assert not (marked & worse)
+        picked = verdicts.datasets[ds].least_geobiased
+        assert marked == {names[m] for m in picked}, ds
+        for m in picked:
+            assert HEADLINE[(m, ds)] > 0 and SIGNIFICANT[(m, ds)] and m != "torchspatial-no-prior"
 
 
 def test_hostile_strings_are_escaped(site: dict) -> None:
@@ -266,12 +266,13 @@ def test_dataset_page_lists_every_metric_geobias_score_and_parameter(site: dict)
     assert "eference-compatible (TorchSpatial / PyGBS); confounded by accuracy" in text
     assert not any("best" in c["class"] for r in p.tables["t-geobias-table"]["body"] for c in r[1:])
     # identical for every model: a dataset property shown once, not per model
-    assert "<strong>uSSI</strong> =" in text and "<strong>SSI NaN ROIs</strong> = 2" in text
+    assert ">uSSI = " in text and ">SSI NaN ROIs = 2<" in text
     geo = [c["text"].strip() for c in p.tables["t-diagnostics-table"]["head"][0]]
     for label in ("Moran's I→0", "Geary's C"):
         assert label in geo, (label, geo)
-    assert "<strong>Moran p (perm.)</strong> = &lt; 0.01" in text  # 0.01 with 99 permutations is the floor
-    assert "<strong>Moran p</strong> = 0.010" in text  # the analytic p is shown as a number
+    # 0.01 with 99 permutations is the floor, read "p < 0.01" (never "p = < 0.01"); the analytic p is a number
+    assert ">Moran p (perm.) &lt; 0.01<" in text and "= &lt;" not in text
+    assert ">Moran p = 0.010<" in text
     head = [c["text"].strip() for c in p.tables["t-headline-table"]["head"][0]]
     assert head == ["Model", "Geo-bias↓", "Geo-bias z", "Geo-bias p"]
     n_models = sum(1 for r in site["csv"] if r["dataset"] == "birdsnap")

@@ -199,3 +199,57 @@ def test_a_near_chance_result_is_flagged_and_chance_comes_from_the_labels() -> N
     paired = checks["m0"].peers["m1"]
     diff = 100.0 * (frames["m0"]["hit@1"].mean() - frames["m1"]["hit@1"].mean())
     assert paired["diff"] == pytest.approx(diff, abs=1e-6) and paired["diff_low"] < diff < paired["diff_high"]
+
+
+# ---------------------------------------------------------------- the pages read the same verdicts
+
+
+def _ranking_rows(html: str) -> list[tuple[str, str, bool, bool]]:
+    """(rank text, model id, primary cell bold, flag badge) per row of a dataset page's ranking table."""
+    import re
+
+    table = html.split('id="t-ranking-table"', 1)[1].split("</table>", 1)[0]
+    out = []
+    for tr in re.findall(r'<tr data-name="[^"]*? ([^" ]+)">(.*?)</tr>', table, flags=re.S):
+        mid, body = tr
+        tds = re.findall(r"<td([^>]*)>(.*?)</td>", body, flags=re.S)
+        rank = re.sub(r"<[^>]+>", "", tds[0][1]).strip()
+        out.append((rank, mid, " best" in tds[1][0], "badge flag" in body))
+    return out
+
+
+def test_verdicts_json_matches_what_the_pages_show(tmp_path) -> None:
+    from locbench import atomic
+    from locbench.leaderboard.render import render_version
+
+    cards = {"no_prior": {"model_id": "no_prior", "name": "no_prior", "encoder_family": "baseline"}}
+    flag = {"flags": [{"code": "misaligned", "message": "uncorrelated with the others"}]}
+    rows = [r for r in _gb_rows() if r.model_id not in ("neg", "ns")]
+    rows += [row("odd", "birdsnap", 99.0, hv=0.0, checks=flag), row("pos", "inat2018", 70.0),
+             row("no_prior", "inat2018", 60.0), row("star", "gair-eurosat", 90.0, group="gair"),
+             row("pos", "gair-eurosat", 80.0, group="gair")]
+    v = compute(rows, cards, "v0001")
+    folder = tmp_path / "leaderboard" / "v0001"
+    atomic.write_json(folder / "scores.json", {"version": "v0001", "created": "", "rows": [r.to_dict() for r in rows],
+                                               "models": cards, "datasets": {}})
+    atomic.write_json(folder / "verdicts.json", v.to_dict())
+    render_version(folder, versions=["v0001"], root=tmp_path, maps="none")
+    page = (folder / "dataset-birdsnap.html").read_text(encoding="utf-8")
+    shown = _ranking_rows(page)
+    expect = {(x.model_id): x for x in v.results if x.dataset == "birdsnap"}
+    assert {m for _, m, _, _ in shown} == set(expect)
+    for rank, mid, bold, flagged in shown:
+        x = expect[mid]
+        assert rank == str(x.rank) and bold == x.best and flagged == bool(x.flags)
+    d = v.datasets["birdsnap"]
+    assert d.least_geobiased == ("pos",) and 'href="model-pos.html">pos</a> (headline' in page
+    assert "odd" not in d.eligible and any(x.flags for x in expect.values())
+    overview = (folder / "index.html").read_text(encoding="utf-8")
+    for fam in v.families:
+        section = overview.split(f'id="family-{fam.key}"', 1)[1].split("</section>", 1)[0]
+        import re
+
+        listed = re.findall(r'<span class="rk">(\d+)</span> <a href="model-([^".]+)\.html">', section)
+        assert listed == [(str(p.rank), p.model_id) for p in fam.ranking]
+    # the LocBench family is led by a LocBench model, never by the GAIR-only "star"
+    assert "star" not in {p.model_id for p in v.family("locbench-classification").ranking}  # type: ignore[union-attr]

@@ -48,6 +48,8 @@ AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
 # version's card has and today's does not is shown under its own name.
 CARD_LABELS = card_labels()
 OVERVIEW_GEOBIAS = scoreinfo.HEADLINE_KEY
+# The version's machine-readable files every page links (those the version folder has).
+DOWNLOADS = ("scores.csv", "scores.json", "verdicts.json")
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -824,7 +826,8 @@ def _common(v: Version, versions: list[str], *, base: str, version_href: Callabl
                                                for n in reversed(vs)],
             "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, **_assets(),
             "reference_note": REFERENCE_NOTE, "superseded": superseded, "rules": v.verdict.rules,
-            "has_compare": vs.index(v.name) > 0,
+            "has_compare": vs.index(v.name) > 0 and (v.path.parent / vs[vs.index(v.name) - 1] / "scores.json").exists(),
+            "downloads": [n for n in DOWNLOADS if (v.path / n).exists()],
             "data": {"version": v.name, "versions": vs, "page": page}}
 
 
