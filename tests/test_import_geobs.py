@@ -141,7 +141,9 @@ def test_subset_is_shown_but_not_ranked(tables: Path, tmp_path: Path) -> None:
     fmow = scores[scores.dataset == "geobs-fmow-sentinel"].iloc[0]
     assert np.isnan(fmow["rank"]) and "subset" in fmow["unranked_reason"] and fmow["top1"] > 0
     euro = scores[scores.dataset == "geobs-eurosat"]
-    assert sorted(euro["rank"]) == [1, 2, 3] and euro["unranked_reason"].isna().all()
+    # ranks are the policy's tie groups: the most accurate is 1, a model not significantly worse shares its rank
+    by_acc = euro.sort_values("top1", ascending=False)
+    assert by_acc["rank"].iloc[0] == 1 and by_acc["rank"].is_monotonic_increasing and euro["unranked_reason"].isna().all()
 
 
 def test_bad_hit_code_names_file_row_and_column(tables: Path, tmp_path: Path) -> None:

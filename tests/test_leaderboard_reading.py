@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from locbench.leaderboard import published, reading
 from locbench.leaderboard.rows import ScoreRow
 
@@ -17,25 +15,15 @@ def row(mid: str, top1: float, hv: float | None, sig: bool, *, low: float | None
                                **extra})
 
 
-def test_headline_best_needs_significance_and_no_prior_accuracy() -> None:
-    rows = [row("torchspatial-no_prior", 70.0, 0.30, True), row("a", 69.0, 0.01, True),  # worse than no-prior
-            row("b", 72.0, 0.02, False),  # not significant
-            row("c", 71.0, 0.10, True), row("d", 75.0, 0.10, True), row("e", 74.0, None, False)]
-    no_prior = {r.model_id for r in rows if reading.is_no_prior(r.model_id, {})}
-    assert no_prior == {"torchspatial-no_prior"}
-    assert reading.headline_best(rows, "top1", "higher", no_prior) == {"c", "d"}
-    assert reading.headline_best(rows, "top1", "higher", set()) == {"a"}  # no baseline on the dataset: no filter
-    unranked = [replace(r, unranked_reason="different test subsets") for r in rows]
-    assert reading.headline_best(unranked, "top1", "higher", no_prior) == set()
-    assert reading.is_no_prior("x", {"encoder_family": "baseline"}) and not reading.is_no_prior("pianoprior", {})
+def test_no_prior_is_recognised_by_card_or_id() -> None:
+    assert reading.is_no_prior("torchspatial-no_prior", {}) and reading.is_no_prior("x", {"encoder_family": "baseline"})
+    assert not reading.is_no_prior("pianoprior", {})
 
 
-def test_ties_with_the_leader_from_bootstrap_intervals() -> None:
-    rows = [row("lead", 74.0, None, False, low=73.0, high=75.0, rank=1),
-            row("close", 73.9, None, False, low=72.8, high=74.9, rank=2),
-            row("far", 70.0, None, False, low=69.0, high=71.0, rank=3), row("none", 73.95, None, False, rank=4)]
-    assert reading.tied_ids(rows) == {"close"}
-    assert reading.ci_text(rows[0], "top1") == "[73.00, 75.00]" and reading.ci_text(rows[3], "top1") is None
+def test_interval_text() -> None:
+    rows = [row("lead", 74.0, None, False, low=73.0, high=75.0, rank=1), row("none", 73.95, None, False, rank=4)]
+    assert reading.ci_text(rows[0], "top1") == "[73.00, 75.00]" and reading.ci_text(rows[1], "top1") is None
+    assert reading.p_sentence("p", "< 0.001") == "p < 0.001" and reading.p_sentence("p", "0.012") == "p = 0.012"
 
 
 def test_undefined_constant_and_p_values() -> None:

@@ -1,12 +1,11 @@
 """How a dataset's rows are read: honest geo-bias highlights, ties, undefined values, the paper, worst regions.
 
 Pure functions of `scores.json` rows (`locbench.leaderboard.rows.ScoreRow`), so the rules are tested
-without HTML. The rules (issue 12.3/12.4, issue 11.4-11.6):
-- the headline geo-bias "best" mark goes only to a value significantly different from no structure, and
-  never to a model worse than the no-prior baseline on the dataset's primary metric;
-- models whose bootstrap interval overlaps the leader's are "tied with the leader";
+without HTML. Who is best, tied or least geo-biased is not decided here but by the policy
+(`locbench.leaderboard.policy`, issue 20); this module reads single rows:
 - a value that is missing on an existing row is *undefined*, with the registry's (or the engine's) reason;
-- a statistic identical for every model is a dataset property, shown once.
+- a statistic identical for every model is a dataset property, shown once;
+- p-values read "p < 0.001", never "p = < 0.001".
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from georbias.config import DEFAULTS
 
 from locbench import scoreinfo
 from locbench.scoreinfo import finite
-from locbench.bootstrap import tied_with_leader
 from locbench.leaderboard.published import published_for
 from locbench.leaderboard.rows import ScoreRow
 
@@ -53,41 +51,9 @@ def is_no_prior(model_id: str, card: dict) -> bool:
     return card.get("encoder_family") == "baseline" or bool(NO_PRIOR_RE.search(model_id))
 
 
-def _worse(a: float, b: float, direction: str | None) -> bool:
-    return a < b if direction != "lower" else a > b
-
-
 def ranked(row: ScoreRow) -> bool:
     """Whether a row takes part in ranks (l11a's comparability rule: an `unranked_reason` keeps it out)."""
     return not row.unranked_reason
-
-
-def headline_best(rows: list[ScoreRow], primary: str, direction: str | None, no_prior: set[str]) -> set[str]:
-    """Model ids that earn the "least geo-biased" mark on one dataset (possibly none)."""
-    base = [r.value(primary) for r in rows if r.model_id in no_prior]
-    floors = [b for b in base if b is not None]
-    floor = (min(floors) if direction == "lower" else max(floors)) if floors else None
-    eligible = []
-    for r in rows:
-        h, acc = headline_of(r), r.value(primary)
-        if h.value is None or not h.significant or not ranked(r):
-            continue
-        if floor is not None and (acc is None or _worse(acc, floor, direction)):
-            continue
-        eligible.append((h.value, r.model_id))
-    if not eligible:
-        return set()
-    best = min(v for v, _ in eligible)
-    return {m for v, m in eligible if v == best}
-
-
-def tied_ids(rows: list[ScoreRow]) -> set[str]:
-    """Models other than the leader whose primary-metric interval overlaps the leader's."""
-    leaders = [r.model_id for r in rows if r.rank == 1 and ranked(r)]
-    if not leaders:
-        return set()
-    intervals = {r.model_id: r.bootstrap for r in rows if ranked(r)}
-    return tied_with_leader(intervals, leaders[0]) - set(leaders)
 
 
 def ci_text(row: ScoreRow, key: str) -> str | None:

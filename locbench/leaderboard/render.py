@@ -440,7 +440,7 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
     for c in cols:
         if c.key == pm:
             c.direction = v.dataset_direction(ds)
-    ranked_rows = [r for r in rows if reading.ranked(r)]
+    ranked_rows = [r for r in rows if reading.ranked(r) and not _flags(v, r)]  # flagged results lose highlights
     best_ids = {c.key: {r.model_id for r, f in zip(ranked_rows, best_flags([r.value(c.key)
                 for r in ranked_rows], c.direction)) if f} if mark_best else set() for c in cols}
     trs = [{"id": r.model_id, "name": v.model_name(r.model_id), "href": model_href(r.model_id),
@@ -503,7 +503,7 @@ def dataset_view(v: Version, ds: str) -> dict:
                           "background point, "
                           "so these track accuracy. No value here is highlighted as best."),
         _score_table(v, ds, rows, "t-diagnostics", "Spatial autocorrelation diagnostics",
-                     _keys_present(rows, "geobias", DIAGNOSTIC_KEYS, unknown=True), mark_best=True)]
+                     _keys_present(rows, "geobias", DIAGNOSTIC_KEYS, unknown=True), mark_best=False)]
     meta = v.datasets.get(ds, {})
     direction = v.dataset_direction(ds)
     return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": v.family_label(ds),
