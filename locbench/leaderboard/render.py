@@ -391,6 +391,30 @@ def overview_table(v: Version) -> dict:
             "has_avg": any(c.key == "locbench_species_avg" for c in cols), "families": family_views(v)}
 
 
+def cd_diagram(v: Version, f: Any) -> dict | None:
+    """A critical-difference diagram (Demšar 2006) in SVG coordinates: mean ranks on an axis 1..k, the CD as a
+    bar, and one line per tie group spanning its members; None without a Friedman test."""
+    if f.cd is None or len(f.ranking) < 2:
+        return None
+    k, w, left, right, top = len(f.ranking), 360.0, 20.0, 20.0, 44.0
+
+    def x(rank: float) -> float:
+        return round(left + (rank - 1) / max(k - 1, 1) * (w - left - right), 1)
+
+    groups: dict[int, list[float]] = {}
+    for p in f.ranking:
+        groups.setdefault(p.group, []).append(p.value)
+    bars = [{"x1": x(min(vals)), "x2": x(max(vals)), "y": top + 8 + 5 * i} for i, vals in enumerate(groups.values())
+            if len(vals) > 1]
+    y0 = top + 14 + 5 * len(groups)
+    points = [{"x": x(p.value), "y": round(y0 + 13 * i, 1), "name": v.model_name(p.model_id),
+               "text": fmt(p.value, "mean_rank"), "anchor": "start" if p.value <= (k + 1) / 2 else "end"}
+              for i, p in enumerate(f.ranking)]
+    return {"w": w, "h": y0 + 13 * k + 4, "axis_y": top, "ticks": [{"x": x(r), "text": r} for r in range(1, k + 1)],
+            "cd": {"x1": x(1), "x2": min(x(1 + f.cd), w - right), "text": f"CD = {f.cd:.2f}"}, "bars": bars,
+            "points": points}
+
+
 def family_views(v: Version) -> list[dict]:
     """Each task family's ranking (tie groups share a rank) with the evidence behind it."""
     out = []
@@ -403,6 +427,7 @@ def family_views(v: Version) -> list[dict]:
         else:
             test = "no dataset of this family has two ranked results: no ranking"
         out.append({"key": f.key, "label": f.label, "n_datasets": f.n_datasets, "n_models": f.n_models, "test": test,
+                    "cd_diagram": cd_diagram(v, f),
                     "test_datasets": list(f.test_datasets),
                     "ranking": [{"rank": p.rank, "id": p.model_id, "name": v.model_name(p.model_id),
                                  "href": model_href(p.model_id), "mean": fmt(p.value, "mean_rank"),
