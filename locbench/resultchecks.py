@@ -80,12 +80,14 @@ class ResultChecks:
 # ---------------------------------------------------------------- per-sample inputs
 
 def outcomes(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None = None) -> pd.Series:
-    """Per-sample outcome, higher = better (hit@1, or minus the absolute error), indexed by sample_id."""
-    from locbench.metrics import per_sample_performance
+    """Per-sample outcome, higher = better (the task type's geo-bias value: hit@1, or minus the absolute error),
+    indexed by sample_id; undefined values (NaN) are left out."""
+    from locbench.results import geobias_values
 
-    perf = per_sample_performance(df, task_type, targets)
-    values = perf["hit@1"] if task_type == "classification" else perf["neg_abs_error"]
-    return pd.Series(np.asarray(values, dtype=np.float64), index=df["sample_id"].astype(str).to_numpy())
+    value = geobias_values(df, task_type, targets)
+    values = np.asarray(value.values, dtype=np.float64) * (-1.0 if value.lower_is_better else 1.0)
+    out = pd.Series(values, index=df["sample_id"].astype(str).to_numpy())
+    return out[np.isfinite(out.to_numpy())]
 
 
 def majority_rate(df: pd.DataFrame) -> float | None:

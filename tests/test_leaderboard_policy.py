@@ -33,7 +33,8 @@ def row(mid: str, ds: str, value: float, *, ci: float = 0.5, hv: float | None = 
 def test_families_come_from_the_spec_not_from_names() -> None:
     assert family_of_dataset("birdsnap").key == "locbench-classification"
     assert family_of_dataset("mosaiks-population").key == "locbench-regression"
-    assert family_of_dataset("gair-eurosat").key.startswith(("gair-remote-sensing", "geobs"))
+    assert family_of_dataset("geobs-eurosat").key == "geobs-classification"  # GeoBS's remote-sensing sets
+    assert family_of_dataset("gair-hls-burn-scars").key == "gair-remote-sensing-segmentation"
     assert family_of_dataset("gair-sv-perception").key == "gair-street-view-regression"
     assert family_of_dataset("embedded-koppen").key == family_of_dataset("embedded-elevation").key == "embedded"
     # a regrouped dataset (GAIR's remote-sensing sets moving to `geobs`) follows its spec's group
