@@ -174,21 +174,42 @@ def draw_map(path: Any, lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, *,
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from locbench.leaderboard.maps import COLD, HOT, _figure, extent_for
+    from locbench.leaderboard.maps import COLD, HOT, extent_for
 
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     labels = np.asarray(labels, dtype=object)
     ok = np.isfinite(lon) & np.isfinite(lat)
     low, high = ("LL", "HH") if higher_is_better else ("HH", "LL")
-    fig, ax = _figure(extent_for(lon[ok], lat[ok]), title, width=0.9)
+    fig, ax = _base_map(extent_for(lon[ok], lat[ok]), title)
     ax.scatter(lon[ok], lat[ok], s=2, c="#9aa3b2", linewidths=0, zorder=2, label="other samples")
     for lab, colour, text in ((high, COLD, "model does best (significant cluster)"),
                               (low, HOT, "errors cluster (significant cluster)")):
         m = ok & (labels == lab)
         ax.scatter(lon[m], lat[m], s=9, c=colour, linewidths=0, zorder=3, label=f"{text}: {int(m.sum()):,}")
-    ax.legend(loc="lower left", fontsize=7, frameon=True, markerscale=2)
+    ax.legend(loc="lower left", fontsize=10, frameon=True, markerscale=2)
     buf = io.BytesIO()
     fmt = "svg" if str(path).lower().endswith(".svg") else "png"
     fig.savefig(buf, format=fmt, dpi=100)
     plt.close(fig)
     return buf.getvalue()
+
+
+def _base_map(extent: tuple[float, float, float, float], title: str):  # noqa: ANN202 (matplotlib objects)
+    """A matplotlib figure with the bundled Natural Earth countries as land, fitted to `extent`."""
+    import matplotlib.pyplot as plt
+
+    from locbench.regions import country_table
+
+    fig = plt.figure(figsize=(10, 5.6), dpi=100)
+    ax = fig.add_axes((0.06, 0.1, 0.9, 0.8))
+    ax.set_facecolor("#eef3f8")
+    country_table()[0].plot(ax=ax, color="#f4f1ea", edgecolor="#aab3c0", linewidth=0.4, zorder=1)
+    x0, x1, y0, y1 = extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("auto")
+    ax.set_title(title, fontsize=12, loc="left")
+    ax.tick_params(labelsize=10, colors="#5b6475")
+    ax.set_xlabel("longitude (°)", fontsize=10, color="#5b6475")
+    ax.set_ylabel("latitude (°)", fontsize=10, color="#5b6475")
+    return fig, ax
