@@ -210,6 +210,16 @@ def _ticker(progress: Callable[[str, int, int], None] | None, stage: str,
     return f
 
 
+def _stage(progress: Callable[[str, int, int], None] | None, name: str, fn: Callable[[], Any]) -> Any:
+    """Run a stage that has no inner counter, reporting it as 0/1 then 1/1 (so progress lines name it)."""
+    if progress is not None:
+        progress(name, 0, 1)
+    res = fn()
+    if progress is not None:
+        progress(name, 1, 1)
+    return res
+
+
 def _run_ssi(pts: _Points, cfg: GeoBiasConfig, pre: SSIPreset, radius_rad: float, out: _Outputs,
              progress: Callable[[str, int, int], None] | None) -> None:
     from georbias.input_checks import saturation_warnings
@@ -220,7 +230,8 @@ def _run_ssi(pts: _Points, cfg: GeoBiasConfig, pre: SSIPreset, radius_rad: float
     res = ssi_scores(pts.lat_rad, pts.lon_rad, pts.marks, preset=pre, radius_rad=radius_rad, roi_k=int(cfg.roi_k),
                      weight_k=int(cfg.weight_k), progress=_ticker(progress, "ssi", n_used),
                      reference_ties=bool(cfg.reference_ties),
-                     progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None)
+                     progress_ties=(lambda d, t: progress("ssi ties", d, t)) if progress else None,
+                     progress_neighbours=(lambda d, t: progress("ssi neighbours", d, t)) if progress else None)
     agg = res.aggregates()
     u, m = agg["unmarked"], agg["marked"]
     either_nan = ~np.isfinite(res.unmarked.ssi) | ~np.isfinite(res.marked.ssi)
@@ -351,9 +362,10 @@ def _score(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, scores: Seque
     if "sri" in chosen:
         _run_sri(pts, cfg, pre, radius_rad, out, progress)
     if "autocorr" in chosen:
-        _run_autocorr(pts, cfg, lower_is_better, out)
+        _stage(progress, "autocorr", lambda: _run_autocorr(pts, cfg, lower_is_better, out))
     out.per["n_roi"] = out.per["n_roi"].astype("Int64")
-    headline = headline_score(pts.lon_deg, pts.lat_deg, pts.raw)   # raw values: thresholds would hide error sizes
+    # raw values: thresholds would hide error sizes
+    headline = _stage(progress, "headline", lambda: headline_score(pts.lon_deg, pts.lat_deg, pts.raw))
     out.summary.update(headline.summary())
     if headline.reason:
         out.undefined["headline_value"] = headline.reason

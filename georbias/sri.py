@@ -227,8 +227,9 @@ class _Calculator:
     # ---------------------------------------------------------------- driving
     def _chunks(self) -> list[np.ndarray]:
         """Consecutive centre ranges holding about _PAIR_BUDGET neighbour pairs each (bounds memory)."""
-        counts = np.asarray(self.tree.query_ball_point(self.xyz, self.chord, return_length=True, workers=-1),
-                            dtype=np.float64)
+        from georbias.pool import ball_counts
+
+        counts = ball_counts(self.tree, self.xyz, self.chord)   # sliced: Ctrl-C is seen at once
         if self.tree2d is not None:
             # The lat/lon square holds at most (2 kappa s)^2 / (pi r^2) times the cap's points (cos lat <= 1).
             counts = counts * (1.0 + (2 * self.kappa * self.s) ** 2 / (np.pi * self.r ** 2))
@@ -243,23 +244,17 @@ class _Calculator:
     def run(self, progress: Any = None) -> None:
         """Process centre chunks on up to two threads (numpy and the tree release the GIL); each
         chunk writes only its own centres' slots, so the result does not depend on scheduling."""
-        from concurrent.futures import ThreadPoolExecutor
+        from georbias.pool import run_chunks
 
         chunks = self._chunks()
         workers = max(1, min(_WORKERS, os.cpu_count() or 1, len(chunks)))
-        done = 0
-        if workers == 1:
-            for centres in chunks:
-                self._run_chunk(centres)
-                done += len(centres)
-                if progress is not None:
-                    progress(done, self.n)
-            return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for centres in pool.map(lambda c: (self._run_chunk(c), c)[1], chunks):
-                done += len(centres)
-                if progress is not None:
-                    progress(done, self.n)
+        done = [0]
+
+        def finished(centres: np.ndarray) -> None:
+            done[0] += len(centres)
+            if progress is not None:
+                progress(done[0], self.n)
+        run_chunks(lambda c: (self._run_chunk(c), c)[1], chunks, workers, finished)
 
     def _sphere_pairs(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(centre, point, great-circle distance) for every point within the query reach (any order).

@@ -122,14 +122,17 @@ def _score(table: ImportedTable, root: Path, out: Path, data_root: str | Path | 
 
 def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_root: str | Path | None = None,
                  geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, jobs: int = 1,
-                 progress: Callable[[str], None] | None = None) -> list[Result]:
-    """Score every table (in `jobs` processes); raises before anything is written on the first bad table."""
+                 progress: Callable[..., None] | None = None) -> list[Result]:
+    """Score every table (in `jobs` processes); raises before anything is written on the first bad table.
+    `progress(stage, done, total)` (locbench.progress) follows the files."""
     if jobs <= 1:
         out_results = []
-        for t in tables:
+        for i, t in enumerate(tables):
             if progress:
-                progress(f"{t.model_id} / {t.dataset}")
+                progress("scoring files", i, len(tables))
             out_results.append(_score(t, root, out, data_root, geobias, geobias_kwargs))
+        if progress:
+            progress("scoring files", len(tables), len(tables))
         return out_results
     # Largest files first, so the last worker to finish is not left with a big file alone.
     order = sorted(range(len(tables)), key=lambda i: -len(tables[i].predictions))
@@ -143,7 +146,7 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
                 raise f.exception()  # type: ignore[misc]
             done[i] = f.result()
             if progress:
-                progress(f"{tables[i].model_id} / {tables[i].dataset} ({len(done)}/{len(tables)})")
+                progress("scoring files", len(done), len(tables))
         return [done[i] for i in range(len(tables))]
 
 
