@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -609,10 +609,9 @@ def _chunks(n_roi: np.ndarray, radius_rad: float, weight_k: int) -> list[tuple[B
     return tasks
 
 
-def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int:
-    """Moran's I and its moments, unmarked and marked, of the ROIs `ids` (all of size geo.n)."""
-    size, out = geo.n, st.out
-    mem = st.members[ids, :size]
+def _chunk_graph(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> GraphSummary:
+    """The weight graph of the ROIs `ids` (all of size geo.n): geometry only, no value."""
+    mem = st.members[ids, :geo.n]
     rot = _rotation_to_pole(st.lat[ids], st.lon[ids])
     local = np.matmul(st.xyz[mem], rot)
     # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
@@ -622,7 +621,21 @@ def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int
     graph = roi_graph(local, geo, st.weight_k, mem, st.glist_all[mem], st.gdist_all[mem],
                       centre_first=np.where(at_pole, st.centre_first, True), workers=1,
                       shared_ties=st.preset.tie_rule == "shared")
-    st.tie_live[ids] = graph.tie_live & at_pole
+    graph.tie_live = graph.tie_live & at_pole
+    return graph
+
+
+def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray, graph: GraphSummary | None = None,
+                 keep: Callable[[GraphSummary], None] | None = None) -> int:
+    """Moran's I and its moments, unmarked and marked, of the ROIs `ids` (all of size geo.n).
+    `graph`: their weight graph when already built (geometry_cache); `keep(graph)` is offered a new one."""
+    size, out = geo.n, st.out
+    mem = st.members[ids, :size]
+    if graph is None:
+        graph = _chunk_graph(st, geo, ids)
+        if keep is not None:
+            keep(graph)
+    st.tie_live[ids] = graph.tie_live
     m_vals = st.marks[mem]
     out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
     out["m_i"][ids] = moran_upper(graph, m_vals)
@@ -640,15 +653,22 @@ def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int
 
 
 def _run_chunks(st: _ROIBatch, tasks: list[tuple[BackgroundGeometry, np.ndarray]],
-                progress: Callable[[int], None] | None) -> None:
+                progress: Callable[[int], None] | None, graphs: list[GraphSummary | None] | None = None,
+                keeper: Any = None) -> None:
     """Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
-    georbias.pool keeps Ctrl-C prompt (no wait for queued chunks)."""
+    georbias.pool keeps Ctrl-C prompt (no wait for queued chunks). `graphs[i]`: chunk i's graph
+    from the geometry cache; `keeper` collects new ones for it."""
     from georbias.pool import run_chunks
 
     n_threads = max(1, min(_THREADS, os.cpu_count() or 1))
     if len(tasks) < 4:
         n_threads = 1
-    run_chunks(lambda t: _score_chunk(st, t[0], t[1]), tasks, n_threads, progress)
+
+    def one(i: int) -> int:
+        geo, ids = tasks[i]
+        return _score_chunk(st, geo, ids, graphs[i] if graphs is not None else None,
+                            (lambda g: keeper.keep(i, g)) if keeper is not None else None)
+    run_chunks(one, range(len(tasks)), n_threads, progress)
 
 
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
@@ -671,10 +691,22 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     lon = np.asarray(lon_rad, dtype=np.float64)
     cl = np.cos(lat)
     xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
-    n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared",
-                                 progress=progress_neighbours)
+    from georbias.geometry_cache import CACHE, Keeper, geometry_key
+
+    key = geometry_key("ssi", (lat, lon), radius_rad=float(radius_rad), roi_k=int(roi_k), weight_k=int(weight_k),
+                       tie_rule=preset.tie_rule, tie_policy=tie_policy)
+    cached = CACHE.get(key)   # (n_roi, members, chunks, graphs) of an earlier call on the same points
+    if cached is None:
+        n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared",
+                                     progress=progress_neighbours)
+        tasks, graphs = _chunks(n_roi, radius_rad, weight_k), None
+    else:
+        n_roi, members, tasks, graphs = cached
     st = _roi_batch(lat, lon, xyz, values, preset, members, weight_k, tie_policy, reference_ties)
-    _run_chunks(st, _chunks(n_roi, radius_rad, weight_k), progress)
+    keeper = Keeper(len(tasks), CACHE.room_for(key) - members.nbytes) if cached is None else None
+    _run_chunks(st, tasks, progress, graphs=graphs, keeper=keeper)
+    if keeper is not None and keeper.items is not None:
+        CACHE.put(key, (n_roi, members, tasks, keeper.items))
     reference_path = None
     if reference_ties:
         from georbias.ssi_reference import resolve_ties

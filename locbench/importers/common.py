@@ -127,27 +127,40 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
     `progress(stage, done, total)` (locbench.progress) follows the files."""
     if jobs <= 1:
         out_results = []
-        for i, t in enumerate(tables):
+        for i, t in sorted(enumerate(tables), key=lambda it: it[1].dataset):   # a dataset's models together
             if progress:
-                progress("scoring files", i, len(tables))
-            out_results.append(_score(t, root, out, data_root, geobias, geobias_kwargs))
+                progress("scoring files", len(out_results), len(tables))
+            out_results.append((i, _score(t, root, out, data_root, geobias, geobias_kwargs)))
         if progress:
             progress("scoring files", len(tables), len(tables))
-        return out_results
-    # Largest files first, so the last worker to finish is not left with a big file alone.
-    order = sorted(range(len(tables)), key=lambda i: -len(tables[i].predictions))
-    with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-        futures = {pool.submit(_score, tables[i], root, out, data_root, geobias, geobias_kwargs): i for i in order}
+        return [r for _, r in sorted(out_results, key=lambda ir: ir[0])]
+    # One task per dataset: its models share the coordinates, so one worker scores them one after the
+    # other on the neighbour graphs of the first (georbias.geometry_cache). Largest groups first, so
+    # the last worker to finish is not left with a big one alone.
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(tables):
+        groups.setdefault(t.dataset, []).append(i)
+    order = sorted(groups.values(), key=lambda g: -sum(len(tables[i].predictions) for i in g))
+    pool = ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1))
+    try:
+        futures = {pool.submit(_score_group, [tables[i] for i in g], root, out, data_root, geobias,
+                               geobias_kwargs): g for g in order}
         done: dict[int, Result] = {}
         for f in as_completed(futures):
-            i = futures[f]
             if f.exception() is not None:
-                pool.shutdown(cancel_futures=True)  # the first bad file ends the import; nothing is written
-                raise f.exception()  # type: ignore[misc]
-            done[i] = f.result()
+                raise f.exception()  # type: ignore[misc]  # the first bad file ends the import; nothing written
+            done.update(zip(futures[f], f.result()))
             if progress:
                 progress("scoring files", len(done), len(tables))
         return [done[i] for i in range(len(tables))]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)   # Ctrl-C or an error: queued groups are dropped
+
+
+def _score_group(tables: list[ImportedTable], root: Path, out: Path, data_root: str | Path | None, geobias: bool,
+                 geobias_kwargs: dict[str, Any] | None) -> list[Result]:
+    """The tables of one dataset, in one worker, one after the other (they share the geometry cache)."""
+    return [_score(t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
 
 
 def geobias_warning_lines(results: list[Result]) -> list[str]:
