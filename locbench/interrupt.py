@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 
 EXIT_CODE = 130          # 128 + SIGINT, what shells report for an interrupted command
-GRACE_S = 1.5            # unwinding time before the watchdog ends the process
+GRACE_S = 1.2            # unwinding time before the watchdog ends the process
 MESSAGE = "interrupted"
 
 _STATE = {"printed": False, "hit": False}

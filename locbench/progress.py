@@ -65,6 +65,7 @@ class PlainReporter:
         self.interval = _interval() if interval is None else interval
         self.stages: dict[str, _Stage] = {}
         self.current: _Stage | None = None
+        self.last = time.monotonic()
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._heartbeat, name="locbench-progress", daemon=True)
@@ -74,11 +75,11 @@ class PlainReporter:
         with self.lock:
             st = self.stages.get(stage)
             first = st is None
-            if first:
-                st = self.stages[stage] = _Stage(stage, -1 if total is None else int(total), 0, now)
+            if first:   # it began when the reporter last heard anything (its first report comes after a chunk)
+                st = self.stages[stage] = _Stage(stage, -1 if total is None else int(total), 0, self.last)
             if total is not None:
                 st.done, st.total = int(done or 0), int(total)
-            self.current = st
+            self.current, self.last = st, now
             if first or (st.total > 0 and st.done >= st.total) or now - st.printed >= self.interval:
                 self._emit(st, now)
 
