@@ -1,19 +1,22 @@
 """Worker threads over independent chunks that never hold up an interrupt.
 
 `with ThreadPoolExecutor(...)` joins every queued chunk on exit, so Ctrl-C in the main thread
-waited for all of them (tens of seconds on 300k points). Here at most `2 * workers` chunks are
-in flight; on any exception (KeyboardInterrupt included) the pending ones are cancelled and the
-pool is shut down without waiting, so only the chunks already running (each well under a second)
-finish in the background.
+waited for all of them (tens of seconds on 300k points), and even `shutdown(cancel_futures=True)`
+leaves the interpreter joining the chunks in flight at exit. Here the workers are daemon threads
+that pull tasks one at a time: on any exception in the caller (Ctrl-C included) they stop taking
+new ones, and the process may end without waiting for the chunk each is finishing (the arrays it
+writes stay referenced by its own frame).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+_END = object()
 
 
 def run_chunks(fn: Callable[[T], Any], tasks: Iterable[T], workers: int,
@@ -26,33 +29,40 @@ def run_chunks(fn: Callable[[T], Any], tasks: Iterable[T], workers: int,
             if on_done is not None:
                 on_done(r)
         return
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="georbias")
-    pending: set[Future] = set()
+    it, lock, stop, results = iter(tasks), threading.Lock(), threading.Event(), queue.SimpleQueue()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                t = next(it, _END)
+            if t is _END:
+                break
+            try:
+                results.put((True, fn(t)))   # type: ignore[arg-type]
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                results.put((False, exc))
+                return
+        results.put(_END)
+
+    for _ in range(workers):
+        threading.Thread(target=worker, name="georbias-worker", daemon=True).start()
+    running = workers
     try:
-        for t in tasks:
-            pending.add(pool.submit(fn, t))
-            if len(pending) >= 2 * workers:
-                pending = _drain(pending, on_done, FIRST_COMPLETED)
-        _drain(pending, on_done, None)
-    except BaseException:
-        for f in pending:
-            f.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _drain(pending: set[Future], on_done: Callable[[Any], None] | None, mode: Any) -> set[Future]:
-    """Wait (in short slices, so a signal is seen at once) for the first or every pending chunk."""
-    while pending:
-        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-        for f in done:
-            r = f.result()
+        while running:
+            try:
+                item = results.get(timeout=0.2)   # short waits: a signal is handled at once
+            except queue.Empty:
+                continue
+            if item is _END:
+                running -= 1
+                continue
+            ok, val = item
+            if not ok:
+                raise val
             if on_done is not None:
-                on_done(r)
-        if mode is FIRST_COMPLETED and done:
-            break
-    return pending
+                on_done(val)
+    finally:
+        stop.set()
 
 
 QUERY_SLICE = 10_000   # query points per tree call: a Ctrl-C waits for at most one slice per thread

@@ -94,7 +94,12 @@ def _os_error_text(exc: OSError) -> str:
 
 
 def run() -> None:  # console-script shim
-    sys.exit(main())
+    code = main()
+    if code == 130:  # interrupted: unwound and cleaned up already; skip interpreter finalisation, which
+        from locbench import interrupt   # otherwise waits on worker threads still inside C code (seconds)
+
+        interrupt.exit_now()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

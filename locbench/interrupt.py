@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 
 EXIT_CODE = 130          # 128 + SIGINT, what shells report for an interrupted command
-GRACE_S = 1.2            # unwinding time before the watchdog ends the process
+GRACE_S = 0.8            # unwinding time before the watchdog ends the process
 MESSAGE = "interrupted"
 
 _STATE = {"printed": False, "hit": False}
@@ -45,6 +45,14 @@ def _hard_exit() -> None:
 
     say_interrupted()
     atomic.discard_in_flight()
+    exit_now()
+
+
+def exit_now() -> None:
+    """End the process with 130 at once (after the main thread has unwound): flush, no finalisation."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     os._exit(EXIT_CODE)
 
 
