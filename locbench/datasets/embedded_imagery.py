@@ -17,6 +17,7 @@ the dataset version carry a hash of the `ImageryRecipe`, so a changed recipe nev
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import io
@@ -131,7 +132,7 @@ def build_arrays(recipe: ImageryRecipe, progress: Any = None) -> ImageryArrays:
     `progress(stage)` (locbench.progress) names each step as it starts."""
     from locbench.datasets import image_classifier, rcf
 
-    step = progress or (lambda stage: None)
+    step = progress or _BUILD_PROGRESS.get() or (lambda stage: None)
     t0 = time.perf_counter()
     step("land points and raster patches")
     lon_all, lat_all = land_points(recipe.n_points + recipe.n_image_points, recipe.point_seed)
@@ -162,6 +163,7 @@ def source_hashes() -> dict[str, str]:
 
 
 _MEMO: dict[tuple[str, str | None], ImageryArrays] = {}
+_BUILD_PROGRESS: contextvars.ContextVar[Any] = contextvars.ContextVar("embedded_imagery_progress", default=None)
 
 
 def arrays(recipe: ImageryRecipe, cache_dir: Path | None) -> ImageryArrays:
@@ -174,7 +176,11 @@ def arrays(recipe: ImageryRecipe, cache_dir: Path | None) -> ImageryArrays:
             from locbench import progress
 
             with progress.reporter("feature cache (cold, built once)", plain=True) as report:
-                got = build_arrays(recipe, report)
+                token = _BUILD_PROGRESS.set(report)
+                try:
+                    got = build_arrays(recipe)
+                finally:
+                    _BUILD_PROGRESS.reset(token)
             if path is not None:
                 _write_cache(path, got, recipe)
         _MEMO[key] = got
