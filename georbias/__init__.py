@@ -4,6 +4,8 @@ Standalone: it knows nothing of datasets, encoders or files. See docs/geobias.md
 
     >>> report = georbias.score(lon, lat, hit_at_1)            # published table settings
     >>> report.summary["marked_ssi"], report.per_roi.head()
+    >>> with georbias.shared_geometry():                       # many models, one set of points:
+    ...     reports = [georbias.score(lon, lat, v) for v in model_hits]   # graphs built once
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from georbias.config import DEFAULTS, GeoBiasConfig
 from georbias.errors import GeoBiasInputError, GeoBiasWarning, warn_all
+from georbias.geometry_cache import shared_geometry
 from georbias.groups import GROUPS, SCORE_GROUPS, ScoreGroup
 from georbias.headline import Headline
 from georbias.report import GeoBiasReport
@@ -21,7 +24,7 @@ __version__ = "0.1.0"
 ENGINE_VERSION = f"georbias {__version__} (ssi-engine 2: pole-frame ring cache, graph summary, preset tie rules)"
 
 __all__ = ["score", "GeoBiasConfig", "DEFAULTS", "GeoBiasReport", "GeoBiasInputError", "GeoBiasWarning", "Headline", "SCORE_GROUPS",
-           "GROUPS", "ScoreGroup", "ENGINE_VERSION", "__version__"]
+           "GROUPS", "ScoreGroup", "shared_geometry", "ENGINE_VERSION", "__version__"]
 
 
 def score(lon: Any, lat: Any, values: Any, *, preset: str = DEFAULTS.preset,

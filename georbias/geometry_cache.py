@@ -5,17 +5,20 @@ summaries, SRI pairs and their partition keys) depends only on the coordinates a
 settings. A leaderboard dataset is scored for many models on the very same points (all 16 models
 of a TorchSpatial dataset), so the second and later calls reuse it, like esda statistics over one
 weights object. Entries are keyed by a hash of the coordinate bytes and the settings, so a reused
-graph is the graph the call would have built, bit for bit. It holds one point set at a time (a
+graph is the graph the call would have built, bit for bit. It is on only inside `shared_geometry()`
+(a one-column run would hold memory for nothing), and holds one point set at a time (a
 new one evicts the others) within a byte budget (GEORBIAS_GEOMETRY_CACHE_MB, default 1024; 0 turns
 it off); a graph that would not fit is not kept (Keeper gives up early, so a large run pays nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -51,6 +54,7 @@ class GeometryCache:
     """LRU of geometry entries under a byte budget (thread safe)."""
 
     def __init__(self, budget_bytes: int) -> None:
+        self.enabled = False   # on only inside shared_geometry(): a one-column run would pay memory for nothing
         self.budget = int(budget_bytes)
         self.entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self.used = 0
@@ -58,6 +62,8 @@ class GeometryCache:
         self.hits = 0
 
     def get(self, key: str) -> Any:
+        if not self.enabled:
+            return None
         with self.lock:
             got = self.entries.get(key)
             if got is None:
@@ -80,6 +86,8 @@ class GeometryCache:
     def room_for(self, key: str) -> int:
         """Before building a new entry: forget other point sets (a new dataset started; the cache
         serves the many value columns of one), return the bytes left for it."""
+        if not self.enabled:
+            return 0
         points = key.split(":", 1)[0]
         with self.lock:
             for k in [k for k in self.entries if k.split(":", 1)[0] != points]:
@@ -90,6 +98,20 @@ class GeometryCache:
         with self.lock:
             self.entries.clear()
             self.used = 0
+
+
+@contextlib.contextmanager
+def shared_geometry() -> Iterator[GeometryCache]:
+    """Within this block, georbias keeps the neighbour graphs of the last point set for the next
+    call on the same points (score several value columns / models; everything is freed on exit)."""
+    previous = CACHE.enabled
+    CACHE.enabled = True
+    try:
+        yield CACHE
+    finally:
+        CACHE.enabled = previous
+        if not previous:
+            CACHE.clear()
 
 
 def _budget() -> int:

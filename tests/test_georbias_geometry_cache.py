@@ -42,9 +42,10 @@ def _same(a: georbias.GeoBiasReport, b: georbias.GeoBiasReport) -> None:
 def cache_budget():
     old = CACHE.budget
     CACHE.clear()
-    yield
+    with georbias.shared_geometry():
+        yield
     CACHE.budget = old
-    CACHE.clear()
+    assert CACHE.used == 0 and not CACHE.enabled   # freed and off again after the block
 
 
 @pytest.mark.parametrize("preset", ["torchspatial", "locbench"])
@@ -77,12 +78,20 @@ def test_other_settings_or_points_miss(cache_budget) -> None:
     _same(_score(lon, lat, v, scores="ssi", roi_k=50), _score(lon, lat, v, scores="ssi", roi_k=50))
 
 
+def test_off_outside_shared_geometry() -> None:
+    lon, lat = _points(300)
+    v = (np.random.default_rng(4).random(len(lon)) < 0.5).astype(float)
+    _score(lon, lat, v, scores="ssi")
+    assert not CACHE.enabled and CACHE.used == 0
+
+
 def test_key_cache_and_keeper_rules() -> None:
     a = np.arange(6.0)
     assert geometry_key("ssi", (a, a), r=1) == geometry_key("ssi", (a.copy(), a.copy()), r=1)
     assert geometry_key("ssi", (a, a), r=1) != geometry_key("ssi", (a, a), r=2)
     assert geometry_key("ssi", (a, a), r=1).split(":")[0] == geometry_key("sri", (a, a), r=9).split(":")[0]
     c = GeometryCache(1000)
+    c.enabled = True
     c.put(geometry_key("ssi", (a,)), np.zeros(50))          # 400 bytes
     c.put(geometry_key("sri", (a,)), np.zeros(50))
     assert c.used == 800

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from georbias.geometry_cache import shared_geometry
+
 from locbench import atomic
 from locbench.cards import CARD_FILE, ModelMeta
 from locbench.errors import InputError, ProblemList
@@ -127,10 +129,11 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
     `progress(stage, done, total)` (locbench.progress) follows the files."""
     if jobs <= 1:
         out_results = []
-        for i, t in sorted(enumerate(tables), key=lambda it: it[1].dataset):   # a dataset's models together
-            if progress:
-                progress("scoring files", len(out_results), len(tables))
-            out_results.append((i, _score(t, root, out, data_root, geobias, geobias_kwargs)))
+        with shared_geometry():   # a dataset's models together, on the neighbour graphs of its first
+            for i, t in sorted(enumerate(tables), key=lambda it: it[1].dataset):
+                if progress:
+                    progress("scoring files", len(out_results), len(tables))
+                out_results.append((i, _score(t, root, out, data_root, geobias, geobias_kwargs)))
         if progress:
             progress("scoring files", len(tables), len(tables))
         return [r for _, r in sorted(out_results, key=lambda ir: ir[0])]
@@ -160,7 +163,8 @@ def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_roo
 def _score_group(tables: list[ImportedTable], root: Path, out: Path, data_root: str | Path | None, geobias: bool,
                  geobias_kwargs: dict[str, Any] | None) -> list[Result]:
     """The tables of one dataset, in one worker, one after the other (they share the geometry cache)."""
-    return [_score(t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
+    with shared_geometry():
+        return [_score(t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
 
 
 def geobias_warning_lines(results: list[Result]) -> list[str]:
