@@ -10,6 +10,7 @@ iNat2018 NeRF file (conformance README, "Reference timings", same 2-core machine
     python benchmarks/geobias.py --sizes "" --inat ../shared/reference/torchspatial/classification/eval_inat_2018__val_NeRF.csv.gz
     python benchmarks/geobias.py --sizes "" --scores score_all          # one georbias.score() call, all scores
     python benchmarks/geobias.py --sizes "" --scores reference_ties     # SSI with reference_ties=True
+    python benchmarks/geobias.py --scaling --sizes 10000,30000,100000,300000,1000000 --baseline /work/main
 
 `score_all` is the default georbias.score() call (unmarked + marked SSI, the three SRI variants,
 autocorrelation) against the reference's summed cost (~909 s). `reference_ties` runs SSI with
@@ -126,6 +127,54 @@ def _sources(args: argparse.Namespace) -> list[str]:
     return sources
 
 
+def _child(src: str, score: str, seed: int, engine: Path, timeout: float) -> dict | str:
+    """One measurement in a fresh process whose `georbias` comes from the checkout `engine`."""
+    env = dict(os.environ, PYTHONPATH=str(engine))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", src, score, "--seed", str(seed)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=engine, env=env)
+    except subprocess.TimeoutExpired:
+        return f"> {timeout:.0f} s"
+    if out.returncode != 0:
+        return "failed: " + " ".join(out.stderr.strip().splitlines()[-1:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fitted_exponent(ns: list[int], ts: list[float]) -> float:
+    """Slope of log(time) against log(n), least squares: 1 is linear, 2 quadratic."""
+    import numpy as np
+
+    if len(ns) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(ns), np.log(ts), 1)[0])
+
+
+def scaling(args: argparse.Namespace) -> int:
+    """`score_all` on synthetic sizes: this engine, and `--baseline` (another checkout) up to --baseline-max."""
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    engines = [("this", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    print(f"{'n':>9} " + " ".join(f"{name + ' s':>13} {name + ' MB':>12}" for name, _ in engines) + "  load1")
+    fits: dict[str, tuple[list[int], list[float]]] = {name: ([], []) for name, _ in engines}
+    for n in sizes:
+        cells = []
+        for name, root in engines:
+            if name == "baseline" and n > args.baseline_max:
+                cells.append(f"{'(skipped)':>13} {'':>12}")
+                continue
+            r = _child(str(n), "score_all", args.seed, root, args.timeout)
+            if isinstance(r, str):
+                cells.append(f"{r:>13} {'':>12}")
+                continue
+            fits[name][0].append(n)
+            fits[name][1].append(r["wall_s"])
+            cells.append(f"{r['wall_s']:13.1f} {r['peak_mb']:12.0f}")
+        print(f"{n:>9} " + " ".join(cells) + f"  {os.getloadavg()[0]:.1f}", flush=True)
+    for name, (ns, ts) in fits.items():
+        print(f"fitted exponent ({name}, time ~ n^b over {len(ns)} sizes): b = {fitted_exponent(ns, ts):.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,50000,100000,500000", help="comma list of synthetic sizes ('' = none)")
@@ -135,10 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
     ap.add_argument("--one", nargs=2, metavar=("SOURCE", "SCORE"), help=argparse.SUPPRESS)
+    ap.add_argument("--scaling", action="store_true", help="score_all on --sizes: n, wall s, peak RSS, fitted exponent")
+    ap.add_argument("--baseline", default="", help="with --scaling: another checkout (e.g. /work/main) run side by side")
+    ap.add_argument("--baseline-max", type=int, default=300_000, help="largest n the baseline is run on")
     args = ap.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.seed)))
         return 0
+    if args.scaling:
+        return scaling(args)
 
     scores = [s for s in args.scores.split(",") if s]
     bad = [s for s in scores if s not in SCORES]

@@ -15,6 +15,9 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from georbias.config import EARTH_RADIUS_KM
+from georbias.pool import tree_query
+
+_KNN_SLICE = 50_000  # query points per k-NN call
 
 
 
@@ -97,9 +100,12 @@ class SphereIndex:
         if k > self.n:
             raise ValueError(f"k = {k} exceeds the number of points ({self.n})")
         q = self.xyz if query_xyz is None else query_xyz
+        if len(q) > _KNN_SLICE:  # slices: bounded memory, and Ctrl-C is seen between them
+            parts = [self.knn(k, q[s:s + _KNN_SLICE], workers) for s in range(0, len(q), _KNN_SLICE)]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         extra = min(self.n - k, 8)
         kk = k + extra
-        chord, idx = self.tree.query(q, k=kk, workers=workers)
+        chord, idx = tree_query(self.tree, q, kk)
         chord = np.asarray(chord).reshape(len(q), kk)
         idx = np.asarray(idx).reshape(len(q), kk)
         # Order each row by (chord, index) so equal distances break by row index.
@@ -123,7 +129,7 @@ class SphereIndex:
         """Indices within a great-circle radius (inclusive), each sorted by (angle, index)."""
         q = self.xyz if query_xyz is None else query_xyz
         c = float(angle_to_chord(radius_rad)) * (1 + 1e-12)
-        lists = self.tree.query_ball_point(q, c, workers=-1)
+        lists = self.tree.query_ball_point(q, c)
         out = []
         for r, cand in enumerate(lists):
             cand = np.asarray(cand, dtype=np.int64)
@@ -187,7 +193,7 @@ def _tie_shared_block(tree: cKDTree, xyz: np.ndarray, rows: np.ndarray, k: int, 
                       complete: bool) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Entries of the rows whose kk-candidate window provably holds every point at <= d_k(i),
     and the rows that need a wider window."""
-    chord, idx = tree.query(xyz[rows], k=kk, workers=-1)
+    chord, idx = tree_query(tree, xyz[rows], kk)
     chord, idx = np.asarray(chord).reshape(len(rows), kk), np.asarray(idx).reshape(len(rows), kk)
     d2 = _sq_chords(xyz, rows, idx)
     other = np.where(idx != rows[:, None], d2, np.inf)

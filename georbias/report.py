@@ -16,16 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from georbias.headline import HEADLINE_SUMMARY_KEYS, Headline
+from georbias.headline import Headline
 
-SUMMARY_KEYS = (
-    "unmarked_ssi", "marked_ssi", "unmarked_ssi_weighted", "marked_ssi_weighted", "ssi_n_nan", "ssi_n_saturated",
-    "sri_scale_grid", "sri_distance_lag", "sri_direction_sector",
-    "morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
-    "morans_i_p_sim", "morans_i_p_floor", "morans_i_p_at_floor",
-) + HEADLINE_SUMMARY_KEYS
-PER_ROI_COLUMNS = ("row", "lon", "lat", "n_roi", "unmarked_ssi", "marked_ssi", "sri_scale_grid",
-                   "sri_distance_lag", "sri_direction_sector", "sri_weight")
+# Derived from the score groups' declarations (georbias.groups), never written out again here.
+from georbias.groups import PER_ROI_COLUMNS, SUMMARY_KEYS  # noqa: E402
 
 
 def json_safe(obj: Any) -> Any:

@@ -45,6 +45,7 @@ VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
 PRESETS = ("torchspatial", "locbench")
 _WORKERS = 2             # threads over centre chunks
 _PAIR_BUDGET = 300_000   # neighbour pairs per chunk: bounds memory; arrays this small reuse heap pages
+_COUNT_SAMPLE = 100_000  # centres whose pairs are counted to plan the chunks (more: every step-th)
 
 
 @dataclass
@@ -227,8 +228,13 @@ class _Calculator:
     # ---------------------------------------------------------------- driving
     def _chunks(self) -> list[np.ndarray]:
         """Consecutive centre ranges holding about _PAIR_BUDGET neighbour pairs each (bounds memory)."""
-        counts = np.asarray(self.tree.query_ball_point(self.xyz, self.chord, return_length=True, workers=-1),
-                            dtype=np.float64)
+        from georbias.pool import ball_counts
+
+        # Sliced (Ctrl-C is seen at once). Beyond _COUNT_SAMPLE centres only every step-th is counted and
+        # stands for its step: a chunk's total (thousands of centres) is still close, the bound is soft,
+        # and the chunking never changes a result (each centre's sums stay inside its own chunk).
+        step = max(1, -(-self.n // _COUNT_SAMPLE))
+        counts = np.repeat(ball_counts(self.tree, self.xyz[::step], self.chord), step)[:self.n]
         if self.tree2d is not None:
             # The lat/lon square holds at most (2 kappa s)^2 / (pi r^2) times the cap's points (cos lat <= 1).
             counts = counts * (1.0 + (2 * self.kappa * self.s) ** 2 / (np.pi * self.r ** 2))
@@ -242,24 +248,32 @@ class _Calculator:
 
     def run(self, progress: Any = None) -> None:
         """Process centre chunks on up to two threads (numpy and the tree release the GIL); each
-        chunk writes only its own centres' slots, so the result does not depend on scheduling."""
-        from concurrent.futures import ThreadPoolExecutor
+        chunk writes only its own centres' slots, so the result does not depend on scheduling.
+        The chunks' geometry comes from / goes to georbias.geometry_cache (same points, same settings)."""
+        from georbias.geometry_cache import CACHE, Keeper, geometry_key
+        from georbias.pool import run_chunks
 
-        chunks = self._chunks()
+        key = geometry_key("sri", (self.lat, self.lon), preset=self.preset, r=self.r, s=self.s, lag=self.lag,
+                           m=self.m, variants=tuple(self.variants), n_rings=self.n_rings, kappa=self.kappa)
+        cached = CACHE.get(key)
+        chunks, geoms = cached if cached is not None else (self._chunks(), None)
+        keeper = None if cached is not None else Keeper(len(chunks), CACHE.room_for(key))
         workers = max(1, min(_WORKERS, os.cpu_count() or 1, len(chunks)))
-        done = 0
-        if workers == 1:
-            for centres in chunks:
-                self._run_chunk(centres)
-                done += len(centres)
-                if progress is not None:
-                    progress(done, self.n)
-            return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for centres in pool.map(lambda c: (self._run_chunk(c), c)[1], chunks):
-                done += len(centres)
-                if progress is not None:
-                    progress(done, self.n)
+        done = [0]
+
+        def one(i: int) -> np.ndarray:
+            g = self._run_chunk(chunks[i], None if geoms is None else geoms[i])
+            if keeper is not None:
+                keeper.keep(i, g)
+            return chunks[i]
+
+        def finished(centres: np.ndarray) -> None:
+            done[0] += len(centres)
+            if progress is not None:
+                progress(done[0], self.n)
+        run_chunks(one, range(len(chunks)), workers, finished)
+        if keeper is not None and keeper.items is not None:
+            CACHE.put(key, (chunks, keeper.items))
 
     def _sphere_pairs(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(centre, point, great-circle distance) for every point within the query reach (any order).
@@ -284,17 +298,32 @@ class _Calculator:
                                    cos_lat1=self.coslat[c], cos_lat2=self.coslat[j])
         return ci, pj, d
 
-    def _run_chunk(self, centres: np.ndarray) -> None:
+    def _run_chunk(self, centres: np.ndarray, geom: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Score one chunk of centres; `geom` is its pairs and partition keys when already built
+        (geometry_cache: they depend on the coordinates only). Returns the geometry it used."""
+        if geom is None:
+            geom = self._chunk_geometry(centres)
+        base, nc = int(centres[0]), len(centres)
+        self.n_roi[base:base + nc] += geom["n_roi"]
+        g_counts = self._hist(geom["roi_c"], geom["roi_p"], nc)                    # (nc, bins)
+        g_n = g_counts.sum(axis=1)
+        for name in self.variants:
+            pc, pp, key, n_keys = geom[name]
+            if "undef" in geom and name == "direction_sector":
+                self.acc[name]["undef"][base:base + nc] |= geom["undef"]
+            self._partitions(name, base, nc, pc, pp, key, n_keys, g_counts, g_n)
+        return geom
+
+    def _chunk_geometry(self, centres: np.ndarray) -> dict[str, Any]:
+        """Everything of a chunk that does not depend on the values: ROI pairs and each variant's
+        (centre, point, partition key) triples, centres relative to the chunk's first."""
         ci, pj, d = self._sphere_pairs(centres)
         in_roi = d <= self.r
         rc, rp, rd = ci[in_roi], pj[in_roi], d[in_roi]
-        # ROI ("global") histogram per centre.
-        base = centres[0]
-        local_c = rc - base
-        nc = len(centres)
-        self.n_roi[base:base + nc] += np.bincount(local_c, minlength=nc)
-        g_counts = self._hist(local_c, rp, nc)                    # (nc, bins)
-        g_n = g_counts.sum(axis=1)
+        base, nc = int(centres[0]), len(centres)
+        small = np.int32 if self.n < 2**31 else np.int64   # halves what the cache holds
+        geom: dict[str, Any] = {"n_roi": np.bincount(rc - base, minlength=nc), "roi_c": (rc - base).astype(small),
+                                "roi_p": rp.astype(small)}
         if self.preset == "locbench" and ("scale_grid" in self.variants or "direction_sector" in self.variants):
             # One local equal-area frame per pair serves the grid and (as atan2(east, north)) the bearings.
             dl = self.lon[rp] - self.lon[rc]
@@ -311,21 +340,23 @@ class _Calculator:
                 else:
                     ring = np.minimum(np.floor(rd / self.lag).astype(np.int64), self.n_rings - 1)
                     pc, pp, key = rc, rp, ring
-                self._partitions(name, base, nc, pc, pp, key, self.n_rings, g_counts, g_n)
+                n_keys = self.n_rings
             elif name == "scale_grid":
                 if self.preset == "torchspatial":
                     pc, pp, key = self._grid_pairs_reference(centres)
                 else:
                     pc, pp, key = self._grid_pairs_locbench(rc, rp, east, north)
-                self._partitions(name, base, nc, pc, pp, key, self.grid_cells ** 2, g_counts, g_n)
+                n_keys = self.grid_cells ** 2
             else:
                 if self.preset == "torchspatial":
-                    sector, undefined = self._sectors_reference(rc, rp, rd, base, nc)
-                    self.acc[name]["undef"][base:base + nc] |= undefined
+                    sector, geom["undef"] = self._sectors_reference(rc, rp, rd, base, nc)
                 else:
                     sector = self._sectors_locbench(east, north, rd)
                 ok = sector >= 0
-                self._partitions(name, base, nc, rc[ok], rp[ok], sector[ok], self.m, g_counts, g_n)
+                pc, pp, key, n_keys = rc[ok], rp[ok], sector[ok], self.m
+            geom[name] = ((pc - base).astype(small), pp.astype(small), key.astype(np.int16 if n_keys < 2**15 else
+                                                                                  np.int64), n_keys)
+        return geom
 
     # ---------------------------------------------------------------- partitions
     def _grid_pairs_reference(self, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -430,7 +461,7 @@ class _Calculator:
                     n_keys: int, g_counts: np.ndarray, g_n: np.ndarray) -> None:
         """KL of every partition with >= partition_min points against its ROI; accumulate per ROI."""
         acc = self.acc[name]
-        group = (pc - base) * n_keys + key
+        group = pc.astype(np.int64) * n_keys + key   # pc: centre relative to the chunk's first
         if self.two_valued:
             all_counts = self._hist(group, pp, nc * n_keys)
             sizes = all_counts.sum(axis=1)

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -229,7 +228,7 @@ def shared_weight(closer: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
 
 
 def roi_graph(local: np.ndarray, geo: BackgroundGeometry, k: int, ids_mem: np.ndarray, glist: np.ndarray,
-              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = -1,
+              gdist: np.ndarray, centre_first: np.ndarray | None = None, workers: int = 1,
               shared_ties: bool = False) -> GraphSummary:
     """Exact directed k-NN graph over presence (C, n, 3 pole-frame) + background, summarised.
 
@@ -473,8 +472,8 @@ class SSIResult:
         return {"unmarked": self.unmarked.aggregate(self.n_roi), "marked": self.marked.aggregate(self.n_roi)}
 
 
-def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int,
-                keep_cap_ties: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int, keep_cap_ties: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(n_roi (N,), members (N, W)): the K nearest (self included, by (angle, row)), first n_roi within r.
 
     `keep_cap_ties`: every point exactly as far as the K-th joins the ROI (n_roi may exceed K, and
@@ -494,6 +493,8 @@ def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int,
                 tied = _tied_at(index, xyz[s + r], idx[r])
                 if len(tied):
                     wider[s + r] = np.concatenate([idx[r], tied])
+        if progress is not None:
+            progress(s + len(ang), len(xyz))
     if wider:
         width = max(len(m) for m in wider.values())
         members = np.concatenate([members, np.zeros((len(xyz), width - k_eff), dtype=members.dtype)], axis=1)
@@ -608,10 +609,9 @@ def _chunks(n_roi: np.ndarray, radius_rad: float, weight_k: int) -> list[tuple[B
     return tasks
 
 
-def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int:
-    """Moran's I and its moments, unmarked and marked, of the ROIs `ids` (all of size geo.n)."""
-    size, out = geo.n, st.out
-    mem = st.members[ids, :size]
+def _chunk_graph(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> GraphSummary:
+    """The weight graph of the ROIs `ids` (all of size geo.n): geometry only, no value."""
+    mem = st.members[ids, :geo.n]
     rot = _rotation_to_pole(st.lat[ids], st.lon[ids])
     local = np.matmul(st.xyz[mem], rot)
     # Where duplicates put another row first, presence 0 is not the centre: nothing to settle.
@@ -621,7 +621,21 @@ def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int
     graph = roi_graph(local, geo, st.weight_k, mem, st.glist_all[mem], st.gdist_all[mem],
                       centre_first=np.where(at_pole, st.centre_first, True), workers=1,
                       shared_ties=st.preset.tie_rule == "shared")
-    st.tie_live[ids] = graph.tie_live & at_pole
+    graph.tie_live = graph.tie_live & at_pole
+    return graph
+
+
+def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray, graph: GraphSummary | None = None,
+                 keep: Callable[[GraphSummary], None] | None = None) -> int:
+    """Moran's I and its moments, unmarked and marked, of the ROIs `ids` (all of size geo.n).
+    `graph`: their weight graph when already built (geometry_cache); `keep(graph)` is offered a new one."""
+    size, out = geo.n, st.out
+    mem = st.members[ids, :size]
+    if graph is None:
+        graph = _chunk_graph(st, geo, ids)
+        if keep is not None:
+            keep(graph)
+    st.tie_live[ids] = graph.tie_live
     m_vals = st.marks[mem]
     out["u_i"][ids] = moran_upper(graph, np.ones((len(ids), size)))
     out["m_i"][ids] = moran_upper(graph, m_vals)
@@ -639,26 +653,29 @@ def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> int
 
 
 def _run_chunks(st: _ROIBatch, tasks: list[tuple[BackgroundGeometry, np.ndarray]],
-                progress: Callable[[int], None] | None) -> None:
-    """Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores."""
+                progress: Callable[[int], None] | None, graphs: list[GraphSummary | None] | None = None,
+                keeper: Any = None) -> None:
+    """Chunks write disjoint rows; numpy and cKDTree release the GIL, so threads use both cores.
+    georbias.pool keeps Ctrl-C prompt (no wait for queued chunks). `graphs[i]`: chunk i's graph
+    from the geometry cache; `keeper` collects new ones for it."""
+    from georbias.pool import run_chunks
+
     n_threads = max(1, min(_THREADS, os.cpu_count() or 1))
-    if n_threads == 1 or len(tasks) < 4:
-        for geo, ids in tasks:
-            done = _score_chunk(st, geo, ids)
-            if progress is not None:
-                progress(done)
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for fut in as_completed([pool.submit(_score_chunk, st, geo, ids) for geo, ids in tasks]):
-                done = fut.result()
-                if progress is not None:
-                    progress(done)
+    if len(tasks) < 4:
+        n_threads = 1
+
+    def one(i: int) -> int:
+        geo, ids = tasks[i]
+        return _score_chunk(st, geo, ids, graphs[i] if graphs is not None else None,
+                            (lambda g: keeper.keep(i, g)) if keeper is not None else None)
+    run_chunks(one, range(len(tasks)), n_threads, progress)
 
 
 def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, preset: SSIPreset,
                radius_rad: float = DEFAULT_RADIUS_RAD, roi_k: int = DEFAULTS.roi_k,
                weight_k: int = DEFAULTS.weight_k, progress: Callable[[int], None] | None = None, tie_policy: str = "centre",
-               reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None) -> SSIResult:
+               reference_ties: bool = False, progress_ties: Callable[[int, int], None] | None = None,
+               progress_neighbours: Callable[[int, int], None] | None = None) -> SSIResult:
     """Unmarked and marked SSI of every point as a ROI centre (coordinates in radians).
 
     `values` are the per-sample values after any thresholding; the preset decides the marks,
@@ -668,15 +685,28 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     result marks the ROIs where that choice mattered. `reference_ties`: every ROI with a tie (a
     duplicate coordinate, the ring tie, a tie at the K cap or at r) goes through the reference's own
     library calls (georbias.ssi_reference) instead; `reference_path` in the result marks them, and
-    `progress_ties(done, total)` follows that slower part.
+    `progress_ties(done, total)` follows that slower part, `progress_neighbours(done, total)` the ROI search.
     """
     lat = np.asarray(lat_rad, dtype=np.float64)
     lon = np.asarray(lon_rad, dtype=np.float64)
     cl = np.cos(lat)
     xyz = np.column_stack([cl * np.cos(lon), cl * np.sin(lon), np.sin(lat)])
-    n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared")
+    from georbias.geometry_cache import CACHE, Keeper, geometry_key
+
+    key = geometry_key("ssi", (lat, lon), radius_rad=float(radius_rad), roi_k=int(roi_k), weight_k=int(weight_k),
+                       tie_rule=preset.tie_rule, tie_policy=tie_policy)
+    cached = CACHE.get(key)   # (n_roi, members, chunks, graphs) of an earlier call on the same points
+    if cached is None:
+        n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared",
+                                     progress=progress_neighbours)
+        tasks, graphs = _chunks(n_roi, radius_rad, weight_k), None
+    else:
+        n_roi, members, tasks, graphs = cached
     st = _roi_batch(lat, lon, xyz, values, preset, members, weight_k, tie_policy, reference_ties)
-    _run_chunks(st, _chunks(n_roi, radius_rad, weight_k), progress)
+    keeper = Keeper(len(tasks), CACHE.room_for(key) - members.nbytes) if cached is None else None
+    _run_chunks(st, tasks, progress, graphs=graphs, keeper=keeper)
+    if keeper is not None and keeper.items is not None:
+        CACHE.put(key, (n_roi, members, tasks, keeper.items))
     reference_path = None
     if reference_ties:
         from georbias.ssi_reference import resolve_ties

@@ -123,11 +123,22 @@ def make_read_only(folder: str | Path) -> None:
     os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) & no_write)
 
 
+_IN_FLIGHT: set[str] = set()  # temporary files and staged folders not yet renamed into place
+
+
+def discard_in_flight() -> None:
+    """Remove every temporary path still in flight (the Ctrl-C watchdog's last act before exiting)."""
+    for tmp in list(_IN_FLIGHT):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp) if os.path.isdir(tmp) else os.unlink(tmp)
+
+
 def write_bytes(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     refuse_published(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _IN_FLIGHT.add(tmp)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; published files must be readable
         with os.fdopen(fd, "wb") as fh:
@@ -139,6 +150,8 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    finally:
+        _IN_FLIGHT.discard(tmp)
     return path
 
 
@@ -213,9 +226,12 @@ def staged_dir(final: str | Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
+    _IN_FLIGHT.add(str(tmp))
     try:
         yield tmp
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _IN_FLIGHT.discard(str(tmp))

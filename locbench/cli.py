@@ -3,7 +3,7 @@
 Each command group lives in `locbench/commands/<group>.py` and exposes `register(app)`.
 Heavy imports (torch, matplotlib) happen inside the commands, so `--help` stays fast.
 Errors raised on purpose (LocbenchError, georbias.GeoBiasInputError) become one readable
-message on stderr and exit code 2; nothing else is caught.
+message on stderr and exit code 2; Ctrl-C becomes "interrupted" and exit 130 (locbench.interrupt).
 """
 
 from __future__ import annotations
@@ -59,12 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     user's environment, not a bug: exit 2 naming the file. Anything else is a bug in locbench: one
     line saying so, exit 1, and the traceback only with LOCBENCH_DEBUG=1.
     """
-    from locbench import atomic
+    from locbench import atomic, interrupt
 
     expected = _expected_errors()
     try:
-        with atomic.published_guard():  # no command ever writes inside leaderboard/vNNNN/
+        with interrupt.handling_sigint(), atomic.published_guard():  # never writes inside leaderboard/vNNNN/
             app(args=argv, prog_name="locbench")
+    except (interrupt.Interrupted, KeyboardInterrupt):  # Ctrl-C: one line, exit 130; atomic writes removed their temporaries
+        interrupt.say_interrupted()
+        return interrupt.EXIT_CODE
     except SystemExit as exc:  # typer always ends with SystemExit in standalone mode
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -91,7 +94,12 @@ def _os_error_text(exc: OSError) -> str:
 
 
 def run() -> None:  # console-script shim
-    sys.exit(main())
+    code = main()
+    if code == 130:  # interrupted: unwound and cleaned up already; skip interpreter finalisation, which
+        from locbench import interrupt   # otherwise waits on worker threads still inside C code (seconds)
+
+        interrupt.exit_now()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from georbias.config import DEFAULTS
+from georbias.groups import group_keys
 
 from locbench import atomic
 from locbench.cards import ModelMeta
@@ -399,8 +400,7 @@ def map_layers_for(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, task_type
                         min_count=RENDER.map_min_count)
 
 
-_AUTOCORR_KEYS = ("morans_i", "morans_i_p", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z",
-                  "morans_i_p_sim", "morans_i_p_floor", "morans_i_p_at_floor")
+_AUTOCORR_KEYS = group_keys("autocorr")   # the autocorrelation group's summary keys (georbias.groups)
 
 
 def _merge_summaries(ssi_sri: dict[str, Any], autocorr: dict[str, Any]) -> dict[str, Any]:

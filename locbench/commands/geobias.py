@@ -412,23 +412,16 @@ def write_map(path: Path, report: Any, lower_is_better: bool, *, title: str) -> 
 
 def score_with_progress(lon: Any, lat: Any, values: Any, cfg: GeoBiasConfig, *, file: Path, scores: str | None,
                         threshold: float | None, lower_is_better: bool, value_name: str) -> Any:
-    """`georbias.score` under a rich progress bar; its input errors become InputError naming FILE."""
+    """`georbias.score` with progress (a rich bar on a terminal, plain stderr lines otherwise); its input
+    errors become InputError naming FILE."""
     import warnings
 
     import georbias
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from locbench import progress as progress_mod
     from locbench.errors import InputError
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{stage.upper()} ROIs", total=total)
-            bar.update(tasks[stage], completed=done)
-
+    with progress_mod.reporter("geobias") as progress:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", georbias.GeoBiasWarning)  # printed from report.warnings

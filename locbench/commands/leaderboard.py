@@ -56,13 +56,13 @@ def register(app: typer.Typer) -> None:
         """Freeze every result into leaderboard/vNNNN/ (scores.csv, scores.json, manifest.json, CHANGES.md, HTML)."""
         from rich.console import Console
 
+        from locbench import progress
         from locbench.leaderboard.build import build_version
 
         console = Console()
-        with console.status("building leaderboard") as status:
+        with progress.reporter("build") as report:   # a rich bar, or plain stderr lines when not a terminal
             outcome = build_version(root, force_new=force_new, render=not no_html, maps=maps.value,
-                                    progress=lambda s: status.update(f"building leaderboard: {s}"),
-                                    notify=lambda s: typer.secho(s, fg="yellow", err=True))
+                                    progress=report, notify=lambda s: typer.secho(s, fg="yellow", err=True))
         style = "green" if outcome.created else "yellow"
         console.print(f"[{style}]{outcome.message}[/{style}]")
         console.print(f"  {outcome.path}" + ("" if outcome.html or not outcome.created else "  (no HTML)"))

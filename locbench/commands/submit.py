@@ -141,10 +141,11 @@ def _import_command(import_app: typer.Typer, source: str, src_help: str) -> None
         check_output_dir(out if out is not None else root / "imports", option="--out")
         if score:
             check_output_dir(root / "results", option="--root")
-        with console.status(f"importing {source}") as status:
+        from locbench import progress
+
+        with progress.reporter(f"import {source}") as report_progress:   # plain stderr lines when not a terminal
             report = run_import(source, src, root=root if score else None, out=out, data_root=data_root,
-                                geobias=not no_geobias, jobs=jobs,
-                                progress=lambda s: status.update(f"importing {source}: {s}"))
+                                geobias=not no_geobias, jobs=jobs, progress=report_progress)
         _print_report(console, report, root)
 
 

@@ -17,6 +17,7 @@ the dataset version carry a hash of the `ImageryRecipe`, so a changed recipe nev
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import io
@@ -126,18 +127,23 @@ def koppen_class_index(codes: np.ndarray, classes: tuple[tuple[str, ...], ...]) 
     return out
 
 
-def build_arrays(recipe: ImageryRecipe) -> ImageryArrays:
-    """Compute everything from the packaged rasters (about 30 s on 2 cores for the default recipe)."""
+def build_arrays(recipe: ImageryRecipe, progress: Any = None) -> ImageryArrays:
+    """Compute everything from the packaged rasters (about 30 s on 2 cores for the default recipe).
+    `progress(stage)` (locbench.progress) names each step as it starts."""
     from locbench.datasets import image_classifier, rcf
 
+    step = progress or _BUILD_PROGRESS.get() or (lambda stage: None)
     t0 = time.perf_counter()
+    step("land points and raster patches")
     lon_all, lat_all = land_points(recipe.n_points + recipe.n_image_points, recipe.point_seed)
     n = recipe.n_points
     pix = rasters.patches(lon_all, lat_all, recipe.patch_px)
+    step("random convolutional features")
     filters = rcf.fit_filters(pix[n:], recipe.rcf)
     feats = rcf.featurise(pix, filters, recipe.rcf.bias)
     labels = koppen_class_index(rasters.koppen_at(lon_all, lat_all), recipe.koppen_classes)
     t_feat = time.perf_counter()
+    step("image classifier")
     clf = image_classifier.fit(feats[n:], labels[n:], len(recipe.koppen_classes), recipe.classifier)
     probs = clf.predict_proba(feats)
     fit_acc = float((probs[n:].argmax(axis=1) == labels[n:]).mean())
@@ -157,6 +163,7 @@ def source_hashes() -> dict[str, str]:
 
 
 _MEMO: dict[tuple[str, str | None], ImageryArrays] = {}
+_BUILD_PROGRESS: contextvars.ContextVar[Any] = contextvars.ContextVar("embedded_imagery_progress", default=None)
 
 
 def arrays(recipe: ImageryRecipe, cache_dir: Path | None) -> ImageryArrays:
@@ -166,7 +173,14 @@ def arrays(recipe: ImageryRecipe, cache_dir: Path | None) -> ImageryArrays:
         path = None if cache_dir is None else cache_path(recipe, cache_dir)
         got = _read_cache(path, recipe) if path is not None else None
         if got is None:
-            got = build_arrays(recipe)
+            from locbench import progress
+
+            with progress.reporter("feature cache (cold, built once)", plain=True) as report:
+                token = _BUILD_PROGRESS.set(report)
+                try:
+                    got = build_arrays(recipe)
+                finally:
+                    _BUILD_PROGRESS.reset(token)
             if path is not None:
                 _write_cache(path, got, recipe)
         _MEMO[key] = got

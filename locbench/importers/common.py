@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from georbias.geometry_cache import shared_geometry
+
 from locbench import atomic
 from locbench.cards import CARD_FILE, ModelMeta
 from locbench.errors import InputError, ProblemList
@@ -122,29 +124,47 @@ def _score(table: ImportedTable, root: Path, out: Path, data_root: str | Path | 
 
 def score_tables(tables: list[ImportedTable], *, root: Path, out: Path, data_root: str | Path | None = None,
                  geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, jobs: int = 1,
-                 progress: Callable[[str], None] | None = None) -> list[Result]:
-    """Score every table (in `jobs` processes); raises before anything is written on the first bad table."""
+                 progress: Callable[..., None] | None = None) -> list[Result]:
+    """Score every table (in `jobs` processes); raises before anything is written on the first bad table.
+    `progress(stage, done, total)` (locbench.progress) follows the files."""
     if jobs <= 1:
         out_results = []
-        for t in tables:
-            if progress:
-                progress(f"{t.model_id} / {t.dataset}")
-            out_results.append(_score(t, root, out, data_root, geobias, geobias_kwargs))
-        return out_results
-    # Largest files first, so the last worker to finish is not left with a big file alone.
-    order = sorted(range(len(tables)), key=lambda i: -len(tables[i].predictions))
-    with ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1)) as pool:
-        futures = {pool.submit(_score, tables[i], root, out, data_root, geobias, geobias_kwargs): i for i in order}
+        with shared_geometry():   # a dataset's models together, on the neighbour graphs of its first
+            for i, t in sorted(enumerate(tables), key=lambda it: it[1].dataset):
+                if progress:
+                    progress("scoring files", len(out_results), len(tables))
+                out_results.append((i, _score(t, root, out, data_root, geobias, geobias_kwargs)))
+        if progress:
+            progress("scoring files", len(tables), len(tables))
+        return [r for _, r in sorted(out_results, key=lambda ir: ir[0])]
+    # One task per dataset: its models share the coordinates, so one worker scores them one after the
+    # other on the neighbour graphs of the first (georbias.geometry_cache). Largest groups first, so
+    # the last worker to finish is not left with a big one alone.
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(tables):
+        groups.setdefault(t.dataset, []).append(i)
+    order = sorted(groups.values(), key=lambda g: -sum(len(tables[i].predictions) for i in g))
+    pool = ProcessPoolExecutor(max_workers=min(jobs, os.cpu_count() or 1))
+    try:
+        futures = {pool.submit(_score_group, [tables[i] for i in g], root, out, data_root, geobias,
+                               geobias_kwargs): g for g in order}
         done: dict[int, Result] = {}
         for f in as_completed(futures):
-            i = futures[f]
             if f.exception() is not None:
-                pool.shutdown(cancel_futures=True)  # the first bad file ends the import; nothing is written
-                raise f.exception()  # type: ignore[misc]
-            done[i] = f.result()
+                raise f.exception()  # type: ignore[misc]  # the first bad file ends the import; nothing written
+            done.update(zip(futures[f], f.result()))
             if progress:
-                progress(f"{tables[i].model_id} / {tables[i].dataset} ({len(done)}/{len(tables)})")
+                progress("scoring files", len(done), len(tables))
         return [done[i] for i in range(len(tables))]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)   # Ctrl-C or an error: queued groups are dropped
+
+
+def _score_group(tables: list[ImportedTable], root: Path, out: Path, data_root: str | Path | None, geobias: bool,
+                 geobias_kwargs: dict[str, Any] | None) -> list[Result]:
+    """The tables of one dataset, in one worker, one after the other (they share the geometry cache)."""
+    with shared_geometry():
+        return [_score(t, root, out, data_root, geobias, geobias_kwargs) for t in tables]
 
 
 def geobias_warning_lines(results: list[Result]) -> list[str]:

@@ -287,8 +287,8 @@ def _page_progress(progress: Callable[[str], None] | None) -> Callable[[str, int
     """Adapt the build's one-line progress to the renderer's (label, done, total) callback."""
     if progress is None:
         return None
-    report = progress
-    return lambda label, done, total: report(f"HTML page {done}/{total} ({label})")
+    report: Any = progress   # locbench.progress reporters also take (stage, done, total)
+    return lambda label, done, total: report("HTML pages", done, total)
 
 
 def build(root: str | Path = ".", *, force_new: bool = False, render: bool = True) -> Path:
