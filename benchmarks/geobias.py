@@ -193,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scaling:
         return scaling(args)
+    return per_score_table(ap, args)
 
+
+def per_score_table(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """One subprocess per (input, score): wall, CPU, peak RSS and the reference's time where known."""
     scores = [s for s in args.scores.split(",") if s]
     bad = [s for s in scores if s not in SCORES]
     if bad:
