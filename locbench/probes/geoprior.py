@@ -19,6 +19,11 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
+* Frozen (pretrained, not trainable) encoder: only a `Linear(D, C)` head with bias is trained, on
+  embeddings computed once and standardised on the training rows, against a once-embedded pool of
+  uniform background points; lr, weight decay and epochs are chosen on validation rows carved from
+  train (`--holdout`) with early stopping, then the head is refit on all training rows
+  (`locbench.probes.frozen_head`; recorded in `info["selection"]`).
 * Scores: located row with image predictions → `p(y|I) * p(y|x)` (no renormalisation);
   unlocated row → `p(y|I)`; dataset without image predictions (embedded sets) → `p(y|x)` alone,
   and unlocated rows there fall back to the training class frequencies.
@@ -129,26 +134,18 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
     if not built.trainable:  # frozen: embeddings once, head selected on validation rows (frozen_head)
         prior, sel, n_params = _frozen_prior(built, tr_lonlat, tr_y, c, cfg, protocol, holdout,
                                              (overrides or {}).get("epochs"), progress)
-        seconds, curve, per_sec = sel["seconds"], sel["loss_per_epoch"], None
-        config = {"protocol": "frozen-head", **sel["selected"], **asdict(protocol)}
-        info["selection"] = sel
+        info.update({"config": {"protocol": "frozen-head", **sel["selected"], **asdict(protocol)}, "selection": sel,
+                     "train_seconds": sel["seconds"], "samples_per_second": None, "loss_per_epoch": sel["loss_per_epoch"]})
     else:
         module, head, log, n_params = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced), progress)
-        prior, seconds, curve, per_sec = _module_prior(module, head, cfg.device), log.seconds, log.loss_per_epoch, \
-            log.samples_per_second
-        config = {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)}
+        prior = _module_prior(module, head, cfg.device)
+        info.update({"config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)},
+                     "train_seconds": log.seconds, "samples_per_second": log.samples_per_second,
+                     "loss_per_epoch": log.loss_per_epoch})
     t1 = time.perf_counter()
     df, loc_only = _score(prior, test, y_test, img, freq)
-    info.update({
-        "config": config,
-        "n_parameters": int(n_params),
-        "train_seconds": seconds,
-        "predict_seconds": time.perf_counter() - t1,
-        "samples_per_second": per_sec,
-        "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)),
-        "loss_per_epoch": curve,
-        "location_only": loc_only,
-    })
+    info.update({"n_parameters": int(n_params), "predict_seconds": time.perf_counter() - t1,
+                 "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)), "location_only": loc_only})
     if img is not None:
         info["image_only"] = _acc(rank_all(test, img, y_test))
     if progress:

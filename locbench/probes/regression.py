@@ -15,6 +15,9 @@ Protocol (fixed defaults):
   (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
   the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
+* Frozen (pretrained) encoder: the same network on embeddings computed once and standardised on the
+  training rows; lr, weight decay and epochs chosen on validation rows carved from train with early
+  stopping, refit on all training rows (`locbench.probes.frozen_head`; `info["selection"]`).
 * No prior: the image-only MLP (`img -> MLP(E -> 256 -> T)`), or the training mean when there are no
   image features. Unlocated test rows (rare for regression sets) get the training mean and are
   counted in `info["n_test_fallback"]`.
