@@ -75,7 +75,7 @@ def test_a_registered_probe_runs_through_run_probe(monkeypatch: pytest.MonkeyPat
 
     mod.run = run
     monkeypatch.setitem(sys.modules, "_toy_probe_mod", mod)
-    monkeypatch.setitem(REGISTRY, "toy", Probe("toy", ("classification",), "_toy_probe_mod:run", "toy"))
+    monkeypatch.setitem(REGISTRY, "toy", Probe("toy", ("classification",), "_toy_probe_mod:run", "toy", named=True))
     train, test = _subset("embedded-cities-continent", 50, 20)
     df, info = run_probe("toy", None, train, test)
     assert info["probe"] == "toy" and "training" in info["saw"] and len(df) == 20
