@@ -59,15 +59,20 @@ class ModelMeta:
     description: str = field(metadata=_prop({"type": "string", "maxLength": 5000, "x-allow-newlines": True},
                                             "What the model is and how the predictions were produced.",
                                             "Description"))
+    weights_sha256: str | None = field(default=None, metadata=_prop(
+        {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+        "sha256 of the pretrained weights file the predictions were made with; left out if none.", "Weights sha256"))
 
     def __post_init__(self) -> None:
         problems = check_card(self.to_dict(), file=f"<model card {self.model_id!r}>")
         problems.raise_if_any(f"model card {self.model_id!r} is invalid")
 
     def to_dict(self) -> dict[str, Any]:
-        """The submission.json object (every field, null where unknown)."""
+        """The submission.json object (every field, null where unknown; `weights_sha256` only when set)."""
         out = asdict(self)
         out["authors"] = list(self.authors)
+        if out["weights_sha256"] is None:  # only pretrained encoders have one; older cards stay byte-identical
+            del out["weights_sha256"]
         return out
 
     @classmethod

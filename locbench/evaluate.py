@@ -81,6 +81,7 @@ class RunOutcome:
     seconds: float
     paths: dict[str, str] = field(default_factory=dict)
     geobias_warnings: tuple[str, ...] = ()  # what the engine asked to check (also in the result file)
+    quick: bool = False  # the no-argument quick comparison (QUICK_BUDGET): under-trained, labelled as such
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -102,7 +103,8 @@ def citation_authors(citation: str) -> list[str]:
     return names or ["unknown"]
 
 
-def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, custom: bool = False) -> ModelMeta:
+def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, custom: bool = False,
+               weights_sha256: str | None = None) -> ModelMeta:
     """The submission.json card for one of our runs of a registered encoder.
 
     `custom` (a --model-id run, e.g. user-supplied embeddings): the model is the user's, so the card
@@ -117,6 +119,7 @@ def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, cu
         return ModelMeta(
             model_id=model_id, name=model_id, authors=("unknown",), licence="unknown",
             encoder_family="other" if spec.family == "baseline" else spec.family, date=now_iso()[:10],
+            weights_sha256=weights_sha256,
             description=(f"Scored by `locbench evaluate` with location encoder {spec.name!r} and "
                          "the dataset's user-supplied embeddings (if any). Edit name, authors and licence "
                          "before submitting."))
@@ -124,7 +127,7 @@ def model_card(spec: EncoderSpec, model_id: str, n_parameters: int | None, *, cu
         model_id=model_id,
         name=spec.name if spec.family != "baseline" else f"{spec.name} (no location prior)",
         authors=tuple(citation_authors(spec.citation)), licence="MIT", encoder_family=spec.family,
-        n_parameters=n_parameters, date=now_iso()[:10],
+        n_parameters=n_parameters, date=now_iso()[:10], weights_sha256=weights_sha256,
         description=(f"{spec.description} Trained and scored by `locbench evaluate` "
                      f"(standardized probes, seeded). Citation: {spec.citation}").strip())
 
@@ -176,14 +179,44 @@ def _load(spec: Any, split: str | None, data_root: str | None, holdout: str) -> 
     return load_split(spec.name, **kwargs)
 
 
-def _n_params(spec: EncoderSpec, seed: int, dataset: str) -> int | None:
+def _n_params(spec: EncoderSpec, seed: int, dataset: str,
+              hparams: dict[str, Any] | None = None) -> tuple[int | None, dict[str, str] | None]:
+    """(parameters of the built encoder, its pretrained weights file and sha256 when it has one)."""
     try:
-        module = spec.build(seed=seed, preset=dataset)
+        module = spec.build(seed=seed, preset=dataset, **(hparams or {}))
     except Exception:  # noqa: BLE001 - a card field only; the run itself reports real errors
-        return None
+        return None, None
     if module is None:
-        return 0
-    return int(sum(p.numel() for p in module.parameters()))
+        return 0, None
+    return int(sum(p.numel() for p in module.parameters())), weights_of(module)
+
+
+def weights_of(module: Any) -> dict[str, str] | None:
+    """{"path", "sha256"} of the weights a pretrained encoder was loaded from (`weights_sha256` attribute)."""
+    sha = getattr(module, "weights_sha256", None)
+    return None if sha is None else {"path": str(getattr(module, "weights_file", "")), "sha256": str(sha)}
+
+
+def weights_overrides(enc_specs: list[Any], path: str | None) -> dict[str, dict[str, Any]]:
+    """`--encoder-weights PATH`: the `weights` hparam of every encoder that loads pretrained weights.
+
+    An encoder without a `weights` setting is an error (no_prior is skipped); a missing file too.
+    """
+    if path is None:
+        return {}
+    from pathlib import Path as _Path
+
+    if not _Path(path).is_file():
+        raise InputError("weights file not found", file=path, column="--encoder-weights")
+    out: dict[str, dict[str, Any]] = {}
+    for spec in enc_specs:
+        if spec.family == "baseline":
+            continue
+        if "weights" not in spec.defaults:
+            raise InputError(f"encoder {spec.name!r} loads no pretrained weights; --encoder-weights applies to "
+                             "pretrained encoders such as GeoCLIP", column="--encoder-weights")
+        out[spec.name] = {"weights": str(_Path(path).resolve())}
+    return out
 
 
 def plan(encoders: list[str], datasets: list[str], probe: str | None,
@@ -219,15 +252,16 @@ def training_overrides(enc_specs: list[Any], ds_specs: list[Any], probe: str | N
     without one (wrap's fixed FCNet, GeoCLIP) is an error, `no_prior` (no network) is skipped.
     """
     from locbench.encoders.networks import ACTIVATIONS
-    from locbench.probes import default_probe
+    from locbench.probes import REGISTRY, default_probe, get_probe
 
     if batch_size is not None:
         if int(batch_size) < 1:
             raise InputError(f"--batch-size must be >= 1, got {batch_size}", column="--batch-size")
         for ds in ds_specs:
             p = probe or default_probe(ds.task_type, ds)
-            if p not in ("geoprior", "regression"):
-                raise InputError(f"--batch-size sets the training batch of the geoprior and regression probes; "
+            if not get_probe(p).trains_in_batches:
+                trainers = ", ".join(n for n, q in REGISTRY.items() if q.trains_in_batches)
+                raise InputError(f"--batch-size sets the training batch of the {trainers} probes; "
                                  f"probe {p!r} on {ds.name} trains no encoder in batches", column="--batch-size")
     hparams: dict[str, dict[str, Any]] = {s.name: {} for s in enc_specs}
     if activation is None:
@@ -251,7 +285,7 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
              geobias: bool = True, geobias_kwargs: dict[str, Any] | None = None, threads: int | None = None,
              max_train_rows: int | None = None, model_id: str | None = None,
              batch_size: int | None = None, activation: str | None = None,
-             reporter: Reporter | None = None) -> list[RunOutcome]:
+             encoder_weights: str | None = None, reporter: Reporter | None = None) -> list[RunOutcome]:
     """Run every encoder on every dataset; write the folder layout above; return the outcomes.
 
     With neither encoders nor datasets given, runs the quick default comparison
@@ -260,7 +294,9 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     training split (the reported split is never cut). `model_id` replaces the derived
     `locbench-<encoder>` id (one encoder only), e.g. for user-supplied GAIR embeddings.
     `batch_size` / `activation` override the encoder preset's training batch and FFN activation
-    (None: the preset's, else the protocol default); see `training_overrides`.
+    (None: the preset's, else the protocol default); see `training_overrides`. `encoder_weights` is
+    the pretrained weights file of the encoders that load one (GeoCLIP); its sha256 goes into the run
+    record and the model card.
     """
     from locbench.probes import resolve_device
 
@@ -276,6 +312,8 @@ def evaluate(encoders: list[str] | None = None, datasets: list[str] | None = Non
     device = resolve_device(device)
     enc_specs, ds_specs = plan(encoders, datasets, probe, model_id)
     enc_hparams = training_overrides(enc_specs, ds_specs, probe, batch_size, activation)
+    for name, hp in weights_overrides(enc_specs, encoder_weights).items():
+        enc_hparams[name].update(hp)
     reporter = reporter or _Silent()
     out = Path(out)
     outcomes: list[RunOutcome] = []
@@ -353,22 +391,24 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     from locbench.predictions import write_predictions
     from locbench.probes import run_probe
     from locbench.results import build_result
-    from locbench.runrecord import build_run_record
+    from locbench.runrecord import Schedule, build_run_record
 
     reporter = reporter or _Silent()
     ds, p, enc_name = data.spec, data.probe, spec.name
     reporter.start(f"{enc_name} · {ds.name} · {p}")
     t0 = time.perf_counter()
-    options: dict[str, Any] = {"holdout": data.holdout} if p in ("linear", "knn", "mlp") else {}
+    options: dict[str, Any] = {"holdout": data.holdout}  # every probe's validation carve follows --holdout
     if batch_size is not None:
         options["batch_size"] = batch_size
     df, info = run_probe(p, spec, data.train, data.test, seed=seed, device=device, epochs=data.epochs,
                          progress=reporter.advance, threads=threads, hparams=hparams or {}, **options)
     probe_s = time.perf_counter() - t0
     t1 = time.perf_counter()
+    schedule = Schedule.of_run(quick=data.quick, probe=p, epochs=data.epochs, max_train_rows=data.max_train_rows,
+                               probe_info=info)
     run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
                    "device": device, "holdout": data.holdout, "run_record": f"{ds.name}.run.json",
-                   "location_only": info.get("location_only")}
+                   "location_only": info.get("location_only"), "quick": data.quick, "schedule": schedule.to_dict()}
     result = build_result(model_id=model_id, spec=ds, split=data.test.split, predictions=df,
                           source="evaluate", verified=True, seed=seed, geobias_kwargs=geobias_kwargs,
                           run=run_summary, compute_geobias_scores=geobias)
@@ -382,7 +422,8 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     }
     config = _run_config(enc_name, info, data, seed=seed, device=device, geobias=geobias,
                          geobias_kwargs=geobias_kwargs, threads=threads)
-    config.update({"batch_size": batch_size, "activation": activation})
+    n_params, weights = _n_params(spec, seed, ds.name, hparams)
+    config.update({"batch_size": batch_size, "activation": activation, "encoder_weights": weights})
     record = build_run_record(model_id=model_id, encoder=enc_name, dataset=ds.name, split=data.test.split,
                               train_split=data.train.split, probe=p, config=config, probe_info=info,
                               timings={"load": data.load_seconds, "probe": probe_s,
@@ -390,13 +431,15 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
                                        "metrics_and_geobias": score_s, "total": probe_s + score_s},
                               seed=seed, device=device)
     paths["run"] = str(atomic.write_json(folder / f"{ds.name}.run.json", record))
-    card = model_card(spec, model_id, _n_params(spec, seed, ds.name), custom=custom_model_id)
+    card = model_card(spec, model_id, n_params, custom=custom_model_id,
+                      weights_sha256=(weights or {}).get("sha256"))
     paths["card"] = str(atomic.write_json(folder / CARD_FILE, card.to_dict()))
-    return _outcome(result, info, encoder=enc_name, probe=p, seconds=time.perf_counter() - t0, paths=paths)
+    return _outcome(result, info, encoder=enc_name, probe=p, seconds=time.perf_counter() - t0, paths=paths,
+                    quick=data.quick)
 
 
 def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, seconds: float,
-             paths: dict[str, str]) -> RunOutcome:
+             paths: dict[str, str], quick: bool = False) -> RunOutcome:
     """The one-line summary of a run the CLI table shows."""
     from locbench.scoreinfo import HEADLINE_KEY, finite
 
@@ -409,7 +452,7 @@ def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, 
         geobias=finite(summary.get(HEADLINE_KEY)),
         geobias_significant=significant if isinstance(significant, bool) else None,
         location_only=finite((info.get("location_only") or {}).get(result.primary_metric)),
-        seconds=seconds, paths=paths, geobias_warnings=result.geobias_warnings)
+        seconds=seconds, paths=paths, geobias_warnings=result.geobias_warnings, quick=quick)
 
 
 def _run_config(enc_name: str, info: dict[str, Any], data: PreparedData, *, seed: int, device: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from dataclasses import asdict, dataclass
 from typing import Any
 
 RUN_SCHEMA = "locbench.run/1"
@@ -92,3 +93,73 @@ def build_run_record(*, model_id: str, encoder: str, dataset: str, split: str, t
         "command": " ".join(sys.argv),
         "date": now_iso(),
     }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How much training produced a result: what `locbench submit` compares before replacing one.
+
+    `epochs` is the budget the run was given (None: the protocol's own — the full default schedule,
+    or training to convergence for a frozen head); `max_train_rows` the training-row cap (None: all);
+    `quick` marks the no-argument quick comparison; `selection` what the probe chose on validation rows.
+    """
+
+    quick: bool
+    probe: str | None = None
+    epochs: int | None = None
+    max_train_rows: int | None = None
+    selection: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Schedule | None:
+        if not isinstance(d, dict) or not isinstance(d.get("quick"), bool):
+            return None
+        return cls(quick=d["quick"], probe=d.get("probe"), epochs=d.get("epochs"),
+                   max_train_rows=d.get("max_train_rows"), selection=d.get("selection"))
+
+    @classmethod
+    def from_run_record(cls, record: Any) -> Schedule | None:
+        """The schedule of a `locbench evaluate` run record (None when it is not one)."""
+        if not isinstance(record, dict) or record.get("schema") != RUN_SCHEMA:
+            return None
+        cfg = record.get("config") or {}
+        return cls.of_run(quick=bool(cfg.get("quick_default_run")), probe=record.get("probe"),
+                          epochs=cfg.get("epochs"), max_train_rows=cfg.get("max_train_rows"),
+                          probe_info=record.get("probe_info") or {})
+
+    @classmethod
+    def of_run(cls, *, quick: bool, probe: str | None, epochs: int | None, max_train_rows: int | None,
+               probe_info: dict[str, Any]) -> Schedule:
+        """From a run's settings and its probe's info (the frozen head's or frozen probe's selection)."""
+        sel = probe_info.get("selection")
+        chosen = sel.get("selected") if isinstance(sel, dict) else (probe_info.get("config") or {}).get("selected")
+        selection = chosen if isinstance(chosen, dict) or chosen is None else {"value": chosen}
+        return cls(quick=quick, probe=probe, epochs=epochs, max_train_rows=max_train_rows, selection=selection)
+
+    def describe(self) -> str:
+        what = "quick run" if self.quick else "full run"
+        ep = "protocol epochs" if self.epochs is None else f"{self.epochs} epochs"
+        rows = "" if self.max_train_rows is None else f", at most {self.max_train_rows} training rows"
+        return f"{what} ({self.probe or 'probe unknown'}, {ep}{rows})"
+
+
+def shorter(new: Schedule | None, old: Schedule | None) -> bool:
+    """True when `new` was produced with less training than `old` (the result `submit` would replace).
+
+    A result without a recorded schedule counts as a full run of unknown length: only a quick or
+    row-capped run is shorter than it. Unknown `new` (a third-party submission): never shorter.
+    """
+    if new is None:
+        return False
+    if old is None:
+        return new.quick or new.max_train_rows is not None
+    if new.quick != old.quick:
+        return new.quick
+
+    def budget(v: int | None) -> float:
+        return float("inf") if v is None else float(v)
+
+    return budget(new.epochs) < budget(old.epochs) or budget(new.max_train_rows) < budget(old.max_train_rows)

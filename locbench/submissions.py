@@ -27,6 +27,7 @@ from locbench.hashing import sha256_file as file_sha256
 from locbench.ids import id_problems
 from locbench.tasks import get_task
 from locbench.tasks.base import MAX_PROBLEMS_PER_KIND, limited  # noqa: F401 - MAX_PROBLEMS_PER_KIND re-exported
+from locbench.runrecord import Schedule, shorter
 
 if TYPE_CHECKING:
     from locbench.datasets.spec import DatasetSpec, DatasetSplit
@@ -52,6 +53,7 @@ class Entry:
     verified: bool
     note: str
     warnings: list[str] = field(default_factory=list)  # likely unit mistakes (errors under --strict)
+    schedule: Schedule | None = None  # from `<dataset>.run.json` beside it (a `locbench evaluate` run), if any
 
 
 @dataclass
@@ -325,6 +327,7 @@ def _validate_folder(path: Path, *, data_root: str | Path | None, strict: bool) 
             continue
         entry = check_predictions_file(f, spec, problems, data_root=data_root, strict=strict)
         if entry is not None:
+            entry.schedule = run_schedule(path / f"{name}.run.json")
             entries.append(entry)
     if not seen and not links and not any(p.file == str(card_path) and "missing model card" in p.message
                                           for p in problems.items):
@@ -349,8 +352,10 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
     for entry in checked.entries:
         if progress:
             progress(entry.dataset)
-        run = {"submission": {"folder": checked.path.name, "file": entry.file.name,
-                              "file_sha256": file_sha256(entry.file)}}
+        run: dict[str, Any] = {"submission": {"folder": checked.path.name, "file": entry.file.name,
+                                              "file_sha256": file_sha256(entry.file)}}
+        if entry.schedule is not None:
+            run["schedule"] = entry.schedule.to_dict()
         try:
             where = entry.file.resolve().relative_to(Path(root).resolve()).as_posix()
         except ValueError:
@@ -369,12 +374,67 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
     return [write_result(root, r) for r in sealed]
 
 
+def run_schedule(path: Path) -> Schedule | None:
+    """The schedule recorded in a `locbench evaluate` run record; None when absent or not one."""
+    import json
+
+    try:
+        return Schedule.from_run_record(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An existing result a submission would overwrite with a shorter training schedule."""
+
+    path: Path
+    old: Schedule | None
+    new: Schedule
+
+    def describe(self) -> str:
+        old = self.old.describe() if self.old is not None else "a run with no recorded schedule (taken as full)"
+        return f"{self.path}: {old} would be replaced by a {self.new.describe()}"
+
+
+def shorter_replacements(checked: CheckedSubmission, root: str | Path) -> list[Replacement]:
+    """Existing results under `root` that this submission would replace with less training."""
+    from locbench.results import read_result
+
+    out = []
+    for entry in checked.entries:
+        path = Path(root) / "results" / checked.model_id / f"{entry.dataset}.json"
+        if entry.schedule is None or not path.is_file():
+            continue
+        old = Schedule.from_dict((read_result(path).run or {}).get("schedule"))
+        if shorter(entry.schedule, old):
+            out.append(Replacement(path, old, entry.schedule))
+    return out
+
+
+def refuse_shorter(checked: CheckedSubmission, root: str | Path, replace: bool) -> list[Replacement]:
+    """InputError naming every result a shorter run would replace, unless `replace` (then they are returned)."""
+    from locbench.errors import InputError
+
+    found = shorter_replacements(checked, root)
+    if found and not replace:
+        lines = "; ".join(r.describe() for r in found)
+        raise InputError(f"refusing to replace {len(found)} result(s) produced with a longer schedule: {lines}. "
+                         "Nothing was written; pass --replace to replace them anyway")
+    return found
+
+
 def submit(path: str | Path, *, root: str | Path = ".", data_root: str | Path | None = None, check_only: bool = False,
            geobias_kwargs: dict[str, Any] | None = None, progress: Callable[[str], None] | None = None,
-           geobias: bool = True, strict: bool = False) -> tuple[CheckedSubmission, list[Path]]:
-    """Validate (and unless `check_only`, score and write) one submission folder."""
+           geobias: bool = True, strict: bool = False, replace: bool = False) -> tuple[CheckedSubmission, list[Path]]:
+    """Validate (and unless `check_only`, score and write) one submission folder.
+
+    A result under `root` produced with a longer schedule than this submission's (quick over full,
+    fewer epochs, fewer training rows) is not replaced unless `replace`: InputError naming it.
+    """
     checked = validate_submission(path, data_root=data_root, strict=strict, root=root)
     if check_only:
         return checked, []
+    refuse_shorter(checked, root, replace)
     return checked, score_submission(checked, root=root, geobias_kwargs=geobias_kwargs, progress=progress,
                                      geobias=geobias)

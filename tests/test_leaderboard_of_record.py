@@ -5,12 +5,18 @@ submissions/ (with the earlier versions in place, so CHANGES.md has the same pre
 table must come out byte-identical. A change to ranks, aggregates, formatting or scoring fails here
 instead of silently publishing different numbers next time. HTML is left to
 benchmarks/leaderboard_of_record.py (minutes); manifest `versions` names the installed libraries.
+
+The inputs are exactly the files the version's manifest lists (path + sha256): a result or card
+re-shipped since (e.g. GeoCLIP re-run with the frozen-head protocol) is read back from git history
+at the bytes the version was built from, so the published tables stay checked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +28,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "leaderboard"
 
 
+def _published_bytes(path: str, sha256: str) -> bytes:
+    """The file as the version was built from it: the working copy, else the git revision with that hash."""
+    here = ROOT / path
+    if here.is_file() and hashlib.sha256(here.read_bytes()).hexdigest() == sha256:
+        return here.read_bytes()
+    try:
+        revs = subprocess.run(["git", "log", "--format=%H", "--", path], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip(f"{path} changed since the version was built and git history is not available")
+    for rev in revs:
+        blob = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True).stdout
+        if hashlib.sha256(blob).hexdigest() == sha256:
+            return blob
+    raise AssertionError(f"{path}: no revision in git history has the sha256 the manifest records")
+
+
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     versions = list_versions(SHIPPED)
@@ -29,10 +52,10 @@ def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         pytest.skip("no shipped leaderboard version or results/ in this checkout")
     latest = SHIPPED / versions[-1]
     root = tmp_path_factory.mktemp("of_record")
-    shutil.copytree(ROOT / "results", root / "results")
-    for card in (ROOT / "submissions").glob("*/submission.json"):
-        (root / "submissions" / card.parent.name).mkdir(parents=True)
-        shutil.copy(card, root / "submissions" / card.parent.name / card.name)
+    for item in json.loads((latest / "manifest.json").read_text(encoding="utf-8"))["inputs"]:
+        dst = root / item["path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(_published_bytes(item["path"], item["sha256"]))
     for earlier in versions[:-1]:
         shutil.copytree(SHIPPED / earlier, root / "leaderboard" / earlier)
     created = json.loads((latest / "scores.json").read_text(encoding="utf-8"))["created"]

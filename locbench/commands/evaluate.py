@@ -44,13 +44,17 @@ DatasetOpt = Annotated[Optional[list[str]], typer.Option(
     "--dataset", "-d", help=f"Dataset name (see `locbench datasets list`). Repeatable. Default: "
     f"{', '.join(DEFAULT_DATASETS)} (built from installed packages; no download needed).")]
 ProbeOpt = Annotated[Optional[str], typer.Option(
-    "--probe", "-p", help="geoprior | regression | linear | knn | mlp | segmentation. Default: geoprior for "
-    "classification, regression for regression, segmentation for segmentation, linear for GAIR image tasks.")]
+    "--probe", "-p", help="geoprior | regression | linear | knn | mlp | coordbench-linear | coordbench-knn | "
+    "segmentation (locbench.probes.REGISTRY). Default: geoprior for classification, regression for regression, "
+    "segmentation for segmentation, linear for GAIR image tasks. A frozen pretrained encoder (GeoCLIP) trains only "
+    "the head, on embeddings computed once, with lr / weight decay / epochs chosen on validation rows carved from "
+    "train (early stopping).")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of every random choice (same seed → same "
                                       "predictions).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda (cuda:N for one GPU).")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
-    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; "
+    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; a frozen "
+    "encoder's head: at most this many, early-stopped; "
     f"{QUICK_BUDGET['classification'][0]} (classification) and {QUICK_BUDGET['regression'][0]} (regression) in "
     "the no-argument quick run).")]
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder (one sub-folder per model).")]
@@ -80,6 +84,11 @@ ActivationOpt = Annotated[Optional[str], typer.Option(
     "tanh | gelu (default: the preset's; no_prior is skipped, an encoder with a fixed network such as wrap is an "
     "error).")]
 
+EncoderWeightsOpt = Annotated[Optional[str], typer.Option(
+    "--encoder-weights", help="Pretrained weights file of the encoder (GeoCLIP: a location_encoder_weights.pth; "
+    "default: the file inside the installed geoclip wheel). Its sha256 is recorded in the run record and the model "
+    "card.")]
+
 
 def register(app: typer.Typer) -> None:
     """Attach `evaluate` to the top-level app."""
@@ -92,6 +101,7 @@ def register(app: typer.Typer) -> None:
         no_geobias: NoGeobiasOpt = False,
         threads: ThreadsOpt = None, model_id: ModelIdOpt = None, max_train_rows: MaxTrainRowsOpt = None,
         batch_size: BatchSizeOpt = None, activation: ActivationOpt = None,
+        encoder_weights: EncoderWeightsOpt = None,
     ) -> None:
         """Evaluate location encoders on datasets with the standardized probes; print a summary table.
 
@@ -108,7 +118,7 @@ def register(app: typer.Typer) -> None:
                                 epochs=epochs, out=out, data_root=data_root, holdout=holdout,
                                 geobias=not no_geobias, threads=threads, max_train_rows=max_train_rows,
                                 model_id=model_id, batch_size=batch_size, activation=activation,
-                                reporter=reporter)
+                                encoder_weights=encoder_weights, reporter=reporter)
         console.print(summary_table(outcomes))
         console.print(f"[dim]{len(outcomes)} run(s) in {time.perf_counter() - t0:.1f} s → {out}/<model-id>/ "
                       f"(submit with `locbench submit {out}/<model-id>`)[/dim]")
@@ -162,11 +172,20 @@ class _RichReporter:
             self.progress.console.print(f"  [yellow]geo-bias[/yellow] {w}", soft_wrap=True)
 
 
-def table_caption() -> str:
+def quick_note() -> str:
+    """What the quick default run is, said wherever its numbers are shown."""
+    (c_ep, c_rows), (r_ep, r_rows) = QUICK_BUDGET["classification"], QUICK_BUDGET["regression"]
+    return (f"QUICK RUN (no arguments): {c_ep} epochs on at most {c_rows:,} training rows (classification), {r_ep} "
+            f"on at most {r_rows:,} (regression): a first look, under-trained and not comparable with the "
+            "leaderboard. Its results record quick: true; `locbench submit` will not let them replace a longer "
+            "run's result without --replace. Pass --encoder/--dataset for the full protocol. ")
+
+
+def table_caption(quick: bool = False) -> str:
     """How to read the summary table; the geo-bias sentence is the score registry's."""
     from locbench.scoreinfo import HEADLINE_KEY, info
 
-    return ("value: the dataset's primary metric on its reported split (metric ↑ = higher is better, ↓ = lower; "
+    return ((quick_note() if quick else "") + "value: the dataset's primary metric on its reported split (metric ↑ = higher is better, ↓ = lower; "
             "best per dataset in bold). no_prior is the model without location: the image-only baseline where the "
             "dataset has images (embedded-koppen: frozen p(y|I); embedded-elevation: MOSAIKS features), else class "
             f"frequency / training mean. geo-bias ↓: {info(HEADLINE_KEY).description}; * = significant at 5%. "
@@ -178,7 +197,9 @@ def summary_table(outcomes: list[Any]) -> Any:
     """Primary metric beside the headline geo-bias score and the location-only metric, one row per run."""
     from rich.table import Table
 
-    table = Table(title="locbench evaluate", show_lines=False, caption=table_caption(), caption_justify="left")
+    quick = any(getattr(o, "quick", False) for o in outcomes)
+    table = Table(title="locbench evaluate" + (" — QUICK RUN" if quick else ""), show_lines=False,
+                  caption=table_caption(quick), caption_justify="left")
     for col, just in (("dataset", "left"), ("model", "left"), ("probe", "left"), ("metric", "left"),
                       ("value", "right"), ("geo-bias ↓", "right"), ("location-only", "right"), ("time (s)", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]

@@ -54,13 +54,16 @@ def register(app: typer.Typer) -> None:
         no_geobias: bool = typer.Option(False, "--no-geobias", help="Metrics only (skip Geo-Bias Scores; faster)."),
         strict: bool = typer.Option(False, "--strict", help="Likely coordinate unit mistakes (radians, 0..360, "
                                     "swapped lon/lat) are errors, not warnings."),
+        replace: bool = typer.Option(False, "--replace", help="Replace existing results even when they were produced "
+                                     "with a longer schedule (e.g. a quick run over a full one); without it submit "
+                                     "refuses and names them."),
     ) -> None:
         """Validate a submission folder and (without --check) score it into results/<model-id>/<dataset>.json."""
         from rich.console import Console
 
         from locbench.atomic import check_output_dir
         from locbench.results import read_result
-        from locbench.submissions import validate_submission
+        from locbench.submissions import refuse_shorter, validate_submission
 
         console = Console()
         if not check:
@@ -75,6 +78,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"[green]OK[/green] {checked.model_id}: {len(checked.entries)} dataset(s) valid (--check: "
                           "nothing written)")
             return
+        for r in refuse_shorter(checked, root, replace):  # raises (exit 2, nothing written) without --replace
+            console.print(f"  [yellow]--replace[/yellow] {r.describe()}", soft_wrap=True)
         written = _with_progress(console, checked, root, not no_geobias)
         for p in written:
             console.print(f"  wrote {p}")

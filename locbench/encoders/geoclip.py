@@ -77,6 +77,8 @@ class GeoCLIPLocationEncoder(nn.Module):
 
     output_dim = OUT_DIM
     pe_dim = 2
+    weights_file: str | None = None  # set by `load_geoclip`: the file the weights came from
+    weights_sha256: str | None = None  # and its sha256
 
     def __init__(self) -> None:
         super().__init__()
@@ -132,6 +134,10 @@ def load_geoclip(path: str | Path | None = None) -> GeoCLIPLocationEncoder:
     model.load_state_dict(mapped, strict=True)
     for p in model.parameters():
         p.requires_grad_(False)
+    from locbench.hashing import sha256_file
+
+    model.weights_file = str(path)  # what run records and model cards cite (`weights_of`)
+    model.weights_sha256 = sha256_file(path)
     return model.eval()
 
 
@@ -153,7 +159,7 @@ def _build(hp: Mapping[str, Any], *, seed: int = 0, train_lonlat: Any = None) ->
 
 GEOCLIP_SPEC = EncoderSpec(
     name="GeoCLIP", family="pretrained", pe_dim_fn=lambda h: 2, builder=_build,
-    defaults={"output_dim": OUT_DIM, "weights": None},
+    defaults={"output_dim": OUT_DIM, "weights": None},  # weights: `locbench evaluate --encoder-weights PATH`
     citation="Vivanco Cepeda, Nayak, Shah. GeoCLIP: Clip-Inspired Alignment between Locations and Images "
              "for Effective Worldwide Geo-localization. NeurIPS 2023.",
     trainable=False,

@@ -6,19 +6,29 @@ preds_df, info = run_probe(probe="geoprior", encoder=spec, train=split_train, te
                            seed=0, device="cpu", epochs=None, progress=callback)
 ```
 
+Every probe is one `Probe` object in `REGISTRY` that declares once what it can do (task types,
+whether it trains in batches, whether it carves validation rows by `--holdout`) and where its
+`run` lives; `register_probe` adds one (e.g. a segmentation probe):
+
 | probe | task | protocol (see the module docstring) |
 |---|---|---|
 | `geoprior` | classification | `locbench.probes.geoprior` — LocBench geo-prior, §C1 |
 | `regression` | regression | `locbench.probes.regression` — MOSAIKS / location-only, §C2 |
 | `linear`, `knn`, `mlp` | both | `locbench.probes.frozen` — frozen embeddings, validation carved from train |
 | `segmentation` | segmentation | `locbench.probes.segmentation` — token head on frozen patch embeddings (+ location) |
+| `coordbench-linear`, `coordbench-knn` | both | `locbench.probes.coordbench` — closed-form ridge / logistic with k-fold CV, kNN-5 |
+
+A frozen (pretrained) encoder under `geoprior` / `regression` trains only the head, on embeddings
+computed once and standardised on train rows, with lr / weight decay / epochs selected on carved
+validation rows and early stopping (`locbench.probes.frozen_head`).
 
 `preds_df` follows `locbench.predictions`; `info` is a JSON-safe dict (config, timings, location-only
-metrics, loss curve) that goes into the run record.
+metrics, loss curve, selection) that goes into the run record.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
@@ -27,18 +37,78 @@ from locbench.probes.common import EncoderRef, ProgressFn, deterministic_torch, 
 from locbench.training import DEFAULTS as TRAINING
 from locbench.training import SCHEDULE_KEYS, TrainingConfig
 
-PROBES: dict[str, tuple[str, ...]] = {
-    "geoprior": ("classification",),
-    "regression": ("regression",),
-    "linear": ("classification", "regression"),
-    "knn": ("classification", "regression"),
-    "mlp": ("classification", "regression"),
-    "segmentation": ("segmentation",),
-}
+
+@dataclass(frozen=True)
+class Probe:
+    """A probe and what it can do, declared once (evaluate, the CLI and the docs read these fields).
+
+    `runner` is "module:function" (imported lazily), called as
+    `fn(encoder, train, test, *, training, overrides, progress, holdout, **options)`, with the probe's
+    name first when `named` (one module serving several probes, e.g. `frozen`).
+    """
+
+    name: str
+    tasks: tuple[str, ...]
+    runner: str
+    description: str
+    trains_in_batches: bool = False  # takes --batch-size (trains an encoder/head in mini-batches)
+    uses_holdout: bool = False  # carves validation rows / folds by --holdout (geoprior/regression: frozen encoders)
+    named: bool = False  # the runner takes the probe name first
+
+    def handles(self, task_type: str) -> bool:
+        return task_type in self.tasks
+
+    def run(self, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        import importlib
+
+        module, _, func = self.runner.partition(":")
+        fn = getattr(importlib.import_module(module), func)
+        return fn(self.name, *args, **kwargs) if self.named else fn(*args, **kwargs)
+
+
+REGISTRY: dict[str, Probe] = {}
+
+
+def register_probe(probe: Probe) -> Probe:
+    """Add a probe to the registry (a name may be registered once)."""
+    if probe.name in REGISTRY:
+        raise InputError(f"probe {probe.name!r} is already registered")
+    REGISTRY[probe.name] = probe
+    return probe
+
+
+_BOTH = ("classification", "regression")
+for _p in (
+    Probe("geoprior", ("classification",), "locbench.probes.geoprior:run",
+          "LocBench geo-prior p(y|I)·p(y|x), presence-only loss (§C1)", trains_in_batches=True, uses_holdout=True),
+    Probe("regression", ("regression",), "locbench.probes.regression:run",
+          "MOSAIKS image ⊕ location MLP, or location-only (§C2)", trains_in_batches=True, uses_holdout=True),
+    Probe("linear", _BOTH, "locbench.probes.frozen:run",
+          "frozen embeddings: logistic / ridge, C or alpha on carved validation rows", uses_holdout=True, named=True),
+    Probe("knn", _BOTH, "locbench.probes.frozen:run",
+          "frozen embeddings: k-nearest neighbours, k on carved validation rows", uses_holdout=True, named=True),
+    Probe("mlp", _BOTH, "locbench.probes.frozen:run",
+          "frozen embeddings: one-hidden-layer MLP, early stopping on carved validation rows", uses_holdout=True, named=True),
+    Probe("coordbench-linear", _BOTH, "locbench.probes.coordbench:run",
+          "CoordBench-style closed-form ridge / logistic, regularisation by 5-fold CV (random or spatial-block folds)",
+          uses_holdout=True, named=True),
+    Probe("segmentation", ("segmentation",), "locbench.probes.segmentation:run",
+          "token head on frozen patch embeddings (+ location), lr and epoch on validation chips", uses_holdout=True),
+    Probe("coordbench-knn", _BOTH, "locbench.probes.coordbench:run",
+          "CoordBench-style kNN-5 on standardised frozen embeddings", uses_holdout=True, named=True),
+):
+    register_probe(_p)
+
+
+def get_probe(name: str) -> Probe:
+    """The registered probe; NotFoundError with close matches on a typo."""
+    if name not in REGISTRY:
+        raise suggest(name, list(REGISTRY), "probe")
+    return REGISTRY[name]
 
 
 def list_probes() -> list[str]:
-    return list(PROBES)
+    return list(REGISTRY)
 
 
 def default_probe(task_type: str, spec: DatasetSpec | None = None) -> str:
@@ -57,11 +127,11 @@ def default_probe(task_type: str, spec: DatasetSpec | None = None) -> str:
 
 def check_probe(probe: str, task_type: str | None = None) -> None:
     """NotFoundError for an unknown probe; InputError when it cannot handle the task type."""
-    if probe not in PROBES:
-        raise suggest(probe, list(PROBES), "probe")
-    if task_type is not None and task_type not in PROBES[probe]:
-        raise InputError(f"probe {probe!r} handles {'/'.join(PROBES[probe])} tasks, not {task_type}; "
-                         f"use --probe {default_probe(task_type)} or one of linear, knn, mlp")
+    p = get_probe(probe)
+    if task_type is not None and not p.handles(task_type):
+        others = ", ".join(n for n, q in REGISTRY.items() if q.handles(task_type))
+        raise InputError(f"probe {probe!r} handles {'/'.join(p.tasks)} tasks, not {task_type}; "
+                         f"use --probe {default_probe(task_type)} or one of {others}")
 
 
 def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *,
@@ -82,26 +152,8 @@ def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test:
     overrides = {k: options.pop(k) for k in SCHEDULE_KEYS if k in options}
     overrides["epochs"] = epochs
     with deterministic_torch(seed, training.torch_threads):
-        if probe == "geoprior":
-            from locbench.probes import geoprior
-
-            df, info = geoprior.run(encoder, train, test, training=training, overrides=overrides,
-                                    progress=progress, **options)
-        elif probe == "regression":
-            from locbench.probes import regression
-
-            df, info = regression.run(encoder, train, test, training=training, overrides=overrides,
-                                      progress=progress, **options)
-        elif probe == "segmentation":
-            from locbench.probes import segmentation
-
-            df, info = segmentation.run(encoder, train, test, training=training, overrides=overrides,
+        df, info = get_probe(probe).run(encoder, train, test, training=training, overrides=overrides,
                                         progress=progress, **options)
-        else:
-            from locbench.probes import frozen
-
-            df, info = frozen.run(probe, encoder, train, test, training=training, overrides=overrides,
-                                  progress=progress, **options)
         import torch
 
         info["torch_threads"] = torch.get_num_threads()  # inside the context: the count actually used

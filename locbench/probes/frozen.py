@@ -15,9 +15,10 @@ Protocol (fixed defaults):
   - `linear`: logistic regression (lbfgs, multinomial) with C in (0.01, 0.1, 1, 10), or ridge with
     alpha in (0.01, 0.1, 1, 10, 100, 1000) on standardised targets.
   - `knn`: Euclidean k-nearest neighbours, uniform votes / mean, k in (1, 5, 10, 25, 50).
-  - `mlp`: one hidden layer (256, ReLU, dropout 0.1), Adam lr 1e-3, batch 256, fixed epochs (default 50;
-    `locbench.training.FROZEN_MLP_TRAINING`, no lr decay), weight decay in (0, 1e-4, 1e-2); cross-entropy
-    or MSE on standardised targets.
+  - `mlp`: one hidden layer (256, ReLU, dropout 0.1), Adam lr 1e-3, batch 256, at most `epochs` epochs
+    (default 50; `locbench.training.FROZEN_MLP_TRAINING`, no lr decay) with early stopping on the validation
+    rows (`locbench.probes.frozen_head`), weight decay in (0, 1e-4, 1e-2); refit on all of train for the
+    selected epochs; cross-entropy or MSE on standardised targets.
 * Classification scores are class probabilities; ranks use the tie rule of `locbench.probes.common`.
 """
 
@@ -90,8 +91,6 @@ def _fit_predict(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq
 def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray, xq: np.ndarray,
                      c: int, mlp: TrainingConfig) -> np.ndarray:
     seed = mlp.seed
-    if kind == "mlp":
-        return _mlp_fit_predict(task, hp, x, y, xq, c, mlp)
     if task == "classification":
         if kind == "linear":
             from sklearn.linear_model import LogisticRegression
@@ -117,40 +116,6 @@ def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray
     from sklearn.neighbors import KNeighborsRegressor
 
     return KNeighborsRegressor(n_neighbors=min(int(hp), len(y))).fit(x, y).predict(xq).reshape(len(xq), -1)
-
-
-def _mlp_fit_predict(task: str, wd: float, x: np.ndarray, y: np.ndarray, xq: np.ndarray, c: int,
-                     cfg: TrainingConfig) -> np.ndarray:
-    """The `mlp` probe: weight decay `wd` is the selected hyper-parameter, constant lr (no decay)."""
-    import torch
-
-    seed, device, epochs, bs = cfg.seed, cfg.device, cfg.epochs, cfg.batch_size
-    torch.manual_seed(seed)
-    d_out = c if task == "classification" else y.reshape(len(y), -1).shape[1]
-    hidden, dropout = MLP_LAYER["hidden"], MLP_LAYER["dropout"]
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(),
-                              torch.nn.Dropout(dropout), torch.nn.Linear(hidden, d_out)).to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=wd)
-    xt = torch.from_numpy(x.astype(np.float32))
-    yt = torch.from_numpy(y.astype(np.int64)) if task == "classification" else torch.from_numpy(y.reshape(len(y), -1).astype(np.float32))
-    rng = np.random.default_rng(seed)
-    net.train()
-    for _ in range(epochs):
-        idx = torch.from_numpy(rng.permutation(len(xt)))
-        for s in range(0, len(idx), bs):
-            bi = idx[s:s + bs]
-            out = net(xt[bi].to(device))
-            yb = yt[bi].to(device)
-            loss = (torch.nn.functional.cross_entropy(out, yb) if task == "classification"
-                    else torch.nn.functional.mse_loss(out, yb))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    net.eval()
-    with torch.no_grad():
-        out = net(torch.from_numpy(xq.astype(np.float32)).to(device))
-        out = torch.softmax(out, dim=1) if task == "classification" else out
-    return out.double().cpu().numpy()
 
 
 def _score(task: str, pred: np.ndarray, y: np.ndarray, metric: str = "top1") -> float:
@@ -194,6 +159,25 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
     grid = GRIDS[kind][task]
     metric = "macro_f1" if (task == "classification" and train.spec.primary_metric == "macro_f1") else \
         ("top1" if task == "classification" else "r2")
+    if kind == "mlp":  # early stopping on the validation rows (frozen_head), weight decay from the grid
+        pred, scores, best, sel = _mlp_select(task, grid, x_tr, y, x_te, val, c, mlp, progress)
+        info["selection"] = sel
+    else:
+        pred, scores, best = _grid_select(kind, task, grid, x_tr, y, x_te, val, c, mlp, metric, progress)
+    mlp_record = {"epochs": mlp.epochs, "lr": mlp.lr, "batch_size": mlp.batch_size, **MLP_LAYER}
+    info.update({"config": {"grid": list(grid), "selected": best, "validation_rows": int(val.sum()),
+                            "selection_metric": metric, "mlp": mlp_record if kind == "mlp" else None},
+                 "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
+                 "n_features": int(x_tr.shape[1])})
+    if task == "classification":
+        return rank_all(test, pred, y_te), info
+    return regression_frame(test, pred * sd + mu), info
+
+
+def _grid_select(kind: str, task: str, grid: tuple[Any, ...], x_tr: np.ndarray, y: np.ndarray, x_te: np.ndarray,
+                 val: np.ndarray, c: int, mlp: TrainingConfig, metric: str,
+                 progress: ProgressFn | None) -> tuple[np.ndarray, dict[str, float], Any]:
+    """Score every grid value on the validation rows, refit the best on all of train, predict test."""
     scores: dict[str, float] = {}
     steps = len(grid) + 1
     for i, hp in enumerate(grid):
@@ -205,14 +189,49 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
     pred = _fit_predict(kind, task, best, x_tr, y, x_te, c, mlp)
     if progress:
         progress("select", steps, steps)
-    mlp_record = {"epochs": mlp.epochs, "lr": mlp.lr, "batch_size": mlp.batch_size, **MLP_LAYER}
-    info.update({"config": {"grid": list(grid), "selected": best, "validation_rows": int(val.sum()),
-                            "selection_metric": metric, "mlp": mlp_record if kind == "mlp" else None},
-                 "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
-                 "n_features": int(x_tr.shape[1])})
-    if task == "classification":
-        return rank_all(test, pred, y_te), info
-    return regression_frame(test, pred * sd + mu), info
+    return pred, scores, best
+
+
+def _mlp_select(task: str, grid: tuple[Any, ...], x_tr: np.ndarray, y: np.ndarray, x_te: np.ndarray, val: np.ndarray,
+                c: int, cfg: TrainingConfig,
+                progress: ProgressFn | None) -> tuple[np.ndarray, dict[str, float], Any, dict[str, Any]]:
+    """The `mlp` probe: weight decay from `grid`, epochs by early stopping (at most `cfg.epochs`), lr fixed."""
+    import torch
+
+    from locbench.probes.frozen_head import HeadSearch, HeadTask, select_and_fit
+
+    d_out = c if task == "classification" else y.reshape(len(y), -1).shape[1]
+    yt = torch.from_numpy(y.astype(np.int64) if task == "classification" else y.reshape(len(y), -1).astype(np.float32))
+
+    def make() -> Any:
+        return torch.nn.Sequential(torch.nn.Linear(x_tr.shape[1], MLP_LAYER["hidden"]), torch.nn.ReLU(),
+                                   torch.nn.Dropout(MLP_LAYER["dropout"]), torch.nn.Linear(MLP_LAYER["hidden"], d_out))
+
+    def loss(net: Any, xs: tuple[Any, ...], yb: Any, gen: Any) -> Any:
+        out = net(xs[0])
+        return (torch.nn.functional.cross_entropy(out, yb) if task == "classification"
+                else torch.nn.functional.mse_loss(out, yb))
+
+    def metric(net: Any, xs: tuple[Any, ...], yb: Any) -> float:
+        return _score(task, _mlp_out(task, net, xs[0]), yb.numpy())
+
+    search = HeadSearch(lrs=(cfg.lr,), weight_decays=tuple(float(w) for w in grid), max_epochs=cfg.epochs,
+                        batch_size=cfg.batch_size, lr_decay=1.0)
+    task_ = HeadTask(make=make, loss=loss, metric=metric, metric_name="top1" if task == "classification" else "r2")
+    net, sel = select_and_fit(task_, (torch.from_numpy(x_tr.astype(np.float32)),), yt, val, search=search,
+                              seed=cfg.seed, progress=progress)
+    scores = {str(t["weight_decay"]): t["val_metric"] for t in sel["trials"]}
+    best = grid[[float(w) for w in grid].index(sel["selected"]["weight_decay"])]
+    return _mlp_out(task, net, torch.from_numpy(x_te.astype(np.float32))), scores, best, sel
+
+
+def _mlp_out(task: str, net: Any, x: Any) -> np.ndarray:
+    import torch
+
+    net.eval()
+    with torch.no_grad():
+        out = net(x)
+        return (torch.softmax(out, dim=1) if task == "classification" else out).double().numpy()
 
 
 def _targets(train: DatasetSplit, test: DatasetSplit) -> tuple[int, np.ndarray, np.ndarray | None, Any, Any]:

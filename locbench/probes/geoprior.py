@@ -19,6 +19,11 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
+* Frozen (pretrained, not trainable) encoder: only a `Linear(D, C)` head with bias is trained, on
+  embeddings computed once and standardised on the training rows, against a once-embedded pool of
+  uniform background points; lr, weight decay and epochs are chosen on validation rows carved from
+  train (`--holdout`) with early stopping, then the head is refit on all training rows
+  (`locbench.probes.frozen_head`; recorded in `info["selection"]`).
 * Scores: located row with image predictions → `p(y|I) * p(y|x)` (no renormalisation);
   unlocated row → `p(y|I)`; dataset without image predictions (embedded sets) → `p(y|x)` alone,
   and unlocated rows there fall back to the training class frequencies.
@@ -30,7 +35,7 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -54,6 +59,9 @@ class GeoPriorProtocol(ProtocolConstants):
     eps: float = 1e-5
     background_weight: float = 1.0
 
+
+#: Uniform-sphere background points embedded once for a frozen encoder's head (plenty for a linear head).
+FROZEN_BACKGROUND_POOL = 8192
 
 
 def balanced_epoch(labels: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -91,8 +99,12 @@ def class_frequencies(labels: np.ndarray, c: int) -> np.ndarray:
 def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
         overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None,
         hparams: dict[str, Any] | None = None, preset: str | None = None,
-        balanced: bool | None = None, **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+        balanced: bool | None = None, holdout: str = "random",
+        **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Train the geo-prior on `train`, score `test`; returns (predictions, info).
+
+    A frozen encoder (not trainable) goes through the frozen-head protocol (`frozen_head`): only
+    the head is trained, on standardised embeddings, selected on validation rows carved by `holdout`.
 
     Schedule precedence: `training` (protocol defaults) < the encoder preset for this dataset <
     `overrides` (explicit lr / batch_size / epochs ...).
@@ -119,21 +131,21 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
     y_test = np.asarray(test.labels, dtype=np.int64)
     if built.is_no_prior:
         return _no_prior(test, img, freq, y_test, info)
-    module, head, log, n_params = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced), progress)
+    if not built.trainable:  # frozen: embeddings once, head selected on validation rows (frozen_head)
+        prior, sel, n_params = _frozen_prior(built, tr_lonlat, tr_y, c, cfg, protocol, holdout,
+                                             (overrides or {}).get("epochs"), progress)
+        info.update({"config": {"protocol": "frozen-head", **sel["selected"], **asdict(protocol)}, "selection": sel,
+                     "train_seconds": sel["seconds"], "samples_per_second": None, "loss_per_epoch": sel["loss_per_epoch"]})
+    else:
+        module, head, log, n_params = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced), progress)
+        prior = _module_prior(module, head, cfg.device)
+        info.update({"config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)},
+                     "train_seconds": log.seconds, "samples_per_second": log.samples_per_second,
+                     "loss_per_epoch": log.loss_per_epoch})
     t1 = time.perf_counter()
-    module.eval()
-    head.eval()
-    df, loc_only = _score(module, head, test, y_test, img, freq, cfg.device)
-    info.update({
-        "config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)},
-        "n_parameters": int(n_params),
-        "train_seconds": log.seconds,
-        "predict_seconds": time.perf_counter() - t1,
-        "samples_per_second": log.samples_per_second,
-        "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)),
-        "loss_per_epoch": log.loss_per_epoch,
-        "location_only": loc_only,
-    })
+    df, loc_only = _score(prior, test, y_test, img, freq)
+    info.update({"n_parameters": int(n_params), "predict_seconds": time.perf_counter() - t1,
+                 "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)), "location_only": loc_only})
     if img is not None:
         info["image_only"] = _acc(rank_all(test, img, y_test))
     if progress:
@@ -205,11 +217,64 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
     return module, head, log, sum(p.numel() for p in params)
 
 
-def _score(module: Any, head: Any, test: DatasetSplit, y: np.ndarray, img: Any,
-           freq: np.ndarray, device: str) -> tuple[pd.DataFrame, dict[str, float] | None]:
-    """Combine p(y|x) with p(y|I) chunk by chunk (never a full N x C matrix at once)."""
+def _module_prior(module: Any, head: Any, device: str) -> Callable[[np.ndarray], np.ndarray]:
+    """p(y|x) of a trained encoder + head for a chunk of (lon, lat) rows."""
     import torch
 
+    module.eval()
+    head.eval()
+
+    def prior(lonlat: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.sigmoid(head(module(torch.from_numpy(lonlat).to(device)))).double().cpu().numpy()
+
+    return prior
+
+
+def _frozen_prior(built: BuiltEncoder, tr_lonlat: np.ndarray, tr_y: np.ndarray, c: int, cfg: TrainingConfig,
+                  protocol: GeoPriorProtocol, holdout: str, max_epochs: int | None,
+                  progress: ProgressFn | None) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any], int]:
+    """The frozen-head protocol for the geo-prior: the §C1 loss on standardised, once-computed embeddings.
+
+    The head is `Linear(D, C)` with a bias (standardised embeddings are centred, so without one every
+    class would start from the same base rate); background points are a seeded pool of uniform-sphere
+    points (`FROZEN_BACKGROUND_POOL`) embedded once, drawn with replacement for every batch.
+    """
+    import torch
+
+    from locbench.datasets.holdout import carve_validation
+    from locbench.probes import frozen_head as fh
+
+    bg = uniform_sphere(FROZEN_BACKGROUND_POOL, torch.Generator().manual_seed(cfg.seed)).numpy()
+    raw = fh.embed(built.module, tr_lonlat, cfg.device)
+    std = fh.Standardiser.fit(raw)
+    x, pool = torch.from_numpy(std(raw)), torch.from_numpy(std(fh.embed(built.module, bg, cfg.device)))
+    d = x.shape[1]
+
+    def loss(head: Any, xs: tuple[Any, ...], yb: Any, gen: Any) -> Any:
+        bgi = torch.randint(len(pool), (len(yb),), generator=gen)
+        return full_loss(head(xs[0]), head(pool[bgi]), yb, protocol.eps, protocol.background_weight)
+
+    def top1(head: Any, xs: tuple[Any, ...], yb: Any) -> float:
+        return float((head(xs[0]).argmax(dim=1) == yb).double().mean())
+
+    task = fh.HeadTask(make=lambda: torch.nn.Linear(d, c), loss=loss, metric=top1, metric_name="top1")
+    val = carve_validation(tr_lonlat[:, 0], tr_lonlat[:, 1], seed=cfg.seed, method=holdout)
+    head, record = fh.select_and_fit(task, (x,), torch.from_numpy(tr_y), val,
+                                     search=fh.HeadSearch().capped(max_epochs), seed=cfg.seed,
+                                     progress=progress)
+
+    def prior(lonlat: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            z = torch.from_numpy(std(fh.embed(built.module, lonlat, cfg.device)))
+            return torch.sigmoid(head(z)).double().numpy()
+
+    return prior, {**record, "background_pool": FROZEN_BACKGROUND_POOL}, d * c + c
+
+
+def _score(prior: Callable[[np.ndarray], np.ndarray], test: DatasetSplit, y: np.ndarray, img: Any,
+           freq: np.ndarray) -> tuple[pd.DataFrame, dict[str, float] | None]:
+    """Combine p(y|x) with p(y|I) chunk by chunk (never a full N x C matrix at once)."""
     n = len(y)
     loc = located_mask(test)
     lonlat = np.stack([np.nan_to_num(test.lon), np.nan_to_num(test.lat)], axis=1).astype(np.float32)
@@ -218,22 +283,21 @@ def _score(module: Any, head: Any, test: DatasetSplit, y: np.ndarray, img: Any,
     true = np.zeros(n, dtype=np.float64)
     lo_hits = lo_hits3 = lo_n = 0
     lo_rr = 0.0
-    with torch.no_grad():
-        for s in range(0, n, EVAL_CHUNK):
-            sl = slice(s, min(n, s + EVAL_CHUNK))
-            m = loc[sl]
-            base = dense_rows(img[sl]) if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
-            scores = np.array(base, dtype=np.float64, copy=True)
-            if m.any():
-                p_loc = torch.sigmoid(head(module(torch.from_numpy(lonlat[sl][m]).to(device)))).double().cpu().numpy()
-                scores[m] = p_loc * scores[m] if img is not None else p_loc
-                r_lo, _, _ = rank_chunk(p_loc, y[sl][m])
-                lo_hits += int((r_lo == 1).sum())
-                lo_hits3 += int((r_lo <= 3).sum())
-                lo_rr += float((1.0 / r_lo).sum())
-                lo_n += int(m.sum())
-            r, p, t = rank_chunk(scores, y[sl])
-            rank[sl], pred[sl], true[sl] = r, p, t
+    for s in range(0, n, EVAL_CHUNK):
+        sl = slice(s, min(n, s + EVAL_CHUNK))
+        m = loc[sl]
+        base = dense_rows(img[sl]) if img is not None else np.broadcast_to(freq, (sl.stop - s, len(freq)))
+        scores = np.array(base, dtype=np.float64, copy=True)
+        if m.any():
+            p_loc = prior(lonlat[sl][m])
+            scores[m] = p_loc * scores[m] if img is not None else p_loc
+            r_lo, _, _ = rank_chunk(p_loc, y[sl][m])
+            lo_hits += int((r_lo == 1).sum())
+            lo_hits3 += int((r_lo <= 3).sum())
+            lo_rr += float((1.0 / r_lo).sum())
+            lo_n += int(m.sum())
+        r, p, t = rank_chunk(scores, y[sl])
+        rank[sl], pred[sl], true[sl] = r, p, t
     df = classification_frame(test, pred, true, rank)
     loc_only = None
     if lo_n:

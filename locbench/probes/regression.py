@@ -15,6 +15,9 @@ Protocol (fixed defaults):
   (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
   the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
+* Frozen (pretrained) encoder: the same network on embeddings computed once and standardised on the
+  training rows; lr, weight decay and epochs chosen on validation rows carved from train with early
+  stopping, refit on all training rows (`locbench.probes.frozen_head`; `info["selection"]`).
 * No prior: the image-only MLP (`img -> MLP(E -> 256 -> T)`), or the training mean when there are no
   image features. Unlocated test rows (rare for regression sets) get the training mean and are
   counted in `info["n_test_fallback"]`.
@@ -98,9 +101,12 @@ class RegressNet:  # built lazily so importing the module does not import torch
 
 def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
         overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None,
-        hparams: dict[str, Any] | None = None, preset: str | None = None,
+        hparams: dict[str, Any] | None = None, preset: str | None = None, holdout: str = "random",
         **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Train the regressor on `train`, predict `test`; returns (predictions, info).
+
+    A frozen encoder goes through the frozen-head protocol (`frozen_head`): the same network on
+    standardised embeddings computed once, lr / weight decay / epochs chosen on validation rows.
 
     The encoder preset's schedule keys are tuned for geo-prior classification and are not used:
     the schedule is `training` updated with the explicit `overrides`.
@@ -124,15 +130,19 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
         info.update({"config": {"fallback": "train_mean"}, "n_parameters": 0, "train_seconds": 0.0,
                      "n_test_fallback": int(n_test), "location_only": None})
         return regression_frame(test, np.broadcast_to(d.mu, (n_test, n_t))), info
-    net, log, n_params = _train(built, train, d, cfg, head_cfg, progress)
-    pred, ok = _predict(net, built, test, d, cfg.device)
+    if built.module is not None and not built.trainable:
+        pred, ok, sel, n_params = _frozen(built, train, test, d, cfg, head_cfg, holdout,
+                                          (overrides or {}).get("epochs"), progress)
+        info.update({"config": {"protocol": "frozen-head", **sel["selected"], **asdict(head_cfg)},
+                     "selection": sel, "train_seconds": sel["seconds"], "loss_per_epoch": sel["loss_per_epoch"]})
+    else:
+        net, log, n_params = _train(built, train, d, cfg, head_cfg, progress)
+        pred, ok = _predict(net, built, test, d, cfg.device)
+        info.update({"config": {**cfg.schedule(), **asdict(head_cfg)}, "train_seconds": log.seconds,
+                     "samples_per_second": log.samples_per_second, "loss_per_epoch": log.loss_per_epoch})
     if progress:
         progress("predict", 1, 1)
-    info.update({
-        "config": {**cfg.schedule(), **asdict(head_cfg)}, "n_parameters": int(n_params),
-        "train_seconds": log.seconds, "samples_per_second": log.samples_per_second,
-        "loss_per_epoch": log.loss_per_epoch, "n_test_fallback": int((~ok).sum()),
-    })
+    info.update({"n_parameters": int(n_params), "n_test_fallback": int((~ok).sum())})
     df = regression_frame(test, pred)
     info["location_only"] = None
     if d.f_tr is None and not built.is_no_prior and d.te_loc.any():  # the model *is* location-only
@@ -209,3 +219,46 @@ def _predict(net: Any, built: BuiltEncoder, test: DatasetSplit, d: _Data, device
                       None if d.f_te is None else torch.from_numpy(d.f_te[r]).to(device))
             pred[r] = out.double().cpu().numpy() * d.sd + d.mu
     return pred, ok
+
+
+def _frozen(built: BuiltEncoder, train: DatasetSplit, test: DatasetSplit, d: _Data, cfg: TrainingConfig,
+            head_cfg: RegressionHead, holdout: str, max_epochs: int | None,
+            progress: ProgressFn | None) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int]:
+    """The §C2 network on once-computed, standardised embeddings of a frozen encoder (located rows).
+
+    Returns (test predictions in target units, rows predicted, selection record, head parameters).
+    """
+    import torch
+
+    from locbench.datasets.holdout import carve_validation
+    from locbench.probes import frozen_head as fh
+
+    def lonlat(split: DatasetSplit, rows: np.ndarray) -> np.ndarray:
+        return np.stack([np.asarray(split.lon)[rows], np.asarray(split.lat)[rows]], axis=1).astype(np.float32)
+
+    tr, te = np.flatnonzero(d.tr_loc), np.flatnonzero(d.te_loc)
+    raw = fh.embed(built.module, lonlat(train, tr), cfg.device)
+    std = fh.Standardiser.fit(raw)
+    xs = (torch.from_numpy(std(raw)),) + (() if d.f_tr is None else (torch.from_numpy(d.f_tr[tr]),))
+    y = torch.from_numpy(((d.y_tr - d.mu) / d.sd)[tr].astype(np.float32))
+    n_feat = 0 if d.f_tr is None else d.f_tr.shape[1]
+
+    def forward(net: Any, x: tuple[Any, ...]) -> Any:
+        return net(x[0], x[1] if len(x) > 1 else None)
+
+    def r2(net: Any, x: tuple[Any, ...], yb: Any) -> float:
+        out = forward(net, x)
+        return float((1.0 - ((yb - out) ** 2).sum(0) / ((yb - yb.mean(0)) ** 2).sum(0).clamp_min(1e-12)).mean())
+
+    task = fh.HeadTask(
+        make=lambda: RegressNet.make(torch.nn.Identity(), raw.shape[1], n_feat, y.shape[1], head_cfg),
+        loss=lambda net, x, yb, gen: torch.nn.functional.mse_loss(forward(net, x), yb), metric=r2, metric_name="r2")
+    val = carve_validation(np.asarray(train.lon)[tr], np.asarray(train.lat)[tr], seed=cfg.seed, method=holdout)
+    net, record = fh.select_and_fit(task, xs, y, val, search=fh.HeadSearch().capped(max_epochs), seed=cfg.seed,
+                                    progress=progress)
+    pred = np.broadcast_to(d.mu, (len(test.sample_ids), d.y_tr.shape[1])).copy()
+    x_te = (torch.from_numpy(std(fh.embed(built.module, lonlat(test, te), cfg.device))),) + \
+        (() if d.f_te is None else (torch.from_numpy(d.f_te[te]),))
+    with torch.no_grad():
+        pred[te] = forward(net, x_te).double().numpy() * d.sd + d.mu
+    return pred, d.te_loc.copy(), record, sum(p.numel() for p in net.parameters())
