@@ -309,6 +309,8 @@ def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: 
           tied: bool = False) -> dict:
     """One table cell: value, text ("–" not evaluated, "undefined" with its reason), marks and tooltip."""
     val, text, title = reading.text_or_undefined(row, col.key, params)
+    if row is None:
+        title = ""  # "–" is explained once in the legend, not in ~1,100 tooltips
     if best:
         title = (f"best in column ({DIRECTION_TEXT[col.direction]})" if col.kind != "geobias" else
                  "least geo-biased on this dataset (the rule is stated on the dataset page)")
@@ -317,8 +319,8 @@ def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: 
     flags = _flags(v, row)
     if row is not None and col.key == col.primary:
         extra = [t for t in (reading.seeds_text(row, col.key), reading.ci_text(row, col.key)) if t]
-        if row.unranked_reason:
-            extra.append(f"not ranked: {row.unranked_reason}")
+        if row.unranked_reason:  # the reason itself is on the dataset page (kept out of every overview cell)
+            extra.append("not ranked (see the dataset page)")
         title = "; ".join([t for t in (title, *extra) if t])
     if flags:
         title = "; ".join([t for t in (title, *("integrity flag: " + f.message for f in flags)) if t])

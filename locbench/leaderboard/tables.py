@@ -232,22 +232,33 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
 
     om, nm = {m for m, _ in old_rows}, {m for m, _ in new_rows}
     od, nd = {d for _, d in old_rows}, {d for _, d in new_rows}
+    renamed = _renamed(od - nd, nd - od)
+    sources, targets = {a for a, _ in renamed}, {b for _, b in renamed}
     section("Models added", sorted(nm - om))
     section("Models removed", sorted(om - nm))
-    section("Datasets added", sorted(nd - od))
-    section("Datasets removed", sorted(od - nd))
-    renamed = _renamed(od - nd, nd - od)
-    if renamed:  # only when a version renames ids, so earlier versions rebuild unchanged
+    section("Datasets added", sorted(nd - od - targets))
+    section("Datasets removed", sorted(od - nd - sources))
+    if renamed:  # only when a version renames ids
         section("Datasets renamed", [f"{a} -> {b} (locbench.datasets.catalog_geobs.ID_MIGRATION)" for a, b in renamed])
-        old_rows.update({(m, dict(renamed)[d]): r for (m, d), r in list(old_rows.items()) if d in dict(renamed)})
-    section("Results added", [f"{m} on {d}" for m, d in sorted(set(new_rows) - set(old_rows)) if m in om and d in od])
-    section("Results removed", [f"{m} on {d}" for m, d in sorted(set(old_rows) - set(new_rows)) if m in nm and d in nd])
+        old_rows = {(m, dict(renamed).get(d, d)): r for (m, d), r in old_rows.items()}  # compared across the rename
+        om, od = {m for m, _ in old_rows}, {d for _, d in old_rows}
+    section("Results added", [f"{m} on {d}{_why_new(m, d, om, od)}" for m, d in sorted(set(new_rows) - set(old_rows))])
+    section("Results removed", [f"{m} on {d}{_why_new(m, d, nm, nd, gone=True)}"
+                                for m, d in sorted(set(old_rows) - set(new_rows))])
     section("Changes of method or column meaning", _method_changes(old_rows, new_rows, old_doc, old_csv_header))
     changed, n_fields = _changed_scores(old_rows, new_rows)
     shared = len(set(old_rows) & set(new_rows))
     lines += [f"{n_fields} value(s) changed across {len(changed)} of the {shared} result(s) both versions share.", ""]
     section("Changed scores", changed)
     return "\n".join(lines)
+
+
+def _why_new(model: str, dataset: str, models: set[str], datasets: set[str], *, gone: bool = False) -> str:
+    """' (new model)' / ' (new dataset)' (or 'removed'), so every result line agrees with the sections above."""
+    what = "removed" if gone else "new"
+    if model not in models:
+        return f" ({what} model)"
+    return f" ({what} dataset)" if dataset not in datasets else ""
 
 
 def _method_changes(old_rows: dict, new_rows: dict, old_doc: dict[str, Any] | None,
