@@ -267,7 +267,8 @@ def test_no_command_writes_inside_a_published_version(root: Path, tmp_path: Path
         code, text = cli(capsys, *args)
         assert_refused(code, text, "refusing to write inside the published leaderboard version v0001/")
     assert tree(root) == before
-    assert sorted(p.name for p in v1.iterdir()) == ["CHANGES.md", "manifest.json", "scores.csv", "scores.json"]
+    assert sorted(p.name for p in v1.iterdir()) == ["CHANGES.md", "manifest.json", "regions.json", "scores.csv",
+                                                    "scores.json", "verdicts.json"]
 
 
 def test_library_writes_are_guarded_under_the_cli_guard(root: Path) -> None:
