@@ -92,7 +92,7 @@ def outcomes(df: pd.DataFrame, task_type: str, targets: tuple[str, ...] | None =
 
 def majority_rate(df: pd.DataFrame) -> float | None:
     """Share of the most frequent true class; None when the labels are not published."""
-    from locbench.results import UNKNOWN_LABEL
+    from locbench.tasks.classification import UNKNOWN_LABEL
 
     y = df["y_true"].astype(str)
     y = y[y != UNKNOWN_LABEL]

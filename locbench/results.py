@@ -42,7 +42,6 @@ from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.maplayers import MapLayers, build_layers
 from locbench.scoreinfo import higher_is_better
 from locbench.tasks import GeoBiasValue, TaskShape, get_task
-from locbench.tasks.classification import UNKNOWN_LABEL  # noqa: F401 - importers and submissions read it here
 
 if TYPE_CHECKING:
     from locbench.datasets.spec import DatasetSpec

@@ -26,7 +26,7 @@ from locbench.cards import CARD_FILE, ModelMeta, check_card, read_card
 from locbench.hashing import sha256_file as file_sha256
 from locbench.ids import id_problems
 from locbench.tasks import get_task
-from locbench.tasks.base import MAX_PROBLEMS_PER_KIND, limited  # noqa: F401 - MAX_PROBLEMS_PER_KIND re-exported
+from locbench.tasks.base import limited
 from locbench.runrecord import Schedule, shorter
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import hashlib
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from locbench.datasets import rasters
+from locbench.datasets import arraycache, rasters
 from locbench.datasets.image_classifier import ClassifierConfig
 from locbench.datasets.rcf import RCFConfig
 from locbench.errors import InputError
@@ -195,29 +194,10 @@ _FIELDS = ("lon", "lat", "koppen", "elevation", "features", "image_probs")
 
 
 def _write_cache(path: Path, arr: ImageryArrays, recipe: ImageryRecipe) -> None:
-    from locbench import atomic
-
-    buf = io.BytesIO()
-    np.savez(buf, digest=np.array(recipe.digest()), info=np.array(json.dumps(arr.info, sort_keys=True)),
-             **{name: getattr(arr, name) for name in _FIELDS})
-    try:
-        atomic.write_bytes(path, buf.getvalue())
-    except OSError:
-        pass  # the cache is optional: a read-only data root just means rebuilding next time
+    arraycache.write(path, recipe.digest(), arr.info, {name: getattr(arr, name) for name in _FIELDS})
 
 
 def _read_cache(path: Path, recipe: ImageryRecipe) -> ImageryArrays | None:
     """The cached arrays, or None when absent, unreadable, of another recipe or from other source bytes."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            info = json.loads(str(z["info"]))
-            if str(z["digest"]) != recipe.digest() or info.get("sources") != source_hashes():
-                return None
-            got = {name: z[name] for name in _FIELDS}
-    except (OSError, ValueError, KeyError):
-        return None  # a broken cache is rebuilt
-    if got["lon"].shape != (recipe.n_points,):
-        return None
-    return ImageryArrays(info={**info, "cache": str(path)}, **got)
+    got = arraycache.read(path, recipe.digest(), source_hashes(), _FIELDS, recipe.n_points)
+    return None if got is None else ImageryArrays(info=got[0], **got[1])

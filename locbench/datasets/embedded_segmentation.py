@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from locbench.datasets import rasters
+from locbench.datasets import arraycache, rasters
 from locbench.datasets.embedded import EmbeddedOptions
 from locbench.datasets.holdout import FRACTIONS, assign
 from locbench.datasets.layout import Layout
@@ -236,32 +235,13 @@ def arrays(recipe: SegRecipe, cache_dir: Path | None) -> SegArrays:
 
 
 def _write_cache(path: Path, arr: SegArrays, recipe: SegRecipe) -> None:
-    from locbench import atomic
-
-    buf = io.BytesIO()
-    np.savez(buf, digest=np.array(recipe.digest()), info=np.array(json.dumps(arr.info, sort_keys=True)),
-             **{name: getattr(arr, name) for name in _FIELDS})
-    try:
-        atomic.write_bytes(path, buf.getvalue())
-    except OSError:
-        pass  # the cache is optional: a read-only data root just means rebuilding next time
+    arraycache.write(path, recipe.digest(), arr.info, {name: getattr(arr, name) for name in _FIELDS})
 
 
 def _read_cache(path: Path, recipe: SegRecipe) -> SegArrays | None:
     """The cached arrays, or None when absent, unreadable, of another recipe or from other source bytes."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            info = json.loads(str(z["info"]))
-            if str(z["digest"]) != recipe.digest() or info.get("sources") != _source_hashes():
-                return None
-            got = {name: z[name] for name in _FIELDS}
-    except (OSError, ValueError, KeyError):
-        return None  # a broken cache is rebuilt
-    if got["lon"].shape != (recipe.n_chips,):
-        return None
-    return SegArrays(info={**info, "cache": str(path)}, **got)
+    got = arraycache.read(path, recipe.digest(), _source_hashes(), _FIELDS, recipe.n_chips)
+    return None if got is None else SegArrays(info=got[0], **got[1])
 
 
 # ------------------------------------------------------------------------------ dataset class and spec

@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
-from torch import nn
 
-from locbench.encoders.base import check_lonlat
-from locbench.encoders.geoclip import HIDDEN, N_BRANCHES, RFF_DIM, _FourierFeatures, _key_map, equal_earth
+from locbench.encoders.geoclip import N_BRANCHES, GeoCLIPLocationEncoder, _key_map
 from locbench.encoders.spec import EncoderSpec
 from locbench.errors import DataMissingError, InputError
 
@@ -29,32 +27,13 @@ HINT = ("GAIR's weights are not shipped: download the checkpoint yourself (Huggi
         "and pass its path as the encoder's `weights` hyperparameter")
 
 
-class _Branch(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rff = _FourierFeatures()
-        self.mlp = nn.Sequential(nn.Linear(2 * RFF_DIM, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
-                                 nn.Linear(HIDDEN, HIDDEN), nn.ReLU())
-        self.head = nn.Linear(HIDDEN, OUT_DIM)
-
-    def forward(self, v: torch.Tensor) -> torch.Tensor:
-        return self.head(self.mlp(self.rff(v)))
-
-
-class GairLocationEncoder(nn.Module):
-    """(N, 2) lon/lat degrees -> (N, 768) GAIR location embeddings (sum of the three branches)."""
+class GairLocationEncoder(GeoCLIPLocationEncoder):
+    """(N, 2) lon/lat degrees -> (N, 768) GAIR location embeddings: GeoCLIP's branches with a 768-d head."""
 
     output_dim = OUT_DIM
-    pe_dim = 2
 
     def __init__(self) -> None:
-        super().__init__()
-        self.branches = nn.ModuleList(_Branch() for _ in range(N_BRANCHES))
-
-    def forward(self, lonlat: torch.Tensor) -> torch.Tensor:
-        x = check_lonlat(lonlat)  # float64, (lon, lat): GAIR's own order
-        v = equal_earth(x[:, 1], x[:, 0])
-        return sum(branch(v) for branch in self.branches)
+        super().__init__(OUT_DIM)
 
 
 def _state(path: Path) -> dict[str, torch.Tensor]:

@@ -61,12 +61,12 @@ class _FourierFeatures(nn.Module):
 
 
 class _Branch(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, out_dim: int = OUT_DIM) -> None:
         super().__init__()
         self.rff = _FourierFeatures()
         self.mlp = nn.Sequential(nn.Linear(2 * RFF_DIM, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
                                  nn.Linear(HIDDEN, HIDDEN), nn.ReLU())
-        self.head = nn.Linear(HIDDEN, OUT_DIM)
+        self.head = nn.Linear(HIDDEN, out_dim)
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         return self.head(self.mlp(self.rff(v)))
@@ -80,13 +80,13 @@ class GeoCLIPLocationEncoder(nn.Module):
     weights_file: str | None = None  # set by `load_geoclip`: the file the weights came from
     weights_sha256: str | None = None  # and its sha256
 
-    def __init__(self) -> None:
+    def __init__(self, out_dim: int = OUT_DIM) -> None:
         super().__init__()
-        self.branches = nn.ModuleList(_Branch() for _ in range(N_BRANCHES))
+        self.branches = nn.ModuleList(_Branch(out_dim) for _ in range(N_BRANCHES))
 
     def forward(self, lonlat: torch.Tensor) -> torch.Tensor:
-        x = check_lonlat(lonlat)  # float64
-        v = equal_earth(x[:, 1], x[:, 0])  # GeoCLIP order is [lat, lon]
+        x = check_lonlat(lonlat)  # float64, (lon, lat) at our boundary
+        v = equal_earth(x[:, 1], x[:, 0])  # the projection takes (lat, lon)
         return sum(branch(v) for branch in self.branches)
 
 

@@ -35,7 +35,8 @@ from locbench.cards import ModelMeta
 from locbench.errors import InputError
 from locbench.ids import model_id
 from locbench.importers.common import ImportedTable, ImportReport, recognised_files, write_import
-from locbench.results import UNKNOWN_LABEL, Comparability
+from locbench.results import Comparability
+from locbench.tasks.classification import UNKNOWN_LABEL
 
 SOURCE = "geobs"
 CODE_URL = "https://github.com/seai-lab/PyGBS"

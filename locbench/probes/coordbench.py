@@ -28,8 +28,8 @@ import pandas as pd
 from locbench.datasets.holdout import HOLDOUTS, lonlat_block_ids
 from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
-from locbench.probes.common import EncoderRef, ProgressFn, build_encoder, check_split, rank_all, regression_frame
-from locbench.probes.frozen import _fallback, _features, _fit_predict, _score, _standardise, _targets
+from locbench.probes.common import EncoderRef, ProgressFn
+from locbench.probes.frozen import _fallback, _fit_predict, _score, frozen_inputs
 from locbench.training import FROZEN_MLP_TRAINING, TrainingConfig
 
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -81,20 +81,10 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
         hparams: dict[str, Any] | None = None, preset: str | None = None,
         **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Cross-validate (linear) on the training rows, refit, predict test; (predictions, info)."""
-    task = train.spec.task_type
-    check_split(train, role="train", task_type=task)
-    check_split(test, role="test", task_type=task)
-    built = build_encoder(encoder, seed=training.seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
-                          hparams=hparams, preset=preset or train.spec.name)
-    x_tr, x_te = _features(built, train, training.device), _features(built, test, training.device)
-    info: dict[str, Any] = {"probe": kind, "encoder": built.name, "n_train": int(len(train.sample_ids)),
-                            "n_test": int(len(test.sample_ids)), "holdout": holdout,
-                            "encoder_hparams": dict(built.hparams), "location_only": None}
-    t0 = time.perf_counter()
-    c, y, y_te, mu, sd = _targets(train, test)
-    if x_tr is None:
-        return _fallback(test, task, y, y_te, c, mu, info)
-    x_tr, x_te = _standardise(x_tr, x_te)
+    inp = frozen_inputs(kind, encoder, train, test, training=training, holdout=holdout, hparams=hparams, preset=preset)
+    if inp.x_tr is None:
+        return _fallback(test, inp.task, inp.y, inp.y_te, inp.c, inp.mu, inp.info)
+    task, x_tr, x_te, info, c, y, t0 = inp.task, inp.x_tr, inp.x_te, inp.info, inp.c, inp.y, inp.t0
     metric = "top1" if task == "classification" else "r2"
     if kind == "coordbench-knn":
         best, config = KNN_K, {"k": KNN_K}
@@ -111,6 +101,4 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
         pred = _fit_predict("linear", task, best, x_tr, y, x_te, c, FROZEN_MLP_TRAINING)
     info.update({"config": {**config, "selected": best, "selection_metric": metric},
                  "train_seconds": time.perf_counter() - t0, "n_features": int(x_tr.shape[1])})
-    if task == "classification":
-        return rank_all(test, pred, y_te), info
-    return regression_frame(test, pred * sd + mu), info
+    return inp.frame(test, pred), info

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -131,19 +131,35 @@ def _score(task: str, pred: np.ndarray, y: np.ndarray, metric: str = "top1") -> 
     return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
 
 
-def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
-        overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None, holdout: str = "random",
-        hparams: dict[str, Any] | None = None, preset: str | None = None,
-        **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Select the probe's hyper-parameter on a carved validation split, refit on train, predict test.
+@dataclass
+class FrozenInputs:
+    """What every frozen probe starts from: standardised features of train/test and the targets."""
 
-    Of the schedule `overrides` only `epochs` applies (to `mlp`); the rest of `FROZEN_MLP_TRAINING` is fixed.
-    """
+    task: str
+    x_tr: np.ndarray | None
+    x_te: np.ndarray | None
+    info: dict[str, Any]
+    c: int
+    y: np.ndarray
+    y_te: np.ndarray
+    mu: Any
+    sd: Any
+    t0: float
+
+    def frame(self, test: DatasetSplit, pred: np.ndarray) -> pd.DataFrame:
+        """The prediction rows of `pred` (class scores, or standardised regression targets)."""
+        if self.task == "classification":
+            return rank_all(test, pred, self.y_te)
+        return regression_frame(test, pred * self.sd + self.mu)
+
+
+def frozen_inputs(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *,
+                  training: TrainingConfig, holdout: str, hparams: dict[str, Any] | None,
+                  preset: str | None) -> FrozenInputs:
+    """Check the splits, embed both once with the frozen encoder, standardise on train (x None: no encoder)."""
     task = train.spec.task_type
     check_split(train, role="train", task_type=task)
     check_split(test, role="test", task_type=task)
-    epochs = (overrides or {}).get("epochs")
-    mlp = replace(FROZEN_MLP_TRAINING, seed=training.seed, device=training.device).updated({"epochs": epochs})
     built = build_encoder(encoder, seed=training.seed, train_lonlat=np.stack([train.lon, train.lat], axis=1),
                           hparams=hparams, preset=preset or train.spec.name)
     x_tr, x_te = _features(built, train, training.device), _features(built, test, training.device)
@@ -152,9 +168,25 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
                             "encoder_hparams": dict(built.hparams), "location_only": None}
     t0 = time.perf_counter()
     c, y, y_te, mu, sd = _targets(train, test)
-    if x_tr is None:
-        return _fallback(test, task, y, y_te, c, mu, info)
-    x_tr, x_te = _standardise(x_tr, x_te)
+    if x_tr is not None:
+        x_tr, x_te = _standardise(x_tr, x_te)
+    return FrozenInputs(task, x_tr, x_te, info, c, y, y_te, mu, sd, t0)
+
+
+def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, training: TrainingConfig,
+        overrides: Mapping[str, Any] | None = None, progress: ProgressFn | None = None, holdout: str = "random",
+        hparams: dict[str, Any] | None = None, preset: str | None = None,
+        **options: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Select the probe's hyper-parameter on a carved validation split, refit on train, predict test.
+
+    Of the schedule `overrides` only `epochs` applies (to `mlp`); the rest of `FROZEN_MLP_TRAINING` is fixed.
+    """
+    epochs = (overrides or {}).get("epochs")
+    mlp = replace(FROZEN_MLP_TRAINING, seed=training.seed, device=training.device).updated({"epochs": epochs})
+    inp = frozen_inputs(kind, encoder, train, test, training=training, holdout=holdout, hparams=hparams, preset=preset)
+    if inp.x_tr is None:
+        return _fallback(test, inp.task, inp.y, inp.y_te, inp.c, inp.mu, inp.info)
+    task, x_tr, x_te, info, c, y, t0 = inp.task, inp.x_tr, inp.x_te, inp.info, inp.c, inp.y, inp.t0
     val = carve_validation(train.lon, train.lat, seed=training.seed, method=holdout)
     grid = GRIDS[kind][task]
     metric = "macro_f1" if (task == "classification" and train.spec.primary_metric == "macro_f1") else \
@@ -169,9 +201,7 @@ def run(kind: str, encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit,
                             "selection_metric": metric, "mlp": mlp_record if kind == "mlp" else None},
                  "validation_scores": scores, "train_seconds": time.perf_counter() - t0,
                  "n_features": int(x_tr.shape[1])})
-    if task == "classification":
-        return rank_all(test, pred, y_te), info
-    return regression_frame(test, pred * sd + mu), info
+    return inp.frame(test, pred), info
 
 
 def _grid_select(kind: str, task: str, grid: tuple[Any, ...], x_tr: np.ndarray, y: np.ndarray, x_te: np.ndarray,
