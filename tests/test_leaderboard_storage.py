@@ -79,6 +79,11 @@ def test_older_version_re_renders_byte_identical_after_rescoring(root: Path, tmp
     assert out.differing == [] and not out.renderer_changed and out.pages > 5
     for name, data in published.items():
         assert (out.path / name).read_bytes() == data, name
+    # a version with a predecessor (its compare page, its links to it), rendered away from its siblings
+    v2 = root / "leaderboard" / "v0002"
+    assert (v2 / "compare.html").is_file()
+    again = pagerecord.render_again(root / "leaderboard", "v0002", tmp_path / "alone", root)
+    assert again.differing == [] and (again.path / "compare.html").read_bytes() == (v2 / "compare.html").read_bytes()
     # without the history the published input is gone: a clear error, not a silently different page
     shutil.rmtree(root / ".git")
     with pytest.raises(FileNotFoundError, match="git history"):

@@ -120,7 +120,8 @@ def render_again(leaderboard_dir: Path, version: str, out_dir: Path, root: Path)
             if (src / name).is_file():
                 shutil.copyfile(src / name, staged / name)
         _materialise(Path(root), record["inputs"], Path(tmp))
-        written = render_version(staged, versions=record["versions"], root=Path(tmp), maps=record["maps"])
+        written = render_version(staged, versions=record["versions"], root=Path(tmp), maps=record["maps"],
+                                 siblings=src.parent)
         got = _page_hashes(staged, written)
     differing = sorted(n for n in set(got) | set(record["pages"]) if got.get(n) != record["pages"].get(n))
     return RenderOutcome(target, len(got), differing, record["renderer"] != renderer_digest())

@@ -843,8 +843,10 @@ def _assets() -> dict[str, str]:
 
 
 def _common(v: Version, versions: list[str], *, base: str, version_href: Callable[[str], str], latest_href: str,
-            page: str) -> dict:
+            page: str, siblings: Path | None = None) -> dict:
+    """What every page shares; `siblings` is the folder holding the other versions (default: beside this one)."""
     vs = sorted(dict.fromkeys([*versions, v.name]))
+    sib = Path(siblings) if siblings is not None else v.path.parent
     latest = vs[-1]
     superseded = None if latest == v.name else {
         "name": latest, "href": version_href(latest),
@@ -853,7 +855,7 @@ def _common(v: Version, versions: list[str], *, base: str, version_href: Callabl
                                                for n in reversed(vs)],
             "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, **_assets(),
             "reference_note": REFERENCE_NOTE, "superseded": superseded, "rules": v.verdict.rules,
-            "has_compare": vs.index(v.name) > 0 and (v.path.parent / vs[vs.index(v.name) - 1] / "scores.json").exists(),
+            "has_compare": vs.index(v.name) > 0 and (sib / vs[vs.index(v.name) - 1] / "scores.json").exists(),
             "downloads": [n for n in DOWNLOADS if (v.path / n).exists()],
             "data": {"version": v.name, "versions": vs, "page": page}}
 
@@ -867,8 +869,9 @@ def gair_family(with_results: set[str]) -> list[dict]:
 
 
 def render_overview(v: Version, versions: list[str], *, base: str, version_href: Callable[[str], str],
-                    latest_href: str) -> str:
-    ctx = _common(v, versions, base=base, version_href=version_href, latest_href=latest_href, page="overview")
+                    latest_href: str, siblings: Path | None = None) -> str:
+    ctx = _common(v, versions, base=base, version_href=version_href, latest_href=latest_href, page="overview",
+                  siblings=siblings)
     table = overview_table(v)
     ctx["data"]["models"] = [{"id": r["id"], "name": r["name"]} for r in table["rows"]]
     return _env().get_template("overview.html.j2").render(
@@ -878,13 +881,15 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
 
 
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
-                   progress: ProgressFn | None = None, maps: str = RENDER.maps) -> list[Path]:
+                   progress: ProgressFn | None = None, maps: str = RENDER.maps,
+                   siblings: Path | None = None) -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
     working root whose `results/` hold the map layers (nothing per-sample is read). Optional beyond the
     contract: `progress(label, done, total)` and `maps` (config.MAPS_MODES: "all", "performance" to
-    skip the LISA maps, "none"). Returns the pages written.
+    skip the LISA maps, "none"), `siblings` (where the other versions are, when the pages are rendered
+    elsewhere: `leaderboard render`). Returns the pages written.
     """
     if maps not in MAPS_MODES:
         raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
@@ -897,7 +902,8 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
     def vhref(n: str) -> str:
         return "index.html" if n == name else f"../{n}/index.html"
 
-    common = {"base": "", "version_href": vhref, "latest_href": "../index.html"}
+    siblings = Path(siblings) if siblings is not None else version_dir.parent
+    common = {"base": "", "version_href": vhref, "latest_href": "../index.html", "siblings": siblings}
     worldsvg.write_assets(version_dir)  # the land and coastlines every map shares (content-hashed files)
     written = [atomic.write_text(version_dir / "index.html", render_overview(v, versions, **common))]
     datasets = v.ordered_datasets()
@@ -915,7 +921,7 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)
-    previous = _previous_version(version_dir, versions, name)
+    previous = _previous_version(siblings, versions, name)
     if previous is not None:
         ctx = _common(v, versions, page="compare", **common)
         html = env.get_template("compare.html.j2").render(**ctx, c=compare_view(previous, v))
@@ -923,12 +929,12 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
     return written
 
 
-def _previous_version(version_dir: Path, versions: list[str], name: str) -> Version | None:
-    """The version before `name` among `versions`, read from the folder beside this one (None if absent)."""
+def _previous_version(siblings: Path, versions: list[str], name: str) -> Version | None:
+    """The version before `name` among `versions`, read from the `siblings` folder (None if absent)."""
     older = sorted(n for n in versions if n < name)
-    if not older or not (version_dir.parent / older[-1] / "scores.json").exists():
+    if not older or not (siblings / older[-1] / "scores.json").exists():
         return None
-    prev = load_version(version_dir.parent / older[-1])
+    prev = load_version(siblings / older[-1])
     prev.name = older[-1]
     return prev
 
