@@ -24,7 +24,7 @@ from locbench.errors import DataMissingError, InputError
 OUT_DIM = 768
 ANCHOR = "LocEnc0.capsule.0.b"
 HINT = ("GAIR's weights are not shipped: download the checkpoint yourself (Hugging Face PingL/GAIR, CC BY-NC 4.0) "
-        "and pass its path as the encoder's `weights` hyperparameter")
+        "and pass its path with `locbench evaluate -e GAIR --encoder-weights PATH`")
 
 
 class GairLocationEncoder(GeoCLIPLocationEncoder):
