@@ -120,6 +120,11 @@ def _ranked(s: pd.Series) -> pd.Series:
     return s.rank(method="average")
 
 
+def shared_ids(a: pd.Series, b: pd.Series) -> pd.Index:
+    """The sample ids both outcome series have, sorted: sums over them do not depend on either file's row order."""
+    return a.index.intersection(b.index).sort_values()
+
+
 def pair_correlations(series: dict[str, pd.Series]) -> dict[tuple[str, str], tuple[float, int]]:
     """Spearman r and the number of shared sample ids for every pair with >= MIN_SHARED shared ids."""
     out: dict[tuple[str, str], tuple[float, int]] = {}
@@ -127,7 +132,7 @@ def pair_correlations(series: dict[str, pd.Series]) -> dict[tuple[str, str], tup
     for i, a in enumerate(ids):
         for b in ids[i + 1:]:
             sa, sb = series[a], series[b]
-            shared = sa.index.intersection(sb.index)
+            shared = shared_ids(sa, sb)
             if len(shared) < MIN_SHARED:
                 continue
             x, y = _ranked(sa.loc[shared]).to_numpy(), _ranked(sb.loc[shared]).to_numpy()
@@ -202,7 +207,7 @@ def paired_difference(a: pd.Series, b: pd.Series, primary: str) -> dict[str, flo
     """
     if primary != "top1":
         return {}
-    shared = a.index.intersection(b.index)
+    shared = shared_ids(a, b)
     d = 100.0 * (a.loc[shared].to_numpy() - b.loc[shared].to_numpy())
     if len(d) < MIN_SHARED:
         return {}

@@ -254,3 +254,24 @@ def test_verdicts_json_matches_what_the_pages_show(tmp_path) -> None:
         assert listed == [(str(p.rank), p.model_id) for p in fam.ranking]
     # the LocBench family is led by a LocBench model, never by the GAIR-only "star"
     assert "star" not in {p.model_id for p in v.family("locbench-classification").ranking}  # type: ignore[union-attr]
+
+
+def test_peer_statistics_do_not_depend_on_row_order() -> None:
+    """Correlations and paired differences are computed over sorted shared ids: shuffled files, same bits."""
+    import numpy as np
+    import pandas as pd
+
+    from locbench.resultchecks import pair_correlations, paired_difference
+
+    rng = np.random.default_rng(7)
+    ids = [f"s{i:05d}" for i in range(4000)]
+    a = pd.Series(rng.random(4000), index=ids)
+    b = pd.Series(a.to_numpy() + rng.normal(0, 0.3, 4000), index=ids)
+    hits_a = pd.Series((rng.random(4000) < 0.7).astype(float), index=ids)
+    hits_b = pd.Series((rng.random(4000) < 0.6).astype(float), index=ids)
+    shuffled = {k: s.sample(frac=1.0, random_state=i) for i, (k, s) in enumerate({"a": a, "b": b}.items())}
+    assert pair_correlations({"a": a, "b": b}) == pair_correlations(shuffled)
+    assert pair_correlations({"a": a, "b": b})[("a", "b")][0] > 0.5
+    assert paired_difference(hits_a, hits_b, "top1") == paired_difference(hits_a.sample(frac=1.0, random_state=1),
+                                                                           hits_b.sample(frac=1.0, random_state=2),
+                                                                           "top1")
