@@ -4,7 +4,7 @@ Why light SVG (issue 24): v0002 inlined two ~40 KB base64 PNG renderings per res
 page). A map is now a small SVG: the data layer is the grid itself, one pixel per cell of the result's
 own grid inside the window (a palette PNG of a few hundred bytes, drawn with `image-rendering:
 pixelated`), over land and coastlines that every map shares from one content-hashed file in the
-version's `assets/` (`worldsvg.write_assets`). Legends are vector text (12 px) with absolute classes
+version's `assets/` (`worldsvg.write_assets`), declared once per page (`worldsvg.page_defs`) and `<use>`d. Legends are vector text (12 px) with absolute classes
 and units (`mapscale`), and the window is fitted to where the samples are (EuroSAT shows Europe).
 The layers (`locbench.maplayers`) are computed once at scoring time, so a clone without any
 per-sample file draws the same maps, with the same neighbour graph as the tables.
@@ -90,9 +90,12 @@ def _png(index: np.ndarray, colours: list[str]) -> bytes:
 
     img = Image.fromarray(index.astype(np.uint8), mode="P")
     pal = [0, 0, 0] + [int(c[i:i + 2], 16) for c in colours for i in (1, 3, 5)]
-    img.putpalette(pal + [0] * (768 - len(pal)))
+    img.putpalette(pal)
+    # the fewest bits per pixel that hold the classes, and a palette of only the colours used (v0003's images
+    # carried 256 palette entries: a third of each one's bytes)
+    bits = next(b for b in (1, 2, 4, 8) if len(colours) + 1 <= 2 ** b)
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True, transparency=0)
+    img.save(out, format="PNG", optimize=True, transparency=0, bits=bits)
     return out.getvalue()
 
 
@@ -104,22 +107,19 @@ def _window(layers: MapLayers, extent: tuple[float, float, float, float]) -> tup
 
 
 def svg_map(index: np.ndarray, colours: list[str], extent: tuple[float, float, float, float], *, title: str,
-            legend: str, legend_h: float, assets: str = "assets/") -> Markup:
+            legend: str, legend_h: float) -> Markup:
     """The map: shared land, the class-index grid as pixels, shared coastlines, then the legend below."""
     x0, x1, y0, y1 = extent
     h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
     uri = "data:image/png;base64," + base64.b64encode(_png(index[::-1], colours)).decode("ascii")
     total = h + 12 + legend_h
-    land, coast = worldsvg.asset_refs(assets)
+    land, coast = worldsvg.BASE_IDS  # the page's shared layers (worldsvg.page_defs)
     world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
-             f'{y1 - y0:g}" preserveAspectRatio="none">'
-             f'<rect x="0" y="0" width="360" height="180" fill="{worldsvg.OCEAN}"/>'
-             f'<image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
+             f'{y1 - y0:g}" preserveAspectRatio="none"><use href="#{land}"/>'
              f'<image href="{uri}" x="{x0 + 180:g}" y="{90 - y1:g}" width="{x1 - x0:g}" height="{y1 - y0:g}" '
-             f'preserveAspectRatio="none" style="image-rendering:pixelated" opacity="0.92"/>'
-             f'<image href="{coast}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/></svg>')
+             f'preserveAspectRatio="none" style="image-rendering:pixelated" opacity="0.92"/><use href="#{coast}"/></svg>')
     return Markup(f'<svg class="map" viewBox="0 0 {WIDTH_PX} {total:g}" width="{WIDTH_PX}" height="{total:g}" '
-                  f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif"><title>'
+                  f'role="img" font-family="system-ui, sans-serif"><title>'
                   f'{escape(title)}</title>{world}<rect x="0.5" y="0.5" width="{WIDTH_PX - 1}" height="{h - 1:g}" '
                   f'fill="none" stroke="#c9cfd9"/>{_degree_ticks(extent, h)}'
                   f'<g transform="translate(6 {h + 10:g})">{legend}</g></svg>')
@@ -144,7 +144,7 @@ def performance_scale(layers: MapLayers, shown: np.ndarray) -> mapscale.Scale:
                              higher_is_better=False, min_span=1e-6, domain=(0.0, float("inf")))
 
 
-def performance_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
+def performance_map(layers: MapLayers, title: str) -> Markup:
     """Mean per-sample performance per cell of the layers' own grid; cells under `min_count` samples grey."""
     extent = layer_extent(layers)
     mean, count, _, _ = layer_grids(layers)
@@ -158,8 +158,7 @@ def performance_map(layers: MapLayers, title: str, assets: str = "assets/") -> M
     for i, v in zip(*np.nonzero(dense)):
         index[i, v] = 2 + scale.index(float(shown[i, v]))
     legend, lh = mapscale.legend_svg(scale, 0, 0, ((SPARSE_RGB, f"fewer than {layers.min_count} samples"),))
-    return svg_map(index, [SPARSE_RGB, *scale.colours], extent, title=title, legend=legend, legend_h=lh,
-                   assets=assets)
+    return svg_map(index, [SPARSE_RGB, *scale.colours], extent, title=title, legend=legend, legend_h=lh)
 
 
 def perf_label(layers: MapLayers) -> str:
@@ -169,8 +168,8 @@ def perf_label(layers: MapLayers) -> str:
     return task_for_value(layers.value_name, layers.higher_is_better).map_label()
 
 
-def lisa_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
-    """Cells holding significant LISA clusters: hot spots (poor performance) red, cold spots blue."""
+def _lisa_index(layers: MapLayers) -> tuple[np.ndarray, tuple[float, float, float, float], dict[str, int]]:
+    """Class per window cell (0 empty, 1 quiet, 2 cold, 3 hot), the window, and the cells / samples in each spot."""
     extent = layer_extent(layers)
     _, count, hot, cold = layer_grids(layers)
     rs, cs = _window(layers, extent)
@@ -179,12 +178,28 @@ def lisa_map(layers: MapLayers, title: str, assets: str = "assets/") -> Markup:
     index[count > 0] = 1
     index[(cold > 0) & (cold >= hot)] = 2
     index[(hot > 0) & (hot > cold)] = 3
+    counts = {"hot_cells": int((index == 3).sum()), "hot_samples": int(hot.sum()),
+              "cold_cells": int((index == 2).sum()), "cold_samples": int(cold.sum())}
+    return index, extent, counts
+
+
+LISA_LEGEND = ((HOT, "hot spot: cluster of errors"), (COLD, "cold spot: cluster of successes"),
+               (QUIET, "no significant cluster"))
+
+
+def lisa_map(layers: MapLayers, title: str) -> Markup:
+    """Cells holding significant LISA clusters: hot spots (poor performance) red, cold spots blue. The legend is
+    the same for every LISA map (the page draws it once); the counts are in `lisa_counts` (the caption)."""
+    index, extent, _ = _lisa_index(layers)
     scale = mapscale.Scale("Local Moran (LISA) clusters of per-sample performance", (0.0,), (), 0)
-    extra = ((HOT, f"hot spot: cluster of errors, {int((index == 3).sum()):,} cells ({int(hot.sum()):,} samples)"),
-             (COLD, f"cold spot: cluster of successes, {int((index == 2).sum()):,} cells ({int(cold.sum()):,} samples)"),
-             (QUIET, "no significant cluster"))
-    legend, lh = mapscale.legend_svg(scale, 0, 0, extra)
-    return svg_map(index, [QUIET, COLD, HOT], extent, title=title, legend=legend, legend_h=lh, assets=assets)
+    legend, lh = mapscale.legend_svg(scale, 0, 0, LISA_LEGEND)
+    return svg_map(index, [QUIET, COLD, HOT], extent, title=title, legend=legend, legend_h=lh)
+
+
+def lisa_counts(layers: MapLayers) -> str:
+    c = _lisa_index(layers)[2]
+    return (f"Hot spots (clusters of errors): {c['hot_cells']:,} cells ({c['hot_samples']:,} samples); cold spots "
+            f"(clusters of successes): {c['cold_cells']:,} cells ({c['cold_samples']:,} samples).")
 
 
 def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str, lisa: bool = True) -> dict:
@@ -214,12 +229,14 @@ def maps_for(row: ScoreRow, root: Path, *, dataset_label: str, model_label: str,
         out["images"].append(_image(lisa_map(layers, f"{model_label} on {dataset_label}: LISA hot/cold spots"),
                                     alt=f"Map of local Moran clusters of performance for {model_label} on "
                                         f"{dataset_label}",
-                                    caption=f"Cells holding samples in significant local Moran clusters of "
-                                            f"{layers.value_name} ({p['neighbours_k']}-nearest-neighbour graph, "
-                                            f"{p['permutations']} permutations, seed {p['seed']}, FDR {p['fdr_alpha']:g}: the "
-                                            f"neighbour count of the headline Moran's I)."))
+                                    caption=lisa_counts(layers),
+                                    method=f"Cells holding samples in significant local Moran clusters of "
+                                           f"{layers.value_name} ({p['neighbours_k']}-nearest-neighbour graph, "
+                                           f"{p['permutations']} permutations, seed {p['seed']}, FDR {p['fdr_alpha']:g}: the "
+                                           f"neighbour count of the headline Moran's I)."))
     return out
 
 
-def _image(svg: Markup, *, alt: str, caption: str) -> dict:
-    return {"svg": svg, "width": WIDTH_PX, "alt": alt, "caption": caption, "bytes": len(svg)}
+def _image(svg: Markup, *, alt: str, caption: str, method: str = "") -> dict:
+    """One map; `method` (how it is drawn) is said once per page when it repeats (`render._captions_once`)."""
+    return {"svg": svg, "width": WIDTH_PX, "alt": alt, "caption": caption, "method": method, "bytes": len(svg)}

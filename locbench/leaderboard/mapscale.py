@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -172,17 +173,38 @@ def difference_interval(metric: str, a: tuple[int, float], b: tuple[int, float])
 
 
 def legend_svg(scale: Scale, x: float, y: float, extra: tuple[tuple[str, str], ...] = ()) -> tuple[str, float]:
-    """Legend rows (title, then swatches with their absolute ranges, then `extra` (fill, text)); (markup, height)."""
-    parts = [f'<text x="{x:g}" y="{y + FONT:g}" font-size="{FONT}" font-weight="600" fill="#1d2330">'
-             f'{escape(scale.title)}</text>']
+    """Legend rows (title, then swatches with their absolute ranges, then `extra` (fill, text)); (markup, height).
+
+    Text size, colour and the swatches' outline are set once on enclosing groups (inherited), not per element."""
+    title = (f'<text x="{x:g}" y="{y + FONT:g}" font-weight="600" fill="#1d2330">{escape(scale.title)}</text>')
+    swatches, labels = [], []
     cx, cy = x, y + FONT + 8
     items = [(c, t) for c, t in zip(scale.colours, scale.class_labels())] + list(extra)
     for fill, text in items:
         w = 22 + 7.0 * len(text)
         if cx + w > x + 880:
             cx, cy = x, cy + FONT + 8
-        parts.append(f'<rect x="{cx:g}" y="{cy:g}" width="16" height="{FONT:g}" fill="{fill}" stroke="#9aa3b2" '
-                     f'stroke-width="0.5"/><text x="{cx + 20:g}" y="{cy + FONT - 1:g}" font-size="{FONT}" '
-                     f'fill="#333b4a">{escape(text)}</text>')
+        swatches.append(f'<rect x="{cx:g}" y="{cy:g}" width="16" height="{FONT:g}" fill="{fill}"/>')
+        labels.append(f'<text x="{cx + 20:g}" y="{cy + FONT - 1:g}">{escape(text)}</text>')
         cx += w + 10
-    return "".join(parts), cy + FONT + 6 - y
+    markup = (f'<g font-size="{FONT}" fill="#333b4a">{title}<g stroke="#9aa3b2" stroke-width="0.5">'
+              f'{"".join(swatches)}</g>{"".join(labels)}</g>')
+    return markup, cy + FONT + 6 - y
+
+
+_LEGEND = re.compile(r'<g font-size="%d" fill="#333b4a">.*?</g>.*?</g>' % FONT, re.S)
+
+
+def share_legends(page: str) -> str:
+    """Draw each distinct legend of a page once; later identical ones `<use>` it (same document: works offline).
+
+    Why: a model page's 30 maps repeat a few legends (the top-1 classes, the difference classes), ~0.8 MB in v0003."""
+    seen: dict[str, str] = {}
+
+    def one(m: re.Match) -> str:
+        text = m.group(0)
+        if text in seen:
+            return f'<use href="#{seen[text]}"/>'
+        seen[text] = f"lg{len(seen)}"
+        return f'<g id="{seen[text]}"' + text[2:]
+    return _LEGEND.sub(one, page)

@@ -1,7 +1,8 @@
 """Render one frozen leaderboard version (and the latest-version entry page) to self-contained HTML.
 
-Why this shape: pages must open from `file://` with no network, so CSS/JS are inlined from
-`static/`, figures are base64 PNG (maps) or inline SVG (scatter), and every string that comes
+Why this shape: pages must open from `file://` with no network, so CSS/JS are shared files in the
+version's `assets/` (`assets.py`, linked relatively), figures are inline SVG (maps: a pixel-per-cell PNG
+layer, countries drawn by the shared map script from compact data; scatter), and every string that comes
 from a submission goes through jinja2 autoescaping (JSON in `<script>` through `json_script`).
 Inputs are only the version folder (`scores.json`, `CHANGES.md`) and, for the grid maps, the
 `map_layers` of the result files `root/results/<model>/<dataset>.json` (never per-sample files);
@@ -22,7 +23,7 @@ from typing import Any
 from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
-from locbench.leaderboard import mapscale, reading, regionstore, worldsvg
+from locbench.leaderboard import assets, mapscale, reading, regionstore, worldsvg
 from locbench.leaderboard.citations import benchmark_bibtex, dataset_bibtex, model_bibtex
 from locbench.leaderboard.policy import Verdicts, compute
 from locbench.leaderboard.policy.families import family_of_dataset
@@ -66,6 +67,12 @@ def fmt(v: Any, key: str = "") -> str:
     if not key:
         return "–" if f is None else f"{f:.4g}"
     return scoreinfo.fmt(f, key)
+
+
+def sort_key(v: Any) -> str:
+    """A cell's `data-v` (what the table script sorts by): nine significant digits, empty when missing."""
+    f = num(v)
+    return "" if f is None else f"{f:.9g}"
 
 
 def json_script(obj: Any) -> str:
@@ -461,9 +468,10 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
     """One sortable table of a dataset page; identical-for-all columns leave it and are shown once."""
     params = dataset_params(v, rows)
     same = reading.constant_values(rows, keys)
+    undefined = _undefined_for_all(rows, [k for k in keys if k not in same], params)
     pm = v.primary_of(ds)
     cols = [Column(k, *v.info(k), dataset=ds, kind="geobias" if k not in scoreinfo.ALL_METRIC_KEYS else "metric",
-                   primary=pm) for k in keys if k not in same]
+                   primary=pm) for k in keys if k not in same and k not in undefined]
     for c in cols:
         if c.key == pm:
             c.direction = v.dataset_direction(ds)
@@ -477,7 +485,19 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
                  "sentence": reading.p_sentence(v.info(k)[0], reading.p_display(rows[0], k, val, params) if "_p" in k
                                                 else fmt(val, k))}
                 for k, val in same.items()]
+    constant += [{"label": v.info(k)[0], "title": v.info(k)[2], "sentence": f"{v.info(k)[0]} {why}"}
+                 for k, why in undefined.items()]
     return {"id": tid, "title": title, "columns": cols, "rows": trs, "constant": constant, "note": note}
+
+
+def _undefined_for_all(rows: list[ScoreRow], keys: list[str], params: dict) -> dict[str, str]:
+    """Columns undefined for every model for one and the same reason: said once, not in every cell."""
+    out = {}
+    for k in keys:
+        cells = [reading.text_or_undefined(r, k, params) for r in rows]
+        if len(cells) >= 2 and all(c[0] is None and c[1] == "undefined" for c in cells) and len({c[2] for c in cells}) == 1:
+            out[k] = cells[0][2]
+    return out
 
 
 def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
@@ -535,9 +555,7 @@ def dataset_view(v: Version, ds: str) -> dict:
     direction = v.dataset_direction(ds)
     return {"name": ds, "meta": meta, "group": v.group_of(ds), "family": v.family_label(ds),
             "primary": pm, "tables": tables, "ranking": ranking_view(v, ds, rows),
-            "params": [(k + (" (direction of the per-sample value the scores are computed on, not of the geo-bias "
-                             "columns)" if k.endswith("lower_is_better") else ""), val)
-                       for k, val in _flatten(dataset_params(v, rows))], "n_models": len(rows),
+            "params": params_view(v, rows), "n_models": len(rows),
             "bibtex": dataset_bibtex(ds),
             "split": next((r.split for r in rows if r.split), ""),
             "n_rows": _row_counts(v, rows),
@@ -587,7 +605,7 @@ def _dataset_world(v: Version, ds: str, rows: list[ScoreRow]) -> dict | None:
     title = f"Where models fail on {ds}: {v.info(pm)[0]} per country, median of {len(breakdowns)} model(s)"
     w = worldsvg.dataset_map(breakdowns, pm, v.dataset_direction(ds) != "lower", lambda x: fmt(x, pm), v.info(pm)[0],
                              title=title)
-    return {**w, "defs": worldsvg.defs(w["codes"]), "label": title}
+    return {**w, "defs": worldsvg.page_defs(), "label": title}
 
 
 def _difference_world(v: Version, r: ScoreRow) -> dict | None:
@@ -638,6 +656,28 @@ def dataset_params(v: Version, rows: list[ScoreRow]) -> dict:
     if len(ids) == 1:
         return dict(gp[ids[0]]) if isinstance(gp[ids[0]], dict) else {ids[0]: gp[ids[0]]}
     return {i: gp[i] for i in ids}
+
+
+def _param_label(key: str) -> str:
+    return key + (" (direction of the per-sample value the scores are computed on, not of the geo-bias columns)"
+                  if key.endswith("lower_is_better") else "")
+
+
+def params_view(v: Version, rows: list[ScoreRow]) -> dict:
+    """The dataset's geo-bias parameter sets: what all of them share once, then what each set has of its own.
+
+    Why: v0003 listed 16 sets of ~70 keys in full on some pages (107 KB); nearly all keys are shared."""
+    gp = dataset_params(v, rows)
+    ids = sorted({str(r.geobias_params_id) for r in rows if r.geobias_params_id in v.geobias_params})
+    if len(ids) < 2:
+        return {"common": [(_param_label(k), val) for k, val in _flatten(gp)], "sets": []}
+    flat = {i: dict(_flatten(gp[i]) if isinstance(gp[i], dict) else [("", json.dumps(gp[i]))]) for i in ids}
+    keys = sorted({k for f in flat.values() for k in f})
+    common = [k for k in keys if all(k in f and f[k] == flat[ids[0]][k] for f in flat.values())]
+    users = {i: sorted(v.model_name(r.model_id) for r in rows if r.geobias_params_id == i) for i in ids}
+    return {"common": [(_param_label(k), flat[ids[0]][k]) for k in common],
+            "sets": [{"id": i, "models": users[i], "items": [(_param_label(k), flat[i][k]) for k in keys
+                                                             if k in flat[i] and k not in common]} for i in ids]}
 
 
 def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
@@ -752,7 +792,7 @@ def _model_result(v: Version, r: ScoreRow, n_per_ds: dict[str, int]) -> dict:
     geo = []
     for k in ("headline_value", "marked_ssi", "sri_distance_lag", "morans_i"):
         val, text, title = reading.text_or_undefined(r, k, params)
-        geo.append({"key": k, "label": v.info(k)[0], "title": title or v.info(k)[2], "v": val, "text": text})
+        geo.append({"key": k, "label": v.info(k)[0], "title": title, "desc": v.info(k)[2], "v": val, "text": text})
     rv = v.result_verdict(r.model_id, ds)
     return {"dataset": ds, "href": dataset_href(ds), "group": v.family_label(ds),
             "flags": [] if rv is None else [{"code": f.code, "message": f.message} for f in rv.flags],
@@ -780,15 +820,31 @@ def model_view(v: Version, model_id: str, root: Path | None, *, maps_mode: str =
                                  lisa=maps_mode == "all") for r in rows]
     card = v.models.get(model_id, {})
     agg = v.aggregates.get(model_id, {})
+    _captions_once(figures)
+    results = [_model_result(v, r, n_per_ds) for r in rows]
+    for i, res in enumerate(results):  # a metric's meaning is given on its first row only
+        if any(x["metric"] == res["metric"] and x["metric_title"] == res["metric_title"] for x in results[:i]):
+            res["metric_title"] = ""
     return {"id": model_id, "name": v.model_name(model_id), "card": card_items(card),
-            "results": [_model_result(v, r, n_per_ds) for r in rows],
+            "results": results,
             "worlds": (worlds := [w for w in (_difference_world(v, r) for r in rows) if w is not None]),
-            "world_defs": worldsvg.defs({c for w in worlds for c in w["codes"]}),
+            "world_defs": worldsvg.page_defs() if worlds or figures else "",
             "figures": figures, "unverified": any(not r.verified for r in rows),
             "aggregates": _family_summary(v, model_id) + [
                 (v.info(k)[0], fmt(agg.get(k), k), v.info(k)[2]) for k in AGGREGATE_KEYS
                 if num(agg.get(k)) is not None and k != "mean_rank"],
             "bibtex": model_bibtex(model_id, card)}
+
+
+def _captions_once(figures: list[dict]) -> None:
+    """How a map is drawn (the LISA maps' method), when identical to an earlier map's on the page, is said once."""
+    seen: set[str] = set()
+    for f in figures:
+        for img in f["images"]:
+            if img.get("method") in seen:
+                img["method"] = "Method as for the first LISA map above."
+            elif img.get("method"):
+                seen.add(img["method"])
 
 
 def _family_summary(v: Version, model_id: str) -> list[tuple[str, str, str]]:
@@ -829,17 +885,10 @@ def _env():
     env.filters["fmt"] = fmt
     env.filters["json_script"] = json_script
     env.filters["nl2br"] = nl2br
+    env.filters["sortkey"] = sort_key
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
     return env
-
-
-def _assets() -> dict[str, str]:
-    from markupsafe import Markup
-
-    # Our own files, never user input: inlined raw so pages need nothing else.
-    return {"css": Markup((HERE / "static" / "style.css").read_text(encoding="utf-8")),
-            "js": Markup((HERE / "static" / "table.js").read_text(encoding="utf-8"))}
 
 
 def _common(v: Version, versions: list[str], *, base: str, version_href: Callable[[str], str], latest_href: str,
@@ -853,7 +902,7 @@ def _common(v: Version, versions: list[str], *, base: str, version_href: Callabl
         "compare": version_href(latest).replace("index.html", "compare.html") if vs.index(latest) > 0 else None}
     return {"v": v, "base": base, "versions": [{"name": n, "href": version_href(n), "current": n == v.name}
                                                for n in reversed(vs)],
-            "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, **_assets(),
+            "latest_href": latest_href, "page": page, "groups_label": GROUP_LABELS, "assets": assets.refs(base),
             "reference_note": REFERENCE_NOTE, "superseded": superseded, "rules": v.verdict.rules,
             "has_compare": vs.index(v.name) > 0 and (sib / vs[vs.index(v.name) - 1] / "scores.json").exists(),
             "downloads": [n for n in DOWNLOADS if (v.path / n).exists()],
@@ -905,19 +954,21 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
     siblings = Path(siblings) if siblings is not None else version_dir.parent
     common = {"base": "", "version_href": vhref, "latest_href": "../index.html", "siblings": siblings}
     worldsvg.write_assets(version_dir)  # the land and coastlines every map shares (content-hashed files)
+    assets.write(version_dir)  # the stylesheet, the table script and the country-map script every page links
     written = [atomic.write_text(version_dir / "index.html", render_overview(v, versions, **common))]
     datasets = v.ordered_datasets()
     models = v.ordered_models()
     total = len(datasets) + len(models)
     for i, ds in enumerate(datasets):
         ctx = _common(v, versions, page="dataset", **common)
-        html = env.get_template("dataset.html.j2").render(**ctx, d=dataset_view(v, ds))
+        html = mapscale.share_legends(env.get_template("dataset.html.j2").render(**ctx, d=dataset_view(v, ds)))
         written.append(atomic.write_text(version_dir / dataset_href(ds), html))
         if progress:
             progress(f"dataset {ds}", i + 1, total)
     for j, m in enumerate(models):
         ctx = _common(v, versions, page="model", **common)
-        html = env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root, maps_mode=maps))
+        html = mapscale.share_legends(env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root,
+                                                                                                  maps_mode=maps)))
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)

@@ -2,9 +2,10 @@
 
 Why SVG from the country table: the pages are built from a version's frozen tables alone, and a country
 map of the primary metric is what "where on Earth do models fail" needs at a glance. The polygons
-(Natural Earth 1:110m, `locbench.regions`) a page needs are written once per page as `<defs>`; each
-map `<use>`s them with a fill from an absolute scale (`mapscale`). Land and coastlines under every map
-come from two shared, content-hashed files in the version's `assets/`. A country is coloured only with
+(Natural Earth 1:110m, `locbench.regions`) live once in the version's shared map script (`assets`); a map
+carries only its compact data (code, class, the numbers of its tooltip) and the script `<use>`s the outlines
+with fills from an absolute scale (`mapscale`). Land and coastlines under every map come from two shared,
+content-hashed files in the version's `assets/`. A country is coloured only with
 at least the breakdown's minimum of samples (hatched otherwise); its tooltip gives n and the 95 %
 interval where one exists; R² is drawn in its bounded form, and the window is fitted to the data.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import re
 import statistics
 from dataclasses import dataclass
 from html import escape
@@ -37,16 +40,34 @@ FEW_PATTERN = ('<pattern id="few" width="3" height="3" patternUnits="userSpaceOn
 
 @dataclass(frozen=True)
 class MapCountry:
+    """One country of a map: its fill and its tooltip, a template ("{n}" = name, "{0}"... = parts) and parts."""
+
     code: str
     fill: str
-    title: str
+    template: str
+    parts: tuple[str, ...]
+    name: str
+
+    @property
+    def title(self) -> str:
+        return expand(self.template, self.parts, self.name)
+
+
+def expand(template: str, parts: tuple[str, ...] | list[str], name: str, constants: dict[str, str] | None = None
+           ) -> str:
+    """The tooltip text (what the map script writes): name, parts and the map's constants put into the template."""
+    def one(m: re.Match) -> str:
+        key = m.group(1)
+        return name if key == "n" else str(parts[int(key)]) if key.isdigit() else (constants or {})[key]
+    return re.sub(r"\{(n|b|\d+)\}", one, template)
 
 
 @functools.lru_cache(maxsize=1)
-def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, float]]]:
-    """ISO A3 (or name) -> SVG path data in map units (x = lon + 180, y = 90 - lat), and its mainland bbox."""
+def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, float]], dict[str, str]]:
+    """ISO A3 (or name) -> SVG path data in map units (x = lon + 180, y = 90 - lat), its mainland bbox, its name."""
     world, _ = country_table()
     paths: dict[str, str] = {}
+    names: dict[str, str] = {}
     boxes: dict[str, tuple[float, float, float, float]] = {}
     for name, code, geom in zip(world["name"], world["iso_a3"], world.geometry):
         parts = []
@@ -57,9 +78,10 @@ def _geometry() -> tuple[dict[str, str], dict[str, tuple[float, float, float, fl
                 parts.append(d)
         key = _key(code, name)
         paths[key] = "".join(parts)
+        names[key] = str(name)
         main = max(shapely.get_parts(geom), key=lambda g: g.area)
         boxes[key] = tuple(float(v) for v in main.bounds)  # type: ignore[assignment]
-    return paths, boxes
+    return paths, boxes, names
 
 
 def _relative_path(pts: list[tuple[int, int]]) -> str:
@@ -79,6 +101,10 @@ def _relative_path(pts: list[tuple[int, int]]) -> str:
 
 def country_paths() -> dict[str, str]:
     return _geometry()[0]
+
+
+def country_names() -> dict[str, str]:
+    return _geometry()[2]
 
 
 def _key(code: str, name: str) -> str:
@@ -117,14 +143,6 @@ def write_assets(version_dir: Path) -> list[Path]:
 # ---------------------------------------------------------------- one map
 
 
-def defs(codes: set[str] | list[str]) -> Markup:
-    """The `<defs>` block a page needs for the countries its maps colour (plus the hatch pattern)."""
-    paths = country_paths()
-    body = "".join(f'<path id="c-{k}" d="{paths[k]}"/>' for k in sorted(set(codes)) if k in paths)
-    return Markup(f'<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">'
-                  f'<defs>{FEW_PATTERN}{body}</defs></svg>')
-
-
 def region_extent(breakdowns: list[RegionBreakdown]) -> tuple[float, float, float, float]:
     """(lon0, lon1, lat0, lat1) around the mainland of the countries the map colours (those with at least the
     sample minimum; all countries with samples when none has)."""
@@ -144,32 +162,89 @@ def region_extent(breakdowns: list[RegionBreakdown]) -> tuple[float, float, floa
     return extent_for(lon, lat)  # type: ignore[arg-type]
 
 
+BASE_IDS = ("lb-land", "lb-coast")  # the page-level land (ocean + land fill) and coastline layers every map uses
+
+
+def page_defs(assets: str = "assets/") -> Markup:
+    """Once per page with maps: the hatch of the legends' "too few samples" swatch, and the ocean + land and the
+    coastline layers (shared files) that each map `<use>`s instead of repeating them."""
+    land, coast = asset_refs(assets)
+    img = 'x="0" y="0" width="360" height="180" preserveAspectRatio="none"'
+    return Markup(f'<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">'
+                  f'<defs>{FEW_PATTERN}<g id="{BASE_IDS[0]}"><rect x="0" y="0" width="360" height="180" '
+                  f'fill="{OCEAN}"/><image href="{land}" {img}/></g><image id="{BASE_IDS[1]}" href="{coast}" {img}/>'
+                  f'</defs></svg>')
+
+
+def map_data(countries: list[MapCountry], hatch: str, constants: dict[str, str] | None = None) -> dict:
+    """The compact data the map script draws: fills and templates once, then one short entry per country."""
+    names = country_names()
+    fills = list(dict.fromkeys(c.fill for c in countries if c.fill != mapscale.FEW_FILL))
+    templates = list(dict.fromkeys(c.template for c in countries if c.fill != mapscale.FEW_FILL))
+    few = [c for c in countries if c.fill == mapscale.FEW_FILL]
+    data: dict = {"f": fills, "t": templates, "c": [_entry(c.code, fills.index(c.fill), templates.index(c.template),
+                                                           *c.parts) for c in countries if c.fill != mapscale.FEW_FILL]}
+    if few:  # one group and one tooltip for every country under the sample minimum
+        data.update(h=hatch, ft=FEW_TEMPLATE, w=[_entry(c.code, *c.parts) for c in few])
+    renamed = {c.code: c.name for c in countries if names.get(c.code) != c.name}
+    if renamed:
+        data["nm"] = renamed
+    if constants:
+        data["k"] = constants
+    return data
+
+
+def _entry(*fields: object) -> str:
+    """One country's fields joined by "|" (codes and formatted numbers never hold one)."""
+    text = [str(f) for f in fields]
+    if any("|" in t for t in text):
+        raise ValueError(f"a map field holds '|': {text}")
+    return "|".join(text)
+
+
+def map_titles(svg: str) -> dict[str, str]:
+    """Each country's tooltip as the map script writes it (the few countries share one), read from a map's markup."""
+    import html
+
+    data = json.loads(html.unescape(re.search(r"data-map='([^']*)'", svg).group(1)))  # type: ignore[union-attr]
+    names = {**country_names(), **data.get("nm", {})}
+    k = data.get("k", {})
+
+    def text(tpl: str, code: str, parts: list) -> str:
+        return expand(tpl, parts, names.get(code, code), k)
+    coloured = [e.split("|") for e in data["c"]]
+    few = [e.split("|") for e in data.get("w", [])]
+    out = {e[0]: text(data["t"][int(e[2])], e[0], e[3:]) for e in coloured}
+    shared = "; ".join(text(data["ft"], e[0], e[1:]) for e in few)
+    return {**out, **{e[0]: shared for e in few}}
+
+
+def _attr_json(data: dict) -> str:
+    """JSON inside a single-quoted attribute: only `&`, `'` and `<` need escaping."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;")
+
+
 def country_map(countries: list[MapCountry], scale: mapscale.Scale, extent: tuple[float, float, float, float], *,
-                title: str, extra: tuple[tuple[str, str], ...] = (), assets: str = "assets/") -> Markup:
-    """One map: ocean, shared land, the coloured countries (hover: value, n, interval), then the legend."""
+                title: str, extra: tuple[tuple[str, str], ...] = (), constants: dict[str, str] | None = None) -> Markup:
+    """One map: the page's ocean + land, the coloured countries (drawn by the map script from `data-map`; hover:
+    value, n, interval), the page's coastlines (`page_defs`), then the legend. The `<title>` names the map."""
     x0, x1, y0, y1 = extent
     h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
-    land, coast = asset_refs(assets)
     unit = (x1 - x0) / WIDTH_PX  # map units per pixel: the hatch is drawn 4 px wide at any zoom
     hatch = f"few-{round(unit * 1e4)}"
     pattern = FEW_PATTERN.replace('id="few"', f'id="{hatch}"').replace(
         'patternTransform="rotate(45)"', f'patternTransform="rotate(45) scale({unit * 1.4:.4g})"')
-    few = [c for c in countries if c.fill == mapscale.FEW_FILL]
-    uses = "".join(f'<use href="#c-{c.code}" fill="{c.fill}"><title>{escape(c.title)}</title></use>'
-                   for c in countries if c.fill != mapscale.FEW_FILL)
-    if few:  # one group and one tooltip for every country under the sample minimum
-        uses += (f'<g fill="url(#{hatch})"><title>{escape("; ".join(c.title for c in few))}</title>'
-                 + "".join(f'<use href="#c-{c.code}"/>' for c in few) + "</g>")
+    data = _attr_json(map_data(countries, hatch, constants))
     legend, lh = mapscale.legend_svg(scale, 0, 0, (*extra, (mapscale.FEW_FILL, "too few samples (not coloured "
                                                             "as a value)"), (LAND, "no samples")))
     world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
              f'{y1 - y0:g}" preserveAspectRatio="none"><defs>{pattern}</defs>'
-             f'<rect x="0" y="0" width="360" height="180" fill="{OCEAN}"/><image href="{land}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/>'
-             f'<g stroke="#fff" stroke-width="0.15">{uses}</g>'
-             f'<image href="{coast}" x="0" y="0" width="360" height="180" preserveAspectRatio="none"/></svg>')
+             f'<use href="#{BASE_IDS[0]}"/><g stroke="#fff" stroke-width="0.15" data-map=\'{data}\'></g>'
+             f'<use href="#{BASE_IDS[1]}"/></svg>')
     total = h + 12 + lh
     return Markup(f'<svg class="map" viewBox="0 0 {WIDTH_PX} {total:g}" width="{WIDTH_PX}" height="{total:g}" '
-                  f'role="img" aria-label="{escape(title)}" font-family="system-ui, sans-serif"><title>'
+                  f'role="img" font-family="system-ui, sans-serif"><title>'
                   f'{escape(title)}</title>{world}<rect x="0.5" y="0.5" width="{WIDTH_PX - 1}" height="{h - 1:g}" '
                   f'fill="none" stroke="#c9cfd9"/><g transform="translate(6 {h + 10:g})">{legend}</g></svg>')
 
@@ -188,13 +263,25 @@ def value_scale(metric: str, values: list[float], higher_is_better: bool, label:
                              min_span=1e-6)
 
 
-def _tooltip(c: RegionScore, metric: str, fmt, what: str = "") -> str:
-    ci = mapscale.interval(metric, c.n, c.value)
-    text = f"{c.name}: {what}{fmt(c.value)}"
-    if metric == "r2" and c.value is not None:
-        text += f" (bounded {mapscale.bounded_r2(c.value):.2f})"
-    text += f", n = {c.n:,}"
-    return text + (f", 95% interval {fmt(ci[0])}–{fmt(ci[1])}" if ci else ", no interval for this metric")
+FEW_TEMPLATE = "{n}: n = {0}, too few samples for a value"
+
+
+def _few(k: str, c: RegionScore) -> MapCountry:
+    return MapCountry(k, mapscale.FEW_FILL, FEW_TEMPLATE, (str(c.n),), c.name)
+
+
+def _median_country(k: str, cs: list[RegionScore], m: float, metric: str, fmt, fill: str) -> MapCountry:
+    """Tooltip of the dataset map: the median model's value, n, its interval and the models' range."""
+    ci = mapscale.interval(metric, cs[0].n, m)
+    bounded = f" (bounded {mapscale.bounded_r2(m):.2f})" if metric == "r2" else ""
+    head = "{n}: median of {0} model(s) {1}{2}, n = {3}"
+    tail = " (models range {%d}–{%d})"
+    spread = (fmt(min(c.value for c in cs)), fmt(max(c.value for c in cs)))  # type: ignore[type-var]
+    base = (str(len(cs)), fmt(m), bounded, f"{cs[0].n:,}")
+    if ci:
+        return MapCountry(k, fill, head + ", 95% interval {4}–{5}" + tail % (6, 7),
+                          (*base, fmt(ci[0]), fmt(ci[1]), *spread), cs[0].name)
+    return MapCountry(k, fill, head + ", no interval for this metric" + tail % (4, 5), (*base, *spread), cs[0].name)
 
 
 def dataset_map(breakdowns: list[RegionBreakdown], metric: str, higher_is_better: bool, fmt, label: str, *,
@@ -211,16 +298,16 @@ def dataset_map(breakdowns: list[RegionBreakdown], metric: str, higher_is_better
                 per.setdefault(k, []).append(c)
     med = {k: statistics.median(c.value for c in cs) for k, cs in per.items()}  # type: ignore[misc]
     scale = value_scale(metric, [mapscale.display_value(metric, v) for v in med.values()], higher_is_better, label)
-    out = [MapCountry(k, mapscale.FEW_FILL, f"{c.name}: n = {c.n}, too few samples for a value")
-           for k, c in sorted(few.items()) if k not in med]
-    for k in sorted(med):
-        cs, m = per[k], med[k]
-        rep = RegionScore(cs[0].name, cs[0].n, m, False, cs[0].code, cs[0].continent)
-        span = f" (models range {fmt(min(c.value for c in cs))}–{fmt(max(c.value for c in cs))})"  # type: ignore
-        out.append(MapCountry(k, scale.colour(mapscale.display_value(metric, m)),
-                              _tooltip(rep, metric, fmt, f"median of {len(cs)} model(s) ") + span))
+    out = [_few(k, c) for k, c in sorted(few.items()) if k not in med]
+    out += [_median_country(k, per[k], med[k], metric, fmt, scale.colour(mapscale.display_value(metric, med[k])))
+            for k in sorted(med)]
     svg = country_map(out, scale, region_extent(breakdowns), title=title)
     return {"svg": svg, "codes": sorted({c.code for c in out}), "label": scale.title}
+
+
+def _difference_template(ci: bool, sig: bool) -> str:
+    return ("{n}: {0} vs {b}, n = {1}" + (", 95% interval {2} to {3}" if ci else " (no interval for this metric)")
+            + ("" if sig else ": not significant"))
 
 
 def difference_map(model: RegionBreakdown, baseline: RegionBreakdown, metric: str, higher_is_better: bool, fmt,
@@ -236,16 +323,15 @@ def difference_map(model: RegionBreakdown, baseline: RegionBreakdown, metric: st
     for c in model.countries:
         k, b = _key(c.code, c.name), base.get(_key(c.code, c.name))
         if c.few or c.value is None or b is None or b.value is None or b.few:
-            out.append(MapCountry(k, mapscale.FEW_FILL, f"{c.name}: n = {c.n}, too few samples for a value"))
+            out.append(_few(k, c))
             continue
         d = mapscale.display_value(metric, c.value) - mapscale.display_value(metric, b.value)
         signed = d if higher_is_better else -d
         ci = mapscale.difference_interval(metric, (c.n, c.value), (b.n, b.value))
         sig = ci is None or ci[0] > 0 or ci[1] < 0
-        text = f"{c.name}: {'+' if d >= 0 else ''}{fmt(d)} vs {baseline_name}, n = {c.n:,}"
-        text += f", 95% interval {fmt(ci[0])} to {fmt(ci[1])}" if ci else " (no interval for this metric)"
+        parts = (f"{'+' if d >= 0 else ''}{fmt(d)}", f"{c.n:,}", *((fmt(ci[0]), fmt(ci[1])) if ci else ()))
         out.append(MapCountry(k, scale.colour(signed) if sig else mapscale.NOT_SIGNIFICANT,
-                              text + ("" if sig else ": not significant")))
+                              _difference_template(ci is not None, sig), parts, c.name))
     extra = ((mapscale.NOT_SIGNIFICANT, "no significant difference"),) if pct else ()
-    svg = country_map(out, scale, region_extent([model]), title=title, extra=extra)
+    svg = country_map(out, scale, region_extent([model]), title=title, extra=extra, constants={"b": baseline_name})
     return {"svg": svg, "codes": sorted({c.code for c in out}), "label": scale.title}

@@ -58,6 +58,11 @@
     input.addEventListener("input", function () { filterTable(table, input.value, counter); });
     filterTable(table, input.value, counter);
   });
+  /* the compact "unverified" badge of table rows: its explanation, written once here instead of on every row */
+  document.querySelectorAll(".badge.unverified:not([title])").forEach(function (b) {
+    b.title = "Not verified against data: scored from submitted predictions that could not be checked against " +
+      "the dataset's files (only against its published facts)";
+  });
   var sel = document.getElementById("version-select");
   if (sel) sel.addEventListener("change", function () { if (sel.value) window.location.href = sel.value; });
   var data = document.getElementById("lb-data");
