@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from locbench.errors import InputError
-from locbench.leaderboard import render
+from locbench.leaderboard import mapscale, render, worldsvg
 from test_leaderboard_html_fixture import HOSTILE, UNDEFINED_REASON, make_version
 
 
@@ -106,8 +106,12 @@ def test_every_page_is_self_contained(site: dict) -> None:
                 assert tag == "a" and "noopener" in a.get("rel", "") and "ext" in a.get("class", ""), (path, url)
             if tag == "img":
                 assert url.startswith("data:image/png;base64,"), url[:40]
-        assert not any(t == "link" for t, _ in p.tags), path  # CSS is inlined, no stylesheet links
-        assert not any(t == "script" and a.get("src") for t, a in p.tags), path
+        # CSS and JS are the version's shared, content-hashed files (issue 24): relative links that resolve
+        shared = [a.get("href") for t, a in p.tags if t == "link"] + [a["src"] for t, a in p.tags
+                                                                       if t == "script" and a.get("src")]
+        assert shared and all(re.fullmatch(r"(v\d{4}/)?assets/[a-z]+-[0-9a-f]{12}\.(css|js)", u) for u in shared), path
+        assert all((path.parent / u).is_file() for u in shared), path
+        assert all(a.get("rel") == "stylesheet" for t, a in p.tags if t == "link"), path
         assert "@import" not in text and "url(http" not in text
 
 
@@ -204,7 +208,10 @@ def test_hostile_strings_are_escaped(site: dict) -> None:
         text, p = parse(path)
         assert HOSTILE not in text and "<b>Mallory</b>" not in text and "<img src=x" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-        assert [t for t, _ in p.tags].count("script") == 2  # our JSON block and our JS, nothing injected
+        scripts = [a for t, a in p.tags if t == "script"]  # our JSON block and our shared JS files, nothing injected
+        assert sum(1 for a in scripts if not a.get("src")) == 1
+        assert all(re.fullmatch(r"(v\d{4}/)?assets/(table|worldmap)-[0-9a-f]{12}\.js", a["src"]) for a in scripts
+                   if a.get("src"))
         assert not any(t == "img" and a.get("src") == "x" for t, a in p.tags)
         assert not any(k.startswith("on") for _, a in p.tags for k in a)  # no event-handler attributes at all
         data = next(s for s in p.scripts if s.lstrip().startswith("{"))
@@ -349,17 +356,16 @@ def test_staged_folder_renders_under_its_final_name(tmp_path: Path) -> None:
 
 def test_country_maps_come_from_the_results_regions(site: dict) -> None:
     text, _ = parse(site["vdir"] / "dataset-birdsnap.html")
-    uses = re.findall(r'<use href="#c-([A-Z-a-z]+)" fill="([^"]+)"[^>]*><title>([^<]+)</title>', text)
-    by = {c: (fill, title) for c, fill, title in uses}
-    few = re.search(r'<g fill="url\(#few-[0-9]+\)"><title>([^<]+)</title>((?:<use href="#c-[^"]+"/>)+)</g>', text)
-    assert "Mexico: n = 20, too few samples for a value" in few.group(1) and '"#c-MEX"' in few.group(2)
-    assert "MEX" not in by  # 20 samples: hatched, never a colour
+    by = worldsvg.read_map(text)  # what the page's map script draws: fill and tooltip per country
+    assert by["MEX"] == (mapscale.FEW_FILL, by["MEX"][1]) and "Mexico: n = 20, too few samples for a value" in by["MEX"][1]
     assert by["CAN"][1].startswith("Canada: median of 17 model(s)") and "95% interval" in by["CAN"][1]
     assert by["CAN"][0] != "#b2182b" and by["USA"][0] != "#2166ac"  # absolute classes: no relative red vs blue
-    codes = set(re.findall(r'<path id="c-([^"]+)"', text))
-    assert len(codes) == text.count('<path id="c-') and codes >= {"MEX", "CAN", "USA"}  # defined once, as needed
+    assert '<path id="c-' not in text  # outlines live once, in the shared map script
+    script = next((site["vdir"] / "assets").glob("worldmap-*.js")).read_text()
+    assert all(f'"{c}":["' in script for c in ("MEX", "CAN", "USA")) and "worldmap-" in text
     model, _ = parse(site["vdir"] / render.model_href("torchspatial-nerf"))
-    assert "Difference from the no-prior baseline" in model and re.search(r"<title>[^<]+ vs [^<]+, n = [0-9,]+", model)
+    assert "Difference from the no-prior baseline" in model
+    assert any(re.search(r"^[^:]+: [-+][0-9.]+ vs .+, n = [0-9,]+", t) for _, t in worldsvg.read_map(model).values())
     baseline, _ = parse(site["vdir"] / render.model_href("torchspatial-no-prior"))
     assert "Difference from the no-prior baseline" not in baseline
     overview, _ = parse(site["vdir"] / "index.html")

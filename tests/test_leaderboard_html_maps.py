@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locbench.leaderboard import maps
+from locbench.leaderboard import maps, worldsvg
 from locbench.leaderboard.rows import ScoreRow
 
 
@@ -82,7 +82,8 @@ def test_maps_are_small_svgs_with_absolute_legends() -> None:
     perf, lisa = maps.performance_map(layers, "synthetic: performance"), maps.lisa_map(layers, "synthetic: LISA")
     for svg in (perf, lisa):
         assert len(svg) < 12_000 and svg.startswith('<svg class="map"')
-        assert "assets/land-" in svg and "assets/coast-" in svg and "http" not in svg.replace(
+        # land and coastlines: the page's shared layers (declared once by worldsvg.page_defs), no URL of their own
+        assert '<use href="#lb-land"/>' in svg and '<use href="#lb-coast"/>' in svg and "http" not in svg.replace(
             'xmlns="http://www.w3.org/2000/svg"', "")
         sizes = {float(x) for x in re.findall(r'font-size="([0-9.]+)"', svg)}
         assert sizes and min(sizes) >= 11
@@ -92,6 +93,8 @@ def test_maps_are_small_svgs_with_absolute_legends() -> None:
         assert img.size == (round((x1 - x0) / layers.cell_deg), round((y1 - y0) / layers.cell_deg))  # one pixel a cell
     assert "Top-1 accuracy per cell (%)" in perf and ">90–100<" in perf and ">0–10<" in perf  # absolute classes
     assert "worst" not in perf and "hot spot" in lisa
+    defs = worldsvg.page_defs()
+    assert 'id="lb-land"' in defs and 'id="lb-coast"' in defs and "assets/land-" in defs and "assets/coast-" in defs
 
 
 def test_maps_come_from_the_result_file_alone(tmp_path: Path) -> None:
@@ -102,7 +105,12 @@ def test_maps_come_from_the_result_file_alone(tmp_path: Path) -> None:
     row = ScoreRow("m", "toy")
     out = maps.maps_for(row, tmp_path, dataset_label="toy", model_label="m")
     assert len(out["images"]) == 2 and out["notes"] == []
-    assert "8-nearest-neighbour" in out["images"][1]["caption"]
+    lisa = out["images"][1]
+    assert "8-nearest-neighbour" in lisa["method"]
+    _, _, c = maps._lisa_index(_clustered_result().map_layers)
+    assert lisa["caption"] == (f"Hot spots (clusters of errors): {c['hot_cells']:,} cells ({c['hot_samples']:,} "
+                               f"samples); cold spots (clusters of successes): {c['cold_cells']:,} cells "
+                               f"({c['cold_samples']:,} samples).") and c["hot_cells"] > 0 and c["cold_cells"] > 0
     write_result(tmp_path, _clustered_result(geobias=False))
     out = maps.maps_for(row, tmp_path, dataset_label="toy", model_label="m")
     assert len(out["images"]) == 1 and "geo-bias was not computed" in out["notes"][0]

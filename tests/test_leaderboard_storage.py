@@ -112,28 +112,31 @@ def _rb(metric: str, countries: list[tuple[str, str, int, float]], min_count: in
 
 def test_r2_on_five_samples_is_not_drawn() -> None:
     rb = _rb("r2", [("France", "FRA", 5, -215_867.0), ("Germany", "DEU", 55, -1_247_974.0), ("Italy", "ITA", 400, 0.6)])
-    w = worldsvg.dataset_map([rb], "r2", True, lambda x: f"{x:.3f}", "R²", title="t")
-    fra = re.search(r'<g fill="url\(#few-[0-9]+\)"><title>([^<]*)</title><use href="#c-FRA"/></g>', w["svg"])
-    assert "France: n = 5, too few samples" in fra.group(1) and "215" not in fra.group(1)  # hatched, no value
-    deu = re.search(r'<use href="#c-DEU" fill="([^"]+)"><title>([^<]*)</title>', w["svg"])
-    assert deu.group(1) == mapscale.BOUNDED_R2.colours[0] and "bounded -1.00" in deu.group(2)  # bounded, not ±1e6
+    w = worldsvg.read_map(worldsvg.dataset_map([rb], "r2", True, lambda x: f"{x:.3f}", "R²", title="t")["svg"])
+    fill, fra = w["FRA"]
+    assert fill == mapscale.FEW_FILL and "France: n = 5, too few samples" in fra and "215" not in fra  # hatched, no value
+    fill, deu = w["DEU"]
+    assert fill == mapscale.BOUNDED_R2.colours[0] and "bounded -1.00" in deu  # bounded, not ±1e6
     assert mapscale.bounded_r2(-1_247_974.0) > -1 and mapscale.bounded_r2(1.0) == 1.0
     assert mapscale.bounded_r2(0.6) == pytest.approx(0.6 / 1.4)
-    diff = worldsvg.difference_map(rb, rb, "r2", True, str, title="t", baseline_name="no-prior")
-    assert re.search(r'<g fill="url\(#few-[0-9]+\)"><title>France[^<]*</title><use href="#c-FRA"/>', diff["svg"])
+    diff = worldsvg.read_map(worldsvg.difference_map(rb, rb, "r2", True, str, title="t", baseline_name="no-prior")["svg"])
+    assert diff["FRA"][0] == mapscale.FEW_FILL and diff["FRA"][1].startswith("France: n = 5")
+    assert diff["ITA"][1].startswith("Italy: +0.0 vs no-prior, n = 400")  # the baseline's name, a map constant
 
 
 def test_legends_carry_absolute_values_with_units() -> None:
     near = _rb("top1", [("Canada", "CAN", 89, 71.42), ("United States of America", "USA", 5000, 73.64)])
     w = worldsvg.dataset_map([near], "top1", True, lambda x: f"{x:.2f}", "Top-1", title="t")
     assert "Top-1 per country (%)" in w["svg"] and "worst" not in w["svg"] and "middle" not in w["svg"]
-    labels = re.findall(r'font-size="12" fill="#333b4a">([^<]+)<', w["svg"])
+    labels = re.findall(r'<text x="[0-9.]+" y="[0-9.]+">([^<]+)<', w["svg"])
     assert any(re.fullmatch(r"\d+–\d+", t) for t in labels)
-    fills = dict(re.findall(r'<use href="#c-(CAN|USA)" fill="([^"]+)"', w["svg"]))
+    assert re.search(r'<g font-size="12" fill="#333b4a">', w["svg"])  # the labels' size and colour, set once
+    drawn = worldsvg.read_map(w["svg"])
+    fills = {c: drawn[c][0] for c in ("CAN", "USA")}
     scale = mapscale.absolute([71.42, 73.64], title="x", higher_is_better=True, min_span=20.0, domain=(0, 100))
     assert scale.breaks[-1] - scale.breaks[0] >= 20  # a 2.2-point gap is not the full colour range
     assert abs(scale.index(71.42) - scale.index(73.64)) <= 1 and fills["CAN"] in scale.colours
-    assert "95% interval" in w["svg"]  # each coloured country states its interval
+    assert all("95% interval" in drawn[c][1] for c in ("CAN", "USA"))  # each coloured country states its interval
     lo, hi = mapscale.interval("top1", 89, 71.42)
     assert lo < 71.42 < hi and hi - lo == pytest.approx(18.6, abs=0.5)  # Wilson, n = 89
     assert all(int(s) >= 11 for s in re.findall(r'font-size="(\d+)"', w["svg"]))

@@ -202,8 +202,9 @@ def _entry(*fields: object) -> str:
     return "|".join(text)
 
 
-def map_titles(svg: str) -> dict[str, str]:
-    """Each country's tooltip as the map script writes it (the few countries share one), read from a map's markup."""
+def read_map(svg: str) -> dict[str, tuple[str, str]]:
+    """code -> (fill, tooltip) as the map script draws them, read back from a map's markup (countries under the
+    sample minimum: the hatch fill and their shared tooltip)."""
     import html
 
     data = json.loads(html.unescape(re.search(r"data-map='([^']*)'", svg).group(1)))  # type: ignore[union-attr]
@@ -214,9 +215,9 @@ def map_titles(svg: str) -> dict[str, str]:
         return expand(tpl, parts, names.get(code, code), k)
     coloured = [e.split("|") for e in data["c"]]
     few = [e.split("|") for e in data.get("w", [])]
-    out = {e[0]: text(data["t"][int(e[2])], e[0], e[3:]) for e in coloured}
     shared = "; ".join(text(data["ft"], e[0], e[1:]) for e in few)
-    return {**out, **{e[0]: shared for e in few}}
+    return {**{e[0]: (data["f"][int(e[1])], text(data["t"][int(e[2])], e[0], e[3:])) for e in coloured},
+            **{e[0]: (mapscale.FEW_FILL, shared) for e in few}}
 
 
 def _attr_json(data: dict) -> str:
