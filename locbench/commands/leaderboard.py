@@ -35,6 +35,8 @@ RENDER_EPILOG = """[bold]Examples[/bold]
   locbench leaderboard render v0003 --out build/pages
 
 Result files re-scored since the version are read from git history by the blob ids the version recorded.
+When the renderer has changed since the version was published, its pages are given back from git history
+instead (a superseded version's pages leave the working tree once committed); a shallow clone cannot.
 """
 
 
@@ -87,5 +89,8 @@ def register(app: typer.Typer) -> None:
                           f"ones{why}: {', '.join(outcome.differing[:5])}[/yellow]")
             console.print(f"  {outcome.path}")
             raise typer.Exit(1)
-        console.print(f"[green]{outcome.pages} page(s) of {version}, byte-identical to the published ones[/green]")
+        how = ("restored from the folder / git history (the renderer changed since)" if outcome.how == "restored"
+               else "re-rendered")
+        console.print(f"[green]{outcome.pages} page(s) of {version}, byte-identical to the published ones ({how})"
+                      "[/green]")
         console.print(f"  {outcome.path}")

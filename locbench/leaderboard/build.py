@@ -12,7 +12,9 @@ Why each step:
   longer carry their regional breakdown), `regions.json` (every breakdown once, `regionstore`),
   `verdicts.json` when the policy writes one, `CHANGES.md` and `manifest.json`. Pages are derived:
   the build renders them with light SVG maps and records in `pages.json` (`pagerecord`) what they were
-  rendered from, so `locbench leaderboard render vNNNN` reproduces them byte for byte later.
+  rendered from, so `locbench leaderboard render vNNNN` reproduces them byte for byte later;
+- the previous versions' pages leave the working tree when the new version is published, but only those
+  committed at HEAD byte for byte (`prune`): `locbench leaderboard render` restores them from git.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from locbench.hashing import sha256_file
 from locbench.errors import InputError
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import RenderConfig
-from locbench.leaderboard import pagerecord, regionstore
+from locbench.leaderboard import pagerecord, prune, regionstore
 from locbench.leaderboard.rows import ScoreRow, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (build_lock, check_published_outputs, check_root, checked_results,
@@ -220,6 +222,7 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
              progress: Callable[[str], None] | None) -> bool:
     """Write the version in a staged folder (pages too), rename it into place, make it read-only; True if HTML."""
     html = False
+    superseded = prune.prunable(lb, root) if render else []  # their pages leave the tree once this one is out
     with atomic.staged_dir(lb / version) as staged:
         atomic.write_text(staged / "scores.csv", files.csv_text)
         atomic.write_text(staged / "scores.json", regionstore.dumps_compact(files.scores))
@@ -233,11 +236,13 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
             if progress:
                 progress("HTML pages")
             pagerecord.render_and_record(staged, versions=[*list_versions(lb), version], root=root, maps=maps,
-                                         progress=_page_progress(progress))
+                                         progress=_page_progress(progress), pageless=superseded, siblings=lb)
             html = True
         fault_point("html")
     fault_point("renamed")
     atomic.make_read_only(lb / version)
+    for old in superseded:  # committed at HEAD: `locbench leaderboard render` gives them back from git
+        prune.remove_pages(lb / old)
     if html:
         from locbench.leaderboard.render import render_latest
 

@@ -56,17 +56,28 @@ def _result_inputs(root: Path, manifest: dict[str, Any]) -> dict[str, dict[str, 
 
 
 def render_and_record(version_dir: Path, *, versions: list[str], root: Path, maps: str,
-                      progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Render a (staged) version's pages from `root`, then write pages.json describing them."""
-    from locbench.leaderboard.render import render_version
+                      progress: Callable[[str, int, int], None] | None = None,
+                      pageless: list[str] | None = None, siblings: Path | None = None) -> dict[str, Any]:
+    """Render a (staged) version's pages from `root`, then write pages.json describing them.
+
+    `pageless`: the other versions whose selector entry links their CHANGES.md (their pages are removed when
+    this version is published: `prune`); recorded, so a re-render links the same way."""
+    from locbench.leaderboard.render import pageless_versions, render_version
 
     version_dir = Path(version_dir)
+    siblings = Path(siblings) if siblings is not None else version_dir.parent
     manifest = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
-    written = render_version(version_dir, versions=versions, root=root, maps=maps, progress=progress)
-    record = {"schema": SCHEMA, "version": manifest["version"], "versions": list(versions), "maps": maps,
-              "renderer": renderer_digest(), "inputs": _result_inputs(Path(root), manifest),
-              "pages": _page_hashes(version_dir, written)}
-    atomic.write_text(version_dir / FILE, json.dumps(record, sort_keys=True, indent=1) + "\n")
+    name = manifest["version"]
+    pageless = sorted(set(pageless or ()) | set(pageless_versions(siblings, versions, name)))
+    written = render_version(version_dir, versions=versions, root=root, maps=maps, progress=progress,
+                             siblings=siblings, pageless=pageless)
+    pages = _page_hashes(version_dir, written)
+    record = {"schema": SCHEMA, "version": name, "versions": list(versions), "maps": maps,
+              "renderer": renderer_digest(), "inputs": _result_inputs(Path(root), manifest), "pages": pages,
+              "pageless": pageless,
+              "git_blobs": {n: git_blob_id((version_dir / n).read_bytes()) for n in pages}}
+    # compact: read by `render_again`, not by eye
+    atomic.write_text(version_dir / FILE, json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
     return record
 
 
@@ -77,9 +88,20 @@ def _page_hashes(version_dir: Path, written: list[Path]) -> dict[str, str]:
 
 
 def storage_note(previous_dir: Path | None) -> str:
-    """A CHANGES.md section when the previous version predates this storage scheme (said once)."""
-    if previous_dir is None or (Path(previous_dir) / FILE).exists():
+    """A CHANGES.md section on how the versions before this one are stored (depends only on the previous version,
+    so a rebuild writes the same words)."""
+    if previous_dir is None:
         return ""
+    if (Path(previous_dir) / FILE).exists():
+        return ("\n## Storage\n\n"
+                f"- {Path(previous_dir).name} and earlier versions with a page record (pages.json) keep their tables; "
+                "their pages leave the working tree once committed to git (when this version is published) and "
+                "`locbench leaderboard render vNNNN --out DIR` gives them back byte-identical (from git history "
+                "when the renderer has changed since; checked against pages.json). The version selector links the "
+                "CHANGES.md of a version whose pages are not in the folder. Versions before the record keep their "
+                "pages as published.\n"
+                "- Pages link shared, content-hashed files in assets/ (stylesheet, table script, country-map "
+                "script with the country outlines) instead of repeating them.\n")
     return ("\n## Storage\n\n"
             "- From this version on a version freezes its tables (scores.csv, a compact scores.json whose rows "
             "no longer repeat their regional breakdown), regions.json (every breakdown once), CHANGES.md and "
@@ -92,18 +114,21 @@ def storage_note(previous_dir: Path | None) -> str:
 
 @dataclass(frozen=True)
 class RenderOutcome:
-    """A re-render: where the pages went and which differ from the published ones (empty: byte-identical)."""
+    """A re-render: where the pages went and which differ from the published ones (empty: byte-identical).
+
+    `how`: "re-rendered" (today's renderer drew them: it is the one that published them) or "restored" (the
+    renderer changed since: the published bytes were read back from the folder or from git history)."""
 
     path: Path
     pages: int
     differing: list[str]
     renderer_changed: bool
+    how: str = "re-rendered"
 
 
 def render_again(leaderboard_dir: Path, version: str, out_dir: Path, root: Path) -> RenderOutcome:
-    """Render `version`'s pages into out_dir/version from its frozen tables and the result files it names."""
-    from locbench.leaderboard.render import render_version
-
+    """Give back `version`'s pages in out_dir/version: re-rendered from its frozen tables and the result files it
+    names while today's renderer is the one that drew them, else the published bytes from git history."""
     src = Path(leaderboard_dir) / version
     if not (src / "manifest.json").is_file():
         raise InputError(f"no leaderboard version {version}", file=src)
@@ -114,17 +139,73 @@ def render_again(leaderboard_dir: Path, version: str, out_dir: Path, root: Path)
     target = atomic.check_output_dir(Path(out_dir), option="--out") / version
     if target.exists():
         raise InputError("already exists; remove it or choose another --out", file=target)
+    changed = record["renderer"] != renderer_digest()
     # staged beside the target and renamed whole: a folder named vNNNN holding a manifest counts as published
-    with atomic.staged_dir(target) as staged, tempfile.TemporaryDirectory(prefix="locbench-render-") as tmp:
+    with atomic.staged_dir(target) as staged:
         for name in RECORD_FILES:
             if (src / name).is_file():
                 shutil.copyfile(src / name, staged / name)
-        _materialise(Path(root), record["inputs"], Path(tmp))
-        written = render_version(staged, versions=record["versions"], root=Path(tmp), maps=record["maps"],
-                                 siblings=src.parent)
-        got = _page_hashes(staged, written)
+        got = _restore(src, record, staged, Path(root)) if changed else _rerender(src, record, staged, Path(root))
     differing = sorted(n for n in set(got) | set(record["pages"]) if got.get(n) != record["pages"].get(n))
-    return RenderOutcome(target, len(got), differing, record["renderer"] != renderer_digest())
+    return RenderOutcome(target, len(got), differing, changed, "restored" if changed else "re-rendered")
+
+
+def _rerender(src: Path, record: dict[str, Any], staged: Path, root: Path) -> dict[str, str]:
+    from locbench.leaderboard.render import render_version
+
+    with tempfile.TemporaryDirectory(prefix="locbench-render-") as tmp:
+        _materialise(root, record["inputs"], Path(tmp))
+        written = render_version(staged, versions=record["versions"], root=Path(tmp), maps=record["maps"],
+                                 siblings=src.parent, pageless=record.get("pageless"))
+    return _page_hashes(staged, written)
+
+
+def _restore(src: Path, record: dict[str, Any], staged: Path, root: Path) -> dict[str, str]:
+    """The published pages, byte for byte, when today's renderer is not the one that drew them."""
+    blobs = record.get("git_blobs", {})
+    for name, sha in sorted(record["pages"].items()):
+        data = published_page(root, src / name, sha, blobs.get(name))
+        (staged / name).parent.mkdir(parents=True, exist_ok=True)
+        (staged / name).write_bytes(data)
+    return {n: hashlib.sha256((staged / n).read_bytes()).hexdigest() for n in record["pages"]}
+
+
+def published_page(root: Path, path: Path, sha256: str, blob: str | None = None) -> bytes:
+    """A published page's bytes: the file while it is unchanged, else git (its recorded blob id, else the
+    history of its path); a clear error when neither holds it."""
+    if path.is_file() and hashlib.sha256(data := path.read_bytes()).hexdigest() == sha256:
+        return data
+    for data in _git_candidates(root, path, blob):
+        if hashlib.sha256(data).hexdigest() == sha256:
+            return data
+    raise DataMissingError(f"page {path.name} of {path.parent.name} as published (sha256 {sha256[:12]}…) is neither "
+                           "in the folder nor in this repository's git history, and today's renderer is not the one "
+                           "that drew it, so it cannot be re-rendered byte for byte (a shallow clone? run "
+                           "`git fetch --unshallow`)", file=path)
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _git_candidates(root: Path, path: Path, blob: str | None):
+    """Bytes git holds for this page: the recorded blob, then every version of its path in history."""
+    if blob and (data := _git(root, "cat-file", "blob", blob)) is not None:
+        yield data
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return
+    try:
+        rel = Path(path).resolve().relative_to(Path(top.decode().strip()).resolve()).as_posix()
+    except ValueError:
+        return
+    for rev in (_git(root, "log", "--all", "--format=%H", "--", rel) or b"").decode().split():
+        data = _git(root, "show", f"{rev}:{rel}")
+        if data is not None:
+            yield data
 
 
 def _materialise(root: Path, inputs: dict[str, dict[str, str]], into: Path) -> None:
@@ -135,7 +216,7 @@ def _materialise(root: Path, inputs: dict[str, dict[str, str]], into: Path) -> N
         (into / rel).write_bytes(data)
 
 
-def _read_input(root: Path, rel: str, ids: dict[str, str]) -> bytes:
+def _read_input(root: Path, rel: str, ids: dict[str, str]) -> bytes:  # a result file as the version read it
     path = root / rel
     if path.is_file():
         data = path.read_bytes()

@@ -929,16 +929,29 @@ def render_overview(v: Version, versions: list[str], *, base: str, version_href:
         n_models=len(table["rows"]), n_datasets=sum(len(g["datasets"]) for g in table["groups"]))
 
 
+def pageless_versions(leaderboard_dir: Path, versions: list[str], current: str) -> list[str]:
+    """The other versions whose pages are not in the folder (removed once superseded: `prune`): the selector
+    links their CHANGES.md instead, so no page ever links a page that is not there."""
+    return sorted(n for n in versions if n != current and (Path(leaderboard_dir) / n / "scores.json").exists()
+                  and not (Path(leaderboard_dir) / n / "index.html").exists())
+
+
+def version_link(name: str, pageless: list[str] | set[str], prefix: str = "") -> str:
+    """Where a version selector entry points: the version's overview, or its CHANGES.md when it has no pages."""
+    return f"{prefix}{name}/{'CHANGES.md' if name in pageless else 'index.html'}"
+
+
 def render_version(version_dir: Path, *, versions: list[str], root: Path,
                    progress: ProgressFn | None = None, maps: str = RENDER.maps,
-                   siblings: Path | None = None) -> list[Path]:
+                   siblings: Path | None = None, pageless: list[str] | None = None) -> list[Path]:
     """Write index.html, dataset-*.html and model-*.html into `version_dir` (a staged or frozen version).
 
     `versions` lists every version name (this one included) for the selector; `root` is the
     working root whose `results/` hold the map layers (nothing per-sample is read). Optional beyond the
     contract: `progress(label, done, total)` and `maps` (config.MAPS_MODES: "all", "performance" to
     skip the LISA maps, "none"), `siblings` (where the other versions are, when the pages are rendered
-    elsewhere: `leaderboard render`). Returns the pages written.
+    elsewhere: `leaderboard render`), `pageless` (versions the selector links by their CHANGES.md; default:
+    those without pages beside this one). Returns the pages written.
     """
     if maps not in MAPS_MODES:
         raise InputError(f"maps must be one of {MAPS_MODES}, got {maps!r}")
@@ -948,10 +961,12 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
     v.name = name
     env = _env()
 
-    def vhref(n: str) -> str:
-        return "index.html" if n == name else f"../{n}/index.html"
-
     siblings = Path(siblings) if siblings is not None else version_dir.parent
+    no_pages = set(pageless_versions(siblings, versions, name) if pageless is None else pageless)
+
+    def vhref(n: str) -> str:
+        return "index.html" if n == name else version_link(n, no_pages, "../")
+
     common = {"base": "", "version_href": vhref, "latest_href": "../index.html", "siblings": siblings}
     worldsvg.write_assets(version_dir)  # the land and coastlines every map shares (content-hashed files)
     assets.write(version_dir)  # the stylesheet, the table script and the country-map script every page links
@@ -1028,7 +1043,8 @@ def render_latest(leaderboard_dir: Path) -> Path:
     latest = versions[-1]
     v = load_version(leaderboard_dir / latest)
     v.name = latest
-    html = render_overview(v, versions, base=f"{latest}/", version_href=lambda n: f"{n}/index.html",
+    no_pages = pageless_versions(leaderboard_dir, versions, latest)
+    html = render_overview(v, versions, base=f"{latest}/", version_href=lambda n: version_link(n, no_pages),
                            latest_href="index.html")
     head = '<meta name="generator" content="locbench">'
     html = html.replace(head, head + "\n" + LATEST_MARKER.format(version=latest), 1)
