@@ -329,8 +329,11 @@ def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: 
         if row.unranked_reason:  # the reason itself is on the dataset page (kept out of every overview cell)
             extra.append("not ranked (see the dataset page)")
         title = "; ".join([t for t in (title, *extra) if t])
-    if flags:
-        title = "; ".join([t for t in (title, *("integrity flag: " + f.message for f in flags)) if t])
+    if flags:  # the reason once per result (its primary-metric cell; the dataset page's ranking), a pointer elsewhere
+        said = (f"integrity flag: {f.message}" if col.key == col.primary else
+                f"integrity flag ({f.code.replace('_', ' ')}: reason on the primary metric and in the ranking)"
+                for f in flags)
+        title = "; ".join([t for t in (title, *said) if t])
     return {"v": val, "text": text, "best": best, "tied": tied, "title": title, "undefined": text == "undefined",
             "unverified": row is not None and not row.verified, "col": col, "flagged": bool(flags),
             "unranked": row is not None and bool(row.unranked_reason) and col.key == col.primary}
