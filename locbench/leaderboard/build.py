@@ -148,6 +148,7 @@ class _VersionFiles:
     manifest: dict[str, Any]
     regions: dict[str, Any]
     verdicts: str | None = None  # verdicts.json text (locbench.leaderboard.policy)
+    compact: bool = False  # the compact record (`compact_record`)
 
 
 def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
@@ -170,12 +171,26 @@ def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
     }
 
 
+def compact_record(previous_dir: Path | None) -> bool:
+    """Whether the version writes the compact record: manifest.json and verdicts.json without indentation, the
+    manifest naming scores.json's geo-bias parameter sets by their digest instead of repeating them (0.28 MB).
+
+    Every version built after one with a page record does (v0004 on); tied to the predecessor because a rebuild
+    must reproduce a published version byte for byte, so a version's layout follows from what it was built
+    after, never from when the code changed."""
+    return previous_dir is not None and (Path(previous_dir) / pagerecord.FILE).exists()
+
+
 def _manifest(scores: dict[str, Any], rows: list[ScoreRow], previous: str | None, inputs: list[dict[str, Any]],
-              digest: str, results: list[Result], outputs: dict[str, str]) -> dict[str, Any]:
+              digest: str, results: list[Result], outputs: dict[str, str], compact: bool = False) -> dict[str, Any]:
     """manifest.json: inputs and their digest, what the version holds, software versions, output hashes."""
     from locbench.results import package_versions
 
     result_versions = sorted({json.dumps(r.versions, sort_keys=True) for r in results})
+    params: dict[str, Any] = {"geobias_params": scores["geobias_params"]}
+    if compact:  # one definition: the sets are in scores.json; their digest ties the two files
+        params = {"geobias_params_sha256": hashlib.sha256(
+            regionstore.dumps_compact(scores["geobias_params"]).encode("utf-8")).hexdigest()}
     return {
         "schema": MANIFEST_SCHEMA,
         "version": scores["version"],
@@ -188,7 +203,7 @@ def _manifest(scores: dict[str, Any], rows: list[ScoreRow], previous: str | None
         "versions": package_versions(),
         "result_versions": [json.loads(s) for s in result_versions],
         "engine_versions": sorted({str(r.geobias.get("engine_version")) for r in results}),
-        "geobias_params": scores["geobias_params"],
+        **params,
         "outputs": {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in outputs.items()},
         "date_field": "scores.json:created (the only field that depends on the build time)",
     }
@@ -208,11 +223,12 @@ def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow]
     csv_text = tables.csv_text(rows, verdicts)
     changes = (tables.changes_markdown(version, previous, prev_rows, rows, prev_doc, prev_header)
                + pagerecord.storage_note(previous_dir))
-    verdicts_text = atomic.dumps_json(verdicts.to_dict())
+    compact = compact_record(previous_dir)
+    verdicts_text = (regionstore.dumps_compact if compact else atomic.dumps_json)(verdicts.to_dict())
     outputs = {"scores.csv": csv_text, "CHANGES.md": changes, VERDICTS_FILE: verdicts_text}
-    manifest = _manifest(scores, rows, previous, inputs, digest, results, outputs)
+    manifest = _manifest(scores, rows, previous, inputs, digest, results, outputs, compact)
     return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest,
-                         regions=regionstore.store_doc(rows), verdicts=verdicts_text)
+                         regions=regionstore.store_doc(rows), verdicts=verdicts_text, compact=compact)
 
 
 VERDICTS_FILE = "verdicts.json"  # every claim of the pages, machine-readable (issue 20.7)
@@ -230,7 +246,10 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
         if files.verdicts is not None:
             atomic.write_text(staged / VERDICTS_FILE, files.verdicts)
         atomic.write_text(staged / "CHANGES.md", files.changes)
-        atomic.write_json(staged / "manifest.json", files.manifest)
+        if files.compact:
+            atomic.write_text(staged / "manifest.json", regionstore.dumps_compact(files.manifest))
+        else:
+            atomic.write_json(staged / "manifest.json", files.manifest)
         fault_point("tables")
         if render:
             if progress:

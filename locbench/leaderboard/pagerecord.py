@@ -101,7 +101,9 @@ def storage_note(previous_dir: Path | None) -> str:
                 "CHANGES.md of a version whose pages are not in the folder. Versions before the record keep their "
                 "pages as published.\n"
                 "- Pages link shared, content-hashed files in assets/ (stylesheet, table script, country-map "
-                "script with the country outlines) instead of repeating them.\n")
+                "script with the country outlines) instead of repeating them.\n"
+                "- manifest.json and verdicts.json are written compact; the manifest names scores.json's geo-bias "
+                "parameter sets by their SHA-256 (geobias_params_sha256) instead of repeating them.\n")
     return ("\n## Storage\n\n"
             "- From this version on a version freezes its tables (scores.csv, a compact scores.json whose rows "
             "no longer repeat their regional breakdown), regions.json (every breakdown once), CHANGES.md and "
