@@ -3,6 +3,7 @@ version's pages, removed from the working tree once committed, come back byte fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -83,6 +84,12 @@ def test_superseded_pages_leave_once_committed_and_render_back(root: Path, tmp_p
         assert all((page.parent / u).exists() for u in _links(page)), page.name
         assert "v0001/CHANGES.md" in page.read_text() and "v0001/index.html" not in page.read_text()
     assert "git history" in (v2 / "CHANGES.md").read_text()
+    m1, m2 = (json.loads((v / "manifest.json").read_text()) for v in (v1, v2))  # v0002 follows a page record
+    assert "geobias_params" in m1 and "geobias_params" not in m2 and "\n " not in (v2 / "manifest.json").read_text()
+    params = json.loads((v2 / "scores.json").read_text())["geobias_params"]
+    assert m2["geobias_params_sha256"] == hashlib.sha256(json.dumps(
+        params, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n").hexdigest()
+    assert json.loads((v2 / "verdicts.json").read_text()) and "\n " not in (v2 / "verdicts.json").read_text()
 
     same = pagerecord.render_again(lb, "v0001", tmp_path / "same", root)  # today's renderer drew them: re-render
     assert same.how == "re-rendered" and same.differing == []

@@ -5,9 +5,11 @@ Why: pages are derived, the tables are the record (issue 24). A version's pages 
 the result files its manifest names. Those files get re-scored later, so the record names each one
 by its SHA-256 and its git blob id (computed here, no git needed at build time): `render_again` reads
 the file from the working tree while its bytes still match, else `git cat-file` the blob from the
-repository's history. The record also keeps the version list of the selector and the maps mode
-(the page bytes depend on both), a digest of the renderer's code, and the SHA-256 of every page, so a
-re-render is checked, not assumed, to reproduce what was published.
+repository's history. The record also keeps the version list of the selector, the versions it linked by their
+CHANGES.md and the maps mode (the page bytes depend on them), a digest of the renderer's code, and the SHA-256
+and git blob id of every page, so a re-render is checked, not assumed, to reproduce what was published. Once the
+renderer has changed (new templates), today's code cannot draw the old pages again: `render_again` then gives
+back the published bytes from the folder or from git history, and says so plainly when neither has them.
 """
 
 from __future__ import annotations
