@@ -211,8 +211,9 @@ def _ranking_rows(html: str) -> list[tuple[str, str, bool, bool]]:
 
     table = html.split('id="t-ranking-table"', 1)[1].split("</table>", 1)[0]
     out = []
-    for tr in re.findall(r'<tr data-name="[^"]*? ([^" ]+)">(.*?)</tr>', table, flags=re.S):
-        mid, body = tr
+    body_rows = table.split("<tbody>", 1)[1]
+    for body in re.findall(r"<tr>(.*?)</tr>", body_rows, flags=re.S):
+        mid = re.search(r'href="model-([^"]+)\.html"', body).group(1)  # type: ignore[union-attr]
         tds = re.findall(r"<td([^>]*)>(.*?)</td>", body, flags=re.S)
         rank = re.sub(r"<[^>]+>", "", tds[0][1]).strip()
         out.append((rank, mid, " best" in tds[1][0], "badge flag" in body))
