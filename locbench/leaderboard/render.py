@@ -339,6 +339,17 @@ def _cell(v: Version, row: ScoreRow | None, col: Column, params: dict, *, best: 
             "unranked": row is not None and bool(row.unranked_reason) and col.key == col.primary}
 
 
+def _row_marked(cell: dict) -> dict:
+    """A cell of a one-result-per-row table: "not verified" is the row header's badge, not a † in every cell."""
+    return {**cell, "unverified": False}
+
+
+def tidy(html: str) -> str:
+    """Drop the templates' indentation at line starts (outside <pre>): ~0.2 MB of spaces in a version's pages."""
+    parts = re.split(r"(<pre[ >].*?</pre>)", html, flags=re.S)
+    return "".join(p if p.startswith("<pre") else re.sub(r"\n[ \t]+", "\n", p) for p in parts)
+
+
 def _flags(v: Version, row: ScoreRow | None) -> tuple:
     """The policy's integrity flags of a row (empty for no row)."""
     rv = v.result_verdict(row.model_id, row.dataset) if row is not None else None
@@ -483,7 +494,8 @@ def _score_table(v: Version, ds: str, rows: list[ScoreRow], tid: str, title: str
                 for r in ranked_rows], c.direction)) if f} if mark_best else set() for c in cols}
     trs = [{"id": r.model_id, "name": v.model_name(r.model_id), "href": model_href(r.model_id),
             "rank": num(r.rank), "unverified": not r.verified,
-            "cells": [_cell(v, r, c, params, best=r.model_id in best_ids[c.key]) for c in cols]} for r in rows]
+            "cells": [_row_marked(_cell(v, r, c, params, best=r.model_id in best_ids[c.key])) for c in cols]}
+           for r in rows]
     constant = [{"label": v.info(k)[0], "title": v.info(k)[2],
                  "sentence": reading.p_sentence(v.info(k)[0], reading.p_display(rows[0], k, val, params) if "_p" in k
                                                 else fmt(val, k))}
@@ -525,9 +537,9 @@ def ranking_view(v: Version, ds: str, rows: list[ScoreRow]) -> dict:
                     "worst": ({"name": worst[0].name, "n": worst[0].n,
                                "text": mapscale.region_text(pm, worst[0].value, lambda x: fmt(x, pm))}
                               if worst else None),
-                    "geo": _cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
-                                              kind="geobias", primary=pm), v.geobias_params,
-                                 best=r.model_id in marks["geobias"]),
+                    "geo": _row_marked(_cell(v, r, Column(OVERVIEW_GEOBIAS, *v.info(OVERVIEW_GEOBIAS), dataset=ds,
+                                                          kind="geobias", primary=pm), v.geobias_params,
+                                             best=r.model_id in marks["geobias"])),
                     "geo_z": fmt(h.z, "headline_z"), "geo_sig": h.significant if h.value is not None else None})
     return {"rows": out, "metric": v.info(pm)[0], "has_paper": any(x["paper"] for x in out),
             "paper_notes": [(x["name"], x["paper"]["note"]) for x in out if x["paper"] and x["paper"]["note"]],
@@ -973,27 +985,27 @@ def render_version(version_dir: Path, *, versions: list[str], root: Path,
     common = {"base": "", "version_href": vhref, "latest_href": "../index.html", "siblings": siblings}
     worldsvg.write_assets(version_dir)  # the land and coastlines every map shares (content-hashed files)
     assets.write(version_dir)  # the stylesheet, the table script and the country-map script every page links
-    written = [atomic.write_text(version_dir / "index.html", render_overview(v, versions, **common))]
+    written = [atomic.write_text(version_dir / "index.html", tidy(render_overview(v, versions, **common)))]
     datasets = v.ordered_datasets()
     models = v.ordered_models()
     total = len(datasets) + len(models)
     for i, ds in enumerate(datasets):
         ctx = _common(v, versions, page="dataset", **common)
-        html = mapscale.share_legends(env.get_template("dataset.html.j2").render(**ctx, d=dataset_view(v, ds)))
+        html = tidy(mapscale.share_legends(env.get_template("dataset.html.j2").render(**ctx, d=dataset_view(v, ds))))
         written.append(atomic.write_text(version_dir / dataset_href(ds), html))
         if progress:
             progress(f"dataset {ds}", i + 1, total)
     for j, m in enumerate(models):
         ctx = _common(v, versions, page="model", **common)
-        html = mapscale.share_legends(env.get_template("model.html.j2").render(**ctx, m=model_view(v, m, root,
-                                                                                                  maps_mode=maps)))
+        html = tidy(mapscale.share_legends(env.get_template("model.html.j2").render(
+            **ctx, m=model_view(v, m, root, maps_mode=maps))))
         written.append(atomic.write_text(version_dir / model_href(m), html))
         if progress:
             progress(f"model {m}", len(datasets) + j + 1, total)
     previous = _previous_version(siblings, versions, name)
     if previous is not None:
         ctx = _common(v, versions, page="compare", **common)
-        html = env.get_template("compare.html.j2").render(**ctx, c=compare_view(previous, v))
+        html = tidy(env.get_template("compare.html.j2").render(**ctx, c=compare_view(previous, v)))
         written.append(atomic.write_text(version_dir / "compare.html", html))
     return written
 
@@ -1050,5 +1062,5 @@ def render_latest(leaderboard_dir: Path) -> Path:
     html = render_overview(v, versions, base=f"{latest}/", version_href=lambda n: version_link(n, no_pages),
                            latest_href="index.html")
     head = '<meta name="generator" content="locbench">'
-    html = html.replace(head, head + "\n" + LATEST_MARKER.format(version=latest), 1)
+    html = tidy(html.replace(head, head + "\n" + LATEST_MARKER.format(version=latest), 1))
     return atomic.write_text(leaderboard_dir / "index.html", html)
