@@ -115,3 +115,7 @@ def test_uncommitted_pages_stay(root: Path) -> None:
     assert prune.committed(root, v1) and prune.committed(root, v2)
     (v2 / "index.html").write_text("edited")  # a page differing from HEAD is not pruned
     assert not prune.committed(root, v2)
+    v1.chmod(0o755)
+    (v1 / "index.html").unlink()  # a removal cut short: the rest still goes, the missing page is in git history
+    assert prune.committed(root, v1)
+    assert prune.remove_pages(v1) and not list(v1.glob("*.html")) and not prune.committed(root, v1)

@@ -53,13 +53,13 @@ def _head_blobs(root: Path, folder: Path) -> dict[str, str] | None:
 
 
 def committed(root: Path, version_dir: Path) -> bool:
-    """Whether every recorded page of the version is in the folder and committed at HEAD with these bytes."""
-    names = recorded_pages(version_dir)
-    head = _head_blobs(root, version_dir) if names else None
-    if not names or head is None:
+    """Whether the version still has recorded pages in the folder and each of them is committed at HEAD with these
+    bytes (pages already gone, e.g. after a build killed while removing them, are left to git history)."""
+    present = [n for n in recorded_pages(version_dir) if (Path(version_dir) / n).is_file()]
+    head = _head_blobs(root, version_dir) if present else None
+    if head is None:
         return False
-    return all((Path(version_dir) / n).is_file() and head.get(n) == git_blob_id((Path(version_dir) / n).read_bytes())
-               for n in names)
+    return all(head.get(n) == git_blob_id((Path(version_dir) / n).read_bytes()) for n in present)
 
 
 def prunable(leaderboard_dir: Path, root: Path) -> list[str]:
