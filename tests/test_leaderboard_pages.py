@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from locbench.errors import DataMissingError
-from locbench.leaderboard import pagerecord, prune
+from locbench.leaderboard import leanrecord, pagerecord, prune
 from locbench.leaderboard.build import build_version
 from test_leaderboard_build import SPECIES, add_result
 
@@ -86,7 +86,10 @@ def test_superseded_pages_leave_once_committed_and_render_back(root: Path, tmp_p
     assert "git history" in (v2 / "CHANGES.md").read_text()
     m1, m2 = (json.loads((v / "manifest.json").read_text()) for v in (v1, v2))  # v0002 follows a page record
     assert "geobias_params" in m1 and "geobias_params" not in m2 and "\n " not in (v2 / "manifest.json").read_text()
-    params = json.loads((v2 / "scores.json").read_text())["geobias_params"]
+    lean = json.loads((v2 / "scores.json").read_text())
+    assert lean["schema"] == leanrecord.SCHEMA and "geobias_params" not in lean  # v0002 follows a page record
+    assert json.loads((v1 / "scores.json").read_text()).get("schema") is None  # v0001: the v0003 layout
+    params = leanrecord.expand(lean, v2 / "scores.json")["geobias_params"]
     assert m2["geobias_params_sha256"] == hashlib.sha256(json.dumps(
         params, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n").hexdigest()
     assert json.loads((v2 / "verdicts.json").read_text()) and "\n " not in (v2 / "verdicts.json").read_text()

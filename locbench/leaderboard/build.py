@@ -31,7 +31,7 @@ from locbench.hashing import sha256_file
 from locbench.errors import InputError
 from locbench.leaderboard.config import DEFAULTS as RENDER
 from locbench.leaderboard.config import RenderConfig
-from locbench.leaderboard import pagerecord, prune, regionstore
+from locbench.leaderboard import leanrecord, pagerecord, prune, regionstore
 from locbench.leaderboard.rows import ScoreRow, rows_of
 from locbench.leaderboard.versions import VERSION_RE, version_folders
 from locbench.leaderboard.safety import (build_lock, check_published_outputs, check_root, checked_results,
@@ -132,6 +132,7 @@ def _latest_manifest(leaderboard_dir: Path) -> tuple[str | None, dict[str, Any] 
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"published version is unreadable ({exc}); it must not be edited by hand",
                              file=path) from exc
+    docs[1] = leanrecord.expand(docs[1], leaderboard_dir / latest / "scores.json")  # either layout
     rows = None if docs[1] is None else rows_of(docs[1], leaderboard_dir / latest / "scores.json")
     if rows is not None:
         rows = regionstore.attach(rows, leaderboard_dir / latest)
@@ -173,7 +174,8 @@ def _scores_doc(version: str, rows: list[ScoreRow], params: dict[str, Any],
 
 def compact_record(previous_dir: Path | None) -> bool:
     """Whether the version writes the compact record: manifest.json and verdicts.json without indentation, the
-    manifest naming scores.json's geo-bias parameter sets by their digest instead of repeating them (0.28 MB).
+    manifest naming scores.json's geo-bias parameter sets by their digest instead of repeating them (0.28 MB),
+    and scores.json in the lean layout (`leanrecord`: shared texts, each pair once, parameter-set differences).
 
     Every version built after one with a page record does (v0004 on); tied to the predecessor because a rebuild
     must reproduce a published version byte for byte, so a version's layout follows from what it was built
@@ -241,7 +243,8 @@ def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render
     superseded = prune.prunable(lb, root) if render else []  # their pages leave the tree once this one is out
     with atomic.staged_dir(lb / version) as staged:
         atomic.write_text(staged / "scores.csv", files.csv_text)
-        atomic.write_text(staged / "scores.json", regionstore.dumps_compact(files.scores))
+        scores = leanrecord.pack(files.scores) if files.compact else files.scores  # lean layout from v0004
+        atomic.write_text(staged / "scores.json", regionstore.dumps_compact(scores))
         atomic.write_text(staged / regionstore.FILE, regionstore.dumps_compact(files.regions))
         if files.verdicts is not None:
             atomic.write_text(staged / VERDICTS_FILE, files.verdicts)

@@ -23,7 +23,7 @@ from typing import Any
 from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
-from locbench.leaderboard import assets, mapscale, reading, regionstore, worldsvg
+from locbench.leaderboard import assets, leanrecord, mapscale, reading, regionstore, worldsvg
 from locbench.leaderboard.citations import benchmark_bibtex, dataset_bibtex, model_bibtex
 from locbench.leaderboard.policy import Verdicts, compute
 from locbench.leaderboard.policy.families import family_of_dataset
@@ -280,6 +280,7 @@ def load_version(version_dir: Path) -> Version:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", file=path) from exc
+    doc = leanrecord.expand(doc, path)  # the lean layout (v0004 on) read as the v0003 one
     rows = regionstore.attach(rows_of(doc, path), version_dir)  # breakdowns live in regions.json since v0003
     columns = {c["key"]: c for c in doc.get("columns") or [] if isinstance(c, dict) and "key" in c}
     changes_path = version_dir / "CHANGES.md"
