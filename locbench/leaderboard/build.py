@@ -225,12 +225,12 @@ def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow]
     csv_text = tables.csv_text(rows, verdicts)
     changes = (tables.changes_markdown(version, previous, prev_rows, rows, prev_doc, prev_header)
                + pagerecord.storage_note(previous_dir))
-    compact = compact_record(previous_dir)
+    compact = compact_record(previous_dir)  # also regions.json in columns, scores.json lean (at writing)
     verdicts_text = (regionstore.dumps_compact if compact else atomic.dumps_json)(verdicts.to_dict())
     outputs = {"scores.csv": csv_text, "CHANGES.md": changes, VERDICTS_FILE: verdicts_text}
     manifest = _manifest(scores, rows, previous, inputs, digest, results, outputs, compact)
     return _VersionFiles(scores=scores, csv_text=csv_text, changes=changes, manifest=manifest,
-                         regions=regionstore.store_doc(rows), verdicts=verdicts_text, compact=compact)
+                         regions=regionstore.store_doc(rows, columns=compact), verdicts=verdicts_text, compact=compact)
 
 
 VERDICTS_FILE = "verdicts.json"  # every claim of the pages, machine-readable (issue 20.7)

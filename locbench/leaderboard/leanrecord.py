@@ -4,8 +4,9 @@ Why: v0003's scores.json (1.41 MB for 284 rows) repeated the same texts in every
 method, verification notes, why a geo-bias score is undefined), stored every paired comparison twice (in both
 rows of a pair) and each of ~117 geo-bias parameter sets in full although they differ in a field or two. The
 lean layout states each repeated text once (`texts`, rows refer to it by index), each pair once per dataset
-(`peer_pairs`, a small table per dataset), the parameter sets as a shared base plus each set's differences (`geobias_param_sets`), and
-leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every reader (pages,
+(`peer_pairs`, a small table per dataset), the parameter sets as a shared base plus each set's differences (`geobias_param_sets`), the
+keys of the per-row `geobias`/`metrics`/`bootstrap` objects once (`object_keys`; a row holds `<name>_values`)
+and leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every reader (pages,
 policy, CHANGES.md diff) reads both; `pack` checks that `expand` restores what it packed before it returns.
 """
 
@@ -36,12 +37,14 @@ def expand(doc: Any, file: str | Path) -> Any:
         texts = doc["texts"]
         pairs = {d: _pairs_of(p) for d, p in (doc.get("peer_pairs") or {}).items()}
         mirrored = {d: _mirror_index(p) for d, p in pairs.items()}
-        rows = [_expand_row(r, texts, pairs.get(r["dataset"], {}), mirrored.get(r["dataset"], {}))
-                for r in doc["rows"]]
+        keys = doc.get("object_keys") or {}
+        rows = [_expand_row(_expand_columns(r, keys), texts, pairs.get(r["dataset"], {}),
+                            mirrored.get(r["dataset"], {})) for r in doc["rows"]]
         params = _expand_sets(doc.get("geobias_param_sets") or {})
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise InputError(f"scores.json does not follow {SCHEMA}: {exc!r}", file=file) from exc
-    rest = {k: v for k, v in doc.items() if k not in ("texts", "peer_pairs", "geobias_param_sets", "rows")}
+    rest = {k: v for k, v in doc.items() if k not in ("texts", "peer_pairs", "geobias_param_sets", "rows",
+                                                      "object_keys")}
     return {**rest, "rows": rows, "geobias_params": params}
 
 
@@ -58,9 +61,10 @@ def pack(doc: dict[str, Any]) -> dict[str, Any]:
 
     rows = [copy.deepcopy(r) for r in doc["rows"]]
     pairs = _pack_pairs(rows)
-    lean_rows = [_pack_row(r, ref) for r in rows]
+    keys: dict[str, list[list[str]]] = {}
+    lean_rows = [_pack_columns(_pack_row(r, ref), keys) for r in rows]
     out = {k: v for k, v in doc.items() if k not in ("rows", "geobias_params")}
-    out.update(schema=SCHEMA, texts=texts, peer_pairs=pairs, rows=lean_rows,
+    out.update(schema=SCHEMA, texts=texts, peer_pairs=pairs, rows=lean_rows, object_keys=keys,
                geobias_param_sets=_pack_sets(doc.get("geobias_params") or {}))
     back = expand(json.loads(_canon(out)), "scores.json")
     assert _canon(back["geobias_params"]) == _canon(doc.get("geobias_params") or {}), "parameter sets changed"
@@ -102,6 +106,31 @@ def _expand_row(row: dict[str, Any], texts: list[str], pairs: dict[str, Any], mi
             merged = {**(pairs.get(m) or {}), **(mirrored.get(m) or {}), **own}
             checks["peers"] = {k: merged[k] for k in sorted(merged)}
         out["checks"] = {k: checks[k] for k in sorted(checks)}
+    return out
+
+
+_COLUMNED = ("geobias", "metrics", "bootstrap")  # per-row objects whose keys repeat in every row
+
+
+def _pack_columns(row: dict[str, Any], keys: dict[str, list[list[str]]]) -> dict[str, Any]:
+    """Each `_COLUMNED` object as `<name>_values` = [index of its key list in `object_keys[name]`, *values]."""
+    for name in _COLUMNED:
+        obj = row.get(name)
+        if isinstance(obj, dict) and obj:
+            names = keys.setdefault(name, [])
+            if list(obj) not in names:
+                names.append(list(obj))
+            row[f"{name}_values"] = [names.index(list(obj)), *obj.values()]
+            del row[name]
+    return row
+
+
+def _expand_columns(row: dict[str, Any], keys: dict[str, list[list[str]]]) -> dict[str, Any]:
+    out = dict(row)
+    for name in _COLUMNED:
+        if f"{name}_values" in out:
+            at, *values = out.pop(f"{name}_values")
+            out[name] = dict(zip(keys[name][at], values, strict=True))
     return out
 
 

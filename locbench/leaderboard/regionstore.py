@@ -2,7 +2,8 @@
 
 Why: v0002 repeated a ~5 KB `regions` block in every `scores.json` row (8 MB of 2-space JSON). A
 version now freezes the breakdowns once, columnar: the region names, ISO codes and continents are a
-table listed once and each result holds rows of `[region index, n, value, few]`. The file is lossless
+table listed once and each result holds rows of `[region index, n, value, few]` (from v0004 on, schema /2,
+as columns with the value-less too-few cells apart: most cells are those). The file is lossless
 (`attach` gives back the very `RegionBreakdown`s the rows were built with, so `inline_layout` writes
 the v0002-style `scores.json` byte for byte) and written compact: people read the pages, not this file.
 """
@@ -20,6 +21,8 @@ from locbench.regions import RegionBreakdown, RegionScore
 
 FILE = "regions.json"
 SCHEMA = "locbench.leaderboard-regions/1"
+# From v0004 on (`build.compact_record`): each list of cells as columns, the too-few cells (no value) apart.
+SCHEMA_COLUMNS = "locbench.leaderboard-regions/2"
 _META = ("metric", "source", "licence", "min_count")
 
 
@@ -35,8 +38,9 @@ def dumps_compact(obj: Any) -> str:
                       allow_nan=False) + "\n"
 
 
-def store_doc(rows: list[ScoreRow]) -> dict[str, Any]:
-    """The regions.json document of these rows (rows without a breakdown are left out)."""
+def store_doc(rows: list[ScoreRow], columns: bool = False) -> dict[str, Any]:
+    """The regions.json document of these rows (rows without a breakdown are left out); `columns`: the /2
+    layout (`_columns`)."""
     names: dict[tuple[str, str, str], int] = {}
     with_regions = [r for r in rows if r.regions is not None]
     for r in with_regions:
@@ -55,8 +59,54 @@ def store_doc(rows: list[ScoreRow]) -> dict[str, Any]:
             "meta": metas[meta], "n_located": rb.n_located, "n_unassigned": rb.n_unassigned,
             "continents": [_cell(c, index) for c in rb.continents],
             "countries": [_cell(c, index) for c in rb.countries]}
-    return {"schema": SCHEMA, "regions": [list(t) for t in table], "meta": [json.loads(m) for m in meta_table],
-            "results": results}
+        if columns:
+            results[key_of(r.model_id, r.dataset)].update(
+                {k: _columns(results[key_of(r.model_id, r.dataset)][k]) for k in ("continents", "countries")})
+    return {"schema": SCHEMA_COLUMNS if columns else SCHEMA, "regions": [list(t) for t in table],
+            "meta": [json.loads(m) for m in meta_table], "results": results}
+
+
+def _columns(cells: list[list[Any]]) -> Any:
+    """Cells [i, n, value, few] as columns: `i`, `n`, `v` (values; `_share`), `f` (positions flagged few) for the cells
+    with a value or not flagged, and `few` {i, n} for the flagged cells without a value (most cells: a region
+    with too few samples). Cells are in region order, so merging by `i` restores them; other lists stay as
+    they are."""
+    if any(a[0] >= b[0] for a, b in zip(cells, cells[1:])):
+        return cells
+    main = [c for c in cells if not (c[3] and c[2] is None)]
+    few = [c for c in cells if c[3] and c[2] is None]
+    out: dict[str, Any] = {"i": [c[0] for c in main], "n": [c[1] for c in main],
+                           "v": [_share(c[2], c[1]) for c in main]}
+    if any(c[3] for c in main):
+        out["f"] = [k for k, c in enumerate(main) if c[3]]
+    if few:
+        out["few"] = {"i": [c[0] for c in few], "n": [c[1] for c in few]}
+    return out
+
+
+def _share(value: Any, n: int) -> Any:
+    """A value that is a share in percent of n, 100·k/n exactly, as the whole number k (3 digits, not 17)."""
+    if isinstance(value, float) and n > 0:
+        k = round(value * n / 100)
+        if repr(100 * k / n) == repr(value):
+            return k
+    return value
+
+
+def _value(v: Any, n: int) -> Any:
+    """Inverse of `_share`: a whole number k in `v` stands for 100·k/n; a float is the value itself."""
+    return 100 * v / n if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _cells(block: Any) -> list[list[Any]]:
+    """The [i, n, value, few] cells of either layout."""
+    if isinstance(block, list):
+        return block
+    flagged = set(block.get("f") or [])
+    main = [[i, n, _value(v, n), 1 if k in flagged else 0] for k, (i, n, v) in
+            enumerate(zip(block["i"], block["n"], block["v"], strict=True))]
+    few = block.get("few") or {"i": [], "n": []}
+    return sorted(main + [[i, n, None, 1] for i, n in zip(few["i"], few["n"], strict=True)], key=lambda c: c[0])
 
 
 def _cell(c: RegionScore, index: dict[tuple[str, str, str], int]) -> list[Any]:
@@ -78,8 +128,9 @@ def breakdowns(doc: dict[str, Any], file: Path) -> dict[str, RegionBreakdown]:
 
             out[key] = RegionBreakdown(metric=m["metric"], source=m["source"], licence=m["licence"],
                                        min_count=int(m["min_count"]), n_located=int(e["n_located"]),
-                                       n_unassigned=int(e["n_unassigned"]), continents=scores(e["continents"]),
-                                       countries=scores(e["countries"]))
+                                       n_unassigned=int(e["n_unassigned"]),
+                                       continents=scores(_cells(e["continents"])),
+                                       countries=scores(_cells(e["countries"])))
         return out
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise InputError(f"regions file does not follow {SCHEMA}: {exc!r}", file=file) from exc

@@ -75,6 +75,15 @@ def sort_key(v: Any) -> str:
     return "" if f is None else f"{f:.9g}"
 
 
+def data_v(v: Any) -> Any:
+    """The ` data-v="..."` attribute of a numeric cell, nothing when missing (the script sorts a cell without
+    one last, as it did an empty one)."""
+    from markupsafe import Markup
+
+    key = sort_key(v)
+    return Markup(f' data-v="{key}"') if key else ""
+
+
 def json_script(obj: Any) -> str:
     """JSON safe inside `<script type=application/json>`: no `</`, `<!--`, `&`, U+2028/2029 survive raw."""
     from markupsafe import Markup
@@ -902,6 +911,7 @@ def _env():
     env.filters["json_script"] = json_script
     env.filters["nl2br"] = nl2br
     env.filters["sortkey"] = sort_key
+    env.filters["datav"] = data_v
     env.globals["DIRECTION_TEXT"] = DIRECTION_TEXT
     env.globals["DIRECTION_ARROW"] = DIRECTION_ARROW
     return env
