@@ -5,8 +5,8 @@ method, verification notes, why a geo-bias score is undefined), stored every pai
 rows of a pair) and each of ~117 geo-bias parameter sets in full although they differ in a field or two. The
 lean layout states each repeated text once (`texts`, rows refer to it by index), each pair once per dataset
 (`peer_pairs`, a small table per dataset), the parameter sets as a shared base plus each set's differences (`geobias_param_sets`), the
-keys of the per-row `geobias`/`metrics`/`bootstrap` objects once (`object_keys`; a row holds `<name>_values`)
-and leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every reader (pages,
+keys of the per-row `geobias`/`metrics`/`bootstrap`/`checks` objects once (`object_keys`; a row holds `<name>_values`),
+flat score columns that repeat a value of those objects (`copies`) and leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every reader (pages,
 policy, CHANGES.md diff) reads both; `pack` checks that `expand` restores what it packed before it returns.
 """
 
@@ -38,13 +38,14 @@ def expand(doc: Any, file: str | Path) -> Any:
         pairs = {d: _pairs_of(p) for d, p in (doc.get("peer_pairs") or {}).items()}
         mirrored = {d: _mirror_index(p) for d, p in pairs.items()}
         keys = doc.get("object_keys") or {}
-        rows = [_expand_row(_expand_columns(r, keys), texts, pairs.get(r["dataset"], {}),
+        copies = doc.get("copies") or {}
+        rows = [_expand_row(_expand_copies(_expand_columns(r, keys), copies), texts, pairs.get(r["dataset"], {}),
                             mirrored.get(r["dataset"], {})) for r in doc["rows"]]
         params = _expand_sets(doc.get("geobias_param_sets") or {})
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise InputError(f"scores.json does not follow {SCHEMA}: {exc!r}", file=file) from exc
     rest = {k: v for k, v in doc.items() if k not in ("texts", "peer_pairs", "geobias_param_sets", "rows",
-                                                      "object_keys")}
+                                                      "object_keys", "copies")}
     return {**rest, "rows": rows, "geobias_params": params}
 
 
@@ -62,9 +63,9 @@ def pack(doc: dict[str, Any]) -> dict[str, Any]:
     rows = [copy.deepcopy(r) for r in doc["rows"]]
     pairs = _pack_pairs(rows)
     keys: dict[str, list[list[str]]] = {}
-    lean_rows = [_pack_columns(_pack_row(r, ref), keys) for r in rows]
+    lean_rows = [_pack_columns(_pack_copies(_pack_row(r, ref), COPIES), keys) for r in rows]
     out = {k: v for k, v in doc.items() if k not in ("rows", "geobias_params")}
-    out.update(schema=SCHEMA, texts=texts, peer_pairs=pairs, rows=lean_rows, object_keys=keys,
+    out.update(schema=SCHEMA, texts=texts, peer_pairs=pairs, rows=lean_rows, object_keys=keys, copies=COPIES,
                geobias_param_sets=_pack_sets(doc.get("geobias_params") or {}))
     back = expand(json.loads(_canon(out)), "scores.json")
     assert _canon(back["geobias_params"]) == _canon(doc.get("geobias_params") or {}), "parameter sets changed"
@@ -109,7 +110,42 @@ def _expand_row(row: dict[str, Any], texts: list[str], pairs: dict[str, Any], mi
     return out
 
 
-_COLUMNED = ("geobias", "metrics", "bootstrap")  # per-row objects whose keys repeat in every row
+# Flat score columns that repeat a value of the row's `metrics`/`geobias` object: [object, key] (a null key: the
+# row's primary_metric). Written into the file (`copies`), so a reader never depends on today's lists.
+COPIES: dict[str, list[str | None]] = {
+    **{k: ["metrics", k] for k in ("top1", "top3", "mrr", "macro_f1", "r2", "mae", "rmse")},
+    **{k: ["geobias", k] for k in ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag",
+                                   "sri_direction_sector", "morans_i")},
+    "primary_value": ["metrics", None]}
+
+
+def _source(row: dict[str, Any], where: list[str | None]) -> tuple[bool, Any]:
+    """(whether the row's object holds the key, its value)."""
+    obj, key = row.get(str(where[0])), where[1] if where[1] is not None else row.get("primary_metric")
+    return (isinstance(obj, dict) and isinstance(key, str) and key in obj), (obj or {}).get(key) if isinstance(
+        obj, dict) and isinstance(key, str) else None
+
+
+def _pack_copies(row: dict[str, Any], copies: dict[str, list[str | None]]) -> dict[str, Any]:
+    """Leave out a flat column equal to its object's value; keep an explicit null where the object has one."""
+    for flat, where in copies.items():
+        has, value = _source(row, where)
+        if has and flat in row and _canon(row[flat]) == _canon(value):
+            del row[flat]
+        elif has and flat not in row and value is not None:
+            row[flat] = None  # the default, stated: `expand` would otherwise copy the object's value
+    return row
+
+
+def _expand_copies(row: dict[str, Any], copies: dict[str, list[str | None]]) -> dict[str, Any]:
+    for flat, where in copies.items():
+        has, value = _source(row, where)
+        if has and flat not in row:
+            row[flat] = value
+    return row
+
+
+_COLUMNED = ("geobias", "metrics", "bootstrap", "checks")  # per-row objects whose keys repeat in every row
 
 
 def _pack_columns(row: dict[str, Any], keys: dict[str, list[list[str]]]) -> dict[str, Any]:

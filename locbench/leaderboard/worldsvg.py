@@ -176,8 +176,10 @@ def page_defs(assets: str = "assets/") -> Markup:
                   f'</defs></svg>')
 
 
-def map_data(countries: list[MapCountry], hatch: str, constants: dict[str, str] | None = None) -> dict:
-    """The compact data the map script draws: fills and templates once, then one short entry per country."""
+def map_data(countries: list[MapCountry], hatch: str, constants: dict[str, str] | None = None,
+             hatch_scale: str = "1") -> dict:
+    """The compact data the map script draws: fills and templates once, then one short entry per country (the
+    script draws the too-few hatch `hatch` at `hatch_scale` once per page: FEW_PATTERN's shape)."""
     names = country_names()
     fills = list(dict.fromkeys(c.fill for c in countries if c.fill != mapscale.FEW_FILL))
     templates = list(dict.fromkeys(c.template for c in countries if c.fill != mapscale.FEW_FILL))
@@ -185,7 +187,7 @@ def map_data(countries: list[MapCountry], hatch: str, constants: dict[str, str] 
     data: dict = {"f": fills, "t": templates, "c": [_entry(c.code, fills.index(c.fill), templates.index(c.template),
                                                            *c.parts) for c in countries if c.fill != mapscale.FEW_FILL]}
     if few:  # one group and one tooltip for every country under the sample minimum
-        data.update(h=hatch, ft=FEW_TEMPLATE, w=[_entry(c.code, *c.parts) for c in few])
+        data.update(h=hatch, hs=hatch_scale, ft=FEW_TEMPLATE, w=[_entry(c.code, *c.parts) for c in few])
     renamed = {c.code: c.name for c in countries if names.get(c.code) != c.name}
     if renamed:
         data["nm"] = renamed
@@ -234,13 +236,11 @@ def country_map(countries: list[MapCountry], scale: mapscale.Scale, extent: tupl
     h = round(WIDTH_PX * (y1 - y0) / (x1 - x0), 1)
     unit = (x1 - x0) / WIDTH_PX  # map units per pixel: the hatch is drawn 4 px wide at any zoom
     hatch = f"few-{round(unit * 1e4)}"
-    pattern = FEW_PATTERN.replace('id="few"', f'id="{hatch}"').replace(
-        'patternTransform="rotate(45)"', f'patternTransform="rotate(45) scale({unit * 1.4:.4g})"')
-    data = _attr_json(map_data(countries, hatch, constants))
+    data = _attr_json(map_data(countries, hatch, constants, f"{unit * 1.4:.4g}"))  # the script draws the hatch
     legend, lh = mapscale.legend_svg(scale, 0, 0, (*extra, (mapscale.FEW_FILL, "too few samples (not coloured "
                                                             "as a value)"), (LAND, "no samples")))
     world = (f'<svg x="0" y="0" width="{WIDTH_PX}" height="{h:g}" viewBox="{x0 + 180:g} {90 - y1:g} {x1 - x0:g} '
-             f'{y1 - y0:g}" preserveAspectRatio="none"><defs>{pattern}</defs>'
+             f'{y1 - y0:g}" preserveAspectRatio="none">'
              f'<use href="#{BASE_IDS[0]}"/><g stroke="#fff" stroke-width="0.15" data-map=\'{data}\'></g>'
              f'<use href="#{BASE_IDS[1]}"/></svg>')
     total = h + 12 + lh
