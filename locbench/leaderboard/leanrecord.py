@@ -4,10 +4,11 @@ Why: v0003's scores.json (1.41 MB for 284 rows) repeated the same texts in every
 method, verification notes, why a geo-bias score is undefined), stored every paired comparison twice (in both
 rows of a pair) and each of ~117 geo-bias parameter sets in full although they differ in a field or two. The
 lean layout states each repeated text once (`texts`, rows refer to it by index), each pair once per dataset
-(`peer_pairs`, a small table per dataset), the parameter sets as a shared base plus each set's differences (`geobias_param_sets`), the
-keys of the per-row `geobias`/`metrics`/`bootstrap`/`checks` objects once (`object_keys`; a row holds `<name>_values`),
-flat score columns that repeat a value of those objects (`copies`) and leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every reader (pages,
-policy, CHANGES.md diff) reads both; `pack` checks that `expand` restores what it packed before it returns.
+(`peer_pairs`, a small table per dataset), the parameter sets as a shared base plus each set's differences
+(`geobias_param_sets`), the keys of the per-row `geobias`/`metrics`/`bootstrap`/`checks` objects once
+(`object_keys`; a row holds `<name>_values`), flat score columns that repeat a value of those objects once
+(`copies`), and leaves out row fields that hold their default. `expand` gives back the v0003 layout, so every
+reader (pages, policy, CHANGES.md diff) reads both; `pack` checks that `expand` restores what it packed.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def _pack_row(row: dict[str, Any], ref: Any) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if not (k in KEYS and k in _DEFAULTS and _canon(v) == _canon(_DEFAULTS[k]))}
     if isinstance(out.get("verification_note"), str):
         out["verification_note_text"] = ref(out.pop("verification_note"))
-    if isinstance(out.get("geobias_undefined"), dict) and all(isinstance(v, str) for v in out["geobias_undefined"].values()):
+    undefined = out.get("geobias_undefined")
+    if isinstance(undefined, dict) and all(isinstance(v, str) for v in undefined.values()):
         out["geobias_undefined_text"] = {k: ref(v) for k, v in out.pop("geobias_undefined").items()}
     checks = out.get("checks")
     if isinstance(checks, dict) and isinstance(checks.get("method"), str):

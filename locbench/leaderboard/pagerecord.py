@@ -108,8 +108,9 @@ def storage_note(previous_dir: Path | None) -> str:
                 "parameter sets by their SHA-256 (geobias_params_sha256) instead of repeating them.\n"
                 "- scores.json follows schema locbench.leaderboard-scores/2 (lean: each repeated text once, each "
                 "paired comparison once per dataset, geo-bias parameter sets as a base plus differences, the keys "
-                "of per-row objects once, flat columns that repeat them and default fields left out) and regions.json locbench.leaderboard-regions/2 "
-                "(columns); `leaderboard.leanrecord.expand` reads it back as the earlier layout, values unchanged.\n")
+                "of per-row objects once, flat columns that repeat them and default fields left out) and "
+                "regions.json locbench.leaderboard-regions/2 (columns); `leaderboard.leanrecord.expand` reads "
+                "it back as the earlier layout, values unchanged.\n")
     return ("\n## Storage\n\n"
             "- From this version on a version freezes its tables (scores.csv, a compact scores.json whose rows "
             "no longer repeat their regional breakdown), regions.json (every breakdown once), CHANGES.md and "
