@@ -2,7 +2,7 @@
 
 Why light SVG (issue 24): v0002 inlined two ~40 KB base64 PNG renderings per result (70 % of a 1.1 MB
 page). A map is now a small SVG: the data layer is the grid itself, one pixel per cell of the result's
-own grid inside the window (a palette PNG of a few hundred bytes, drawn with `image-rendering:
+own grid inside the window (a palette PNG of a few hundred bytes, `pngpack`, drawn with `image-rendering:
 pixelated`), over land and coastlines that every map shares from one content-hashed file in the
 version's `assets/` (`worldsvg.write_assets`), declared once per page (`worldsvg.page_defs`) and `<use>`d. Legends are vector text (12 px) with absolute classes
 and units (`mapscale`), and the window is fitted to where the samples are (EuroSAT shows Europe).
@@ -13,7 +13,6 @@ per-sample file draws the same maps, with the same neighbour graph as the tables
 from __future__ import annotations
 
 import base64
-import io
 from html import escape
 from pathlib import Path
 
@@ -86,17 +85,9 @@ def layer_grids(layers: MapLayers) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 def _png(index: np.ndarray, colours: list[str]) -> bytes:
     """A palette PNG of class indices (0 = transparent, i = colours[i - 1]); row 0 is the north edge."""
-    from PIL import Image
+    from locbench.leaderboard.pngpack import palette_png
 
-    img = Image.fromarray(index.astype(np.uint8), mode="P")
-    pal = [0, 0, 0] + [int(c[i:i + 2], 16) for c in colours for i in (1, 3, 5)]
-    img.putpalette(pal)
-    # the fewest bits per pixel that hold the classes, and a palette of only the colours used (v0003's images
-    # carried 256 palette entries: a third of each one's bytes)
-    bits = next(b for b in (1, 2, 4, 8) if len(colours) + 1 <= 2 ** b)
-    out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True, transparency=0, bits=bits)
-    return out.getvalue()
+    return palette_png(index.astype(np.uint8), colours)
 
 
 def _window(layers: MapLayers, extent: tuple[float, float, float, float]) -> tuple[slice, slice]:
