@@ -123,9 +123,11 @@ COPIES: dict[str, list[str | None]] = {
 
 def _source(row: dict[str, Any], where: list[str | None]) -> tuple[bool, Any]:
     """(whether the row's object holds the key, its value)."""
-    obj, key = row.get(str(where[0])), where[1] if where[1] is not None else row.get("primary_metric")
-    return (isinstance(obj, dict) and isinstance(key, str) and key in obj), (obj or {}).get(key) if isinstance(
-        obj, dict) and isinstance(key, str) else None
+    obj = row.get(str(where[0]))
+    key = where[1] if where[1] is not None else row.get("primary_metric")
+    if not isinstance(obj, dict) or not isinstance(key, str) or key not in obj:
+        return False, None
+    return True, obj[key]
 
 
 def _pack_copies(row: dict[str, Any], copies: dict[str, list[str | None]]) -> dict[str, Any]:
