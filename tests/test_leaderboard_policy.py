@@ -276,3 +276,14 @@ def test_peer_statistics_do_not_depend_on_row_order() -> None:
     assert paired_difference(hits_a, hits_b, "top1") == paired_difference(hits_a.sample(frac=1.0, random_state=1),
                                                                            hits_b.sample(frac=1.0, random_state=2),
                                                                            "top1")
+
+
+def test_changes_names_the_cross_family_mean_rank_only_when_the_old_version_had_one():
+    """v0002 kept one mean rank per model over all datasets; v0003's per-family mean ranks are not that."""
+    from locbench.leaderboard.tables import _method_changes
+
+    gone = "the mean rank over all of a model's datasets (mixing task families) is gone"
+    v0002_like = {"aggregates": {"m": {"mean_rank": 2.5, "n_datasets": 3}}}
+    v0003_like = {"aggregates": {"m": {"families": {"f": {"mean_rank": 2.5, "rank": 1}}, "n_datasets": 3}}}
+    assert any(line.startswith(gone) for line in _method_changes({}, {}, v0002_like, None))
+    assert not any(line.startswith(gone) for line in _method_changes({}, {}, v0003_like, None))

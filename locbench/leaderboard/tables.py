@@ -281,10 +281,16 @@ def _method_changes(old_rows: dict, new_rows: dict, old_doc: dict[str, Any] | No
             methods[(a, b)] = methods.get((a, b), 0) + 1
     out += [f"headline geo-bias score computed as {b} instead of {a} on {n} result(s)"
             for (a, b), n in sorted(methods.items())]
-    if old_doc is not None and "mean_rank" in str(old_doc.get("aggregates")) and old_doc.get("aggregates"):
+    if _has_cross_family_mean_rank(old_doc):
         out.append("the mean rank over all of a model's datasets (mixing task families) is gone: models are ranked "
                    "within each task family (verdicts.json)")
     return out
+
+
+def _has_cross_family_mean_rank(doc: dict | None) -> bool:
+    """v0002's aggregates carried one mean rank per model over all its datasets; from v0003 ranks sit per family."""
+    aggregates = (doc or {}).get("aggregates") or {}
+    return any(isinstance(entry, dict) and "mean_rank" in entry for entry in aggregates.values())
 
 
 def _changed_scores(old_rows: dict, new_rows: dict) -> tuple[list[str], int]:
