@@ -11,6 +11,8 @@ iNat2018 NeRF file (conformance README, "Reference timings", same 2-core machine
     python benchmarks/geobias.py --sizes "" --scores score_all          # one georbias.score() call, all scores
     python benchmarks/geobias.py --sizes "" --scores reference_ties     # SSI with reference_ties=True
     python benchmarks/geobias.py --scaling --sizes 10000,30000,100000,300000,1000000 --baseline /work/main
+    python benchmarks/geobias.py --scaling --scaling-score score_nosri --sizes 10000,100000,300000,1000000 \
+        --baseline /tmp/base --baseline-max 300000        # SSI + autocorrelation + headline, no SRI
 
 `score_all` is the default georbias.score() call (unmarked + marked SSI, the three SRI variants,
 autocorrelation) against the reference's summed cost (~909 s). `reference_ties` runs SSI with
@@ -34,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INAT = ROOT.parent / "shared" / "reference" / "torchspatial" / "classification" / "eval_inat_2018__val_NeRF.csv.gz"
 SCORES = ("ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "autocorr", "score_all",
-          "reference_ties")
+          "score_nosri", "reference_ties")
 DUPS_CASES = ("ssi_inat2018_nerf_europe_dups", "ssi_fmow_nerf_dups")
 REFERENCE_PER_ROI_S = (299.0 + 316.0) / 24_343  # unmarked + marked SSI, per ROI
 # Reference timings on the iNat2018 NeRF file (24,343 located rows), conformance README.
@@ -92,10 +94,10 @@ def run_one(source: str, score: str, seed: int) -> dict:
 
         r = sri_scores(lon, lat, v, preset="torchspatial", variants=(score[4:],))
         value = r.summary()[score]
-    elif score == "score_all":
+    elif score in ("score_all", "score_nosri"):   # score_nosri: SSI, autocorrelation and the headline
         import georbias
 
-        value = georbias.score(lon, lat, v).summary["marked_ssi"]
+        value = georbias.score(lon, lat, v, scores=None if score == "score_all" else "ssi,autocorr").summary["marked_ssi"]
     elif score == "reference_ties":
         from georbias.presets import get_preset
         from georbias.ssi import ssi_scores
@@ -150,25 +152,29 @@ def fitted_exponent(ns: list[int], ts: list[float]) -> float:
 
 
 def scaling(args: argparse.Namespace) -> int:
-    """`score_all` on synthetic sizes: this engine, and `--baseline` (another checkout) up to --baseline-max."""
+    """`--scaling-score` (default score_all) on synthetic sizes: this engine, and `--baseline` (another
+    checkout) up to --baseline-max; wall and CPU seconds, peak RSS, and the fitted exponent of each."""
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    score = args.scaling_score
     engines = [("this", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
-    print(f"{'n':>9} " + " ".join(f"{name + ' s':>13} {name + ' MB':>12}" for name, _ in engines) + "  load1")
+    print(f"score: {score}")
+    print(f"{'n':>9} " + " ".join(f"{name + ' s':>13} {name + ' cpu s':>13} {name + ' MB':>12}"
+                                  for name, _ in engines) + "  load1")
     fits: dict[str, tuple[list[int], list[float]]] = {name: ([], []) for name, _ in engines}
     for n in sizes:
         cells = []
         for name, root in engines:
             if name == "baseline" and n > args.baseline_max:
-                cells.append(f"{'(skipped)':>13} {'':>12}")
+                cells.append(f"{'(skipped)':>13} {'':>13} {'':>12}")
                 continue
-            r = _child(str(n), "score_all", args.seed, root, args.timeout)
+            r = _child(str(n), score, args.seed, root, args.timeout)
             if isinstance(r, str):
-                cells.append(f"{r:>13} {'':>12}")
+                cells.append(f"{r:>13} {'':>13} {'':>12}")
                 continue
             fits[name][0].append(n)
             fits[name][1].append(r["wall_s"])
-            cells.append(f"{r['wall_s']:13.1f} {r['peak_mb']:12.0f}")
+            cells.append(f"{r['wall_s']:13.1f} {r['cpu_s']:13.1f} {r['peak_mb']:12.0f}")
         print(f"{n:>9} " + " ".join(cells) + f"  {os.getloadavg()[0]:.1f}", flush=True)
     for name, (ns, ts) in fits.items():
         print(f"fitted exponent ({name}, time ~ n^b over {len(ns)} sizes): b = {fitted_exponent(ns, ts):.2f}")
@@ -187,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scaling", action="store_true", help="score_all on --sizes: n, wall s, peak RSS, fitted exponent")
     ap.add_argument("--baseline", default="", help="with --scaling: another checkout (e.g. /work/main) run side by side")
     ap.add_argument("--baseline-max", type=int, default=300_000, help="largest n the baseline is run on")
+    ap.add_argument("--scaling-score", default="score_all", choices=("score_all", "score_nosri"),
+                    help="with --scaling: every default score, or SSI + autocorrelation + headline (no SRI)")
     args = ap.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.seed)))

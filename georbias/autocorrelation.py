@@ -34,6 +34,7 @@ from georbias.neighbours import canonical_order
 
 QUAD_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}   # esda Moran_Local.q coding
 _PERM_BLOCK = 16          # permutations per sparse product: bounds memory at 100k+ points
+_PERM_CELLS = 4_000_000   # at most this many (point, permutation) cells per block (10^6 points: 4 columns)
 
 
 @dataclass
@@ -177,20 +178,35 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
 
 # --------------------------------------------------------------------------- weights summaries
 def weight_sums(m: sp.csr_matrix) -> tuple[float, float, float]:
-    """S0 = sum w, S1 = 1/2 sum (w_ij + w_ji)^2, S2 = sum_i (w_i. + w_.i)^2 (sparse)."""
+    """S0 = sum w, S1 = 1/2 sum (w_ij + w_ji)^2, S2 = sum_i (w_i. + w_.i)^2 (sparse).
+
+    Kept on the matrix after the first call: Moran, G, the permutations and the join counts all
+    read the sums of the same graph, and each call builds W + W' (at 10^6 points, GBs of churn)."""
+    got = getattr(m, "_georbias_weight_sums", None)
+    if got is not None and got[0] == m.nnz:
+        return got[1]
     s0 = float(m.sum())
     b = (m + m.T).tocsr()
     s1 = 0.5 * float(b.multiply(b).sum())
+    del b
     deg = np.asarray(m.sum(axis=1)).ravel() + np.asarray(m.sum(axis=0)).ravel()
     s2 = float((deg * deg).sum())
+    try:
+        m._georbias_weight_sums = (m.nnz, (s0, s1, s2))
+    except AttributeError:  # pragma: no cover - a matrix type without instance attributes
+        pass
     return s0, s1, s2
 
 
 def _permutation_block_iter(rng: np.random.Generator, n: int, permutations: int):
-    """Yield (n, b) blocks of permutation indices, `permutations` columns in total."""
+    """Yield (n, b) blocks of permutation indices, `permutations` columns in total.
+
+    Narrower blocks for large n bound the (n, b) temporaries; the generator shuffles row by row,
+    so the permutations (and every statistic of them) are the same whatever the block width."""
     done = 0
+    width = max(1, min(_PERM_BLOCK, _PERM_CELLS // max(n, 1)))
     while done < permutations:
-        b = min(_PERM_BLOCK, permutations - done)
+        b = min(width, permutations - done)
         yield rng.permuted(np.broadcast_to(np.arange(n), (b, n)), axis=1).T
         done += b
 
@@ -219,8 +235,9 @@ class _Sums:
 
 
 def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, permutations: int,
-                  constant: bool, jc_sims: list | None = None) -> tuple[dict, dict, dict]:
-    """Moran's I, Geary's C, General G; appends join-count permutation draws to `jc_sims` if given."""
+                  constant: bool, jc_sims: list | None = None, only_moran: bool = False) -> tuple[dict, dict, dict]:
+    """Moran's I, Geary's C, General G; appends join-count permutation draws to `jc_sims` if given.
+    `only_moran` (the headline, no permutations): Geary and G are left empty."""
     n = len(y)
     z = y - y.mean()
     zz = float(z @ z)
@@ -231,6 +248,8 @@ def _global_stats(y: np.ndarray, a: sp.csr_matrix, w: sp.csr_matrix, perms, perm
                  wc=np.asarray(w.sum(axis=0)).ravel())
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero variance is an undefined z (NaN), not a warning
         moran = _moran_analytic(sums, w, constant)
+        if only_moran:
+            return moran, {}, {}
         geary = _geary_analytic(sums, w, constant)
         gg, den_g = _general_g_analytic(y, a, constant)
     if permutations > 0 and not constant:

@@ -82,8 +82,8 @@ def headline_score(lon_deg: np.ndarray, lat_deg: np.ndarray, values: np.ndarray,
                                   f"{MAX_TIED_LINKS:,} links; aggregate duplicates first")
     a = tie_shared_knn_weights(lon, lat, k)
     w = (a / float(k)).tocsr()
-    with np.errstate(all="ignore"):   # Geary / G parts may be degenerate here; only Moran's part is used
-        moran, _, _ = _global_stats(v, a, w, None, 0, False)
+    with np.errstate(all="ignore"):
+        moran, _, _ = _global_stats(v, a, w, None, 0, False, only_moran=True)
     value, z, p = moran["I"], moran["z_rand"], moran["p_rand"]
     if not (np.isfinite(z) and moran["var_rand"] > 0):
         return undefined_headline(f"the randomisation variance of Moran's I is not positive (I = {value:.4g})")

@@ -109,9 +109,12 @@ class SphereIndex:
         chord = np.asarray(chord).reshape(len(q), kk)
         idx = np.asarray(idx).reshape(len(q), kk)
         # Order each row by (chord, index) so equal distances break by row index.
-        order = np.lexsort((idx, chord), axis=1)
-        chord = np.take_along_axis(chord, order, axis=1)
-        idx = np.take_along_axis(idx, order, axis=1)
+        # (cKDTree already returns each row by distance: only rows with an equal pair need the sort.)
+        tied = np.nonzero((chord[:, 1:] == chord[:, :-1]).any(axis=1))[0]
+        if len(tied):
+            order = np.lexsort((idx[tied], chord[tied]), axis=1)
+            chord[tied] = np.take_along_axis(chord[tied], order, axis=1)
+            idx[tied] = np.take_along_axis(idx[tied], order, axis=1)
         # Rows whose tie at the k-th place may extend past the queried window need a radius query.
         if extra > 0:
             suspect = np.nonzero(chord[:, k - 1] >= chord[:, -1])[0]

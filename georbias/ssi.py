@@ -477,22 +477,26 @@ def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int, keep_cap_ties: b
     """(n_roi (N,), members (N, W)): the K nearest (self included, by (angle, row)), first n_roi within r.
 
     `keep_cap_ties`: every point exactly as far as the K-th joins the ROI (n_roi may exceed K, and
-    W grows to the largest ROI), so no point is left out by its row number.
+    W grows to the largest ROI), so no point is left out by its row number. Centres are queried in
+    the tree's own (spatial) order: neighbouring queries walk the same nodes, which at 10^6 points
+    is much faster than the input's order; each row's answer does not depend on the order.
     """
     index = SphereIndex.from_xyz(xyz)
     k_eff = min(roi_k, len(xyz))
     n_roi = np.empty(len(xyz), dtype=np.int64)
     members = np.empty((len(xyz), k_eff), dtype=np.int32 if len(xyz) < 2**31 else np.int64)  # halves memory
     wider: dict[int, np.ndarray] = {}
+    by_place = spatial_order(index)
     for s in range(0, len(xyz), _ROI_CHUNK):
-        ang, idx = index.knn(k_eff, query_xyz=xyz[s:s + _ROI_CHUNK])
-        n_roi[s:s + len(ang)] = (ang <= radius_rad).sum(axis=1)
-        members[s:s + len(ang)] = idx
+        rows = by_place[s:s + _ROI_CHUNK]
+        ang, idx = index.knn(k_eff, query_xyz=xyz[rows])
+        n_roi[rows] = (ang <= radius_rad).sum(axis=1)
+        members[rows] = idx
         if keep_cap_ties and k_eff < len(xyz):
             for r in np.nonzero(ang[:, -1] <= radius_rad)[0]:
-                tied = _tied_at(index, xyz[s + r], idx[r])
+                tied = _tied_at(index, xyz[rows[r]], idx[r])
                 if len(tied):
-                    wider[s + r] = np.concatenate([idx[r], tied])
+                    wider[int(rows[r])] = np.concatenate([idx[r], tied])
         if progress is not None:
             progress(s + len(ang), len(xyz))
     if wider:
@@ -502,6 +506,23 @@ def roi_members(xyz: np.ndarray, radius_rad: float, roi_k: int, keep_cap_ties: b
             members[r, :len(m)] = m
             n_roi[r] = len(m)
     return n_roi, members
+
+
+def spatial_order(index: SphereIndex) -> np.ndarray:
+    """The points in the tree's leaf order: points close in space are close in this order."""
+    return np.asarray(index.tree.indices, dtype=np.int64)
+
+
+def morton_rank(xyz: np.ndarray, bits: int = 10) -> np.ndarray:
+    """(N,) each point's rank along a Z-order curve of the unit cube (a cheap spatial order)."""
+    q = np.clip(((xyz + 1.0) * (0.5 * (1 << bits))).astype(np.int64), 0, (1 << bits) - 1)
+    code = np.zeros(len(xyz), dtype=np.int64)
+    for b in range(bits):
+        for axis in range(3):
+            code |= ((q[:, axis] >> b) & 1) << (3 * b + axis)
+    rank = np.empty(len(xyz), dtype=np.int64)
+    rank[np.argsort(code, kind="stable")] = np.arange(len(xyz))
+    return rank
 
 
 def _tied_at(index: SphereIndex, q: np.ndarray, taken: np.ndarray) -> np.ndarray:
@@ -586,7 +607,10 @@ def _roi_batch(lat: np.ndarray, lon: np.ndarray, xyz: np.ndarray, values: np.nda
     distinct = np.unique(marks)
     g_n = min(_GLOBAL_LIST, members.shape[1])
     glist_all = np.ascontiguousarray(members[:, :g_n])
-    gdist_all = np.sqrt(((xyz[:, None, :] - xyz[glist_all]) ** 2).sum(axis=2))
+    gdist_all = np.empty(glist_all.shape)
+    for s in range(0, len(xyz), _ROI_CHUNK):   # slices: the (rows, G, 3) temporaries stay small
+        g = glist_all[s:s + _ROI_CHUNK]
+        gdist_all[s:s + len(g)] = np.sqrt(((xyz[s:s + len(g), None, :] - xyz[g]) ** 2).sum(axis=2))
     if tie_policy not in ("centre", "ring"):
         raise ValueError("tie_policy must be 'centre' or 'ring'")
     return _ROIBatch(lat=lat, lon=lon, xyz=xyz, marks=marks, members=members, glist_all=glist_all,
@@ -595,9 +619,12 @@ def _roi_batch(lat: np.ndarray, lon: np.ndarray, xyz: np.ndarray, values: np.nda
                      group=duplicate_groups(lat, lon) if reference_ties else None)
 
 
-def _chunks(n_roi: np.ndarray, radius_rad: float, weight_k: int) -> list[tuple[BackgroundGeometry, np.ndarray]]:
-    """ROIs grouped by size (one background geometry each), in chunks of about _PAIR_BUDGET pairs."""
-    order = np.argsort(n_roi, kind="stable")
+def _chunks(n_roi: np.ndarray, radius_rad: float, weight_k: int,
+            place: np.ndarray | None = None) -> list[tuple[BackgroundGeometry, np.ndarray]]:
+    """ROIs grouped by size (one background geometry each), in chunks of about _PAIR_BUDGET pairs.
+    `place` (N,): each centre's rank in a spatial order; within a size, chunks follow it, so a
+    chunk's ROIs share members and read nearby memory (every ROI's numbers are its own either way)."""
+    order = np.argsort(n_roi, kind="stable") if place is None else np.lexsort((place, n_roi))
     sizes, starts = np.unique(n_roi[order], return_index=True)
     bounds = list(starts) + [len(n_roi)]
     tasks = []
@@ -618,11 +645,54 @@ def _chunk_graph(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> Gra
     at_pole = mem[:, 0] == ids
     if st.preset.tie_rule == "shared":  # the centre's whole duplicate group is settled together
         at_pole = np.ones(len(ids), dtype=bool)
-    graph = roi_graph(local, geo, st.weight_k, mem, st.glist_all[mem], st.gdist_all[mem],
-                      centre_first=np.where(at_pole, st.centre_first, True), workers=1,
-                      shared_ties=st.preset.tie_rule == "shared")
+    centre_first = np.where(at_pole, st.centre_first, True)
+    if st.preset.tie_rule == "first" and _use_kernel(geo, st.weight_k):
+        graph = _kernel_graph(local, geo, st, mem, centre_first)
+    else:
+        graph = roi_graph(local, geo, st.weight_k, mem, st.glist_all[mem], st.gdist_all[mem],
+                          centre_first=centre_first, workers=1, shared_ties=st.preset.tie_rule == "shared")
     graph.tie_live = graph.tie_live & at_pole
     return graph
+
+
+USE_KERNEL = os.environ.get("GEORBIAS_SSI_KERNEL", "1") != "0"   # "0": the numpy graph (for comparisons)
+_GRIDS: dict[int, tuple[Any, float, float]] = {}
+
+
+def _use_kernel(geo: BackgroundGeometry, k: int) -> bool:
+    """The compiled graph (georbias.ssi_kernel) serves tie rule "first" when numba is present and the
+    ring set holds the candidate window (tiny ring sets stay on the numpy path)."""
+    from georbias.ssi_kernel import numba
+
+    return USE_KERNEL and numba is not None and geo.m > max(k, _CANDIDATES) and geo.n_rings >= 2
+
+
+def _ring_grid(geo: BackgroundGeometry) -> tuple[Any, float, float]:
+    """The grid over geo's ring points and the two sides of the centre / ring-2 tie distance (cached per geometry)."""
+    got = _GRIDS.get(id(geo))
+    if got is None or got[0] is None:
+        from georbias.ssi_kernel import ring_grid
+
+        exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
+        d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as roi_graph measures it
+        got = (ring_grid(geo.xyz, geo.reach), float(np.nextafter(d_ring2, 0.0)), float(np.nextafter(d_ring2, 1.0)))
+        _GRIDS[id(geo)] = got
+    return got
+
+
+def _kernel_graph(local: np.ndarray, geo: BackgroundGeometry, st: "_ROIBatch", mem: np.ndarray,
+                  centre_first: np.ndarray) -> GraphSummary:
+    """roi_graph's summary for tie rule "first", from the compiled kernel (same bits, tested)."""
+    from georbias.ssi_kernel import graph_first
+
+    grid, d_lo, d_hi = _ring_grid(geo)
+    k = st.weight_k
+    to_bg, from_bg, d_rows, d_q, f_rows, f_q, tie_live = graph_first(
+        np.ascontiguousarray(local), np.ascontiguousarray(mem, dtype=np.int64), st.glist_all, st.gdist_all,
+        geo.xyz, geo.knn_dist, geo.kth, geo.reach, min(max(k, _CANDIDATES), geo.m), grid.x0, grid.y0, grid.h,
+        grid.nx, grid.ny, grid.start, grid.pts, np.ascontiguousarray(centre_first, dtype=np.bool_), d_lo, d_hi, k)
+    return GraphSummary(pp_row=np.concatenate([d_rows, f_rows]), pp_q=np.concatenate([d_q, f_q]), to_bg=to_bg,
+                        from_bg=from_bg, m=geo.m, k=k, tie_live=tie_live, pp_w=None)
 
 
 def _score_chunk(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray, graph: GraphSummary | None = None,
@@ -699,7 +769,7 @@ def ssi_scores(lat_rad: np.ndarray, lon_rad: np.ndarray, values: np.ndarray, *, 
     if cached is None:
         n_roi, members = roi_members(xyz, radius_rad, roi_k, keep_cap_ties=preset.tie_rule == "shared",
                                      progress=progress_neighbours)
-        tasks, graphs = _chunks(n_roi, radius_rad, weight_k), None
+        tasks, graphs = _chunks(n_roi, radius_rad, weight_k, place=morton_rank(xyz)), None
     else:
         n_roi, members, tasks, graphs = cached
     st = _roi_batch(lat, lon, xyz, values, preset, members, weight_k, tie_policy, reference_ties)
