@@ -83,6 +83,43 @@ SUMMARY_KEYS = tuple(k for g in GROUPS for k in g.keys) + HEADLINE_SUMMARY_KEYS
 PER_ROI_COLUMNS = ("row", "lon", "lat") + tuple(c for g in GROUPS for c in g.per_roi)
 
 
+# Which summary keys each consumer shows, in the order it shows them: the one place these lists are
+# written (locbench's result columns, leaderboard tables and pages, the CLI table import them from
+# here); every name must be a declared key above (checked at import).
+VIEWS: dict[str, tuple[str, ...]] = {
+    # flat geo-bias columns of result rows and scores.csv (locbench.leaderboard.rows)
+    "columns": ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector",
+                "morans_i"),
+    # the geo-bias columns scores.json describes (locbench.leaderboard.tables)
+    "described": ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector",
+                  "morans_i", "morans_i_p"),
+    # the reference-compatible scores a results page lists (locbench.leaderboard.render)
+    "reference": ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
+                  "sri_distance_lag", "sri_direction_sector"),
+    # its diagnostics
+    "diagnostic": ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share",
+                   "join_count_bb_z", "ssi_n_nan", "ssi_n_saturated"),
+    # `locbench geobias`'s summary table, split by group (locbench.commands.geobias)
+    "cli": ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "ssi_n_nan", "ssi_n_saturated",
+            "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p", "morans_i_p_sim",
+            "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share", "join_count_bb_z"),
+}
+_undeclared = sorted({k for keys in VIEWS.values() for k in keys} - set(SUMMARY_KEYS))
+if _undeclared:  # pragma: no cover - a programming error caught on import
+    raise AssertionError(f"georbias.groups.VIEWS names undeclared summary keys: {_undeclared}")
+
+
+def view(name: str) -> tuple[str, ...]:
+    """The summary keys one consumer shows, in its order (VIEWS)."""
+    return VIEWS[name]
+
+
+def view_by_group(name: str) -> dict[str, tuple[str, ...]]:
+    """A view split by score group, in group order (groups with none of its keys left out)."""
+    out = {g.name: tuple(k for k in VIEWS[name] if k in g.keys) for g in GROUPS}
+    return {g: keys for g, keys in out.items() if keys}
+
+
 def group_keys(name: str) -> tuple[str, ...]:
     """The summary keys of one group (e.g. the autocorrelation keys a regression result takes from the raw run)."""
     return BY_NAME[name].keys

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from georbias.config import DEFAULTS, EARTH_RADIUS_KM, GeoBiasConfig
+from georbias.groups import view_by_group
 
 EPILOG = f"""[bold]Examples[/bold]
 
@@ -130,11 +131,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}"
 
 
-SCORE_GROUPS = {"ssi": ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "ssi_n_nan",
-                        "ssi_n_saturated"),
-                "sri": ("sri_scale_grid", "sri_distance_lag", "sri_direction_sector"),
-                "autocorr": ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z",
-                             "lisa_low_cluster_share", "join_count_bb_z")}
+SCORE_GROUPS = view_by_group("cli")   # declared with the score groups (georbias.groups.VIEWS)
 
 
 def _shown(report: Any, key: str) -> str:

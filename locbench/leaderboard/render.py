@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from georbias.groups import view
 from locbench import atomic, scoreinfo
 from locbench.cards import card_labels
 from locbench.errors import InputError
@@ -39,11 +40,8 @@ GROUP_LABELS = {"locbench": "LocBench", "gair": "GAIR", "geobs": "GeoBS", "embed
                 "sustainbench": "SustainBench"}
 # Task families and their labels are the policy's (locbench.leaderboard.policy.families).
 HEADLINE_KEYS = ("headline_value", "headline_z", "headline_p")
-REFERENCE_KEYS = ("marked_ssi", "marked_ssi_weighted", "unmarked_ssi", "unmarked_ssi_weighted", "sri_scale_grid",
-                  "sri_distance_lag", "sri_direction_sector")
-DIAGNOSTIC_KEYS = ("morans_i", "morans_i_p", "morans_i_p_sim", "gearys_c", "getis_ord_g_z", "lisa_low_cluster_share",
-                   "join_count_bb_z",
-                   "ssi_n_nan", "ssi_n_saturated")
+REFERENCE_KEYS = view("reference")     # declared with the score groups (georbias.groups.VIEWS)
+DIAGNOSTIC_KEYS = view("diagnostic")
 AGGREGATE_KEYS = ("mean_rank", "locbench_species_avg")
 # Labels of the model-card fields, declared with them (locbench.cards.ModelMeta); a key an older
 # version's card has and today's does not is shown under its own name.

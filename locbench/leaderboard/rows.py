@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from georbias.groups import view
 from locbench.bootstrap import BootstrapCI
 from locbench.errors import InputError
 from locbench.regions import RegionBreakdown
 from locbench.scoreinfo import finite
 
 # The geo-bias summary keys copied into flat columns (scores.csv); the others stay in `geobias`.
-GEOBIAS_KEYS = ("unmarked_ssi", "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i")
+GEOBIAS_KEYS = view("columns")   # declared with the score groups (georbias.groups.VIEWS)
 
 
 def _truthy(v: Any) -> bool:

@@ -10,6 +10,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from georbias.groups import view
 from locbench.bootstrap import BootstrapCI
 from locbench.errors import NotFoundError
 from locbench.leaderboard.rows import GEOBIAS_KEYS, ScoreRow
@@ -28,9 +29,8 @@ CSV_COLUMNS = ("model_id", "model_name", "dataset", "group", "task_type", "split
 HEADLINE_CSV = ("headline_value", "headline_z", "headline_p")
 
 # The columns scores.json describes; their labels, directions and meanings come from the score registry.
-COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "headline_p", "unmarked_ssi",
-               "marked_ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "morans_i", "morans_i_p",
-               "mean_rank", "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
+COLUMN_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headline_z", "headline_p",
+               *view("described"), "mean_rank", "locbench_species_avg", "verified", "n_rows", "n_located", "unranked_reason")
 
 
 def card_name(model_id: str, cards: dict[str, ModelMeta | None]) -> str:
