@@ -151,8 +151,7 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     jc_sims: list | None = [] if binary else None
     perms = _permutation_block_iter(rng_global, n, permutations)
     moran, geary, gg = _global_stats(y, a, w, perms, permutations, constant, jc_sims)
-    twins = np.unique(np.column_stack([lon, lat, y]), axis=0, return_index=True, return_inverse=True)
-    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p, representative=twins[1][twins[2].ravel()])
+    lisa = _lisa(y, w, permutations, rng_lisa, alpha, constant, lisa_p, representative=first_of_equal_run(lon, lat, y))
     lisa = lisa.in_input_order(order)
     low = "LL" if higher_is_better else "HH"
     share = float(np.mean(lisa.label == low))
@@ -174,6 +173,20 @@ def autocorrelation_scores(lon: np.ndarray, lat: np.ndarray, values: np.ndarray,
     counts = {"n": n, "n_links": int(a.nnz), "n_constant_values": int(constant)}
     return AutocorrelationResult(moran=moran, geary=geary, general_g=gg, lisa=lisa, join_counts=jc,
                                  lisa_low_cluster_share=share, params=params, counts=counts)
+
+
+def first_of_equal_run(*cols: np.ndarray) -> np.ndarray:
+    """(N,) for rows in canonical order: the first row equal to each row in every column.
+
+    Equal rows are adjacent in canonical order, so this is the first row of each run (what
+    np.unique(axis=0, return_index=True) gives, without sorting N rows again)."""
+    n = len(cols[0])
+    new = np.ones(n, dtype=bool)
+    changed = np.zeros(max(n - 1, 0), dtype=bool)
+    for c in cols:
+        changed |= c[1:] != c[:-1]
+    new[1:] = changed
+    return np.maximum.accumulate(np.where(new, np.arange(n), 0))
 
 
 # --------------------------------------------------------------------------- weights summaries
@@ -201,13 +214,17 @@ def weight_sums(m: sp.csr_matrix) -> tuple[float, float, float]:
 def _permutation_block_iter(rng: np.random.Generator, n: int, permutations: int):
     """Yield (n, b) blocks of permutation indices, `permutations` columns in total.
 
-    Narrower blocks for large n bound the (n, b) temporaries; the generator shuffles row by row,
-    so the permutations (and every statistic of them) are the same whatever the block width."""
+    The draws come in blocks of _PERM_BLOCK; for large n each is handed out in narrower pieces
+    (at most about _PERM_CELLS cells), which bounds the (n, b) temporaries. The generator shuffles
+    row by row, so the draws are the same; and every statistic of a column has the same bits in
+    any block at least 2 wide (numpy's one-column reductions take another path), so no piece is
+    narrower than 2 unless its block is (tests/test_georbias_fast_paths.py)."""
     done = 0
-    width = max(1, min(_PERM_BLOCK, _PERM_CELLS // max(n, 1)))
+    width = max(2, min(_PERM_BLOCK, _PERM_CELLS // max(n, 1)))
     while done < permutations:
-        b = min(width, permutations - done)
-        yield rng.permuted(np.broadcast_to(np.arange(n), (b, n)), axis=1).T
+        b = min(_PERM_BLOCK, permutations - done)
+        for piece in np.array_split(np.arange(b), max(1, b // width)):
+            yield rng.permuted(np.broadcast_to(np.arange(n), (len(piece), n)), axis=1).T
         done += b
 
 

@@ -169,6 +169,10 @@ def knn_weights(lon_deg: np.ndarray, lat_deg: np.ndarray, k: int) -> sp.csr_matr
 def _sq_chords(xyz: np.ndarray, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Squared chord |x_i - x_j|^2 per (row, candidate), written out per axis so each pair's value
     depends only on the two points (same bits whatever the row order, and symmetric)."""
+    from georbias.neighbour_kernel import sq_chords
+
+    if sq_chords is not None and len(rows) > 1000:   # same arithmetic, compiled (no (rows, k, 3) temporaries)
+        return sq_chords(xyz, np.asarray(rows), np.asarray(idx))
     d = xyz[idx] - xyz[rows][:, None, :]
     return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2]
 
