@@ -656,7 +656,7 @@ def _chunk_graph(st: _ROIBatch, geo: BackgroundGeometry, ids: np.ndarray) -> Gra
 
 
 USE_KERNEL = os.environ.get("GEORBIAS_SSI_KERNEL", "1") != "0"   # "0": the numpy graph (for comparisons)
-_GRIDS: dict[int, tuple[Any, float, float]] = {}
+_GRIDS: dict[int, tuple[Any, Any, float, float]] = {}   # id(geo) -> (geo, grid, d_lo, d_hi)
 
 
 def _use_kernel(geo: BackgroundGeometry, k: int) -> bool:
@@ -670,14 +670,15 @@ def _use_kernel(geo: BackgroundGeometry, k: int) -> bool:
 def _ring_grid(geo: BackgroundGeometry) -> tuple[Any, float, float]:
     """The grid over geo's ring points and the two sides of the centre / ring-2 tie distance (cached per geometry)."""
     got = _GRIDS.get(id(geo))
-    if got is None or got[0] is None:
+    if got is None or got[0] is not geo:   # the entry keeps geo alive, so its id cannot be reused
         from georbias.ssi_kernel import ring_grid
 
         exact = np.linalg.norm(geo.xyz[0] - geo.xyz[7])
         d_ring2 = float(geo.knn_dist[0][np.argmin(np.abs(geo.knn_dist[0] - exact))])  # as roi_graph measures it
-        got = (ring_grid(geo.xyz, geo.reach), float(np.nextafter(d_ring2, 0.0)), float(np.nextafter(d_ring2, 1.0)))
+        got = (geo, ring_grid(geo.xyz, geo.reach), float(np.nextafter(d_ring2, 0.0)),
+               float(np.nextafter(d_ring2, 1.0)))
         _GRIDS[id(geo)] = got
-    return got
+    return got[1:]
 
 
 def _kernel_graph(local: np.ndarray, geo: BackgroundGeometry, st: "_ROIBatch", mem: np.ndarray,
