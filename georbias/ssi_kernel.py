@@ -181,8 +181,14 @@ def _presence_row(c, p, n, k, local, ids, glist, gdist, keys, vals, mask, best, 
                 tq[cnt] = q
                 td[cnt] = d
                 cnt += 1
+    return _accept(c * n + p, cnt, k, best, tq, td, short, d_rows, d_q, nd, f_rows, f_q, nf)
+
+
+@_njit(inline="always")
+def _accept(row, cnt, k, best, tq, td, short, d_rows, d_q, nd, f_rows, f_q, nf):
+    """Candidate t (in order) is a neighbour iff t + (ring points strictly nearer) < k; edges of
+    rows whose list may be short go to the fallback list. Returns (accepted, nd, nf)."""
     acc = 0
-    row = c * n + p
     for t in range(cnt):
         rank_b = 0
         for i in range(k):
