@@ -46,6 +46,7 @@ PRESETS = ("torchspatial", "locbench")
 _WORKERS = 2             # threads over centre chunks
 _PAIR_BUDGET = 300_000   # neighbour pairs per chunk: bounds memory; arrays this small reuse heap pages
 _COUNT_SAMPLE = 100_000  # centres whose pairs are counted to plan the chunks (more: every step-th)
+_FAST = True             # compiled counting (georbias.sri_fast) where it applies; False: the pair code (tests)
 
 
 @dataclass
@@ -209,9 +210,20 @@ class _Calculator:
             else:
                 self.fixed_bin = tuple(int(np.clip(np.searchsorted(self.global_edges, v, side="right") - 1, 0, bins - 1))
                                        for v in (vmin, vmax))
-        self.xyz = latlon_rad_to_xyz(lat_r, lon_r)
         self.coslat = np.cos(lat_r)
         self.sinlat = np.sin(lat_r)
+        # Compiled counting (georbias.sri_fast) whenever a partition's histogram follows from counts
+        # per value class: two-level values, or fixed global edges (locbench). Table-era histograms of
+        # values with more levels use each partition's own min/max: the pair code below does those.
+        self.fast = _FAST and (self.two_valued or preset == "locbench")
+        if not self.fast:
+            self._pair_setup()
+
+    def _pair_setup(self) -> None:
+        """Trees of the pair code (table-era preset, values with more than two levels)."""
+        lat_r, lon_r, radius_rad, lag, n_rings, preset, variants = (self.lat, self.lon, self.r, self.lag,
+                                                                     self.n_rings, self.preset, self.variants)
+        self.xyz = latlon_rad_to_xyz(lat_r, lon_r)
         self.tree = cKDTree(self.xyz, leafsize=32, balanced_tree=False, compact_nodes=True)
         # Sphere query radius: the ROI, plus the rings' outer edge in the table era.
         reach = radius_rad
@@ -250,6 +262,11 @@ class _Calculator:
         """Process centre chunks on up to two threads (numpy and the tree release the GIL); each
         chunk writes only its own centres' slots, so the result does not depend on scheduling.
         The chunks' geometry comes from / goes to georbias.geometry_cache (same points, same settings)."""
+        if self.fast:
+            from georbias.sri_fast import FastRun
+
+            FastRun(self).run(progress)
+            return
         from georbias.geometry_cache import CACHE, Keeper, geometry_key
         from georbias.pool import run_chunks
 
@@ -434,20 +451,7 @@ class _Calculator:
         if self.two_valued:
             n = np.bincount(group, minlength=n_groups)
             nh = np.rint(np.bincount(group, weights=self.is_hi[pts], minlength=n_groups)).astype(np.int64)
-            out = np.zeros((n_groups, self.bins), dtype=np.int64)
-            if self.preset == "torchspatial":
-                mixed = (nh > 0) & (nh < n)
-                out[mixed, 0] = n[mixed] - nh[mixed]
-                out[mixed, self.bins - 1] += nh[mixed]
-                # A constant array gets edges (v - 0.5, v + 0.5): its bin does not depend on v's size.
-                lo_only = (nh == 0) & (n > 0)
-                hi_only = (nh == n) & (n > 0) & ~lo_only
-                out[lo_only, self.const_bin[0]] += n[lo_only]
-                out[hi_only, self.const_bin[1]] += n[hi_only]
-            else:
-                out[:, self.fixed_bin[0]] += n - nh
-                out[:, self.fixed_bin[1]] += nh
-            return out
+            return self._two_level_hist(n, nh)
         vals = self.v[pts]
         if self.preset == "torchspatial":
             idx = _numpy_hist_index(group, vals, n_groups, self.bins)
@@ -456,6 +460,24 @@ class _Calculator:
         else:
             idx = np.clip(np.searchsorted(self.global_edges, vals, side="right") - 1, 0, self.bins - 1)
         return np.bincount(group * self.bins + idx, minlength=n_groups * self.bins).reshape(n_groups, self.bins)
+
+    def _two_level_hist(self, n: np.ndarray, nh: np.ndarray) -> np.ndarray:
+        """Histograms of groups of two-level values from their sizes n and high-value counts nh."""
+        n_groups = len(n)
+        out = np.zeros((n_groups, self.bins), dtype=np.int64)
+        if self.preset == "torchspatial":
+            mixed = (nh > 0) & (nh < n)
+            out[mixed, 0] = n[mixed] - nh[mixed]
+            out[mixed, self.bins - 1] += nh[mixed]
+            # A constant array gets edges (v - 0.5, v + 0.5): its bin does not depend on v's size.
+            lo_only = (nh == 0) & (n > 0)
+            hi_only = (nh == n) & (n > 0) & ~lo_only
+            out[lo_only, self.const_bin[0]] += n[lo_only]
+            out[hi_only, self.const_bin[1]] += n[hi_only]
+        else:
+            out[:, self.fixed_bin[0]] += n - nh
+            out[:, self.fixed_bin[1]] += nh
+        return out
 
     def _partitions(self, name: str, base: int, nc: int, pc: np.ndarray, pp: np.ndarray, key: np.ndarray,
                     n_keys: int, g_counts: np.ndarray, g_n: np.ndarray) -> None:
@@ -474,6 +496,39 @@ class _Calculator:
             remap = np.full(nc * n_keys, -1, dtype=np.int64)
             remap[kept] = np.arange(len(kept))
             l_counts = self._hist(remap[group[sel]], pp[sel], len(kept))
+        self.accumulate(name, np.arange(base, base + nc), n_keys, kept, sizes, l_counts, g_counts, g_n)
+
+    def accumulate_counts(self, rows: np.ndarray, cnt3: np.ndarray, lay: Any, undefined: np.ndarray | None) -> None:
+        """One chunk of compiled counts (centre, key, value level) -> ROI sizes and every variant's KL sums.
+        `rows`: the chunk's centres (input rows); `undefined`: table-era sector ROIs the reference crashed on."""
+        if undefined is not None and "direction_sector" in self.variants:
+            off = lay.off["direction_sector"]
+            cnt3[undefined, off:off + self.m, :] = 0
+            self.acc["direction_sector"]["undef"][rows] |= undefined
+        roi_hist = self._level_hist(cnt3[:, 0, :])
+        self.n_roi[rows] += roi_hist.sum(axis=1)
+        g_counts = roi_hist
+        g_n = g_counts.sum(axis=1)
+        nc = len(rows)
+        for name in self.variants:
+            off, n_keys = lay.off[name], lay.n_keys[name]
+            hist = self._level_hist(cnt3[:, off:off + n_keys, :].reshape(nc * n_keys, lay.L))
+            sizes = hist.sum(axis=1)
+            kept = np.nonzero(sizes >= self.pmin)[0]
+            self.accumulate(name, rows, n_keys, kept, sizes, hist[kept], g_counts, g_n)
+
+    def _level_hist(self, lv: np.ndarray) -> np.ndarray:
+        """(groups, bins) histograms from counts per value level: (n - n_high, n_high) for two-level
+        values (then the preset's edge rule), the fixed-edge bins themselves otherwise."""
+        if not self.two_valued:
+            return lv
+        return self._two_level_hist(lv.sum(axis=1), lv[:, 1])
+
+    def accumulate(self, name: str, rows: np.ndarray, n_keys: int, kept: np.ndarray, sizes: np.ndarray,
+                   l_counts: np.ndarray, g_counts: np.ndarray, g_n: np.ndarray) -> None:
+        """KL of each kept partition against its ROI, summed per ROI into the rows `rows` (the chunk's centres)."""
+        acc = self.acc[name]
+        nc = len(rows)
         if len(kept) == 0:
             return
         roi = kept // n_keys
@@ -485,11 +540,11 @@ class _Calculator:
         p_g = g_counts[roi] / n_roi[:, None]
         kl = rel_entr(p_g, p_l).sum(axis=1)
         w = n_j / n_roi
-        acc["kl_w"][base:base + nc] += np.bincount(roi, weights=kl * w, minlength=nc)
-        acc["w"][base:base + nc] += np.bincount(roi, weights=w, minlength=nc)
-        acc["k"][base:base + nc] += np.bincount(roi, minlength=nc)
+        acc["kl_w"][rows] += np.bincount(roi, weights=kl * w, minlength=nc)
+        acc["w"][rows] += np.bincount(roi, weights=w, minlength=nc)
+        acc["k"][rows] += np.bincount(roi, minlength=nc)
         if self.details:
-            acc["parts"].append((roi + base, kept % n_keys, sizes[kept], kl))
+            acc["parts"].append((rows[roi], kept % n_keys, sizes[kept], kl))
 
     # ---------------------------------------------------------------- results
     def finish_variant(self, name: str) -> SRIVariantResult:

@@ -1,0 +1,171 @@
+"""SRI without pair lists: compiled per-chunk counts (georbias.sri_kernel) over a band index.
+
+A chunk is a run of centres in the index's sorted order (neighbouring centres share their
+candidates, so memory access stays local). For each it yields counts[centre, key, level]:
+key 0 the ROI, then the rings, grid cells and sectors; level the value's class (0/1 for two-level
+values, the fixed global bin under `locbench`). Members the kernel leaves as near a boundary are
+classified with the pair-based numpy formulas (georbias.sri_near) and added. The histograms, KL
+and sums then run through the same numpy code as before (georbias.sri._Calculator.accumulate), so
+results are those of the pair-based code bit for bit. Memory: the index (O(n)) and one count array
+per chunk in flight.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from georbias import geometry as geo
+from georbias import sri_kernel as K
+from georbias.sri_index import BandIndex, build_index
+
+_CENTRE_CELLS = 1 << 21   # count-array entries per chunk (centres x keys x levels): a few MB
+
+
+@dataclass
+class Layout:
+    """Where each variant's keys start in a centre's count row (-1: variant not requested)."""
+
+    off: dict[str, int]
+    n_keys: dict[str, int]
+    K: int                     # keys per centre (ROI included)
+    L: int                     # value levels
+
+
+def layout(calc: Any) -> Layout:
+    sizes = {"distance_lag": calc.n_rings, "scale_grid": calc.grid_cells ** 2, "direction_sector": calc.m}
+    off, n_keys, k = {}, {}, 1
+    for name in ("distance_lag", "scale_grid", "direction_sector"):
+        if name in calc.variants:
+            off[name], n_keys[name] = k, sizes[name]
+            k += sizes[name]
+        else:
+            off[name], n_keys[name] = -1, sizes[name]
+    return Layout(off=off, n_keys=n_keys, K=k, L=2 if calc.two_valued else calc.bins)
+
+
+def params(calc: Any, lay: Layout) -> tuple[np.ndarray, np.ndarray, float]:
+    """(float params, int params, search half-height) of the kernel for this calculator."""
+    ts = calc.preset == "torchspatial"
+    reach = calc.r
+    if ts and "distance_lag" in calc.variants:
+        reach = max(reach, calc.lag * calc.n_rings)
+    chord = float(geo.angle_to_chord_safe(reach)) * (1 + 1e-9) + 1e-15   # the pair code's query radius
+    cap = min(reach * (1 + 1e-6) + 1e-12, math.pi / 2)
+    kspan = calc.kappa * calc.s * (1 + 1e-6) + 1e-12 if ts and "scale_grid" in calc.variants else 0.0
+    half = max(cap, kspan)
+    offs = calc.s * np.arange(-calc.kappa, calc.kappa + 1)          # the pair code's grid edges
+    P = np.array([half, math.sin(cap), kspan, chord, calc.r, calc.lag, calc.s, 2 * np.pi / calc.m, offs[1] - offs[0]])
+    I = np.array([int(ts), calc.n_rings, lay.off["distance_lag"], lay.off["scale_grid"], lay.off["direction_sector"],
+                  lay.K, lay.L, calc.kappa, calc.grid_cells, calc.m], dtype=np.int64)
+    return P, I, half
+
+
+def levels(calc: Any) -> np.ndarray:
+    """Each point's value class: 0/1 (two-level values) or its fixed global bin (locbench)."""
+    if calc.two_valued:
+        return (calc.v == calc.v.max()).astype(np.int64)
+    return np.clip(np.searchsorted(calc.global_edges, calc.v, side="right") - 1, 0, calc.bins - 1).astype(np.int64)
+
+
+def plan(index: BandIndex, P: np.ndarray, budget: int, row_cells: int) -> np.ndarray:
+    """Chunk bounds (sorted positions) of about `budget` candidates and at most _CENTRE_CELLS counts each."""
+    from georbias.pool import QUERY_SLICE, THREADS, run_chunks
+
+    n = len(index.lat)
+    work = np.empty(n, dtype=np.int64)
+
+    def one(a: int) -> None:   # slices: a Ctrl-C waits for one slice at most
+        K.candidate_counts(a, min(n, a + 5 * QUERY_SLICE), index.lat, index.lon, index.band_start, index.band_h,
+                           P, n_ranges(index, P), work)
+    run_chunks(one, range(0, n, 5 * QUERY_SLICE), THREADS if n > 5 * QUERY_SLICE else 1)
+    work += 1
+    ends = np.cumsum(work)
+    max_c = max(1, _CENTRE_CELLS // row_cells)
+    bounds = [0]
+    while bounds[-1] < n:
+        a = bounds[-1]
+        nxt = int(np.searchsorted(ends, (ends[a - 1] if a else 0) + budget, side="right"))
+        bounds.append(min(n, a + max_c, max(nxt, a + 1)))
+    return np.asarray(bounds, dtype=np.int64)
+
+
+def n_ranges(index: BandIndex, P: np.ndarray) -> int:
+    """Upper bound on a centre's candidate slices (two per band the box crosses)."""
+    return int(2 * (math.ceil(2 * P[K.P_H] / index.band_h) + 2))
+
+
+class FastRun:
+    """Drives the kernel over chunks for one _Calculator; each chunk writes only its own centres."""
+
+    def __init__(self, calc: Any) -> None:
+        from georbias.geometry_cache import CACHE, geometry_key
+
+        self.calc = calc
+        self.lay = layout(calc)
+        self.P, self.I, half = params(calc, self.lay)
+        self.ts = calc.preset == "torchspatial"
+        sec = "direction_sector" in calc.variants
+        key = geometry_key("sri-index", (calc.lat, calc.lon), P=tuple(self.P), ts=self.ts, sec=sec,
+                           budget=_budget(), cells=self.lay.K * self.lay.L)
+        cached = CACHE.get(key)
+        if cached is None:
+            CACHE.room_for(key)
+            index = build_index(calc.lat, calc.lon, half, with_ref=self.ts and sec)
+            cached = (index, plan(index, self.P, _budget(), self.lay.K * self.lay.L))
+            CACHE.put(key, cached)
+        self.index, self.bounds = cached
+        self.lev = levels(calc)[self.index.order]
+        self.nr = n_ranges(self.index, self.P)
+
+    def run(self, progress: Any = None) -> None:
+        from georbias import sri as sri_mod
+        from georbias.pool import run_chunks
+
+        n_chunks = len(self.bounds) - 1
+        workers = max(1, min(sri_mod._WORKERS, os.cpu_count() or 1, n_chunks))
+        done = [0]
+
+        def finished(n_done: int) -> None:
+            done[0] += n_done
+            if progress is not None:
+                progress(done[0], self.calc.n)
+        run_chunks(self.chunk, range(n_chunks), workers, finished)
+
+    def chunk(self, i: int) -> int:
+        """Count, re-check the near members, accumulate; returns the number of centres done."""
+        from georbias.sri_near import add_near
+
+        c0, c1 = int(self.bounds[i]), int(self.bounds[i + 1])
+        nc, lay = c1 - c0, self.lay
+        rows = self.index.order[c0:c1]
+        mats = (geo.pole_rotation_matrices(self.calc.lat[rows], self.calc.lon[rows]).reshape(nc, 9)
+                if self.ts and lay.off["direction_sector"] >= 0 else np.zeros((nc, 9)))
+        cap = 4096
+        while True:
+            cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
+            pos, neg = np.zeros(nc, dtype=np.uint8), np.zeros(nc, dtype=np.uint8)
+            near_c, near_j = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+            ix = self.index
+            got = K.chunk_counts(c0, c1, ix.lat, ix.lon, ix.xyz, ix.xyz_ref, self.lev, ix.band_start, ix.band_h,
+                                 self.P, self.I, mats, cnt, pos, neg, near_c, near_j, self.nr)
+            if got <= cap:
+                break
+            cap = int(got)
+        cnt3 = cnt.reshape(nc, lay.K, lay.L).astype(np.int64)
+        pos, neg = pos.astype(bool), neg.astype(bool)
+        add_near(self, c0, mats, near_c[:got], near_j[:got], cnt3, pos, neg)
+        self.calc.accumulate_counts(rows, cnt3, lay, pos & neg if self.ts else None)
+        return nc
+
+
+def _budget() -> int:
+    """Candidates per chunk: ten times the pair code's pair budget (a candidate costs a few bytes of
+    count array instead of a stored pair), so tests that shrink _PAIR_BUDGET shrink chunks here too."""
+    from georbias import sri as sri_mod
+
+    return 10 * int(sri_mod._PAIR_BUDGET)

@@ -1,0 +1,105 @@
+"""Exact re-check of the members the SRI kernel found near a boundary, with the pair code's numpy formulas.
+
+Few members per chunk land here: those within 2e-9 of a ring edge or the radius (distances from
+the chord, then the reference's haversine within 1e-9, as before), of a grid-cell or sector
+edge, exact duplicates of the centre, and table-era sector members within 1e-6 rad of the centre
+(their angle is rounding noise that only scipy's rotation applied as one BLAS product
+reproduces). Each is classified exactly as georbias.sri's pair code did and added to the counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from georbias import geometry as geo
+
+
+def add_near(run: Any, c0: int, mats: np.ndarray, ci: np.ndarray, j: np.ndarray, cnt3: np.ndarray,
+             pos: np.ndarray, neg: np.ndarray) -> None:
+    """Classify near members (local centre ci, sorted point j) and add them to cnt3 (centre, key, level)."""
+    if len(ci) == 0:
+        return
+    calc, ix, lay = run.calc, run.index, run.lay
+    rc, rp = ix.order[c0 + ci], ix.order[j]
+    d = _distance(calc, ix.xyz[:, c0 + ci], ix.xyz[:, j], rc, rp)
+    lv = run.lev[j]
+
+    def add(mask: np.ndarray, key: np.ndarray | int) -> None:
+        k = key if np.isscalar(key) else key[mask]
+        np.add.at(cnt3, (ci[mask], k, lv[mask]), 1)
+
+    in_roi = d <= calc.r
+    add(in_roi, 0)
+    if "distance_lag" in calc.variants:
+        off = lay.off["distance_lag"]
+        if calc.preset == "torchspatial":
+            ring = np.searchsorted(calc.lag * np.arange(calc.n_rings + 1), d, side="right") - 1
+            add((ring >= 0) & (ring < calc.n_rings), off + ring)
+        else:
+            ring = np.minimum(np.floor(d / calc.lag).astype(np.int64), calc.n_rings - 1)
+            add(in_roi, off + ring)
+    ci, j, rc, rp, d, lv = ci[in_roi], j[in_roi], rc[in_roi], rp[in_roi], d[in_roi], lv[in_roi]
+    if calc.preset == "torchspatial":
+        if "direction_sector" in calc.variants:
+            sector = _ts_sectors(calc, ix, mats, ci, j, rc, d, pos, neg)
+            add(sector >= 0, lay.off["direction_sector"] + sector)
+        return
+    if "scale_grid" in calc.variants or "direction_sector" in calc.variants:
+        dl = calc.lon[rp] - calc.lon[rc]
+        east, north = geo.laea_from_trig(calc.sinlat[rc], calc.coslat[rc], calc.sinlat[rp], calc.coslat[rp],
+                                         np.sin(dl), np.cos(dl))
+    if "scale_grid" in calc.variants:
+        half, g = calc.grid_cells // 2, calc.grid_cells
+        a = np.floor(north / calc.s + 0.5).astype(np.int64) + half
+        b = np.floor(east / calc.s + 0.5).astype(np.int64) + half
+        add((a >= 0) & (a < g) & (b >= 0) & (b < g), lay.off["scale_grid"] + a * g + b)
+    if "direction_sector" in calc.variants:
+        sector = calc._sectors_locbench(east, north, d)
+        add(sector >= 0, lay.off["direction_sector"] + sector)
+
+
+def _distance(calc: Any, pc: np.ndarray, pp: np.ndarray, rc: np.ndarray, rp: np.ndarray) -> np.ndarray:
+    """Great-circle distance as the pair code had it: from the chord, the reference's haversine within
+    1e-9 of a ring edge or the radius (elsewhere a last-bit difference of the chord changes nothing)."""
+    diff = pp - pc
+    chord = np.sqrt(diff[0] * diff[0] + diff[1] * diff[1] + diff[2] * diff[2])
+    d = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
+    near = np.abs(d - calc.lag * np.rint(d / calc.lag)) < 1e-9
+    near |= np.abs(d - calc.r) < 1e-9
+    idx = np.nonzero(near)[0]
+    c, p = rc[idx], rp[idx]
+    d[idx] = geo.haversine_rad(calc.lat[c], calc.lon[c], calc.lat[p], calc.lon[p],
+                               cos_lat1=calc.coslat[c], cos_lat2=calc.coslat[p])
+    return d
+
+
+def _ts_sectors(calc: Any, ix: Any, mats: np.ndarray, ci: np.ndarray, j: np.ndarray, rc: np.ndarray,
+                rd: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """Table-era sectors of ROI members (georbias.sri._Calculator._sectors_reference arithmetic); marks
+    each centre's raw-angle overflows in pos / neg (both: the reference crashed, the ROI is undefined)."""
+    flat = mats
+    px, py, pz = ix.xyz_ref[0][j], ix.xyz_ref[1][j], ix.xyz_ref[2][j]
+    xr = flat[:, 0].copy()[ci] * px + flat[:, 1].copy()[ci] * py + flat[:, 2].copy()[ci] * pz
+    yr = flat[:, 3].copy()[ci] * px + flat[:, 4].copy()[ci] * py + flat[:, 5].copy()[ci] * pz
+    crit = np.nonzero(rd < 1e-6)[0]
+    crit = crit[np.argsort(ci[crit], kind="stable")]
+    pts = np.vstack([np.ascontiguousarray(ix.xyz_ref[:, j[crit]].T), np.zeros((1, 3))])
+    m3 = mats.reshape(-1, 3, 3)
+    bounds = np.searchsorted(ci[crit], np.arange(len(mats) + 1))
+    for c in np.nonzero(np.diff(bounds))[0]:
+        a, b = bounds[c], bounds[c + 1]
+        block = pts[a:max(b, a + 2)] @ m3[c].T
+        rows = crit[a:b]
+        xr[rows] = block[:b - a, 0]
+        yr[rows] = block[:b - a, 1]
+    ang = np.arctan2(yr, xr) - calc.lon[rc]
+    pos |= np.bincount(ci, weights=(ang > np.pi), minlength=len(pos)) > 0
+    neg |= np.bincount(ci, weights=(ang < -np.pi), minlength=len(neg)) > 0
+    ang = np.where(ang > np.pi, ang - 2 * np.pi, ang)
+    ang = np.where(ang < -np.pi, ang + 2 * np.pi, ang)
+    edges = -np.pi + 2 * np.pi * np.arange(calc.m + 1) / calc.m
+    sector = np.searchsorted(edges, ang, side="right") - 1
+    sector[np.isnan(ang) | (sector < 0) | (sector >= calc.m)] = -1
+    return sector
