@@ -13,9 +13,11 @@ iNat2018 NeRF file (conformance README, "Reference timings", same 2-core machine
     python benchmarks/geobias.py --scaling --sizes 10000,30000,100000,300000,1000000 --baseline /work/main
     python benchmarks/geobias.py --scaling --scaling-score score_nosri --sizes 10000,100000,300000,1000000 \
         --baseline /tmp/base --baseline-max 300000        # SSI + autocorrelation + headline, no SRI
+    python benchmarks/geobias.py --scaling --scaling-score sri --sizes 10000,100000,1000000 --baseline /work/main
 
-`score_all` is the default georbias.score() call (unmarked + marked SSI, the three SRI variants,
-autocorrelation) against the reference's summed cost (~909 s). `reference_ties` runs SSI with
+`sri` is the three SRI variants in one `sri_scores` call with the default preset (`sri_locbench`:
+the locbench preset). `score_all` is the default georbias.score() call (unmarked + marked SSI, the
+three SRI variants, autocorrelation) against the reference's summed cost (~909 s). `reference_ties` runs SSI with
 `reference_ties=True` and reports the cost per ROI sent through the reference recipe; its ratio
 is to the reference's ~25.3 ms per ROI (unmarked + marked). Both also run on the two duplicate
 conformance cases when `--dups` is given. Every line carries the load average (1 min) at its end,
@@ -36,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INAT = ROOT.parent / "shared" / "reference" / "torchspatial" / "classification" / "eval_inat_2018__val_NeRF.csv.gz"
 SCORES = ("ssi", "sri_scale_grid", "sri_distance_lag", "sri_direction_sector", "autocorr", "score_all",
-          "score_nosri", "reference_ties")
+          "score_nosri", "reference_ties", "sri", "sri_locbench")
 DUPS_CASES = ("ssi_inat2018_nerf_europe_dups", "ssi_fmow_nerf_dups")
 REFERENCE_PER_ROI_S = (299.0 + 316.0) / 24_343  # unmarked + marked SSI, per ROI
 # Reference timings on the iNat2018 NeRF file (24,343 located rows), conformance README.
@@ -89,6 +91,12 @@ def run_one(source: str, score: str, seed: int) -> dict:
 
         r = ssi_scores(np.radians(lat), np.radians(lon), v, preset=get_preset("torchspatial"))
         value = r.aggregates()["marked"]["mean"]
+    elif score in ("sri", "sri_locbench"):   # the three SRI variants in one call (default / locbench preset)
+        from georbias.config import DEFAULTS
+        from georbias.sri import sri_scores
+
+        r = sri_scores(lon, lat, v, preset="locbench" if score == "sri_locbench" else DEFAULTS.preset)
+        value = r.summary()["sri_scale_grid"]
     elif score.startswith("sri_"):
         from georbias.sri import sri_scores
 
@@ -193,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scaling", action="store_true", help="score_all on --sizes: n, wall s, peak RSS, fitted exponent")
     ap.add_argument("--baseline", default="", help="with --scaling: another checkout (e.g. /work/main) run side by side")
     ap.add_argument("--baseline-max", type=int, default=300_000, help="largest n the baseline is run on")
-    ap.add_argument("--scaling-score", default="score_all", choices=("score_all", "score_nosri"),
-                    help="with --scaling: every default score, or SSI + autocorrelation + headline (no SRI)")
+    ap.add_argument("--scaling-score", default="score_all", choices=("score_all", "score_nosri", "sri", "sri_locbench"),
+                    help="with --scaling: every default score, SSI + autocorrelation + headline (no SRI), or the "
+                         "three SRI variants alone (default / locbench preset)")
     args = ap.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.seed)))
