@@ -121,6 +121,7 @@ class FastRun:
         self.index, self.bounds = cached
         self.lev = levels(calc)[self.index.order]
         self.nr = n_ranges(self.index, self.P)
+        self.cap = 0              # near-member buffer size that sufficed so far (a rerun grows it)
 
     def run(self, progress: Any = None) -> None:
         from georbias import sri as sri_mod
@@ -145,7 +146,7 @@ class FastRun:
         rows = self.index.order[c0:c1]
         mats = (geo.pole_rotation_matrices(self.calc.lat[rows], self.calc.lon[rows]).reshape(nc, 9)
                 if self.ts and lay.off["direction_sector"] >= 0 else np.zeros((nc, 9)))
-        cap = 4096
+        cap = max(self.cap, 2 * nc + 4096)   # every centre meets itself at distance 0: always re-checked
         while True:
             cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
             pos, neg = np.zeros(nc, dtype=np.uint8), np.zeros(nc, dtype=np.uint8)
@@ -156,6 +157,7 @@ class FastRun:
             if got <= cap:
                 break
             cap = int(got)
+            self.cap = max(self.cap, cap)
         cnt3 = cnt.reshape(nc, lay.K, lay.L).astype(np.int64)
         pos, neg = pos.astype(bool), neg.astype(bool)
         add_near(self, c0, mats, near_c[:got], near_j[:got], cnt3, pos, neg)
