@@ -1,7 +1,7 @@
 """Neighbour graphs shared by every value column scored over the same coordinates.
 
 Everything SSI and SRI build before they look at a value (ROI members, the per-ROI k-NN graph
-summaries, SRI pairs and their partition keys) depends only on the coordinates and the geometric
+summaries, SRI's latitude-band index and chunk plan) depends only on the coordinates and the geometric
 settings. A leaderboard dataset is scored for many models on the very same points (all 16 models
 of a TorchSpatial dataset), so the second and later calls reuse it, like esda statistics over one
 weights object. Entries are keyed by a hash of the coordinate bytes and the settings, so a reused

@@ -114,10 +114,11 @@ class FastRun:
                            budget=_budget(), cells=self.lay.K * self.lay.L)
         cached = CACHE.get(key)
         if cached is None:
-            CACHE.room_for(key)
+            room = CACHE.room_for(key)         # 0 outside shared_geometry(): nothing is kept
             index = build_index(calc.lat, calc.lon, half, with_ref=self.ts and sec)
             cached = (index, plan(index, self.P, _budget(), self.lay.K * self.lay.L))
-            CACHE.put(key, cached)
+            if room > 0:
+                CACHE.put(key, cached)
         self.index, self.bounds = cached
         self.lev = levels(calc)[self.index.order]
         self.nr = n_ranges(self.index, self.P)

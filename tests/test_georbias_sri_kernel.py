@@ -191,3 +191,21 @@ def test_chord_series_and_table_era_cells() -> None:
     want = sri_mod._cell_index(x, centre, offs)
     got = [sri_kernel.ts_cell(a, c, 1.0 / (offs[1] - offs[0]), s, kappa) for a, c in zip(x, centre)]
     np.testing.assert_array_equal(got, want)
+
+
+def test_shared_geometry_keeps_only_the_linear_index() -> None:
+    import georbias
+    from georbias.geometry_cache import CACHE
+
+    lon, lat = hard_points(8, n=600)
+    v = (np.random.default_rng(0).random(len(lon)) < 0.5).astype(float)
+    sri_scores(lon, lat, v)
+    assert CACHE.used == 0 and not CACHE.entries                   # nothing kept outside the block
+    with georbias.shared_geometry():
+        first = sri_scores(lon, lat, v)
+        hits = CACHE.hits
+        second = sri_scores(lon, lat, v)
+        assert CACHE.hits == hits + 1
+        assert 0 < CACHE.used < 200 * len(lon)                    # the band index and plan: O(n), no pairs
+    for name in VARIANTS:
+        np.testing.assert_array_equal(first.variants[name].sri_raw, second.variants[name].sri_raw)
