@@ -21,11 +21,11 @@ Presets:
   centre and its duplicates have no bearing), fixed global bin edges, smoothed local
   probabilities renormalised; headline per-ROI score = sri_normalized.
 
-Two evaluations, equal bit for bit: for two-level values (hit@1) and for `locbench`'s fixed edges, a
-compiled kernel counts each ROI's members per partition and value level without listing pairs
-(georbias.sri_fast: O(n) memory, ~10^9 members a minute on two cores); table-era histograms of values
-with more levels (each partition's own min/max edges) use the pair code below, chunked so memory
-stays O(chunk pairs), never O(N^2).
+Two evaluations, equal bit for bit: a compiled kernel counts each ROI's members per partition and
+value level (two-level values, locbench's fixed edges) or, for table-era per-array edges of values
+with more levels, takes each partition's min / max and then its bin counts, without listing pairs
+(georbias.sri_fast: O(n) memory). The pair code below, chunked so memory stays O(chunk pairs), is
+kept as its reference (`_FAST = False`).
 """
 
 from __future__ import annotations
@@ -216,10 +216,8 @@ class _Calculator:
                                        for v in (vmin, vmax))
         self.coslat = np.cos(lat_r)
         self.sinlat = np.sin(lat_r)
-        # Compiled counting (georbias.sri_fast) whenever a partition's histogram follows from counts
-        # per value class: two-level values, or fixed global edges (locbench). Table-era histograms of
-        # values with more levels use each partition's own min/max: the pair code below does those.
-        self.fast = _FAST and (self.two_valued or preset == "locbench")
+        # Compiled counting (georbias.sri_fast); the pair code below is kept as its reference (tests).
+        self.fast = _FAST
         if not self.fast:
             self._pair_setup()
 

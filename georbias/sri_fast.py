@@ -22,6 +22,7 @@ import numpy as np
 from georbias import geometry as geo
 from georbias import sri_kernel as K
 from georbias.sri_index import BandIndex, build_index
+from georbias.sri_near import near_keys
 
 _CENTRE_CELLS = 1 << 21   # count-array entries per chunk (centres x keys x levels): a few MB
 
@@ -45,7 +46,7 @@ def layout(calc: Any) -> Layout:
             k += sizes[name]
         else:
             off[name], n_keys[name] = -1, sizes[name]
-    return Layout(off=off, n_keys=n_keys, K=k, L=2 if calc.two_valued else calc.bins)
+    return Layout(off=off, n_keys=n_keys, K=k, L=2 if calc.two_valued else calc.bins)   # L: levels or bins
 
 
 def params(calc: Any, lay: Layout) -> tuple[np.ndarray, np.ndarray, float]:
@@ -120,7 +121,10 @@ class FastRun:
             if room > 0:
                 CACHE.put(key, cached)
         self.index, self.bounds = cached
-        self.lev = levels(calc)[self.index.order]
+        # Table-era histograms of values with more than two levels use each partition's own min / max.
+        self.per_array = self.ts and not calc.two_valued
+        self.lev = levels(calc)[self.index.order] if not self.per_array else np.zeros(calc.n, dtype=np.int64)
+        self.val = calc.v[self.index.order] if self.per_array else np.zeros(0)
         self.nr = n_ranges(self.index, self.P)
         self.cap = 0              # near-member buffer size that sufficed so far (a rerun grows it)
 
@@ -140,30 +144,57 @@ class FastRun:
 
     def chunk(self, i: int) -> int:
         """Count, re-check the near members, accumulate; returns the number of centres done."""
-        from georbias.sri_near import add_near
-
         c0, c1 = int(self.bounds[i]), int(self.bounds[i + 1])
         nc, lay = c1 - c0, self.lay
         rows = self.index.order[c0:c1]
         mats = (geo.pole_rotation_matrices(self.calc.lat[rows], self.calc.lon[rows]).reshape(nc, 9)
                 if self.ts and lay.off["direction_sector"] >= 0 else np.zeros((nc, 9)))
+        pos, neg = np.zeros(nc, dtype=np.uint8), np.zeros(nc, dtype=np.uint8)
+        if self.per_array:   # min / max of each partition first, then its histogram between them
+            mn, mx = np.full(nc * lay.K, np.inf), np.full(nc * lay.K, -np.inf)
+            near = self._pass(c0, c1, 1, mats, None, mn, mx, pos, neg)
+            cc, kk, jj = near_keys(self, c0, mats, near[0], near[1], pos, neg)
+            np.minimum.at(mn, cc * lay.K + kk, self.val[jj])
+            np.maximum.at(mx, cc * lay.K + kk, self.val[jj])
+            cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
+            self._pass(c0, c1, 2, mats, cnt, mn, mx, pos, neg)
+            slot = cc * lay.K + kk
+            bins = hist_bins(self.val[jj], mn[slot], mx[slot], lay.L)
+        else:
+            cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
+            near = self._pass(c0, c1, 0, mats, cnt, np.empty(0), np.empty(0), pos, neg)
+            cc, kk, jj = near_keys(self, c0, mats, near[0], near[1], pos, neg)
+            bins = self.lev[jj]
+        cnt3 = cnt.reshape(nc, lay.K, lay.L).astype(np.int64)
+        np.add.at(cnt3, (cc, kk, bins), 1)
+        self.calc.accumulate_counts(rows, cnt3, lay, (pos & neg).astype(bool) if self.ts else None)
+        return nc
+
+    def _pass(self, c0: int, c1: int, mode: int, mats: np.ndarray, cnt: np.ndarray | None, mn: np.ndarray,
+              mx: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One kernel pass over the chunk; returns its near members (local centre, sorted point)."""
+        ix, nc = self.index, c1 - c0
         cap = max(self.cap, 2 * nc + 4096)   # every centre meets itself at distance 0: always re-checked
         while True:
-            cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
-            pos, neg = np.zeros(nc, dtype=np.uint8), np.zeros(nc, dtype=np.uint8)
             near_c, near_j = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
-            ix = self.index
-            got = K.chunk_counts(c0, c1, ix.lat, ix.lon, ix.xyz, ix.xyz_ref, self.lev, ix.band_start, ix.band_h,
-                                 self.P, self.I, mats, cnt, pos, neg, near_c, near_j, self.nr)
+            if cnt is not None:
+                cnt[:] = 0
+            if mode == 1:
+                mn[:], mx[:] = np.inf, -np.inf
+            got = K.chunk_counts(c0, c1, ix.lat, ix.lon, ix.xyz, ix.xyz_ref, self.lev, self.val, mode, ix.band_start,
+                                 ix.band_h, self.P, self.I, mats, np.empty(0, np.int32) if cnt is None else cnt, mn, mx,
+                                 pos, neg, near_c, near_j, self.nr)
             if got <= cap:
-                break
+                return near_c[:got], near_j[:got]
             cap = int(got)
             self.cap = max(self.cap, cap)
-        cnt3 = cnt.reshape(nc, lay.K, lay.L).astype(np.int64)
-        pos, neg = pos.astype(bool), neg.astype(bool)
-        add_near(self, c0, mats, near_c[:got], near_j[:got], cnt3, pos, neg)
-        self.calc.accumulate_counts(rows, cnt3, lay, pos & neg if self.ts else None)
-        return nc
+
+
+def hist_bins(vals: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
+    """georbias.sri_kernel.hist_bin for arrays (the near members of pass 2)."""
+    out = np.empty(len(vals), dtype=np.int64)
+    K.hist_bins(vals, lo, hi, bins, out)
+    return out
 
 
 def _budget() -> int:

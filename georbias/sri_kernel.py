@@ -199,8 +199,42 @@ def _ts_sector(px, py, pz, m0, m1, m2, m3, m4, m5, lonc, m):
     return (sec if 0 <= sec < m else -1), over, False
 
 
+@njit(cache=True, nogil=True, inline="always")
+def hist_bin(x, lo, hi, bins):
+    """Bin of x in np.histogram(values, bins) of an array with min lo and max hi (edges linspace(lo, hi),
+    (v - 0.5, v + 0.5) for a constant array, last bin closed): georbias.sri._numpy_hist_index's arithmetic."""
+    first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
+    step = (last - first) / bins
+    if bins == 2:
+        return 1 if x >= step + first else 0
+    idx = min(max(int(math.floor((x - first) / (last - first) * bins)), 0), bins - 1)
+    if x < (last if idx >= bins else idx * step + first):
+        idx -= 1
+    if x >= (last if idx + 1 >= bins else (idx + 1) * step + first) and idx != bins - 1:
+        idx += 1
+    return min(max(idx, 0), bins - 1)
+
+
 @njit(cache=True, nogil=True)
-def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, mats, P, I, cnt, pos, neg, near_c, near_j, n_near):
+def hist_bins(vals, lo, hi, bins, out):
+    """hist_bin of every value against its own (lo, hi)."""
+    for i in range(vals.shape[0]):
+        out[i] = hist_bin(vals[i], lo[i], hi[i], bins)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bump(cnt, mn, mx, slot, L, x, mode):
+    """Values with more than two levels under per-array edges: pass 1 (mode 1) takes each partition's
+    min and max, pass 2 (mode 2) counts the member in its bin between them."""
+    if mode == 1:
+        mn[slot] = min(mn[slot], x)
+        mx[slot] = max(mx[slot], x)
+    else:
+        cnt[slot * L + hist_bin(x, mn[slot], mx[slot], L)] += 1
+
+@njit(cache=True, nogil=True)
+def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, mn, mx, pos, neg, near_c, near_j,
+            n_near):
     """Every candidate in sorted positions [lo, hi) of centre c (chunk-local ci); returns n_near."""
     K, L, R, lag, chord_q = I[I_K], I[I_L], P[P_R], P[P_LAG], P[P_CHORD]
     ts, kappa, n_rings, m, cells = I[I_TS] == 1, I[I_KAPPA], I[I_RINGS], I[I_M], I[I_CELLS]
@@ -215,7 +249,10 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, mats, P, I, cnt, pos, neg, n
         if ts and off_grid >= 0 and abs(lat[j] - latc) <= kspan and abs(lon[j] - lonc) <= kspan:
             a, b = ts_cell(lat[j], latc, inv_step, s, kappa), ts_cell(lon[j], lonc, inv_step, s, kappa)
             if 0 <= a < 2 * kappa and 0 <= b < 2 * kappa:
-                cnt[base + (off_grid + a * 2 * kappa + b) * L + lv] += 1
+                if mode == 0:
+                    cnt[base + (off_grid + a * 2 * kappa + b) * L + lv] += 1
+                else:
+                    _bump(cnt, mn, mx, ci * K + off_grid + a * 2 * kappa + b, L, val[j], mode)
         px, py, pz = xyz[0, j], xyz[1, j], xyz[2, j]
         ch = math.sqrt((px - cx) * (px - cx) + (py - cy) * (py - cy) + (pz - cz) * (pz - cz))
         if ch > chord_q:
@@ -239,13 +276,23 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, mats, P, I, cnt, pos, neg, n
         if off_lag >= 0 and (ts or in_roi):
             ring = min(int(math.floor(d / lag)), n_rings if ts else n_rings - 1)
             if ring < n_rings:
-                cnt[base + (off_lag + ring) * L + lv] += 1
+                if mode == 0:
+                    cnt[base + (off_lag + ring) * L + lv] += 1
+                else:
+                    _bump(cnt, mn, mx, ci * K + off_lag + ring, L, val[j], mode)
         if in_roi:
-            cnt[base + lv] += 1
-            if grid >= 0:
-                cnt[base + (off_grid + grid) * L + lv] += 1
-            if sec >= 0:
-                cnt[base + (off_sec + sec) * L + lv] += 1
+            if mode == 0:
+                cnt[base + lv] += 1
+                if grid >= 0:
+                    cnt[base + (off_grid + grid) * L + lv] += 1
+                if sec >= 0:
+                    cnt[base + (off_sec + sec) * L + lv] += 1
+            else:
+                _bump(cnt, mn, mx, ci * K, L, val[j], mode)
+                if grid >= 0:
+                    _bump(cnt, mn, mx, ci * K + off_grid + grid, L, val[j], mode)
+                if sec >= 0:
+                    _bump(cnt, mn, mx, ci * K + off_sec + sec, L, val[j], mode)
             if over != 0:
                 pos[ci] |= over == 1
                 neg[ci] |= over == -1
@@ -253,15 +300,17 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, mats, P, I, cnt, pos, neg, n
 
 
 @njit(cache=True, nogil=True)
-def chunk_counts(c0, c1, lat, lon, xyz, ref, lev, band_start, h, P, I, mats, cnt, pos, neg, near_c, near_j,
-                 n_ranges):
-    """Counts of centres [c0, c1) (sorted positions) into cnt ((c1 - c0) * K * L); returns how many members
-    were near a boundary (stored in near_c / near_j while they fit; if more, the caller grows them and reruns)."""
+def chunk_counts(c0, c1, lat, lon, xyz, ref, lev, val, mode, band_start, h, P, I, mats, cnt, mn, mx, pos, neg,
+                 near_c, near_j, n_ranges):
+    """Counts of centres [c0, c1) (sorted positions) into cnt ((c1 - c0) * K * L; mode 0: L value levels
+    `lev`; modes 1 / 2: per-partition min / max of `val` into mn, mx, then L = bins histogram bins);
+    returns how many members were near a boundary (stored in near_c / near_j while they fit; if more,
+    the caller grows them and reruns)."""
     rng = np.empty(4 * n_ranges, dtype=np.int64)
     n_near = 0
     for c in range(c0, c1):
         nr = candidate_ranges(c, lat, lon, band_start, h, P, rng)
         for ir in range(nr):
-            n_near = _centre(c, c - c0, rng[2 * ir], rng[2 * ir + 1], lat, lon, xyz, ref, lev, mats, P, I, cnt,
-                             pos, neg, near_c, near_j, n_near)
+            n_near = _centre(c, c - c0, rng[2 * ir], rng[2 * ir + 1], lat, lon, xyz, ref, lev, val, mode, mats, P, I,
+                             cnt, mn, mx, pos, neg, near_c, near_j, n_near)
     return n_near

@@ -4,7 +4,7 @@ Few members per chunk land here: those within 2e-9 of a ring edge or the radius 
 the chord, then the reference's haversine within 1e-9, as before), of a grid-cell or sector
 edge, exact duplicates of the centre, and table-era sector members within 1e-6 rad of the centre
 (their angle is rounding noise that only scipy's rotation applied as one BLAS product
-reproduces). Each is classified exactly as georbias.sri's pair code did and added to the counts.
+reproduces). Each is classified exactly as georbias.sri's pair code did; the caller adds it to its partitions.
 """
 
 from __future__ import annotations
@@ -16,48 +16,55 @@ import numpy as np
 from georbias import geometry as geo
 
 
-def add_near(run: Any, c0: int, mats: np.ndarray, ci: np.ndarray, j: np.ndarray, cnt3: np.ndarray,
-             pos: np.ndarray, neg: np.ndarray) -> None:
-    """Classify near members (local centre ci, sorted point j) and add them to cnt3 (centre, key, level)."""
-    if len(ci) == 0:
-        return
+def near_keys(run: Any, c0: int, mats: np.ndarray, ci: np.ndarray, j: np.ndarray, pos: np.ndarray,
+              neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(local centre, key, sorted point) of every partition (ROI = key 0) each near member (ci, j) joins."""
     calc, ix, lay = run.calc, run.index, run.lay
     rc, rp = ix.order[c0 + ci], ix.order[j]
     d = _distance(calc, ix.xyz[:, c0 + ci], ix.xyz[:, j], rc, rp)
-    lv = run.lev[j]
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add(mask: np.ndarray, key: np.ndarray | int) -> None:
-        k = key if np.isscalar(key) else key[mask]
-        np.add.at(cnt3, (ci[mask], k, lv[mask]), 1)
+    def add(mask: np.ndarray, key: np.ndarray | int, cc: np.ndarray, jj: np.ndarray) -> None:
+        out.append((cc[mask], np.broadcast_to(key, mask.shape)[mask], jj[mask]))
 
     in_roi = d <= calc.r
-    add(in_roi, 0)
+    add(in_roi, 0, ci, j)
     if "distance_lag" in calc.variants:
         off = lay.off["distance_lag"]
         if calc.preset == "torchspatial":
             ring = np.searchsorted(calc.lag * np.arange(calc.n_rings + 1), d, side="right") - 1
-            add((ring >= 0) & (ring < calc.n_rings), off + ring)
+            add((ring >= 0) & (ring < calc.n_rings), off + ring, ci, j)
         else:
             ring = np.minimum(np.floor(d / calc.lag).astype(np.int64), calc.n_rings - 1)
-            add(in_roi, off + ring)
-    ci, j, rc, rp, d, lv = ci[in_roi], j[in_roi], rc[in_roi], rp[in_roi], d[in_roi], lv[in_roi]
+            add(in_roi, off + ring, ci, j)
+    ci, j, rc, rp, d = ci[in_roi], j[in_roi], rc[in_roi], rp[in_roi], d[in_roi]
     if calc.preset == "torchspatial":
         if "direction_sector" in calc.variants:
             sector = _ts_sectors(calc, ix, mats, ci, j, rc, d, pos, neg)
-            add(sector >= 0, lay.off["direction_sector"] + sector)
+            add(sector >= 0, lay.off["direction_sector"] + sector, ci, j)
+    else:
+        _locbench_keys(calc, lay, ci, j, rc, rp, d, add)
+    if not out:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    return tuple(np.concatenate([o[k] for o in out]).astype(np.int64) for k in range(3))  # type: ignore[return-value]
+
+
+def _locbench_keys(calc: Any, lay: Any, ci: np.ndarray, j: np.ndarray, rc: np.ndarray, rp: np.ndarray,
+                   d: np.ndarray, add: Any) -> None:
+    """locbench grid cells and sectors of near ROI members (the pair code's equal-area frame)."""
+    if "scale_grid" not in calc.variants and "direction_sector" not in calc.variants:
         return
-    if "scale_grid" in calc.variants or "direction_sector" in calc.variants:
-        dl = calc.lon[rp] - calc.lon[rc]
-        east, north = geo.laea_from_trig(calc.sinlat[rc], calc.coslat[rc], calc.sinlat[rp], calc.coslat[rp],
-                                         np.sin(dl), np.cos(dl))
+    dl = calc.lon[rp] - calc.lon[rc]
+    east, north = geo.laea_from_trig(calc.sinlat[rc], calc.coslat[rc], calc.sinlat[rp], calc.coslat[rp],
+                                     np.sin(dl), np.cos(dl))
     if "scale_grid" in calc.variants:
         half, g = calc.grid_cells // 2, calc.grid_cells
         a = np.floor(north / calc.s + 0.5).astype(np.int64) + half
         b = np.floor(east / calc.s + 0.5).astype(np.int64) + half
-        add((a >= 0) & (a < g) & (b >= 0) & (b < g), lay.off["scale_grid"] + a * g + b)
+        add((a >= 0) & (a < g) & (b >= 0) & (b < g), lay.off["scale_grid"] + a * g + b, ci, j)
     if "direction_sector" in calc.variants:
         sector = calc._sectors_locbench(east, north, d)
-        add(sector >= 0, lay.off["direction_sector"] + sector)
+        add(sector >= 0, lay.off["direction_sector"] + sector, ci, j)
 
 
 def _distance(calc: Any, pc: np.ndarray, pp: np.ndarray, rc: np.ndarray, rp: np.ndarray) -> np.ndarray:

@@ -159,13 +159,15 @@ def test_other_settings_bins_and_single_variants_match_pair_code(monkeypatch, pr
     lon, lat = hard_points(21, n=300)
     v = np.random.default_rng(2).normal(size=len(lon))
     kw = dict(preset=preset, radius_rad=0.04, scale=0.013, lag=0.0033, sectors=7, partition_min=3, bins=3)
-    for variants in (VARIANTS, ("direction_sector",), ("scale_grid", "distance_lag")):
-        fast = sri_scores(lon, lat, np.sign(v), variants=variants, **kw)
+    for variants, vals in ((VARIANTS, np.sign(v)), (VARIANTS, v), (("direction_sector",), v),
+                           (("scale_grid", "distance_lag"), np.sign(v))):
+        fast = sri_scores(lon, lat, vals, variants=variants, **kw)
         with monkeypatch.context() as mp:
             mp.setattr(sri_mod, "_FAST", False)
-            pairs = sri_scores(lon, lat, np.sign(v), variants=variants, **kw)
+            pairs = sri_scores(lon, lat, vals, variants=variants, **kw)
         for name in variants:
             np.testing.assert_array_equal(fast.variants[name].sri_raw, pairs.variants[name].sri_raw, err_msg=name)
+            assert fast.variants[name].n_partitions.sum() > 0
 
 
 def test_fast_atan2_error_and_signed_zeros() -> None:
