@@ -173,7 +173,7 @@ def _lb_keys(px, py, pz, e0, e1, n0, n1, n2, c0, c1, c2, s, cells, w, m, grid_on
         if 0 <= a < cells and 0 <= b < cells:
             grid = a * cells + b
     if sec_on:
-        q = (fast_atan2(east, north) + w / 2) / w
+        q = (fast_atan2(east, north) + w / 2) * (1.0 / w)
         if _near_int(q, ANG_TOL / w):
             return grid, sec, True
         sec = int(math.floor(q)) % m
@@ -192,7 +192,7 @@ def _ts_sector(px, py, pz, m0, m1, m2, m3, m4, m5, lonc, m):
         ang, over = ang - 2 * math.pi, 1
     elif ang < -math.pi:
         ang, over = ang + 2 * math.pi, -1
-    q = (ang + math.pi) / (2 * math.pi) * m
+    q = (ang + math.pi) * (m / (2 * math.pi))
     if _near_int(q, ANG_TOL * m / (2 * math.pi)):
         return -1, over, True
     sec = int(math.floor(q))
@@ -239,7 +239,7 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, 
     K, L, R, lag, chord_q = I[I_K], I[I_L], P[P_R], P[P_LAG], P[P_CHORD]
     ts, kappa, n_rings, m, cells = I[I_TS] == 1, I[I_KAPPA], I[I_RINGS], I[I_M], I[I_CELLS]
     off_lag, off_grid, off_sec = I[I_OFF_LAG], I[I_OFF_GRID], I[I_OFF_SEC]
-    s, kspan, inv_step, w = P[P_S], P[P_KSPAN], 1.0 / P[P_STEP], P[P_W]
+    s, kspan, inv_step, w, inv_lag = P[P_S], P[P_KSPAN], 1.0 / P[P_STEP], P[P_W], 1.0 / P[P_LAG]
     base = ci * K * L
     latc, lonc, cx, cy, cz = lat[c], lon[c], xyz[0, c], xyz[1, c], xyz[2, c]
     sl, cl, so, co = math.sin(latc), math.cos(latc), math.sin(lonc), math.cos(lonc)
@@ -258,7 +258,8 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, 
         if ch > chord_q:
             continue
         d = chord_angle(ch)
-        near = abs(d - lag * math.floor(d / lag + 0.5)) < EPS or abs(d - R) < EPS
+        t = d * inv_lag          # a product, not the quotient: within the re-checked band of an edge either way
+        near = abs(d - lag * math.floor(t + 0.5)) < EPS or abs(d - R) < EPS
         in_roi = d <= R
         grid, sec, over = -1, -1, 0
         if not near and in_roi and ts and off_sec >= 0:
@@ -274,7 +275,7 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, 
             n_near += 1
             continue
         if off_lag >= 0 and (ts or in_roi):
-            ring = min(int(math.floor(d / lag)), n_rings if ts else n_rings - 1)
+            ring = min(int(math.floor(t)), n_rings if ts else n_rings - 1)
             if ring < n_rings:
                 if mode == 0:
                     cnt[base + (off_lag + ring) * L + lv] += 1
