@@ -150,19 +150,20 @@ class FastRun:
         mats = (geo.pole_rotation_matrices(self.calc.lat[rows], self.calc.lon[rows]).reshape(nc, 9)
                 if self.ts and lay.off["direction_sector"] >= 0 else np.zeros((nc, 9)))
         pos, neg = np.zeros(nc, dtype=np.uint8), np.zeros(nc, dtype=np.uint8)
+        dup = self._own_sectors(c0, rows, mats)
         if self.per_array:   # min / max of each partition first, then its histogram between them
             mn, mx = np.full(nc * lay.K, np.inf), np.full(nc * lay.K, -np.inf)
-            near = self._pass(c0, c1, 1, mats, None, mn, mx, pos, neg)
+            near = self._pass(c0, c1, 1, mats, dup, None, mn, mx, pos, neg)
             cc, kk, jj = near_keys(self, c0, mats, near[0], near[1], pos, neg)
             np.minimum.at(mn, cc * lay.K + kk, self.val[jj])
             np.maximum.at(mx, cc * lay.K + kk, self.val[jj])
             cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
-            self._pass(c0, c1, 2, mats, cnt, mn, mx, pos, neg)
+            self._pass(c0, c1, 2, mats, dup, cnt, mn, mx, pos, neg)
             slot = cc * lay.K + kk
             bins = hist_bins(self.val[jj], mn[slot], mx[slot], lay.L)
         else:
             cnt = np.zeros(nc * lay.K * lay.L, dtype=np.int32)
-            near = self._pass(c0, c1, 0, mats, cnt, np.empty(0), np.empty(0), pos, neg)
+            near = self._pass(c0, c1, 0, mats, dup, cnt, np.empty(0), np.empty(0), pos, neg)
             cc, kk, jj = near_keys(self, c0, mats, near[0], near[1], pos, neg)
             bins = self.lev[jj]
         cnt3 = cnt.reshape(nc, lay.K, lay.L).astype(np.int64)
@@ -170,8 +171,13 @@ class FastRun:
         self.calc.accumulate_counts(rows, cnt3, lay, (pos & neg).astype(bool) if self.ts else None)
         return nc
 
-    def _pass(self, c0: int, c1: int, mode: int, mats: np.ndarray, cnt: np.ndarray | None, mn: np.ndarray,
-              mx: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _own_sectors(self, c0: int, rows: np.ndarray, mats: np.ndarray) -> np.ndarray:
+        if self.ts and self.lay.off["direction_sector"] >= 0:
+            return own_sectors(self.calc, self.index, c0, rows, mats)
+        return np.zeros(2 * len(rows), dtype=np.int64)
+
+    def _pass(self, c0: int, c1: int, mode: int, mats: np.ndarray, dup: np.ndarray, cnt: np.ndarray | None,
+              mn: np.ndarray, mx: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One kernel pass over the chunk; returns its near members (local centre, sorted point)."""
         ix, nc = self.index, c1 - c0
         cap = max(self.cap, 2 * nc + 4096)   # every centre meets itself at distance 0: always re-checked
@@ -182,12 +188,34 @@ class FastRun:
             if mode == 1:
                 mn[:], mx[:] = np.inf, -np.inf
             got = K.chunk_counts(c0, c1, ix.lat, ix.lon, ix.xyz, ix.xyz_ref, self.lev, self.val, mode, ix.band_start,
-                                 ix.band_h, self.P, self.I, mats, np.empty(0, np.int32) if cnt is None else cnt, mn, mx,
+                                 ix.band_h, self.P, self.I, mats, dup, np.empty(0, np.int32) if cnt is None else cnt, mn, mx,
                                  pos, neg, near_c, near_j, self.nr)
             if got <= cap:
                 return near_c[:got], near_j[:got]
             cap = int(got)
             self.cap = max(self.cap, cap)
+
+
+def own_sectors(calc: Any, ix: BandIndex, c0: int, rows: np.ndarray, mats: np.ndarray) -> np.ndarray:
+    """(sector, raw-angle overflow) pairs of each centre's own point under the table-era rule: the angle of
+    its mirrored xyz rotated by one BLAS product (a 2-row block, as the pair code's), then numpy's wrap
+    and edges. Exact copies of the centre share it, so the kernel counts them without a re-check."""
+    nc = len(rows)
+    m3 = mats.reshape(nc, 3, 3)
+    pts = np.zeros((2, 3))
+    xr, yr = np.empty(nc), np.empty(nc)
+    for ci in range(nc):
+        pts[0] = ix.xyz_ref[:, c0 + ci]
+        block = pts @ m3[ci].T
+        xr[ci], yr[ci] = block[0, 0], block[0, 1]
+    ang = np.arctan2(yr, xr) - calc.lon[rows]
+    over = (ang > np.pi).astype(np.int64) - (ang < -np.pi)
+    ang = np.where(ang > np.pi, ang - 2 * np.pi, ang)
+    ang = np.where(ang < -np.pi, ang + 2 * np.pi, ang)
+    edges = -np.pi + 2 * np.pi * np.arange(calc.m + 1) / calc.m
+    sector = np.searchsorted(edges, ang, side="right") - 1
+    sector[np.isnan(ang) | (sector < 0) | (sector >= calc.m)] = -1
+    return np.column_stack([sector, over]).astype(np.int64).ravel()
 
 
 def hist_bins(vals: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:

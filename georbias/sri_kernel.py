@@ -233,8 +233,8 @@ def _bump(cnt, mn, mx, slot, L, x, mode):
         cnt[slot * L + hist_bin(x, mn[slot], mx[slot], L)] += 1
 
 @njit(cache=True, nogil=True)
-def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, mn, mx, pos, neg, near_c, near_j,
-            n_near):
+def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, dup, P, I, cnt, mn, mx, pos, neg, near_c,
+            near_j, n_near):
     """Every candidate in sorted positions [lo, hi) of centre c (chunk-local ci); returns n_near."""
     K, L, R, lag, chord_q = I[I_K], I[I_L], P[P_R], P[P_LAG], P[P_CHORD]
     ts, kappa, n_rings, m, cells = I[I_TS] == 1, I[I_KAPPA], I[I_RINGS], I[I_M], I[I_CELLS]
@@ -269,6 +269,14 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, 
         elif not near and in_roi and not ts and (off_grid >= 0 or off_sec >= 0):
             grid, sec, near = _lb_keys(px, py, pz, -so, co, -sl * co, -sl * so, cl, cx, cy, cz, s, cells, w, m,
                                        off_grid >= 0, off_sec >= 0)
+        if near and d < EPS and lat[j] == latc and lon[j] == lonc and (
+                not ts or off_sec < 0 or (ref[0, j] == ref[0, c] and ref[1, j] == ref[1, c] and ref[2, j] == ref[2, c])):
+            # The centre itself or an exact copy: distance 0 (the reference's haversine of equal points),
+            # ring 0, the centre's grid cell, no locbench bearing; its table-era sector comes from the
+            # chunk's BLAS product of the centre's own row (dup[2 ci], dup[2 ci + 1]: sector, overflow).
+            near, d, t, in_roi = False, 0.0, 0.0, True
+            grid = (cells // 2) * cells + cells // 2 if not ts and off_grid >= 0 else -1
+            sec, over = (dup[2 * ci], dup[2 * ci + 1]) if ts and off_sec >= 0 else (-1, 0)
         if near:
             if n_near < near_c.shape[0]:
                 near_c[n_near], near_j[n_near] = ci, j
@@ -301,7 +309,7 @@ def _centre(c, ci, lo, hi, lat, lon, xyz, ref, lev, val, mode, mats, P, I, cnt, 
 
 
 @njit(cache=True, nogil=True)
-def chunk_counts(c0, c1, lat, lon, xyz, ref, lev, val, mode, band_start, h, P, I, mats, cnt, mn, mx, pos, neg,
+def chunk_counts(c0, c1, lat, lon, xyz, ref, lev, val, mode, band_start, h, P, I, mats, dup, cnt, mn, mx, pos, neg,
                  near_c, near_j, n_ranges):
     """Counts of centres [c0, c1) (sorted positions) into cnt ((c1 - c0) * K * L; mode 0: L value levels
     `lev`; modes 1 / 2: per-partition min / max of `val` into mn, mx, then L = bins histogram bins);
@@ -312,6 +320,6 @@ def chunk_counts(c0, c1, lat, lon, xyz, ref, lev, val, mode, band_start, h, P, I
     for c in range(c0, c1):
         nr = candidate_ranges(c, lat, lon, band_start, h, P, rng)
         for ir in range(nr):
-            n_near = _centre(c, c - c0, rng[2 * ir], rng[2 * ir + 1], lat, lon, xyz, ref, lev, val, mode, mats, P, I,
-                             cnt, mn, mx, pos, neg, near_c, near_j, n_near)
+            n_near = _centre(c, c - c0, rng[2 * ir], rng[2 * ir + 1], lat, lon, xyz, ref, lev, val, mode, mats, dup, P,
+                             I, cnt, mn, mx, pos, neg, near_c, near_j, n_near)
     return n_near
