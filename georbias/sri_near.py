@@ -2,7 +2,7 @@
 
 Few members per chunk land here: those within 2e-9 of a ring edge or the radius (distances from
 the chord, then the reference's haversine within 1e-9, as before), of a grid-cell or sector
-edge, exact duplicates of the centre, and table-era sector members within 1e-6 rad of the centre
+edge, or of the centre without being an exact copy of it, and table-era sector members within 1e-6 rad of the centre
 (their angle is rounding noise that only scipy's rotation applied as one BLAS product
 reproduces). Each is classified exactly as georbias.sri's pair code did; the caller adds it to its partitions.
 """
