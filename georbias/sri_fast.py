@@ -56,11 +56,11 @@ def params(calc: Any, lay: Layout) -> tuple[np.ndarray, np.ndarray, float]:
     if ts and "distance_lag" in calc.variants:
         reach = max(reach, calc.lag * calc.n_rings)
     chord = float(geo.angle_to_chord_safe(reach)) * (1 + 1e-9) + 1e-15   # the pair code's query radius
-    cap = min(reach * (1 + 1e-6) + 1e-12, math.pi / 2)
+    cap = reach * (1 + 1e-6) + 1e-12            # search radius (a margin beyond the exact re-check band)
     kspan = calc.kappa * calc.s * (1 + 1e-6) + 1e-12 if ts and "scale_grid" in calc.variants else 0.0
     half = max(cap, kspan)
     offs = calc.s * np.arange(-calc.kappa, calc.kappa + 1)          # the pair code's grid edges
-    P = np.array([half, math.sin(cap), kspan, chord, calc.r, calc.lag, calc.s, 2 * np.pi / calc.m, offs[1] - offs[0]])
+    P = np.array([half, math.sin(min(cap, math.pi / 2)), kspan, chord, calc.r, calc.lag, calc.s, 2 * np.pi / calc.m, offs[1] - offs[0]])
     I = np.array([int(ts), calc.n_rings, lay.off["distance_lag"], lay.off["scale_grid"], lay.off["direction_sector"],
                   lay.K, lay.L, calc.kappa, calc.grid_cells, calc.m], dtype=np.int64)
     return P, I, half
