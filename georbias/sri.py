@@ -43,6 +43,7 @@ from georbias import geometry as geo
 from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.neighbours import latlon_rad_to_xyz
+from georbias.sri_near import rotate_near_centre
 from georbias.sums import exact_mean, exact_sum
 
 VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
@@ -419,19 +420,7 @@ class _Calculator:
         xr = flat[:, 0].copy()[lc] * px + flat[:, 1].copy()[lc] * py + flat[:, 2].copy()[lc] * pz
         yr = flat[:, 3].copy()[lc] * px + flat[:, 4].copy()[lc] * py + flat[:, 5].copy()[lc] * pz
         del px, py, pz
-        # Points at (almost) the centre: their angle is rounding noise, so recompute them with the
-        # reference's own arithmetic, a BLAS product. A row's result does not depend on the other
-        # rows once there are 2+ rows (checked on the conformance case), so a spare row is appended.
-        crit = np.nonzero(rd < 1e-6)[0]
-        crit = crit[np.argsort(lc[crit], kind="stable")]
-        pc = np.vstack([self.xyz_ref[rp[crit]], np.zeros((1, 3))])
-        bounds = np.searchsorted(lc[crit], np.arange(nc + 1))
-        for c in np.nonzero(np.diff(bounds))[0]:
-            a, b = bounds[c], bounds[c + 1]
-            block = pc[a:max(b, a + 2)] @ mats[c].T
-            rows = crit[a:b]
-            xr[rows] = block[:b - a, 0]
-            yr[rows] = block[:b - a, 1]
+        rotate_near_centre(xr, yr, rd, lc, lambda crit: self.xyz_ref[rp[crit]], mats)
         ang = np.arctan2(yr, xr) - self.lon[rc]
         ang, undefined = wrap_reference_angles(ang, lc, nc)
         edges = -np.pi + 2 * np.pi * np.arange(self.m + 1) / self.m
@@ -484,7 +473,6 @@ class _Calculator:
     def _partitions(self, name: str, base: int, nc: int, pc: np.ndarray, pp: np.ndarray, key: np.ndarray,
                     n_keys: int, g_counts: np.ndarray, g_n: np.ndarray) -> None:
         """KL of every partition with >= partition_min points against its ROI; accumulate per ROI."""
-        acc = self.acc[name]
         group = pc.astype(np.int64) * n_keys + key   # pc: centre relative to the chunk's first
         if self.two_valued:
             all_counts = self._hist(group, pp, nc * n_keys)

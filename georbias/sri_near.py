@@ -82,6 +82,25 @@ def _distance(calc: Any, pc: np.ndarray, pp: np.ndarray, rc: np.ndarray, rp: np.
     return d
 
 
+def rotate_near_centre(xr: np.ndarray, yr: np.ndarray, rd: np.ndarray, owner: np.ndarray,
+                       points_of: Any, mats: np.ndarray) -> None:
+    """Members within 1e-6 rad of their centre: their angle is rounding noise, so (xr, yr) are recomputed in
+    place with the reference's own arithmetic, one BLAS product per centre. `owner` is each member's centre
+    (0..len(mats)-1), `points_of(rows)` their unit vectors (rows x 3), `mats` the centres' 3x3 rotations. A
+    row's result does not depend on the other rows once there are 2+ rows (checked on the conformance
+    case), so a spare zero row is appended."""
+    crit = np.nonzero(rd < 1e-6)[0]
+    crit = crit[np.argsort(owner[crit], kind="stable")]
+    pts = np.vstack([points_of(crit), np.zeros((1, 3))])
+    bounds = np.searchsorted(owner[crit], np.arange(len(mats) + 1))
+    for c in np.nonzero(np.diff(bounds))[0]:
+        a, b = bounds[c], bounds[c + 1]
+        block = pts[a:max(b, a + 2)] @ mats[c].T
+        rows = crit[a:b]
+        xr[rows] = block[:b - a, 0]
+        yr[rows] = block[:b - a, 1]
+
+
 def _ts_sectors(calc: Any, ix: Any, mats: np.ndarray, ci: np.ndarray, j: np.ndarray, rc: np.ndarray,
                 rd: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     """Table-era sectors of ROI members (georbias.sri._Calculator._sectors_reference arithmetic); marks
@@ -90,17 +109,8 @@ def _ts_sectors(calc: Any, ix: Any, mats: np.ndarray, ci: np.ndarray, j: np.ndar
     px, py, pz = ix.xyz_ref[0][j], ix.xyz_ref[1][j], ix.xyz_ref[2][j]
     xr = flat[:, 0].copy()[ci] * px + flat[:, 1].copy()[ci] * py + flat[:, 2].copy()[ci] * pz
     yr = flat[:, 3].copy()[ci] * px + flat[:, 4].copy()[ci] * py + flat[:, 5].copy()[ci] * pz
-    crit = np.nonzero(rd < 1e-6)[0]
-    crit = crit[np.argsort(ci[crit], kind="stable")]
-    pts = np.vstack([np.ascontiguousarray(ix.xyz_ref[:, j[crit]].T), np.zeros((1, 3))])
-    m3 = mats.reshape(-1, 3, 3)
-    bounds = np.searchsorted(ci[crit], np.arange(len(mats) + 1))
-    for c in np.nonzero(np.diff(bounds))[0]:
-        a, b = bounds[c], bounds[c + 1]
-        block = pts[a:max(b, a + 2)] @ m3[c].T
-        rows = crit[a:b]
-        xr[rows] = block[:b - a, 0]
-        yr[rows] = block[:b - a, 1]
+    rotate_near_centre(xr, yr, rd, ci, lambda crit: np.ascontiguousarray(ix.xyz_ref[:, j[crit]].T),
+                       mats.reshape(-1, 3, 3))
     ang = np.arctan2(yr, xr) - calc.lon[rc]
     pos |= np.bincount(ci, weights=(ang > np.pi), minlength=len(pos)) > 0
     neg |= np.bincount(ci, weights=(ang < -np.pi), minlength=len(neg)) > 0

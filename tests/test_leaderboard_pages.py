@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from locbench.errors import DataMissingError
 from locbench.leaderboard import leanrecord, pagerecord, prune
 from locbench.leaderboard.build import build_version
 from test_leaderboard_build import SPECIES, add_result
+from test_leaderboard_storage import _git, fixture_results
 
 GIT = shutil.which("git")
 pytestmark = pytest.mark.skipif(GIT is None, reason="needs git")
@@ -26,17 +26,9 @@ PER_RESULT = 6_000_000 / 280
 ASSETS = 150_000
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args], check=True,
-                   capture_output=True)
-
-
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
-    r = tmp_path / "root"
-    for i, model in enumerate(["model-a", "model-b", "locbench-no_prior"]):
-        for j, ds in enumerate(SPECIES):
-            add_result(r, model, ds, 0.4 + 0.1 * i, seed=10 * i + j)
+    r = fixture_results(tmp_path)
     _git(r, "init", "-q")
     _git(r, "add", "-A")
     _git(r, "commit", "-qm", "results")

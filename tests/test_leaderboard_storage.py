@@ -24,13 +24,18 @@ def _git(root: Path, *args: str) -> None:
                    capture_output=True)
 
 
-@pytest.fixture()
-def root(tmp_path: Path) -> Path:
+def fixture_results(tmp_path: Path) -> Path:
+    """Three models' results on the fixture species datasets (no_prior included, for the verdict rules)."""
     r = tmp_path / "root"
     for i, model in enumerate(["model-a", "model-b", "locbench-no_prior"]):
         for j, ds in enumerate(SPECIES):
             add_result(r, model, ds, 0.4 + 0.1 * i, seed=10 * i + j)
     return r
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    return fixture_results(tmp_path)
 
 
 def test_version_sizes_stay_within_bounds(root: Path) -> None:
