@@ -1,6 +1,7 @@
 """`TrainingConfig`: how the probes train, with every training default declared once.
 
-The geo-prior and regression probes train an encoder with this schedule (the frozen `mlp` probe
+The geo-prior and regression probes train an encoder with this schedule, with early stopping on
+validation rows carved from train (`epochs` is the cap; `patience`, `min_delta`) (the frozen `mlp` probe
 uses `FROZEN_MLP_TRAINING`); encoder presets may set the schedule keys (`SCHEDULE_KEYS`, TorchSpatial's
 per-dataset lr / batch size / epochs), explicit options override them. Kept free of heavy imports so
 the encoder registry and the CLI can read the defaults cheaply.
@@ -37,6 +38,11 @@ class TrainingConfig:
     weight_decay: float = 0.0
     seed: int = 0
     device: str = "cpu"
+    # early stopping of a trained encoder (`locbench.probes.stopping`): `epochs` is then the cap
+    # the sanity suite's convergence bar (`probes.sanity.CONVERGENCE_THRESHOLD`): 1 % relative per epoch
+    patience: int = 2  # epochs in a row without a validation-loss improvement of `min_delta` -> stop
+    min_delta: float = 0.01  # relative validation-loss improvement that counts (1 %)
+    early_stopping: bool = True  # False: train exactly `epochs` epochs on all training rows
     threads: int | None = None  # None: `default_threads()`
 
     def updated(self, values: Mapping[str, Any]) -> TrainingConfig:
@@ -50,6 +56,11 @@ class TrainingConfig:
     def lr_at(self, epoch: int) -> float:
         """Learning rate at the start of epoch `epoch` (0-based)."""
         return self.lr * self.lr_decay**epoch
+
+    def stopping(self) -> dict[str, Any]:
+        """The early-stopping rule as recorded in run records (`max_epochs` is `epochs`)."""
+        return {"early_stopping": self.early_stopping, "max_epochs": self.epochs, "patience": self.patience,
+                "min_delta": self.min_delta}
 
     def schedule(self) -> dict[str, Any]:
         """The schedule keys and values (what presets may set and run records show)."""

@@ -79,11 +79,60 @@ def test_balanced_sampler_is_the_spec_field():
 
     tr, te = classification_splits(seed=0, n_train=1200, n_test=100)
     assert tr.spec.balanced_sampler is False
-    _, off = run_probe("geoprior", tiny_spec(), tr, te, seed=0, epochs=1, threads=1)
+    _, off = run_probe("geoprior", tiny_spec(), tr, te, seed=0, epochs=1, threads=1, early_stopping=False)
     assert off["balanced_sampler"] is False and off["samples_per_epoch"] == len(tr)
     spec = replace(tr.spec, balanced_sampler=True)
     tr2, te2 = (type(s)(**{**s.__dict__, "spec": spec}) for s in (tr, te))
-    _, on = run_probe("geoprior", tiny_spec(), tr2, te2, seed=0, epochs=1, threads=1, max_per_class=50)
+    _, on = run_probe("geoprior", tiny_spec(), tr2, te2, seed=0, epochs=1, threads=1, max_per_class=50,
+                      early_stopping=False)
     counts = np.bincount(tr.labels, minlength=8)
     assert on["balanced_sampler"] is True and on["samples_per_epoch"] == int(np.minimum(counts, 50).sum())
     assert on["config"]["max_per_class"] == 50
+
+
+def test_fit_stops_early_and_restores_the_best_epoch():
+    """w climbs 0.1 per epoch; the validation loss (w - 0.32)^2 is lowest at epoch 3 (w = 0.3), so with
+    patience 2 training stops after epoch 5 and w is restored to 0.3."""
+    lin = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(lin.weight)
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    cfg = TrainingConfig(epochs=10, batch_size=8, lr=0.1, lr_decay=1.0, patience=2, min_delta=0.01)
+    log = fit(opt, cfg, epoch_order=lambda e: np.arange(4), batch_loss=lambda bi: -lin.weight.sum(), total_steps=10,
+              validate=lambda: float((lin.weight.item() - 0.32) ** 2), modules=(lin,))
+    assert log.best_epoch == 3 and len(log.loss_per_epoch) == 5 and log.stopped_early
+    assert lin.weight.item() == pytest.approx(0.3)
+    assert log.val_loss_per_epoch == pytest.approx([(w - 0.32) ** 2 for w in (0.1, 0.2, 0.3, 0.4, 0.5)], abs=1e-6)
+    summary = log.summary(cfg, validation_rows=7)
+    assert summary["final_relative_change"] == pytest.approx(0.1 / 0.3)  # batch losses -0.3, -0.4 (before the step)
+    assert (summary["epochs_run"], summary["max_epochs"], summary["patience"], summary["validation_rows"]) == (5, 10, 2, 7)
+
+
+def test_fit_without_improvement_stop_runs_to_the_cap():
+    """A validation loss that keeps falling by more than min_delta never stops training early."""
+    lin = torch.nn.Linear(1, 1, bias=False)
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    cfg = TrainingConfig(epochs=6, batch_size=8, lr=0.1, lr_decay=1.0, patience=1, min_delta=0.01)
+    vals = iter([1.0 * 0.9**e for e in range(6)])
+    log = fit(opt, cfg, epoch_order=lambda e: np.arange(4), batch_loss=lambda bi: -lin.weight.sum(), total_steps=6,
+              validate=lambda: next(vals), modules=(lin,))
+    assert len(log.loss_per_epoch) == 6 and log.best_epoch == 6 and not log.stopped_early
+
+
+@pytest.mark.parametrize("probe", ["geoprior", "regression"])
+def test_trained_encoder_carves_validation_and_records_stopping(probe: str):
+    from test_probes_fixtures import regression_splits
+
+    tr, te = classification_splits(seed=0, n_train=1000, n_test=100) if probe == "geoprior" else \
+        regression_splits(seed=0, n_train=1000, n_test=100)
+    _, info = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=40, threads=1)
+    t = info["training"]
+    assert t["validation_rows"] == 200 and t["max_epochs"] == 40 and t["early_stopping"] is True
+    assert len(info["loss_per_epoch"]) == len(t["val_loss_per_epoch"]) == t["epochs_run"] <= 40
+    assert 1 <= t["best_epoch"] <= t["epochs_run"]
+    if t["stopped_early"]:  # stopped `patience` epochs after the kept one
+        assert t["epochs_run"] == t["best_epoch"] + t["patience"]
+    losses = info["loss_per_epoch"]
+    assert t["final_relative_change"] == pytest.approx(abs(losses[-1] - losses[-2]) / losses[-2])
+    _, off = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=3, threads=1, early_stopping=False)
+    assert off["training"]["validation_rows"] == 0 and len(off["loss_per_epoch"]) == 3
+    assert off["training"]["best_epoch"] is None and not off["training"]["stopped_early"]

@@ -28,7 +28,7 @@ metrics, loss curve, selection) that goes into the run record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from locbench.datasets.spec import DatasetSpec, DatasetSplit
@@ -141,12 +141,15 @@ def run_probe(probe: str | None, encoder: EncoderRef, train: DatasetSplit, test:
 
     `seed`, `device` and `threads` make the run's `TrainingConfig` (protocol defaults otherwise);
     `epochs` and the schedule options `lr`, `batch_size`, `lr_decay`, `weight_decay` override the
-    schedule; other options go to the probe (`hparams`, `preset`, `holdout`, `balanced`, ...).
+    schedule; `early_stopping=False` turns off the trained encoders' early stopping; other options go to the probe (`hparams`, `preset`, `holdout`, `balanced`, ...).
     """
     task = train.spec.task_type
     probe = probe or default_probe(task, train.spec)
     check_probe(probe, task)
     training = TrainingConfig(seed=seed, device=resolve_device(device), threads=threads)
+    if options.get("early_stopping") is not None:  # False: exactly `epochs` epochs on all rows (no carve)
+        training = replace(training, early_stopping=bool(options.pop("early_stopping")))
+    options.pop("early_stopping", None)
     if epochs is not None and int(epochs) < 1:
         raise InputError(f"epochs must be >= 1, got {epochs}")
     overrides = {k: options.pop(k) for k in SCHEDULE_KEYS if k in options}

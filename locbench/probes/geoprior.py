@@ -15,8 +15,12 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   YFCC, as in LocBench, and the embedded datasets: with 2-7 classes the cap would leave 200-700
   rows per epoch out of ~25k, and they have no published protocol to follow.
 * Optimiser: Adam (weight decay 0), lr_e = lr * 0.98^e at the start of epoch e; batch 1024;
-  a fixed number of epochs (default 30), no early stopping, no model selection on the reported split
-  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
+  early stopping: 20 % of the located training rows are carved for validation (`--holdout`, seeded;
+  never the reported split), the model trains on the rest, its §C1 loss on the validation rows (one
+  fixed background draw) is measured after every epoch, and training stops after `patience` epochs
+  without a relative improvement of `min_delta`, at most `epochs` epochs (default 30); the best
+  epoch's weights are restored (`locbench.training.TrainingConfig` defaults; the loop is
+  `locbench.probes.loop.fit`, the rule `locbench.probes.stopping`; `info["training"]` records it).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
 * Frozen (pretrained, not trainable) encoder: only a `Linear(D, C)` head with bias is trained, on
@@ -137,15 +141,18 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
         info.update({"config": {"protocol": "frozen-head", **sel["selected"], **asdict(protocol)}, "selection": sel,
                      "train_seconds": sel["seconds"], "samples_per_second": None, "loss_per_epoch": sel["loss_per_epoch"]})
     else:
-        module, head, log, n_params = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced), progress)
+        module, head, log, n_params, n_val = _train(built, c, tr_lonlat, tr_y, cfg, protocol, bool(balanced),
+                                                    holdout, progress)
         prior = _module_prior(module, head, cfg.device)
-        info.update({"config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced)},
-                     "train_seconds": log.seconds, "samples_per_second": log.samples_per_second,
-                     "loss_per_epoch": log.loss_per_epoch})
+        info.update({"config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced),
+                                "epochs_run": len(log.loss_per_epoch), "best_epoch": log.best_epoch},
+                     "training": log.summary(cfg, n_val), "train_seconds": log.seconds,
+                     "samples_per_second": log.samples_per_second, "loss_per_epoch": log.loss_per_epoch,
+                     "samples_per_epoch": log.samples // max(len(log.loss_per_epoch), 1)})
     t1 = time.perf_counter()
     df, loc_only = _score(prior, test, y_test, img, freq)
-    info.update({"n_parameters": int(n_params), "predict_seconds": time.perf_counter() - t1,
-                 "samples_per_epoch": _per_epoch(tr_y, c, protocol, bool(balanced)), "location_only": loc_only})
+    info.setdefault("samples_per_epoch", _per_epoch(tr_y, c, protocol, bool(balanced)))
+    info.update({"n_parameters": int(n_params), "predict_seconds": time.perf_counter() - t1, "location_only": loc_only})
     if img is not None:
         info["image_only"] = _acc(rank_all(test, img, y_test))
     if progress:
@@ -180,12 +187,54 @@ def _per_epoch(tr_y: np.ndarray, c: int, protocol: GeoPriorProtocol, balanced: b
 
 
 def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray, cfg: TrainingConfig,
-           protocol: GeoPriorProtocol, balanced: bool, progress: ProgressFn | None) -> tuple[Any, Any, FitLog, int]:
-    """Encoder + sigmoid head trained with `full_loss` against uniform background points."""
+           protocol: GeoPriorProtocol, balanced: bool, holdout: str,
+           progress: ProgressFn | None) -> tuple[Any, Any, FitLog, int, int]:
+    """Encoder + sigmoid head trained with `full_loss` against uniform background points.
+
+    With early stopping (`cfg.early_stopping`) it trains on the rows not carved for validation
+    (`carve_validation` by `holdout`, seeded) and stops on their loss (a fixed background draw), the
+    best epoch's weights restored. Returns (module, head, log, parameters, validation rows).
+    """
     import torch
+
+    from locbench.datasets.holdout import carve_validation
 
     torch_gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    module, head, params = _networks(built, c, cfg)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    val = (carve_validation(tr_lonlat[:, 0], tr_lonlat[:, 1], seed=cfg.seed, method=holdout)
+           if cfg.early_stopping else np.zeros(len(tr_y), dtype=bool))
+    fit_rows = np.flatnonzero(~val)
+    x_all = torch.from_numpy(tr_lonlat)
+    y_all = torch.from_numpy(tr_y)
+    per_epoch = _per_epoch(tr_y[fit_rows], c, protocol, balanced)
+
+    def epoch_order(epoch: int) -> np.ndarray:
+        if balanced:
+            return fit_rows[balanced_epoch(tr_y[fit_rows], protocol.max_per_class, rng)]
+        return rng.permutation(fit_rows)
+
+    def batch_loss(bi: Any) -> Any:
+        yb = y_all[bi].to(cfg.device)
+        bg = uniform_sphere(len(bi), torch_gen)
+        logits = head(module(torch.cat([x_all[bi], bg], dim=0).to(cfg.device)))
+        return full_loss(logits[: len(bi)], logits[len(bi):], yb, protocol.eps, protocol.background_weight)
+
+    validate = _validation_loss(module, head, x_all[val], y_all[val], built.trainable, protocol, cfg) \
+        if val.any() else None
+    module.train(built.trainable)
+    head.train()
+    log = fit(opt, cfg, epoch_order=epoch_order, batch_loss=batch_loss,
+              total_steps=(-(-per_epoch // cfg.batch_size) if per_epoch else 0) * cfg.epochs, progress=progress,
+              validate=validate, modules=(module, head))
+    return module, head, log, sum(p.numel() for p in params), int(val.sum())
+
+
+def _networks(built: BuiltEncoder, c: int, cfg: TrainingConfig) -> tuple[Any, Any, list[Any]]:
+    """The encoder on the device, a seeded `Linear(D, C)` head without bias, and the trained parameters."""
+    import torch
+
     module = built.module.to(cfg.device)
     head = torch.nn.Linear(built.output_dim, c, bias=False)
     torch.nn.init.xavier_uniform_(head.weight, generator=torch.Generator().manual_seed(cfg.seed + 1))
@@ -196,25 +245,29 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
     else:
         for p in module.parameters():
             p.requires_grad_(False)
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    x_all = torch.from_numpy(tr_lonlat)
-    y_all = torch.from_numpy(tr_y)
-    per_epoch = _per_epoch(tr_y, c, protocol, balanced)
+    return module, head, params
 
-    def epoch_order(epoch: int) -> np.ndarray:
-        return balanced_epoch(tr_y, protocol.max_per_class, rng) if balanced else rng.permutation(len(tr_y))
 
-    def batch_loss(bi: Any) -> Any:
-        yb = y_all[bi].to(cfg.device)
-        bg = uniform_sphere(len(bi), torch_gen)
-        logits = head(module(torch.cat([x_all[bi], bg], dim=0).to(cfg.device)))
-        return full_loss(logits[: len(bi)], logits[len(bi):], yb, protocol.eps, protocol.background_weight)
+def _validation_loss(module: Any, head: Any, x_val: Any, y_val: Any, trainable: bool, protocol: GeoPriorProtocol,
+                     cfg: TrainingConfig) -> Callable[[], float]:
+    """`full_loss` on the validation rows in eval mode, against one fixed background draw (epochs compare)."""
+    import torch
 
-    module.train(built.trainable)
-    head.train()
-    log = fit(opt, cfg, epoch_order=epoch_order, batch_loss=batch_loss,
-              total_steps=(-(-per_epoch // cfg.batch_size) if per_epoch else 0) * cfg.epochs, progress=progress)
-    return module, head, log, sum(p.numel() for p in params)
+    bg = uniform_sphere(len(y_val), torch.Generator().manual_seed(cfg.seed + 3))
+    x = torch.cat([x_val, bg], dim=0)
+
+    def validate() -> float:
+        module.eval()
+        head.eval()
+        with torch.no_grad():
+            logits = torch.cat([head(module(x[s:s + EVAL_CHUNK].to(cfg.device))) for s in range(0, len(x), EVAL_CHUNK)])
+            loss = full_loss(logits[: len(y_val)], logits[len(y_val):], y_val.to(cfg.device), protocol.eps,
+                             protocol.background_weight)
+        module.train(trainable)
+        head.train()
+        return float(loss)
+
+    return validate
 
 
 def _module_prior(module: Any, head: Any, device: str) -> Callable[[np.ndarray], np.ndarray]:

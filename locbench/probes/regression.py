@@ -11,8 +11,10 @@ Protocol (fixed defaults):
   Without image features (embedded tasks): `loc -> MLP(E -> 256 -> T)`, i.e. location-only regression.
   E = 64 (TorchSpatial's default `embed_dim_before_regress`), T = number of targets.
 * Loss MSE on the standardised targets, Adam (weight decay 0), lr_e = 1e-3 * 0.98^e, batch 1024,
-  shuffled, a fixed number of epochs (default 30), trained end to end on the located training rows
-  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`).
+  shuffled, trained end to end on the located training rows less 20 % carved for validation
+  (`--holdout`, seeded); early stopping on the validation MSE after `patience` epochs without a
+  relative improvement of `min_delta`, at most `epochs` (default 30), best epoch's weights restored
+  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`; `info["training"]`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
   the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
 * Frozen (pretrained) encoder: the same network on embeddings computed once and standardised on the
@@ -136,9 +138,11 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
         info.update({"config": {"protocol": "frozen-head", **sel["selected"], **asdict(head_cfg)},
                      "selection": sel, "train_seconds": sel["seconds"], "loss_per_epoch": sel["loss_per_epoch"]})
     else:
-        net, log, n_params = _train(built, train, d, cfg, head_cfg, progress)
+        net, log, n_params, n_val = _train(built, train, d, cfg, head_cfg, holdout, progress)
         pred, ok = _predict(net, built, test, d, cfg.device)
-        info.update({"config": {**cfg.schedule(), **asdict(head_cfg)}, "train_seconds": log.seconds,
+        info.update({"config": {**cfg.schedule(), **asdict(head_cfg), "epochs_run": len(log.loss_per_epoch),
+                                "best_epoch": log.best_epoch},
+                     "training": log.summary(cfg, n_val), "train_seconds": log.seconds,
                      "samples_per_second": log.samples_per_second, "loss_per_epoch": log.loss_per_epoch})
     if progress:
         progress("predict", 1, 1)
@@ -172,9 +176,16 @@ def _standardised(train: DatasetSplit, test: DatasetSplit) -> _Data:
 
 
 def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConfig, head_cfg: RegressionHead,
-           progress: ProgressFn | None) -> tuple[Any, FitLog, int]:
-    """The §C2 network trained end to end (MSE on standardised targets) on the located training rows."""
+           holdout: str, progress: ProgressFn | None) -> tuple[Any, FitLog, int, int]:
+    """The §C2 network trained end to end (MSE on standardised targets) on the located training rows.
+
+    With early stopping (`cfg.early_stopping`) 20 % of those rows are carved for validation
+    (`holdout`, seeded), the network trains on the rest and stops on their MSE, the best epoch's
+    weights restored. Returns (network, log, parameters, validation rows).
+    """
     import torch
+
+    from locbench.datasets.holdout import carve_validation
 
     use = d.tr_loc if not built.is_no_prior else np.ones(len(d.tr_loc), dtype=bool)
     torch.manual_seed(cfg.seed)
@@ -185,21 +196,38 @@ def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConf
             p.requires_grad_(False)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    x_all = torch.from_numpy(np.stack([np.nan_to_num(train.lon), np.nan_to_num(train.lat)], axis=1)[use].astype(np.float32))
+    lonlat = np.stack([np.nan_to_num(train.lon), np.nan_to_num(train.lat)], axis=1)[use].astype(np.float32)
+    x_all = torch.from_numpy(lonlat)
     f_all = None if d.f_tr is None else torch.from_numpy(d.f_tr[use])
     y_all = torch.from_numpy(((d.y_tr - d.mu) / d.sd)[use].astype(np.float32))
+    val = (carve_validation(lonlat[:, 0], lonlat[:, 1], seed=cfg.seed, method=holdout)
+           if cfg.early_stopping else np.zeros(len(y_all), dtype=bool))
+    fit_rows = np.flatnonzero(~val)
     rng = np.random.default_rng(cfg.seed)
 
-    def batch_loss(bi: Any) -> Any:
+    def mse(bi: Any) -> Any:
         out = net(x_all[bi].to(cfg.device), None if f_all is None else f_all[bi].to(cfg.device))
         return torch.nn.functional.mse_loss(out, y_all[bi].to(cfg.device))
 
+    def validate() -> float:
+        net.eval()
+        with torch.no_grad():
+            loss = float(mse(torch.from_numpy(np.flatnonzero(val))))
+        _train_mode(net, built)
+        return loss
+
+    _train_mode(net, built)
+    log = fit(opt, cfg, epoch_order=lambda epoch: rng.permutation(fit_rows), batch_loss=mse,
+              total_steps=-(-len(fit_rows) // cfg.batch_size) * cfg.epochs, progress=progress,
+              validate=validate if val.any() else None, modules=(net,))
+    return net, log, sum(p.numel() for p in params), int(val.sum())
+
+
+def _train_mode(net: Any, built: BuiltEncoder) -> None:
+    """Training mode, except a frozen encoder, which stays in eval mode."""
     net.train()
     if built.module is not None and not built.trainable:
         built.module.eval()
-    log = fit(opt, cfg, epoch_order=lambda epoch: rng.permutation(len(y_all)), batch_loss=batch_loss,
-              total_steps=-(-len(y_all) // cfg.batch_size) * cfg.epochs, progress=progress)
-    return net, log, sum(p.numel() for p in params)
 
 
 def _predict(net: Any, built: BuiltEncoder, test: DatasetSplit, d: _Data, device: str) -> tuple[np.ndarray, np.ndarray]:

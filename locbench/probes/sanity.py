@@ -7,7 +7,9 @@
   `TOP1_TOLERANCE` points (`R2_TOLERANCE`) below that best. The scikit-learn grid is scored on the
   test rows on purpose: it is the ceiling a linear read-out reaches, not a reported number.
 * Trained encoders: a run converged when its final epoch changed the mean training loss by less
-  than `CONVERGENCE_THRESHOLD` (relative), or when its probe says it stopped early.
+  than `CONVERGENCE_THRESHOLD` (relative), or when its probe says it stopped early (the frozen head's
+  `selection.stopped_early`, a trained encoder's `training.stopped_early`: its validation loss had
+  not improved for `patience` epochs).
 
 `benchmarks/probe_sanity.py` prints the full table; `tests/test_probe_sanity.py` runs it on subsets.
 """
@@ -141,7 +143,7 @@ def convergence(run_json: Path, threshold: float = CONVERGENCE_THRESHOLD) -> Con
     record = json.loads(Path(run_json).read_text(encoding="utf-8"))
     info = record.get("probe_info") or {}
     losses = info.get("loss_per_epoch") or []
-    stopped = bool((info.get("selection") or {}).get("stopped_early"))
+    stopped = bool((info.get("selection") or {}).get("stopped_early") or (info.get("training") or {}).get("stopped_early"))
     if len(losses) < 2 and not stopped:
         return None
     change = abs(losses[-1] - losses[-2]) / max(abs(losses[-2]), 1e-12) if len(losses) >= 2 else None
