@@ -2,7 +2,7 @@
 
 For each frozen encoder (GeoCLIP when installed; a frozen random-init Sphere2Vec-sphereM as the
 control) on each embedded classification/regression dataset: the locbench default probe's location
-metric beside the best LogisticRegression (C in 0.1, 1, 10) / Ridge (alpha in 0.1 ... 1000) on the same
+metric beside the best LogisticRegression (C in 0.01, 0.1, 1, 10) / Ridge (alpha in 0.1 ... 1000) on the same
 standardised embeddings and rows; the probe passes within 1 top-1 point / 0.01 R²
 (`locbench.probes.sanity`). Then every shipped run record (submissions/locbench-*/<dataset>.run.json)
 is judged for convergence: final-epoch relative loss change < 1 %, or the probe stopped early.

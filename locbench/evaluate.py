@@ -391,7 +391,7 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     from locbench.predictions import write_predictions
     from locbench.probes import run_probe
     from locbench.results import build_result
-    from locbench.runrecord import Schedule, build_run_record
+    from locbench.runrecord import Schedule, build_run_record, training_summary
 
     reporter = reporter or _Silent()
     ds, p, enc_name = data.spec, data.probe, spec.name
@@ -407,7 +407,7 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     schedule = Schedule.of_run(quick=data.quick, probe=p, epochs=data.epochs, max_train_rows=data.max_train_rows,
                                probe_info=info)
     run_summary = {"probe": p, "encoder": enc_name, "epochs": (info.get("config") or {}).get("epochs"),
-                   "training": _training_summary(info),
+                   "training": training_summary(info),
                    "device": device, "holdout": data.holdout, "run_record": f"{ds.name}.run.json",
                    "location_only": info.get("location_only"), "quick": data.quick, "schedule": schedule.to_dict()}
     result = build_result(model_id=model_id, spec=ds, split=data.test.split, predictions=df,
@@ -437,14 +437,6 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     paths["card"] = str(atomic.write_json(folder / CARD_FILE, card.to_dict()))
     return _outcome(result, info, encoder=enc_name, probe=p, seconds=time.perf_counter() - t0, paths=paths,
                     quick=data.quick)
-
-
-def _training_summary(info: dict[str, Any]) -> dict[str, Any] | None:
-    """A trained encoder's stopping record for the result file (the run record keeps the curves)."""
-    training = info.get("training")
-    if not isinstance(training, dict):
-        return None
-    return {k: v for k, v in training.items() if k != "val_loss_per_epoch"}
 
 
 def _outcome(result: Result, info: dict[str, Any], *, encoder: str, probe: str, seconds: float,

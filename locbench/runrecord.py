@@ -109,6 +109,7 @@ class Schedule:
     epochs: int | None = None
     max_train_rows: int | None = None
     selection: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None  # a trained encoder's early stopping: epochs run, best epoch, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,7 +119,7 @@ class Schedule:
         if not isinstance(d, dict) or not isinstance(d.get("quick"), bool):
             return None
         return cls(quick=d["quick"], probe=d.get("probe"), epochs=d.get("epochs"),
-                   max_train_rows=d.get("max_train_rows"), selection=d.get("selection"))
+                   max_train_rows=d.get("max_train_rows"), selection=d.get("selection"), training=d.get("training"))
 
     @classmethod
     def from_run_record(cls, record: Any) -> Schedule | None:
@@ -137,13 +138,20 @@ class Schedule:
         sel = probe_info.get("selection")
         chosen = sel.get("selected") if isinstance(sel, dict) else (probe_info.get("config") or {}).get("selected")
         selection = chosen if isinstance(chosen, dict) or chosen is None else {"value": chosen}
-        return cls(quick=quick, probe=probe, epochs=epochs, max_train_rows=max_train_rows, selection=selection)
+        return cls(quick=quick, probe=probe, epochs=epochs, max_train_rows=max_train_rows, selection=selection,
+                   training=training_summary(probe_info))
 
     def describe(self) -> str:
         what = "quick run" if self.quick else "full run"
         ep = "protocol epochs" if self.epochs is None else f"{self.epochs} epochs"
         rows = "" if self.max_train_rows is None else f", at most {self.max_train_rows} training rows"
         return f"{what} ({self.probe or 'probe unknown'}, {ep}{rows})"
+
+
+def training_summary(probe_info: dict[str, Any]) -> dict[str, Any] | None:
+    """A trained encoder's early-stopping record without its validation curve (that stays in the run record)."""
+    trained = probe_info.get("training")
+    return {k: v for k, v in trained.items() if k != "val_loss_per_epoch"} if isinstance(trained, dict) else None
 
 
 def shorter(new: Schedule | None, old: Schedule | None) -> bool:

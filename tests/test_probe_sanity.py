@@ -24,7 +24,8 @@ def _subset(name: str, n_train: int, n_test: int, seed: int = 0):
             test.subset(np.sort(rng.choice(len(test.sample_ids), n_test, replace=False))))
 
 
-@pytest.mark.parametrize("dataset, n_train", [("embedded-land-sea", 3000), ("embedded-elevation-location", 2500)])
+@pytest.mark.parametrize("dataset, n_train", [("embedded-land-sea", 3000), ("embedded-elevation-location", 2500),
+                                             ("embedded-koppen", 4000)])
 def test_frozen_random_control_reaches_sklearn(dataset: str, n_train: int) -> None:
     train, test = _subset(dataset, n_train, 1000)
     row = check_frozen("control", frozen_random_control(dataset), train, test)

@@ -133,6 +133,10 @@ def test_trained_encoder_carves_validation_and_records_stopping(probe: str):
         assert t["epochs_run"] == t["best_epoch"] + t["patience"]
     losses = info["loss_per_epoch"]
     assert t["final_relative_change"] == pytest.approx(abs(losses[-1] - losses[-2]) / losses[-2])
+    from locbench.runrecord import Schedule
+
+    recorded = Schedule.of_run(quick=False, probe=probe, epochs=None, max_train_rows=None, probe_info=info).training
+    assert recorded == {k: v for k, v in t.items() if k != "val_loss_per_epoch"}  # what the result file carries
     _, off = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=3, threads=1, early_stopping=False)
     assert off["training"]["validation_rows"] == 0 and len(off["loss_per_epoch"]) == 3
     assert off["training"]["best_epoch"] is None and not off["training"]["stopped_early"]

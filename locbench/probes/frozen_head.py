@@ -7,7 +7,7 @@ learning rate cannot suit every encoder otherwise), and train only the probe's h
 
 * validation rows are carved from train (`locbench.datasets.holdout.carve_validation`, random rows or
   whole 10° cells by `--holdout`); the reported split is never seen;
-* for every (lr, weight decay) of `HeadSearch` the head trains with Adam, lr_e = lr·decay^e, and
+* for every (loss, lr, weight decay) of `HeadSearch` the head trains with Adam, lr_e = lr·decay^e, and
   early stopping: the validation loss is measured after every epoch, the best epoch kept, training
   stops after `patience` epochs without a relative improvement of `min_delta`;
 * the setting with the best validation metric (top-1 / R²; ties → lower validation loss) wins and
@@ -18,7 +18,6 @@ learning rate cannot suit every encoder otherwise), and train only the probe's h
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from locbench.probes.common import EVAL_CHUNK, ProgressFn
+from locbench.probes.stopping import Stopper
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class HeadSearch:
 
     lrs: tuple[float, ...] = (1e-2, 3e-2)
     weight_decays: tuple[float, ...] = (0.0, 1e-4)
+    losses: tuple[str, ...] = ("default",)  # names in `HeadTask.losses` ("default": `HeadTask.loss`)
     max_epochs: int = 100
     patience: int = 5
     min_delta: float = 1e-3  # relative validation-loss improvement that resets the patience
@@ -56,6 +57,10 @@ class HeadTask:
     loss: Callable[[Any, tuple[Any, ...], Any, Any], Any]  # (head, inputs, targets, torch generator)
     metric: Callable[[Any, tuple[Any, ...], Any], float]  # (head, inputs, targets)
     metric_name: str
+    losses: dict[str, Callable[[Any, tuple[Any, ...], Any, Any], Any]] | None = None  # alternatives to search
+
+    def loss_for(self, name: str) -> Callable[[Any, tuple[Any, ...], Any, Any], Any]:
+        return self.loss if name == "default" else (self.losses or {})[name]
 
 
 def embed(module: Any, lonlat: np.ndarray, device: str) -> np.ndarray:
@@ -92,16 +97,18 @@ def _rows(xs: tuple[Any, ...], idx: Any) -> tuple[Any, ...]:
 
 
 def _train(task: HeadTask, xs: tuple[Any, ...], y: Any, train_idx: np.ndarray, val_idx: np.ndarray | None, *,
-           lr: float, wd: float, epochs: int, search: HeadSearch, seed: int) -> tuple[Any, dict[str, Any]]:
+           lr: float, wd: float, epochs: int, search: HeadSearch, seed: int,
+           loss_name: str = "default") -> tuple[Any, dict[str, Any]]:
     """Adam on `train_idx`; with `val_idx`, early stopping on the validation loss (best epoch restored)."""
     import torch
 
+    loss_fn = task.loss_for(loss_name)
     torch.manual_seed(seed)
     head = task.make()
     opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=wd)
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed + 2)
     losses: list[float] = []
-    best = (np.inf, -1, None, None)  # (val loss, epoch, state, val metric)
+    stopper, best_metric = Stopper(search.patience, search.min_delta), None
     for epoch in range(epochs):
         for group in opt.param_groups:
             group["lr"] = lr * search.lr_decay**epoch
@@ -110,7 +117,7 @@ def _train(task: HeadTask, xs: tuple[Any, ...], y: Any, train_idx: np.ndarray, v
         total = 0.0
         for s in range(0, len(order), search.batch_size):
             bi = torch.from_numpy(order[s:s + search.batch_size])
-            loss = task.loss(head, _rows(xs, bi), y[bi], gen)
+            loss = loss_fn(head, _rows(xs, bi), y[bi], gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -118,27 +125,28 @@ def _train(task: HeadTask, xs: tuple[Any, ...], y: Any, train_idx: np.ndarray, v
         losses.append(total / max(len(order), 1))
         if val_idx is None:
             continue
-        v_loss, v_metric = _validate(task, head, xs, y, val_idx, seed)
-        if v_loss < best[0] - search.min_delta * abs(best[0]) or best[1] < 0:
-            best = (v_loss, epoch, copy.deepcopy(head.state_dict()), v_metric)
-        elif epoch - best[1] >= search.patience:
+        v_loss, v_metric = _validate(task, head, xs, y, val_idx, seed, loss_fn)
+        if stopper.improves(v_loss):
+            best_metric = v_metric
+        if stopper.update(epoch, v_loss, (head,)):
             break
     log = {"loss_per_epoch": losses, "epochs_run": len(losses)}
     if val_idx is not None:
-        head.load_state_dict(best[2])
-        log.update({"best_epoch": best[1] + 1, "val_loss": best[0], "val_metric": best[3],
+        stopper.restore((head,))
+        log.update({"best_epoch": stopper.best_epoch + 1, "val_loss": stopper.best, "val_metric": best_metric,
                     "stopped_early": len(losses) < epochs})
     return head.eval(), log
 
 
-def _validate(task: HeadTask, head: Any, xs: tuple[Any, ...], y: Any, val_idx: np.ndarray, seed: int) -> tuple[float, float]:
+def _validate(task: HeadTask, head: Any, xs: tuple[Any, ...], y: Any, val_idx: np.ndarray, seed: int,
+              loss_fn: Callable[..., Any]) -> tuple[float, float]:
     """Validation loss (a fixed background draw, so epochs compare) and metric."""
     import torch
 
     head.eval()
     vi = torch.from_numpy(val_idx)
     with torch.no_grad():
-        loss = float(task.loss(head, _rows(xs, vi), y[vi], torch.Generator().manual_seed(seed + 3)))
+        loss = float(loss_fn(head, _rows(xs, vi), y[vi], torch.Generator().manual_seed(seed + 3)))
         metric = float(task.metric(head, _rows(xs, vi), y[vi]))
     return loss, metric
 
@@ -148,23 +156,25 @@ def select_and_fit(task: HeadTask, xs: tuple[Any, ...], y: Any, val: np.ndarray,
     """Grid search with early stopping on `val` rows, then refit on all rows; (head, selection record)."""
     t0 = time.perf_counter()
     tr_idx, val_idx, all_idx = np.flatnonzero(~val), np.flatnonzero(val), np.arange(len(val))
-    grid = [(lr, wd) for lr in search.lrs for wd in search.weight_decays]
+    grid = [(ls, lr, wd) for ls in search.losses for lr in search.lrs for wd in search.weight_decays]
     trials = []
-    for i, (lr, wd) in enumerate(grid):
-        _, log = _train(task, xs, y, tr_idx, val_idx, lr=lr, wd=wd, epochs=search.max_epochs, search=search, seed=seed)
-        trials.append({"lr": lr, "weight_decay": wd, **{k: log[k] for k in
+    for i, (ls, lr, wd) in enumerate(grid):
+        _, log = _train(task, xs, y, tr_idx, val_idx, lr=lr, wd=wd, epochs=search.max_epochs, search=search, seed=seed,
+                        loss_name=ls)
+        trials.append({"loss": ls, "lr": lr, "weight_decay": wd, **{k: log[k] for k in
                                                        ("best_epoch", "epochs_run", "val_loss", "val_metric",
                                                         "stopped_early")}})
         if progress:
             progress("select", i + 1, len(grid) + 1)
     win = max(trials, key=lambda t: (t["val_metric"], -t["val_loss"]))  # first best on exact ties
     head, log = _train(task, xs, y, all_idx, None, lr=win["lr"], wd=win["weight_decay"], epochs=win["best_epoch"],
-                       search=search, seed=seed)
+                       search=search, seed=seed, loss_name=win["loss"])
     if progress:
         progress("select", len(grid) + 1, len(grid) + 1)
     record = {"protocol": "frozen-head", "search": asdict(search), "selection_metric": task.metric_name,
               "validation_rows": int(val.sum()), "trials": trials,
-              "selected": {"lr": win["lr"], "weight_decay": win["weight_decay"], "epochs": win["best_epoch"]},
+              "selected": {"loss": win["loss"], "lr": win["lr"], "weight_decay": win["weight_decay"],
+                           "epochs": win["best_epoch"]},
               "stopped_early": bool(win["stopped_early"]), "loss_per_epoch": log["loss_per_epoch"],
               "seconds": time.perf_counter() - t0}
     return head, record

@@ -24,10 +24,12 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
 * Frozen (pretrained, not trainable) encoder: only a `Linear(D, C)` head with bias is trained, on
-  embeddings computed once and standardised on the training rows, against a once-embedded pool of
-  uniform background points; lr, weight decay and epochs are chosen on validation rows carved from
-  train (`--holdout`) with early stopping, then the head is refit on all training rows
-  (`locbench.probes.frozen_head`; recorded in `info["selection"]`).
+  embeddings computed once and standardised on the training rows, with the §C1 presence-only loss
+  against a once-embedded pool of uniform background points (p(y|x) = sigmoid); weight decay and
+  epochs are chosen on validation top-1 of rows carved from train (`--holdout`) with early stopping.
+  A multinomial logistic read-out (L-BFGS, C on the same validation rows; p(y|x) = softmax) replaces
+  it when its validation top-1 is higher (`locbench.probes.frozen_logistic`). The winner is refit on
+  all training rows (`locbench.probes.frozen_head`; recorded in `info["selection"]`).
 * Scores: located row with image predictions → `p(y|I) * p(y|x)` (no renormalisation);
   unlocated row → `p(y|I)`; dataset without image predictions (embedded sets) → `p(y|x)` alone,
   and unlocated rows there fall back to the training class frequencies.
@@ -66,6 +68,17 @@ class GeoPriorProtocol(ProtocolConstants):
 
 #: Uniform-sphere background points embedded once for a frozen encoder's head (plenty for a linear head).
 FROZEN_BACKGROUND_POOL = 8192
+
+
+def _frozen_search() -> Any:
+    """The presence head's grid: lr 1e-2, weight decay (0, 1e-3, 1e-2), chosen on validation top-1.
+
+    Why (issue 21, Köppen): on 512-d standardised GeoCLIP embeddings the head over-fits without strong
+    L2; the multinomial alternative (`frozen_logistic`) is compared with the best of this grid.
+    """
+    from locbench.probes.frozen_head import HeadSearch
+
+    return HeadSearch(lrs=(1e-2,), weight_decays=(0.0, 1e-3, 1e-2), losses=("presence",))
 
 
 def balanced_epoch(labels: np.ndarray, max_per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -304,25 +317,54 @@ def _frozen_prior(built: BuiltEncoder, tr_lonlat: np.ndarray, tr_y: np.ndarray, 
     x, pool = torch.from_numpy(std(raw)), torch.from_numpy(std(fh.embed(built.module, bg, cfg.device)))
     d = x.shape[1]
 
-    def loss(head: Any, xs: tuple[Any, ...], yb: Any, gen: Any) -> Any:
+    def presence(head: Any, xs: tuple[Any, ...], yb: Any, gen: Any) -> Any:
         bgi = torch.randint(len(pool), (len(yb),), generator=gen)
         return full_loss(head(xs[0]), head(pool[bgi]), yb, protocol.eps, protocol.background_weight)
 
     def top1(head: Any, xs: tuple[Any, ...], yb: Any) -> float:
         return float((head(xs[0]).argmax(dim=1) == yb).double().mean())
 
-    task = fh.HeadTask(make=lambda: torch.nn.Linear(d, c), loss=loss, metric=top1, metric_name="top1")
+    task = fh.HeadTask(make=lambda: torch.nn.Linear(d, c), loss=presence, metric=top1, metric_name="top1",
+                       losses={"presence": presence})
     val = carve_validation(tr_lonlat[:, 0], tr_lonlat[:, 1], seed=cfg.seed, method=holdout)
     head, record = fh.select_and_fit(task, (x,), torch.from_numpy(tr_y), val,
-                                     search=fh.HeadSearch().capped(max_epochs), seed=cfg.seed,
+                                     search=_frozen_search().capped(max_epochs), seed=cfg.seed,
                                      progress=progress)
+    score = _better_readout(head, record, x.numpy(), tr_y, val, c, cfg.seed)
 
     def prior(lonlat: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            z = torch.from_numpy(std(fh.embed(built.module, lonlat, cfg.device)))
-            return torch.sigmoid(head(z)).double().numpy()
+        return score(std(fh.embed(built.module, lonlat, cfg.device)))
 
     return prior, {**record, "background_pool": FROZEN_BACKGROUND_POOL}, d * c + c
+
+
+def _better_readout(head: Any, record: dict[str, Any], x: np.ndarray, y: np.ndarray, val: np.ndarray, c: int,
+                    seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    """p(y|x) of the presence head (sigmoid), or of the multinomial logistic read-out when its validation
+    top-1 is higher (`locbench.probes.frozen_logistic`); `record` gains the comparison and the choice."""
+    import time
+
+    import torch
+
+    from locbench.probes import frozen_logistic
+
+    t0 = time.perf_counter()
+    search = frozen_logistic.select(x, y, val, c, seed)
+    presence_val = max(t["val_metric"] for t in record["trials"])
+    record["logistic"] = search
+    if search["val_metric"] > presence_val:  # ties keep the protocol's own presence head
+        lr_head = frozen_logistic.fit(x, y, c, search["C"], seed)
+        record["selected"] = {"loss": "logistic", "C": search["C"]}
+        record["loss_per_epoch"] = []
+        record["seconds"] += time.perf_counter() - t0
+        return lr_head.proba
+    record["seconds"] += time.perf_counter() - t0
+
+    def sigmoid(z: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.sigmoid(head(torch.from_numpy(z))).double().numpy()
+
+    return sigmoid
 
 
 def _score(prior: Callable[[np.ndarray], np.ndarray], test: DatasetSplit, y: np.ndarray, img: Any,

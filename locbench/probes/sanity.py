@@ -29,7 +29,7 @@ from locbench.datasets.spec import DatasetSplit
 TOP1_TOLERANCE = 1.0  # percentage points
 R2_TOLERANCE = 0.01
 CONVERGENCE_THRESHOLD = 0.01  # relative change of the mean training loss over the final epoch
-C_GRID = (0.1, 1.0, 10.0)
+C_GRID = (0.01, 0.1, 1.0, 10.0)  # 0.01: GeoCLIP on Köppen needs the strong L2
 ALPHA_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
