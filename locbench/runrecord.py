@@ -151,7 +151,7 @@ class Schedule:
 def training_summary(probe_info: dict[str, Any]) -> dict[str, Any] | None:
     """A trained encoder's early-stopping record without its validation curve (that stays in the run record)."""
     trained = probe_info.get("training")
-    return {k: v for k, v in trained.items() if k != "val_loss_per_epoch"} if isinstance(trained, dict) else None
+    return {k: v for k, v in trained.items() if k != "val_per_epoch"} if isinstance(trained, dict) else None
 
 
 def shorter(new: Schedule | None, old: Schedule | None) -> bool:

@@ -40,8 +40,8 @@ class TrainingConfig:
     device: str = "cpu"
     # early stopping of a trained encoder (`locbench.probes.stopping`): `epochs` is then the cap
     # the sanity suite's convergence bar (`probes.sanity.CONVERGENCE_THRESHOLD`): 1 % relative per epoch
-    patience: int = 2  # epochs in a row without a validation-loss improvement of `min_delta` -> stop
-    min_delta: float = 0.01  # relative validation-loss improvement that counts (1 %)
+    patience: int = 5  # epochs in a row without a validation improvement of `min_delta` -> stop
+    min_delta: float = 0.01  # relative improvement of the validation criterion that counts (1 %)
     early_stopping: bool = True  # False: train exactly `epochs` epochs on all training rows
     threads: int | None = None  # None: `default_threads()`
 

@@ -101,7 +101,7 @@ def test_fit_stops_early_and_restores_the_best_epoch():
               validate=lambda: float((lin.weight.item() - 0.32) ** 2), modules=(lin,))
     assert log.best_epoch == 3 and len(log.loss_per_epoch) == 5 and log.stopped_early
     assert lin.weight.item() == pytest.approx(0.3)
-    assert log.val_loss_per_epoch == pytest.approx([(w - 0.32) ** 2 for w in (0.1, 0.2, 0.3, 0.4, 0.5)], abs=1e-6)
+    assert log.val_per_epoch == pytest.approx([(w - 0.32) ** 2 for w in (0.1, 0.2, 0.3, 0.4, 0.5)], abs=1e-6)
     summary = log.summary(cfg, validation_rows=7)
     assert summary["final_relative_change"] == pytest.approx(0.1 / 0.3)  # batch losses -0.3, -0.4 (before the step)
     assert (summary["epochs_run"], summary["max_epochs"], summary["patience"], summary["validation_rows"]) == (5, 10, 2, 7)
@@ -127,7 +127,7 @@ def test_trained_encoder_carves_validation_and_records_stopping(probe: str):
     _, info = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=40, threads=1)
     t = info["training"]
     assert t["validation_rows"] == 200 and t["max_epochs"] == 40 and t["early_stopping"] is True
-    assert len(info["loss_per_epoch"]) == len(t["val_loss_per_epoch"]) == t["epochs_run"] <= 40
+    assert len(info["loss_per_epoch"]) == len(t["val_per_epoch"]) == t["epochs_run"] <= 40
     assert 1 <= t["best_epoch"] <= t["epochs_run"]
     if t["stopped_early"]:  # stopped `patience` epochs after the kept one
         assert t["epochs_run"] == t["best_epoch"] + t["patience"]
@@ -136,7 +136,7 @@ def test_trained_encoder_carves_validation_and_records_stopping(probe: str):
     from locbench.runrecord import Schedule
 
     recorded = Schedule.of_run(quick=False, probe=probe, epochs=None, max_train_rows=None, probe_info=info).training
-    assert recorded == {k: v for k, v in t.items() if k != "val_loss_per_epoch"}  # what the result file carries
+    assert recorded == {k: v for k, v in t.items() if k != "val_per_epoch"}  # what the result file carries
     _, off = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=3, threads=1, early_stopping=False)
     assert off["training"]["validation_rows"] == 0 and len(off["loss_per_epoch"]) == 3
     assert off["training"]["best_epoch"] is None and not off["training"]["stopped_early"]

@@ -234,13 +234,14 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
         logits = head(module(torch.cat([x_all[bi], bg], dim=0).to(cfg.device)))
         return full_loss(logits[: len(bi)], logits[len(bi):], yb, protocol.eps, protocol.background_weight)
 
-    validate = _validation_loss(module, head, x_all[val], y_all[val], built.trainable, protocol, cfg) \
+    validate = _validation_error(module, head, x_all[val], y_all[val], built.trainable, cfg) \
         if val.any() else None
     module.train(built.trainable)
     head.train()
     log = fit(opt, cfg, epoch_order=epoch_order, batch_loss=batch_loss,
               total_steps=(-(-per_epoch // cfg.batch_size) if per_epoch else 0) * cfg.epochs, progress=progress,
-              validate=validate, modules=(module, head))
+              validate=validate, modules=(module, head),
+              criterion="validation top-1 error")
     return module, head, log, sum(p.numel() for p in params), int(val.sum())
 
 
@@ -261,24 +262,26 @@ def _networks(built: BuiltEncoder, c: int, cfg: TrainingConfig) -> tuple[Any, An
     return module, head, params
 
 
-def _validation_loss(module: Any, head: Any, x_val: Any, y_val: Any, trainable: bool, protocol: GeoPriorProtocol,
-                     cfg: TrainingConfig) -> Callable[[], float]:
-    """`full_loss` on the validation rows in eval mode, against one fixed background draw (epochs compare)."""
-    import torch
+def _validation_error(module: Any, head: Any, x_val: Any, y_val: Any, trainable: bool,
+                      cfg: TrainingConfig) -> Callable[[], float]:
+    """Location-only top-1 error on the validation rows in eval mode: the stopping criterion.
 
-    bg = uniform_sphere(len(y_val), torch.Generator().manual_seed(cfg.seed + 3))
-    x = torch.cat([x_val, bg], dim=0)
+    Not the geo-prior loss: its validation value rises while top-1 still improves (tile on Köppen, seed 0:
+    validation loss 0.99 at epoch 3, 1.65 at epoch 8, yet 10 fixed epochs reach 78.7 % top-1 against 71.9 %
+    when stopped at the loss minimum), so stopping on it under-trains the encoder for the metric we rank by.
+    """
+    import torch
 
     def validate() -> float:
         module.eval()
         head.eval()
         with torch.no_grad():
-            logits = torch.cat([head(module(x[s:s + EVAL_CHUNK].to(cfg.device))) for s in range(0, len(x), EVAL_CHUNK)])
-            loss = full_loss(logits[: len(y_val)], logits[len(y_val):], y_val.to(cfg.device), protocol.eps,
-                             protocol.background_weight)
+            logits = torch.cat([head(module(x_val[s:s + EVAL_CHUNK].to(cfg.device)))
+                                for s in range(0, len(x_val), EVAL_CHUNK)])
+            error = 1.0 - float((logits.argmax(dim=1).cpu() == y_val.cpu()).float().mean())
         module.train(trainable)
         head.train()
-        return float(loss)
+        return error
 
     return validate
 

@@ -1,9 +1,10 @@
 """The one training loop of the probes that train an encoder (geo-prior and regression).
 
 A probe supplies what differs — each epoch's row order, a batch's loss and, for early stopping, a
-validation loss — and `fit` does the rest identically: lr_e = lr·decay^e at the start of epoch e,
+validation criterion — and `fit` does the rest identically: lr_e = lr·decay^e at the start of epoch e,
 batches of `batch_size` rows in that order, Adam steps, the mean loss per epoch, progress callbacks
-and the wall time. With `validate`, the validation loss is measured after every epoch and training
+and the wall time. With `validate`, the validation criterion (a loss, or the top-1 error where
+the loss and the ranked metric part ways) is measured after every epoch and training
 stops by `locbench.probes.stopping` (at most `training.epochs` epochs); the best epoch's weights of
 `modules` are restored.
 """
@@ -32,9 +33,10 @@ class FitLog:
     loss_per_epoch: list[float]
     samples: int
     seconds: float
-    val_loss_per_epoch: list[float] = field(default_factory=list)
+    val_per_epoch: list[float] = field(default_factory=list)  # the stopping criterion after each epoch
     best_epoch: int | None = None  # 1-based; None without validation
     stopped_early: bool = False
+    criterion: str = "validation loss"  # what val_per_epoch measures (lower is better)
 
     @property
     def samples_per_second(self) -> float | None:
@@ -46,13 +48,13 @@ class FitLog:
                 "epochs_run": len(self.loss_per_epoch), "best_epoch": self.best_epoch,
                 "stopped_early": self.stopped_early,
                 "final_relative_change": relative_change(self.loss_per_epoch),
-                "val_loss_per_epoch": self.val_loss_per_epoch}
+                "criterion": self.criterion, "val_per_epoch": self.val_per_epoch}
 
 
 def fit(optimizer: torch.optim.Optimizer, training: TrainingConfig, *, epoch_order: Callable[[int], np.ndarray],
         batch_loss: Callable[[torch.Tensor], torch.Tensor], total_steps: int,
         progress: ProgressFn | None = None, validate: Callable[[], float] | None = None,
-        modules: Sequence[Any] = ()) -> FitLog:
+        modules: Sequence[Any] = (), criterion: str = "validation loss") -> FitLog:
     """Run up to `training.epochs` epochs; `epoch_order(e)` gives the row indices of epoch e (drawn in order)."""
     t0 = time.perf_counter()
     losses: list[float] = []
@@ -76,7 +78,7 @@ def fit(optimizer: torch.optim.Optimizer, training: TrainingConfig, *, epoch_ord
         if progress and stopped:
             progress("train", total_steps, total_steps)
     return FitLog(losses, samples, time.perf_counter() - t0, val,
-                  None if stopper is None else stopper.best_epoch + 1, bool(stopped))
+                  None if stopper is None else stopper.best_epoch + 1, bool(stopped), criterion)
 
 
 def _epoch(optimizer: Any, idx: np.ndarray, bs: int, batch_loss: Callable[[Any], Any],
