@@ -43,7 +43,7 @@ from georbias import geometry as geo
 from georbias.config import DEFAULT_RADIUS_RAD, DEFAULTS
 from georbias.errors import GeoBiasInputError
 from georbias.neighbours import latlon_rad_to_xyz
-from georbias.sri_near import rotate_near_centre
+from georbias.sri_near import chord_distance, rotate_near_centre
 from georbias.sums import exact_mean, exact_sum
 
 VARIANTS = ("scale_grid", "distance_lag", "direction_sector")
@@ -308,14 +308,8 @@ class _Calculator:
         res = sub.sparse_distance_matrix(self.tree, self.chord * (1 + 1e-9) + 1e-15, output_type="ndarray")
         ci = centres[res["i"]]
         pj = res["j"]
-        d = 2.0 * np.arcsin(np.minimum(res["v"] * 0.5, 1.0))
+        d = chord_distance(self, res["v"], ci, pj)
         del res
-        near = np.abs(d - self.lag * np.rint(d / self.lag)) < 1e-9
-        near |= np.abs(d - self.r) < 1e-9
-        idx = np.nonzero(near)[0]
-        c, j = ci[idx], pj[idx]
-        d[idx] = geo.haversine_rad(self.lat[c], self.lon[c], self.lat[j], self.lon[j],
-                                   cos_lat1=self.coslat[c], cos_lat2=self.coslat[j])
         return ci, pj, d
 
     def _run_chunk(self, centres: np.ndarray, geom: dict[str, Any] | None = None) -> dict[str, Any]:

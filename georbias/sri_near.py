@@ -71,7 +71,12 @@ def _distance(calc: Any, pc: np.ndarray, pp: np.ndarray, rc: np.ndarray, rp: np.
     """Great-circle distance as the pair code had it: from the chord, the reference's haversine within
     1e-9 of a ring edge or the radius (elsewhere a last-bit difference of the chord changes nothing)."""
     diff = pp - pc
-    chord = np.sqrt(diff[0] * diff[0] + diff[1] * diff[1] + diff[2] * diff[2])
+    return chord_distance(calc, np.sqrt(diff[0] * diff[0] + diff[1] * diff[1] + diff[2] * diff[2]), rc, rp)
+
+
+def chord_distance(calc: Any, chord: np.ndarray, rc: np.ndarray, rp: np.ndarray) -> np.ndarray:
+    """Angle from the chord of each (centre rc, member rp) pair; pairs within 1e-9 rad of a lag ring edge
+    or the radius get the reference's haversine instead, so they fall on the same side as in the tables."""
     d = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
     near = np.abs(d - calc.lag * np.rint(d / calc.lag)) < 1e-9
     near |= np.abs(d - calc.r) < 1e-9
