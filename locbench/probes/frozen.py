@@ -25,7 +25,7 @@ Protocol (fixed defaults):
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -93,22 +93,14 @@ def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray
     seed = mlp.seed
     if task == "classification":
         if kind == "linear":
-            from sklearn.linear_model import LogisticRegression
+            return fit_logistic(x, y, c, hp, seed)(xq)
+        from sklearn.neighbors import KNeighborsClassifier
 
-            model = LogisticRegression(C=hp, max_iter=300, random_state=seed)
-        else:
-            from sklearn.neighbors import KNeighborsClassifier
-
-            model = KNeighborsClassifier(n_neighbors=min(int(hp), len(y)))
+        model = KNeighborsClassifier(n_neighbors=min(int(hp), len(y)))
         if len(np.unique(y)) == 1:
-            out = np.zeros((len(xq), c))
-            out[:, y[0]] = 1.0
-            return out
+            return _one_class(y[0], len(xq), c)
         model.fit(x, y)
-        proba = model.predict_proba(xq)
-        out = np.zeros((len(xq), c))
-        out[:, model.classes_] = proba
-        return out
+        return _all_columns(model, xq, c)
     if kind == "linear":
         from sklearn.linear_model import Ridge
 
@@ -116,6 +108,31 @@ def _fit_predict_raw(kind: str, task: str, hp: Any, x: np.ndarray, y: np.ndarray
     from sklearn.neighbors import KNeighborsRegressor
 
     return KNeighborsRegressor(n_neighbors=min(int(hp), len(y))).fit(x, y).predict(xq).reshape(len(xq), -1)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, c: int, inv_l2: float, seed: int,
+                 max_iter: int = 300) -> Callable[[np.ndarray], np.ndarray]:
+    """Multinomial logistic regression (L-BFGS, sklearn's C = `inv_l2`) fitted on (x, y); returns p(y|x) as
+    (n, C), zero for classes absent from y. The `linear` probe's and the geo-prior's logistic read-out."""
+    if len(np.unique(y)) == 1:
+        return lambda xq: _one_class(y[0], len(xq), c)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=inv_l2, max_iter=max_iter, random_state=seed).fit(x, y)
+    return lambda xq: _all_columns(model, xq, c)
+
+
+def _one_class(label: int, n: int, c: int) -> np.ndarray:
+    out = np.zeros((n, c))
+    out[:, label] = 1.0
+    return out
+
+
+def _all_columns(model: Any, xq: np.ndarray, c: int) -> np.ndarray:
+    """predict_proba spread over all C classes (the model only knows those it saw)."""
+    out = np.zeros((len(xq), c))
+    out[:, model.classes_] = model.predict_proba(xq)
+    return out
 
 
 def _score(task: str, pred: np.ndarray, y: np.ndarray, metric: str = "top1") -> float:

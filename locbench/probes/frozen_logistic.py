@@ -11,50 +11,35 @@ all training rows (`locbench.probes.geoprior`; the choice is recorded in `info["
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 #: Inverse L2 strengths tried (sklearn's C), the `linear` probe's grid: one definition.
-from locbench.probes.frozen import GRIDS
+from locbench.probes.frozen import GRIDS, fit_logistic
 
 C_GRID: tuple[float, ...] = tuple(GRIDS["linear"]["classification"])
 MAX_ITER = 500
 
 
-@dataclass
-class LogisticHead:
-    """A fitted multinomial logistic read-out; `proba` gives (n, C) with zero columns for unseen classes."""
-
-    model: Any
-    c: int
-
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(x), self.c))
-        out[:, self.model.classes_] = self.model.predict_proba(x)
-        return out
-
-
-def fit(x: np.ndarray, y: np.ndarray, c: int, inv_l2: float, seed: int) -> LogisticHead:
-    """L-BFGS multinomial logistic regression at C = `inv_l2` (convergence warnings silenced, recorded by n_iter)."""
+def fit(x: np.ndarray, y: np.ndarray, c: int, inv_l2: float, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    """`frozen.fit_logistic` at MAX_ITER iterations; p(y|x) as (n, C) (convergence warnings silenced)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = LogisticRegression(C=inv_l2, max_iter=MAX_ITER, random_state=seed).fit(x, y)
-    return LogisticHead(model, c)
+        return fit_logistic(x, y, c, inv_l2, seed, max_iter=MAX_ITER)
 
 
 def select(x: np.ndarray, y: np.ndarray, val: np.ndarray, c: int, seed: int) -> dict[str, Any]:
     """Validation top-1 for every C of `C_GRID` (fit on the non-validation rows); the record of the search."""
     scores = {}
     for inv_l2 in C_GRID:
-        head = fit(x[~val], y[~val], c, inv_l2, seed)
-        scores[str(inv_l2)] = float(np.mean(np.argmax(head.proba(x[val]), axis=1) == y[val]))
+        proba = fit(x[~val], y[~val], c, inv_l2, seed)
+        scores[str(inv_l2)] = float(np.mean(np.argmax(proba(x[val]), axis=1) == y[val]))
     best = max(C_GRID, key=lambda v: scores[str(v)])  # first best on ties: the strongest L2
     return {"grid": list(C_GRID), "val_top1": scores, "C": best, "val_metric": scores[str(best)],
             "max_iter": MAX_ITER}

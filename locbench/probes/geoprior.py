@@ -356,11 +356,11 @@ def _better_readout(head: Any, record: dict[str, Any], x: np.ndarray, y: np.ndar
     presence_val = max(t["val_metric"] for t in record["trials"])
     record["logistic"] = search
     if search["val_metric"] > presence_val:  # ties keep the protocol's own presence head
-        lr_head = frozen_logistic.fit(x, y, c, search["C"], seed)
+        logistic = frozen_logistic.fit(x, y, c, search["C"], seed)
         record["selected"] = {"loss": "logistic", "C": search["C"]}
         record["loss_per_epoch"] = []
         record["seconds"] += time.perf_counter() - t0
-        return lr_head.proba
+        return logistic
     record["seconds"] += time.perf_counter() - t0
 
     def sigmoid(z: np.ndarray) -> np.ndarray:
