@@ -149,9 +149,14 @@ class Schedule:
 
 
 def training_summary(probe_info: dict[str, Any]) -> dict[str, Any] | None:
-    """A trained encoder's early-stopping record without its validation curve (that stays in the run record)."""
+    """A trained encoder's early-stopping record without its curves (validation, refit: they stay in the run record)."""
     trained = probe_info.get("training")
-    return {k: v for k, v in trained.items() if k != "val_per_epoch"} if isinstance(trained, dict) else None
+    if not isinstance(trained, dict):
+        return None
+    summary = {k: v for k, v in trained.items() if k != "val_per_epoch"}
+    if isinstance(trained.get("refit"), dict):
+        summary["refit"] = {k: v for k, v in trained["refit"].items() if k != "loss_per_epoch"}
+    return summary
 
 
 def shorter(new: Schedule | None, old: Schedule | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from test_probes_fixtures import classification_splits, tiny_spec
 from locbench.encoders import TRAINING_KEYS
 from locbench.encoders.builders import TRAIN_DEFAULTS
 from locbench.probes import run_probe
-from locbench.probes.loop import fit
+from locbench.probes.loop import fit, fit_and_refit
 from locbench.training import FROZEN_MLP_TRAINING, SCHEDULE_KEYS, TrainingConfig
 
 
@@ -107,6 +109,34 @@ def test_fit_stops_early_and_restores_the_best_epoch():
     assert (summary["epochs_run"], summary["max_epochs"], summary["patience"], summary["validation_rows"]) == (5, 10, 2, 7)
 
 
+def test_refit_trains_the_initial_weights_on_all_rows_for_the_best_epoch_count():
+    """Selection as above (4 rows, 1 step per epoch, best epoch 3, stop after 5); the refit restarts from
+    w = 0 on 20 rows (3 steps of +0.1 per epoch) for 3 epochs: w = 0.9, not 0.3 + 0.9 (no warm start)."""
+    lin = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(lin.weight)
+    cfg = TrainingConfig(epochs=10, batch_size=8, lr=0.1, lr_decay=1.0, patience=2, min_delta=0.01)
+    steps: list[tuple[str, int, int]] = []
+    log = fit_and_refit(lambda: torch.optim.SGD(lin.parameters(), lr=0.1), cfg,
+                        epoch_order=lambda e: np.arange(4), refit_order=lambda e: np.arange(20),
+                        batch_loss=lambda bi: -lin.weight.sum(), samples_per_epoch=4, refit_samples_per_epoch=20,
+                        refit_rows=20, modules=(lin,), progress=lambda *a: steps.append(a),
+                        validate=lambda: float((lin.weight.item() - 0.32) ** 2))
+    assert log.best_epoch == 3 and len(log.loss_per_epoch) == 5
+    assert lin.weight.item() == pytest.approx(0.9)
+    assert log.refit_loss_per_epoch == pytest.approx([-0.08, -0.38, -0.68])  # row-weighted mean over batches of 8, 8, 4
+    assert log.samples == 5 * 4 + 3 * 20
+    assert log.summary(cfg, validation_rows=1)["refit"] == {"epochs": 3, "rows": 20,
+                                                            "loss_per_epoch": log.refit_loss_per_epoch}
+    assert ("refit", 9, 9) in steps and ("train", 10, 10) in steps  # the refit has its own progress stage
+    lin2 = torch.nn.Linear(1, 1, bias=False)  # without validation: plain `fit` on the refit rows
+    torch.nn.init.zeros_(lin2.weight)
+    plain = fit_and_refit(lambda: torch.optim.SGD(lin2.parameters(), lr=0.1), replace(cfg, epochs=2),
+                          epoch_order=lambda e: np.arange(4), refit_order=lambda e: np.arange(20),
+                          batch_loss=lambda bi: -lin2.weight.sum(), samples_per_epoch=4, refit_samples_per_epoch=20,
+                          refit_rows=20, modules=(lin2,))
+    assert lin2.weight.item() == pytest.approx(0.6) and plain.refit_loss_per_epoch is None and plain.best_epoch is None
+
+
 def test_fit_without_improvement_stop_runs_to_the_cap():
     """A validation loss that keeps falling by more than min_delta never stops training early."""
     lin = torch.nn.Linear(1, 1, bias=False)
@@ -136,7 +166,12 @@ def test_trained_encoder_carves_validation_and_records_stopping(probe: str):
     from locbench.runrecord import Schedule
 
     recorded = Schedule.of_run(quick=False, probe=probe, epochs=None, max_train_rows=None, probe_info=info).training
-    assert recorded == {k: v for k, v in t.items() if k != "val_per_epoch"}  # what the result file carries
+    assert t["refit"]["epochs"] == t["best_epoch"] and t["refit"]["rows"] == 1000  # all located training rows
+    assert len(t["refit"]["loss_per_epoch"]) == t["best_epoch"]
+    carried = {k: v for k, v in t.items() if k != "val_per_epoch"}
+    carried["refit"] = {"epochs": t["best_epoch"], "rows": 1000}
+    assert recorded == carried  # what the result file carries: no curves
     _, off = run_probe(probe, tiny_spec(), tr, te, seed=0, epochs=3, threads=1, early_stopping=False)
     assert off["training"]["validation_rows"] == 0 and len(off["loss_per_epoch"]) == 3
     assert off["training"]["best_epoch"] is None and not off["training"]["stopped_early"]
+    assert off["training"]["refit"] is None

@@ -16,11 +16,11 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   rows per epoch out of ~25k, and they have no published protocol to follow.
 * Optimiser: Adam (weight decay 0), lr_e = lr * 0.98^e at the start of epoch e; batch 1024;
   early stopping: 20 % of the located training rows are carved for validation (`--holdout`, seeded;
-  never the reported split), the model trains on the rest, its §C1 loss on the validation rows (one
-  fixed background draw) is measured after every epoch, and training stops after `patience` epochs
-  without a relative improvement of `min_delta`, at most `epochs` epochs (default 30); the best
-  epoch's weights are restored (`locbench.training.TrainingConfig` defaults; the loop is
-  `locbench.probes.loop.fit`, the rule `locbench.probes.stopping`; `info["training"]` records it).
+  never the reported split), the model trains on the rest, its location-only top-1 error on the validation rows is measured after every epoch, and training stops
+  after `patience` epochs without a relative improvement of `min_delta`, at most `epochs` epochs
+  (default 30); the same initial weights are then trained on all located training rows for the best
+  epoch count (the refit; `locbench.training.TrainingConfig` defaults; the loop is
+  `locbench.probes.loop.fit_and_refit`, the rule `locbench.probes.stopping`; `info["training"]` records it).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.
   A non-trainable (pretrained, frozen) encoder keeps its weights; only the head is trained.
 * Frozen (pretrained, not trainable) encoder: only a `Linear(D, C)` head with bias is trained, on
@@ -53,7 +53,7 @@ from locbench.errors import InputError
 from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
                                     build_encoder, check_split, classification_frame, dense_rows, located_mask,
                                     num_classes, rank_all, rank_chunk, uniform_sphere)
-from locbench.probes.loop import FitLog, fit
+from locbench.probes.loop import FitLog, fit_and_refit
 from locbench.training import TrainingConfig
 
 
@@ -160,8 +160,7 @@ def run(encoder: EncoderRef, train: DatasetSplit, test: DatasetSplit, *, trainin
         info.update({"config": {**cfg.schedule(), **asdict(protocol), "balanced_sampler": bool(balanced),
                                 "epochs_run": len(log.loss_per_epoch), "best_epoch": log.best_epoch},
                      "training": log.summary(cfg, n_val), "train_seconds": log.seconds,
-                     "samples_per_second": log.samples_per_second, "loss_per_epoch": log.loss_per_epoch,
-                     "samples_per_epoch": log.samples // max(len(log.loss_per_epoch), 1)})
+                     "samples_per_second": log.samples_per_second, "loss_per_epoch": log.loss_per_epoch})
     t1 = time.perf_counter()
     df, loc_only = _score(prior, test, y_test, img, freq)
     info.setdefault("samples_per_epoch", _per_epoch(tr_y, c, protocol, bool(balanced)))
@@ -205,8 +204,9 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
     """Encoder + sigmoid head trained with `full_loss` against uniform background points.
 
     With early stopping (`cfg.early_stopping`) it trains on the rows not carved for validation
-    (`carve_validation` by `holdout`, seeded) and stops on their loss (a fixed background draw), the
-    best epoch's weights restored. Returns (module, head, log, parameters, validation rows).
+    (`carve_validation` by `holdout`, seeded) and stops on their top-1 error, then trains the same
+    initial weights on all located training rows for the best epoch count (`loop.fit_and_refit`).
+    Returns (module, head, log, parameters, validation rows).
     """
     import torch
 
@@ -215,18 +215,18 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
     torch_gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     module, head, params = _networks(built, c, cfg)
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     val = (carve_validation(tr_lonlat[:, 0], tr_lonlat[:, 1], seed=cfg.seed, method=holdout)
            if cfg.early_stopping else np.zeros(len(tr_y), dtype=bool))
-    fit_rows = np.flatnonzero(~val)
+    fit_rows, all_rows = np.flatnonzero(~val), np.arange(len(tr_y))
     x_all = torch.from_numpy(tr_lonlat)
     y_all = torch.from_numpy(tr_y)
-    per_epoch = _per_epoch(tr_y[fit_rows], c, protocol, balanced)
 
-    def epoch_order(epoch: int) -> np.ndarray:
-        if balanced:
-            return fit_rows[balanced_epoch(tr_y[fit_rows], protocol.max_per_class, rng)]
-        return rng.permutation(fit_rows)
+    def order_of(rows: np.ndarray) -> Callable[[int], np.ndarray]:
+        def epoch_order(epoch: int) -> np.ndarray:
+            if balanced:
+                return rows[balanced_epoch(tr_y[rows], protocol.max_per_class, rng)]
+            return rng.permutation(rows)
+        return epoch_order
 
     def batch_loss(bi: Any) -> Any:
         yb = y_all[bi].to(cfg.device)
@@ -238,10 +238,12 @@ def _train(built: BuiltEncoder, c: int, tr_lonlat: np.ndarray, tr_y: np.ndarray,
         if val.any() else None
     module.train(built.trainable)
     head.train()
-    log = fit(opt, cfg, epoch_order=epoch_order, batch_loss=batch_loss,
-              total_steps=(-(-per_epoch // cfg.batch_size) if per_epoch else 0) * cfg.epochs, progress=progress,
-              validate=validate, modules=(module, head),
-              criterion="validation top-1 error")
+    log = fit_and_refit(lambda: torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay), cfg,
+                        epoch_order=order_of(fit_rows), refit_order=order_of(all_rows), batch_loss=batch_loss,
+                        samples_per_epoch=_per_epoch(tr_y[fit_rows], c, protocol, balanced),
+                        refit_samples_per_epoch=_per_epoch(tr_y, c, protocol, balanced), refit_rows=len(tr_y),
+                        modules=(module, head), progress=progress, validate=validate,
+                        criterion="validation top-1 error")
     return module, head, log, sum(p.numel() for p in params), int(val.sum())
 
 

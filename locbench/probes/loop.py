@@ -6,14 +6,18 @@ batches of `batch_size` rows in that order, Adam steps, the mean loss per epoch,
 and the wall time. With `validate`, the validation criterion (a loss, or the top-1 error where
 the loss and the ranked metric part ways) is measured after every epoch and training
 stops by `locbench.probes.stopping` (at most `training.epochs` epochs); the best epoch's weights of
-`modules` are restored.
+`modules` are restored. `fit_and_refit` then trains the same initial weights again on *all* training
+rows for the selected number of epochs: the validation rows choose the schedule, they are not lost
+to the model (issue 21: tile on Köppen, stopped at epoch 12 on 80 % of the rows, 76.8 % top-1 against
+78.7 % for 10 epochs on all rows).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +41,8 @@ class FitLog:
     best_epoch: int | None = None  # 1-based; None without validation
     stopped_early: bool = False
     criterion: str = "validation loss"  # what val_per_epoch measures (lower is better)
+    refit_loss_per_epoch: list[float] | None = None  # the refit on all rows (None: the kept model is the stopped one)
+    refit_rows: int | None = None
 
     @property
     def samples_per_second(self) -> float | None:
@@ -48,7 +54,10 @@ class FitLog:
                 "epochs_run": len(self.loss_per_epoch), "best_epoch": self.best_epoch,
                 "stopped_early": self.stopped_early,
                 "final_relative_change": relative_change(self.loss_per_epoch),
-                "criterion": self.criterion, "val_per_epoch": self.val_per_epoch}
+                "criterion": self.criterion, "val_per_epoch": self.val_per_epoch,
+                "refit": None if self.refit_loss_per_epoch is None else {
+                    "epochs": len(self.refit_loss_per_epoch), "rows": self.refit_rows,
+                    "loss_per_epoch": self.refit_loss_per_epoch}}
 
 
 def fit(optimizer: torch.optim.Optimizer, training: TrainingConfig, *, epoch_order: Callable[[int], np.ndarray],
@@ -79,6 +88,37 @@ def fit(optimizer: torch.optim.Optimizer, training: TrainingConfig, *, epoch_ord
             progress("train", total_steps, total_steps)
     return FitLog(losses, samples, time.perf_counter() - t0, val,
                   None if stopper is None else stopper.best_epoch + 1, bool(stopped), criterion)
+
+
+def fit_and_refit(make_optimizer: Callable[[], torch.optim.Optimizer], training: TrainingConfig, *,
+                  epoch_order: Callable[[int], np.ndarray], refit_order: Callable[[int], np.ndarray],
+                  batch_loss: Callable[[torch.Tensor], torch.Tensor], samples_per_epoch: int,
+                  refit_samples_per_epoch: int, refit_rows: int, modules: Sequence[Any], progress: ProgressFn | None = None,
+                  validate: Callable[[], float] | None = None, criterion: str = "validation loss") -> FitLog:
+    """`fit` with early stopping on `epoch_order`'s rows, then the same initial weights trained again for
+    the best epoch count on `refit_order`'s rows (all training rows) with a fresh optimiser.
+
+    Without `validate` it is plain `fit` on `refit_order` for `training.epochs` epochs. `modules`
+    must hold every trained parameter (their initial state is what the refit starts from).
+    `samples_per_epoch` / `refit_samples_per_epoch` size the progress bars; `refit_rows` is recorded.
+    """
+    steps_per_epoch = -(-samples_per_epoch // training.batch_size)
+    refit_steps_per_epoch = -(-refit_samples_per_epoch // training.batch_size)
+    if validate is None:
+        return fit(make_optimizer(), training, epoch_order=refit_order, batch_loss=batch_loss,
+                   total_steps=refit_steps_per_epoch * training.epochs, progress=progress)
+    initial = [copy.deepcopy(m.state_dict()) for m in modules]
+    log = fit(make_optimizer(), training, epoch_order=epoch_order, batch_loss=batch_loss,
+              total_steps=steps_per_epoch * training.epochs, progress=progress, validate=validate,
+              modules=modules, criterion=criterion)
+    epochs = log.best_epoch or len(log.loss_per_epoch)
+    for module, state in zip(modules, initial):
+        module.load_state_dict(state)
+    stage = None if progress is None else (lambda _stage, done, total: progress("refit", done, total))
+    again = fit(make_optimizer(), replace(training, epochs=epochs), epoch_order=refit_order,
+                batch_loss=batch_loss, total_steps=refit_steps_per_epoch * epochs, progress=stage)
+    return replace(log, samples=log.samples + again.samples, seconds=log.seconds + again.seconds,
+                   refit_loss_per_epoch=again.loss_per_epoch, refit_rows=int(refit_rows))
 
 
 def _epoch(optimizer: Any, idx: np.ndarray, bs: int, batch_loss: Callable[[Any], Any],

@@ -13,8 +13,9 @@ Protocol (fixed defaults):
 * Loss MSE on the standardised targets, Adam (weight decay 0), lr_e = 1e-3 * 0.98^e, batch 1024,
   shuffled, trained end to end on the located training rows less 20 % carved for validation
   (`--holdout`, seeded); early stopping on the validation MSE after `patience` epochs without a
-  relative improvement of `min_delta`, at most `epochs` (default 30), best epoch's weights restored
-  (`locbench.training.TrainingConfig` defaults; the loop is `locbench.probes.loop.fit`; `info["training"]`).
+  relative improvement of `min_delta`, at most `epochs` (default 30); the same initial weights are
+  then trained on all located training rows for the best epoch count (`locbench.training.TrainingConfig`
+  defaults; the loop is `locbench.probes.loop.fit_and_refit`; `info["training"]`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
   the preset's training keys (lr, epochs) are tuned for geo-prior classification and are not used.
 * Frozen (pretrained) encoder: the same network on embeddings computed once and standardised on the
@@ -38,7 +39,7 @@ from locbench.datasets.spec import DatasetSplit
 from locbench.errors import InputError
 from locbench.probes.common import (EVAL_CHUNK, BuiltEncoder, EncoderRef, ProgressFn, ProtocolConstants,
                                     build_encoder, check_split, located_mask, regression_frame)
-from locbench.probes.loop import FitLog, fit
+from locbench.probes.loop import FitLog, fit_and_refit
 from locbench.training import TrainingConfig
 
 
@@ -180,8 +181,9 @@ def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConf
     """The §C2 network trained end to end (MSE on standardised targets) on the located training rows.
 
     With early stopping (`cfg.early_stopping`) 20 % of those rows are carved for validation
-    (`holdout`, seeded), the network trains on the rest and stops on their MSE, the best epoch's
-    weights restored. Returns (network, log, parameters, validation rows).
+    (`holdout`, seeded), the network trains on the rest and stops on their MSE; the same initial
+    weights are then trained on all those rows for the best epoch count
+    (`loop.fit_and_refit`). Returns (network, log, parameters, validation rows).
     """
     import torch
 
@@ -195,14 +197,13 @@ def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConf
         for p in built.module.parameters():
             p.requires_grad_(False)
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     lonlat = np.stack([np.nan_to_num(train.lon), np.nan_to_num(train.lat)], axis=1)[use].astype(np.float32)
     x_all = torch.from_numpy(lonlat)
     f_all = None if d.f_tr is None else torch.from_numpy(d.f_tr[use])
     y_all = torch.from_numpy(((d.y_tr - d.mu) / d.sd)[use].astype(np.float32))
     val = (carve_validation(lonlat[:, 0], lonlat[:, 1], seed=cfg.seed, method=holdout)
            if cfg.early_stopping else np.zeros(len(y_all), dtype=bool))
-    fit_rows = np.flatnonzero(~val)
+    fit_rows, all_rows = np.flatnonzero(~val), np.arange(len(y_all))
     rng = np.random.default_rng(cfg.seed)
 
     def mse(bi: Any) -> Any:
@@ -217,9 +218,12 @@ def _train(built: BuiltEncoder, train: DatasetSplit, d: _Data, cfg: TrainingConf
         return loss
 
     _train_mode(net, built)
-    log = fit(opt, cfg, epoch_order=lambda epoch: rng.permutation(fit_rows), batch_loss=mse,
-              total_steps=-(-len(fit_rows) // cfg.batch_size) * cfg.epochs, progress=progress,
-              validate=validate if val.any() else None, modules=(net,))
+    log = fit_and_refit(lambda: torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay), cfg,
+                        epoch_order=lambda epoch: rng.permutation(fit_rows),
+                        refit_order=lambda epoch: rng.permutation(all_rows), batch_loss=mse,
+                        samples_per_epoch=len(fit_rows), refit_samples_per_epoch=len(all_rows),
+                        refit_rows=len(all_rows), modules=(net,), progress=progress,
+                        validate=validate if val.any() else None)
     return net, log, sum(p.numel() for p in params), int(val.sum())
 
 
