@@ -398,6 +398,8 @@ def evaluate_one(spec: EncoderSpec, data: PreparedData, folder: Path, *, model_i
     reporter.start(f"{enc_name} · {ds.name} · {p}")
     t0 = time.perf_counter()
     options: dict[str, Any] = {"holdout": data.holdout}  # every probe's validation carve follows --holdout
+    if data.quick:  # the quick look trains exactly its few epochs on all its rows (no carve, no refit)
+        options["early_stopping"] = False
     if batch_size is not None:
         options["batch_size"] = batch_size
     df, info = run_probe(p, spec, data.train, data.test, seed=seed, device=device, epochs=data.epochs,

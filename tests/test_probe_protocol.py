@@ -222,6 +222,21 @@ def test_quick_default_run_is_labelled() -> None:
     assert "QUICK RUN" in summary_table([row]).title
 
 
+def test_quick_run_trains_exactly_its_epochs_on_all_its_rows(tmp_path: Path) -> None:
+    """The quick look skips the validation carve and the refit: its budget is the whole schedule."""
+    from locbench.datasets.registry import get_dataset
+    from locbench.encoders.catalog import get_encoder
+    from locbench.evaluate import evaluate_one, prepare_data
+
+    data = prepare_data(get_dataset("embedded-land-sea"), seed=0, epochs=2, max_train_rows=600, data_root=None,
+                        holdout="random", probe=None, quick=True)
+    evaluate_one(get_encoder("tile"), data, tmp_path, model_id="quick-tile", seed=0, device="cpu", geobias=False,
+                 threads=1)
+    training = json.loads((tmp_path / "embedded-land-sea.run.json").read_text())["probe_info"]["training"]
+    assert training["early_stopping"] is False and training["validation_rows"] == 0
+    assert training["epochs_run"] == 2 and training["refit"] is None
+
+
 # ------------------------------------------------------------------------------------ weights option
 
 def test_encoder_weights_option_checks_and_records_sha(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
