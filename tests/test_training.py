@@ -18,7 +18,7 @@ from locbench.training import FROZEN_MLP_TRAINING, SCHEDULE_KEYS, TrainingConfig
 
 def test_defaults_are_declared_once_and_read_by_the_encoder_presets():
     cfg = TrainingConfig()
-    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.lr_decay, cfg.weight_decay) == (30, 1024, 1e-3, 0.98, 0.0)
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.lr_decay, cfg.weight_decay) == (100, 1024, 1e-3, 0.98, 0.0)
     assert TRAIN_DEFAULTS == cfg.schedule() and tuple(TRAINING_KEYS) == SCHEDULE_KEYS
     assert (FROZEN_MLP_TRAINING.epochs, FROZEN_MLP_TRAINING.batch_size) == (50, 256)
 

@@ -18,7 +18,7 @@ Protocol (fixed defaults, so numbers are comparable across encoders):
   early stopping: 20 % of the located training rows are carved for validation (`--holdout`, seeded;
   never the reported split), the model trains on the rest, its location-only top-1 error on the validation rows is measured after every epoch, and training stops
   after `patience` epochs without a relative improvement of `min_delta`, at most `epochs` epochs
-  (default 30); the same initial weights are then trained on all located training rows for the best
+  (default 100); the same initial weights are then trained on all located training rows for the best
   epoch count (the refit; `locbench.training.TrainingConfig` defaults; the loop is
   `locbench.probes.loop.fit_and_refit`, the rule `locbench.probes.stopping`; `info["training"]` records it).
   `lr`, `batch_size` and `epochs` may come from the encoder's TorchSpatial preset for this dataset.

@@ -13,7 +13,7 @@ Protocol (fixed defaults):
 * Loss MSE on the standardised targets, Adam (weight decay 0), lr_e = 1e-3 * 0.98^e, batch 1024,
   shuffled, trained end to end on the located training rows less 20 % carved for validation
   (`--holdout`, seeded); early stopping on the validation MSE after `patience` epochs without a
-  relative improvement of `min_delta`, at most `epochs` (default 30); the same initial weights are
+  relative improvement of `min_delta`, at most `epochs` (default 100); the same initial weights are
   then trained on all located training rows for the best epoch count (`locbench.training.TrainingConfig`
   defaults; the loop is `locbench.probes.loop.fit_and_refit`; `info["training"]`).
   The encoder's architecture comes from its preset for the dataset (its defaults when it has none);
