@@ -53,18 +53,20 @@ SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of every random
                                       "predictions).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda (cuda:N for one GPU).")]
 EpochsOpt = Annotated[Optional[int], typer.Option(
-    "--epochs", min=1, help=f"Training epochs (default: the encoder preset, else {_TRAINING.epochs}; a frozen "
-    "encoder's head: at most this many, early-stopped; "
-    f"{QUICK_BUDGET['classification'][0]} (classification) and {QUICK_BUDGET['regression'][0]} (regression) in "
-    "the no-argument quick run).")]
+    "--epochs", min=1, help=f"Most training epochs (default: the encoder preset, else {_TRAINING.epochs}). A trained "
+    f"encoder stops early on validation rows carved from train (--holdout; {_TRAINING.patience} epochs without a "
+    f"{_TRAINING.min_delta:.0%} improvement) and "
+    "is then refit on all training rows for its best epoch count; a frozen encoder's head is early-stopped the same "
+    "way. The no-argument quick run trains exactly "
+    f"{QUICK_BUDGET['classification'][0]} (classification) / {QUICK_BUDGET['regression'][0]} (regression) epochs.")]
 OutOpt = Annotated[str, typer.Option("--out", "-o", help="Output folder (one sub-folder per model).")]
 DataRootOpt = Annotated[Optional[str], typer.Option("--data-root", help="Dataset root (else $LOCBENCH_DATA, else "
                                                     "~/.locbench/data).")]
 HoldoutOpt = Annotated[str, typer.Option(
     "--holdout", help="random | spatial-block, two splits: (1) datasets without published splits (embedded) get "
-    "70/10/20 train/val/test by random rows or whole cells of an equal-area ~10° grid; (2) the linear/knn/mlp "
-    "probes carve their 20 % validation rows from train by random rows or whole 10°x10° lon/lat cells "
-    "(locbench.datasets.holdout).")]
+    "70/10/20 train/val/test by random rows or whole cells of an equal-area ~10° grid; (2) every probe's "
+    "validation rows (early stopping, the frozen head's selection, linear/knn/mlp) are 20 % of train, carved by "
+    "random rows or whole 10°x10° lon/lat cells (locbench.datasets.holdout).")]
 NoGeobiasOpt = Annotated[bool, typer.Option("--no-geobias", help="Skip Geo-Bias Scores (metrics only; faster).")]
 ThreadsOpt = Annotated[Optional[int], typer.Option(
     "--threads", min=1, help=f"Torch CPU threads (default: half the cores, at most 8; {_TRAINING.torch_threads} "
