@@ -156,8 +156,9 @@ _ENTRIES = (
     # ---- table columns and aggregates (locbench.leaderboard.tables)
     _s("primary_value", "Primary", "aggregate", "higher", "The dataset's primary metric (top1, r2, ...); its "
        "direction is the dataset's primary metric's", "no rows", 3, "primary"),
-    _s("rank", "Rank", "aggregate", "lower", "Rank on the dataset by its primary metric (1 = best); models not "
-       "significantly worse than their tie group's best share the group's rank", "not ranked (the reason is shown)",
+    _s("rank", "Rank", "aggregate", "lower", "Rank on the dataset by its primary metric (1 = best); in value order, "
+       "models share their tie group's rank until the first significantly worse than the group's best (ranks "
+       "never invert values)", "not ranked (the reason is shown)",
        None),
     _s("mean_rank", "Mean rank", "aggregate", "lower", "Mean of the model's per-dataset ranks (by each dataset's "
        "primary metric) over the datasets of one task family that its family ranking compares",

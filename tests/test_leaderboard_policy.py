@@ -72,6 +72,39 @@ def test_statistically_tied_models_share_a_rank() -> None:
     assert ranking[1].basis == "leader"
 
 
+def test_a_rank_never_puts_a_model_below_one_with_a_worse_value() -> None:
+    """b (79.5) is significantly worse than a on paired samples; c (79.0) is not (its paired interval is
+    wide). c must not share a's rank while b, with the better value, ranks below it: the group stops at b."""
+    def paired(lo: float, hi: float) -> dict:
+        return {"peers": {"a": {"r": 0.5, "n": 500, "diff": (lo + hi) / 2, "diff_low": lo, "diff_high": hi}}}
+
+    def case(ci: float) -> list[tuple[str, int]]:
+        rows = [row("a", "birdsnap", 80.0, ci=ci), row("b", "birdsnap", 79.5, ci=ci, checks=paired(-0.9, -0.1)),
+                row("c", "birdsnap", 79.0, ci=ci, checks=paired(-2.5, 0.5)), row("d", "birdsnap", 60.0, ci=ci)]
+        return [(p.model_id, p.rank) for p in compute(rows, {}).datasets["birdsnap"].ranking]
+
+    # c vs b has no paired record: bootstrap intervals [79.2, 79.8] and [78.7, 79.3] overlap, so c ties b
+    assert case(0.3) == [("a", 1), ("b", 2), ("c", 2), ("d", 4)]
+    # [79.3, 79.7] and [78.8, 79.2] do not: c is third (it used to share a's rank 1 in both cases)
+    assert case(0.2) == [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+
+
+def test_tie_group_ranks_are_monotone_in_value_on_random_cases() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(2, 9))
+        values = rng.normal(80, 2, n).round(1)
+        entries = []
+        for i, v in enumerate(values):
+            peers = {f"m{j}": tuple(sorted(rng.normal(v - values[j], 1.0, 2))) for j in range(n) if j != i}
+            entries.append(ranks.Entry(f"m{i}", float(v), float(v) - 0.5, float(v) + 0.5, peers))
+        for higher in (True, False):
+            placed = ranks.tie_groups(entries, higher)
+            key = [(-p.value if higher else p.value) for p in placed]
+            assert key == sorted(key)
+            assert [p.rank for p in placed] == sorted(p.rank for p in placed)
+
+
 def test_family_ranks_follow_friedman_and_the_nemenyi_critical_difference() -> None:
     # Demšar's CD for k = 3 models, N = 10 datasets at alpha 0.05: q = 2.343, CD = 2.343 * sqrt(12 / 60)
     test = ranks.friedman_nemenyi([{"a": 1.0, "b": 2.0, "c": 3.0}] * 10)
@@ -287,3 +320,17 @@ def test_changes_names_the_cross_family_mean_rank_only_when_the_old_version_had_
     v0003_like = {"aggregates": {"m": {"families": {"f": {"mean_rank": 2.5, "rank": 1}}, "n_datasets": 3}}}
     assert any(line.startswith(gone) for line in _method_changes({}, {}, v0002_like, None))
     assert not any(line.startswith(gone) for line in _method_changes({}, {}, v0003_like, None))
+
+
+def test_changes_name_a_reworded_verdict_rule_and_only_that():
+    from locbench.leaderboard.policy.verdicts import RULES
+    from locbench.leaderboard.tables import changes_markdown
+
+    rows = [row("a", "birdsnap", 80.0), row("b", "birdsnap", 70.0)]
+    old = {**RULES, "dataset_ranks": "Per dataset, models share a rank when not significantly worse."}
+    text = changes_markdown("v0002", "v0001", rows, rows, old_rules=old, new_rules=RULES)
+    method = text.split("## Changes of method or column meaning")[1].split("##")[0]
+    assert f"verdict rule 'dataset_ranks' now reads: {RULES['dataset_ranks']} (was: {old['dataset_ranks']})" in method
+    assert method.count("verdict rule") == 1
+    same = changes_markdown("v0002", "v0001", rows, rows, old_rules=RULES, new_rules=RULES)
+    assert "verdict rule" not in same and "verdict rule" not in changes_markdown("v0002", "v0001", rows, rows)

@@ -223,7 +223,8 @@ def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow]
     rows = tables.with_policy_ranks(rows, verdicts)  # the pages, the tables and verdicts.json share one rank
     scores = _scores_doc(version, rows, params, cards, tables.aggregates(rows, verdicts))
     csv_text = tables.csv_text(rows, verdicts)
-    changes = (tables.changes_markdown(version, previous, prev_rows, rows, prev_doc, prev_header)
+    changes = (tables.changes_markdown(version, previous, prev_rows, rows, prev_doc, prev_header,
+                                       old_rules=_previous_rules(previous_dir), new_rules=verdicts.to_dict()["rules"])
                + pagerecord.storage_note(previous_dir))
     compact = compact_record(previous_dir)  # also regions.json in columns, scores.json lean (at writing)
     verdicts_text = (regionstore.dumps_compact if compact else atomic.dumps_json)(verdicts.to_dict())
@@ -234,6 +235,15 @@ def _version_files(version: str, previous: str | None, prev_rows: list[ScoreRow]
 
 
 VERDICTS_FILE = "verdicts.json"  # every claim of the pages, machine-readable (issue 20.7)
+
+
+def _previous_rules(previous_dir: Path | None) -> dict[str, str] | None:
+    """The verdict rules the previous version published (None before verdicts.json existed)."""
+    path = None if previous_dir is None else previous_dir / VERDICTS_FILE
+    if path is None or not path.is_file():
+        return None
+    rules = json.loads(path.read_text(encoding="utf-8")).get("rules")
+    return rules if isinstance(rules, dict) else None
 
 
 def _publish(lb: Path, version: str, files: _VersionFiles, *, root: Path, render: bool, maps: str,

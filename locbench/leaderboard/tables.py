@@ -209,9 +209,11 @@ COMPARED_KEYS = ("primary_value", "rank", *METRIC_KEYS, "headline_value", "headl
 
 
 def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | None, new: list[ScoreRow],
-                     old_doc: dict[str, Any] | None = None, old_csv_header: list[str] | None = None) -> str:
+                     old_doc: dict[str, Any] | None = None, old_csv_header: list[str] | None = None, *,
+                     old_rules: dict[str, str] | None = None, new_rules: dict[str, str] | None = None) -> str:
     """CHANGES.md against the previous version: models/datasets/results added or removed, changes of method or
-    column meaning (columns added, descriptions or headline score changed), and every changed value per result."""
+    column meaning (columns added, descriptions, verdict rules or headline score changed), and every changed
+    value per result."""
     lines = [f"# Changes in {version}", ""]
     new_rows = {(r.model_id, r.dataset): r for r in new}
     if old is None or previous is None:
@@ -245,7 +247,8 @@ def changes_markdown(version: str, previous: str | None, old: list[ScoreRow] | N
     section("Results added", [f"{m} on {d}{_why_new(m, d, om, od)}" for m, d in sorted(set(new_rows) - set(old_rows))])
     section("Results removed", [f"{m} on {d}{_why_new(m, d, nm, nd, gone=True)}"
                                 for m, d in sorted(set(old_rows) - set(new_rows))])
-    section("Changes of method or column meaning", _method_changes(old_rows, new_rows, old_doc, old_csv_header))
+    section("Changes of method or column meaning", _method_changes(old_rows, new_rows, old_doc, old_csv_header)
+            + _rule_changes(old_rules, new_rules))
     changed, n_fields = _changed_scores(old_rows, new_rows)
     shared = len(set(old_rows) & set(new_rows))
     lines += [f"{n_fields} value(s) changed across {len(changed)} of the {shared} result(s) both versions share.", ""]
@@ -285,6 +288,14 @@ def _method_changes(old_rows: dict, new_rows: dict, old_doc: dict[str, Any] | No
         out.append("the mean rank over all of a model's datasets (mixing task families) is gone: models are ranked "
                    "within each task family (verdicts.json)")
     return out
+
+
+def _rule_changes(old: dict[str, str] | None, new: dict[str, str] | None) -> list[str]:
+    """Verdict rules (verdicts.json `rules`) added or reworded since the previous version."""
+    if not old or not new:
+        return []
+    return [f"verdict rule {key!r} now reads: {text}" + (f" (was: {old[key]})" if key in old else " (new rule)")
+            for key, text in sorted(new.items()) if old.get(key) != text]
 
 
 def _has_cross_family_mean_rank(doc: dict | None) -> bool:

@@ -1,7 +1,10 @@
 """Ranks that honour uncertainty (issue 20.1).
 
 Per dataset: models are put in tie groups best-first; a group is the best model not yet placed and
-every unplaced model not significantly worse than it. "Significantly" uses, in order of preference,
+the unplaced models after it, in value order, up to the first that is significantly worse than it.
+The group stops there even when a model further down is not significantly worse (a paired interval can
+be wider for a lower value): otherwise a model would rank below one with a worse point value (v0005
+draft, land-sea: Sphere2Vec-sphereM 95.65 rank 7 under Sphere2Vec-sphereC 95.21 rank 1). "Significantly" uses, in order of preference,
 the paired interval of the difference on the shared sample ids (recorded at scoring time by
 `locbench.resultchecks`), else the two 95 % bootstrap intervals not overlapping (conservative). Every
 member of a group shares the group's competition rank (1 + the number of models in better groups).
@@ -58,7 +61,7 @@ def not_worse(e: Entry, lead: Entry, higher: bool) -> tuple[bool, str]:
 
 
 def tie_groups(entries: list[Entry], higher: bool) -> list[Placed]:
-    """Entries placed in tie groups, best first (sorted by value, then model id)."""
+    """Entries placed in tie groups, best first (sorted by value, then model id); ranks never invert values."""
     order = sorted(entries, key=lambda e: ((-e.value if higher else e.value), e.model_id))
     placed: list[Placed] = []
     left = list(order)
@@ -68,8 +71,9 @@ def tie_groups(entries: list[Entry], higher: bool) -> list[Placed]:
         members = [(lead, "leader")]
         for e in left[1:]:
             tied, basis = not_worse(e, lead, higher)
-            if tied:
-                members.append((e, basis))
+            if not tied:
+                break
+            members.append((e, basis))
         placed += [Placed(e.model_id, rank, group, e.value, basis) for e, basis in members]
         done = {e.model_id for e, _ in members}
         left = [e for e in left if e.model_id not in done]

@@ -24,8 +24,9 @@ SCHEMA = "locbench.verdicts/1"
 RULES = {
     "families": "Datasets are ranked together only within a task family (dataset group and task type; GAIR also "
                 "by input modality); no aggregate mixes families.",
-    "dataset_ranks": f"Per dataset, models share a rank when not significantly worse than their group's best "
-                     f"({ranks.PAIRED}; else {ranks.UNPAIRED}).",
+    "dataset_ranks": f"Per dataset, models in value order share a rank with their group's best until the first "
+                     f"that is significantly worse than it ({ranks.PAIRED}; else {ranks.UNPAIRED}), which starts "
+                     f"the next group; a rank never puts a model below one with a worse value.",
     "family_ranks": "Per family, Friedman's test on the per-dataset ranks of the models with results on all of the "
                     "family's rankable datasets, then the Nemenyi critical difference at alpha 0.05; models "
                     "within the CD of their group's best share its rank.",
