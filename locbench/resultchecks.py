@@ -279,11 +279,16 @@ def annotate(results: list[Result], frames: dict[tuple[str, str], pd.DataFrame])
 
 
 def annotate_with_peers(results: list[Result], frames: dict[tuple[str, str], pd.DataFrame],
-                        root: str | Path) -> list[Result]:
-    """`annotate`, with the other models' rows of the same datasets read from the files their results name.
+                        root: str | Path) -> tuple[list[Result], list[Result]]:
+    """`annotate`, with the other models' rows of the same datasets read from the files their results name;
+    returns (the results, the peers whose records of them changed).
 
     Used by `submit`: a new model is compared with every result under `root/results` whose per-sample
     rows are on disk (`predictions_file`, relative to root); peers whose rows are absent are skipped.
+    A peer's record of a re-submitted model was made against that model's old rows, so the peers are
+    brought up to date (`refresh_peer`): on a dataset where every result's rows are on disk each peer's
+    checks are recomputed whole (flags included); elsewhere its pair records of the submitted models
+    are replaced by the mirror of theirs (or dropped where they have none).
     """
     from locbench.predictions import read_table
     from locbench.results import load_results
@@ -296,5 +301,36 @@ def annotate_with_peers(results: list[Result], frames: dict[tuple[str, str], pd.
         path = Path(root) / p.predictions_file if p.predictions_file else None
         if path is not None and path.is_file():
             allframes[(p.model_id, p.dataset)] = read_table(path)
-    annotated = annotate([*results, *[p for p in peers if (p.model_id, p.dataset) in allframes]], allframes)
-    return annotated[:len(results)]
+    framed = [p for p in peers if (p.model_id, p.dataset) in allframes]
+    annotated = annotate([*results, *framed], allframes)
+    ours = annotated[:len(results)]
+    whole = {ds for ds in datasets if all((p.model_id, p.dataset) in allframes for p in peers if p.dataset == ds)}
+    recomputed = {(r.model_id, r.dataset): r.checks for r in annotated[len(results):] if r.dataset in whole}
+    refreshed = [refresh_peer(p, ours, recomputed.get((p.model_id, p.dataset))) for p in peers]
+    return ours, [new for old, new in zip(peers, refreshed) if new.checks != old.checks]
+
+
+def mirror_pair(record: dict[str, Any]) -> dict[str, Any]:
+    """b's record of a from a's record of b: the same r and n, the difference negated (its interval flipped)."""
+    out = dict(record)
+    if "diff" in record:
+        out.update(diff=-record["diff"], diff_low=-record["diff_high"], diff_high=-record["diff_low"])
+    return out
+
+
+def refresh_peer(peer: Result, submitted: list[Result], recomputed: dict[str, Any] | None) -> Result:
+    """`peer` with checks that agree with the just-scored `submitted` results (see `annotate_with_peers`)."""
+    if recomputed is not None:
+        return replace(peer, checks=recomputed)
+    if not isinstance(peer.checks, dict):
+        return peer
+    records = dict(peer.checks.get("peers") or {})
+    for r in submitted:
+        if r.dataset != peer.dataset:
+            continue
+        theirs = ((r.checks or {}).get("peers") or {}).get(peer.model_id)
+        if theirs is None:
+            records.pop(r.model_id, None)
+        else:
+            records[r.model_id] = mirror_pair(theirs)
+    return replace(peer, checks={**peer.checks, "peers": {k: records[k] for k in sorted(records)}})

@@ -369,9 +369,12 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
     from locbench.resultchecks import annotate_with_peers
 
     frames = {(checked.model_id, e.spec.name): e.predictions for e in checked.entries}
-    results = annotate_with_peers(results, frames, root)  # flags against the models already under root
+    results, peers = annotate_with_peers(results, frames, root)  # flags against the models already under root
     sealed = [seal(r) for r in results]  # refuses every non-finite result before the first write
-    return [write_result(root, r) for r in sealed]
+    written = [write_result(root, r) for r in sealed]
+    for peer in peers:  # their records of these models were made against the rows being replaced
+        write_result(root, seal(peer))
+    return written
 
 
 def run_schedule(path: Path) -> Schedule | None:
