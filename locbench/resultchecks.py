@@ -310,11 +310,22 @@ def annotate_with_peers(results: list[Result], frames: dict[tuple[str, str], pd.
     return ours, [new for old, new in zip(peers, refreshed) if new.checks != old.checks]
 
 
+#: The fields of a pair record that change sign when the pair is seen from the other model.
+MIRRORED = ("diff", "diff_low", "diff_high")
+
+
 def mirror_pair(record: dict[str, Any]) -> dict[str, Any]:
-    """b's record of a from a's record of b: the same r and n, the difference negated (its interval flipped)."""
-    out = dict(record)
-    if "diff" in record:
-        out.update(diff=-record["diff"], diff_low=-record["diff_high"], diff_high=-record["diff_low"])
+    """b's record of a from a's record of b: the same r and n, the difference negated (its interval flipped).
+
+    `-v + 0.0`: a zero difference stays 0.0, not -0.0, so a mirrored record is byte-identical to a computed one.
+    """
+    def neg(v: Any) -> Any:
+        return -v + 0.0 if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    out = {k: v for k, v in record.items() if k not in MIRRORED}
+    for key, source in (("diff", "diff"), ("diff_low", "diff_high"), ("diff_high", "diff_low")):
+        if source in record:
+            out[key] = neg(record[source])
     return out
 
 

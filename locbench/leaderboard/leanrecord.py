@@ -20,10 +20,10 @@ from typing import Any
 
 from locbench.errors import InputError
 from locbench.leaderboard.rows import KEYS, ScoreRow
+from locbench.resultchecks import mirror_pair
 
 SCHEMA = "locbench.leaderboard-scores/2"
 _DEFAULTS = ScoreRow(model_id="", dataset="").to_dict()
-_MIRRORED = ("diff", "diff_low", "diff_high")
 
 
 def _canon(v: Any) -> str:
@@ -176,17 +176,6 @@ def _expand_columns(row: dict[str, Any], keys: dict[str, list[list[str]]]) -> di
 
 # --- paired comparisons: each pair once per dataset ----------------------------------------------------
 
-def _neg(v: Any) -> Any:
-    return -v + 0.0 if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-
-
-def _mirror(e: dict[str, Any]) -> dict[str, Any]:
-    """The same comparison seen from the other model: the difference and its interval change sign (n, r stay)."""
-    out = {k: v for k, v in e.items() if k not in _MIRRORED}
-    for key, source in (("diff", "diff"), ("diff_low", "diff_high"), ("diff_high", "diff_low")):
-        if source in e:
-            out[key] = _neg(e[source])
-    return out
 
 
 def _columnar(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -216,7 +205,7 @@ def _mirror_index(pairs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
     out: dict[str, dict[str, Any]] = {}
     for a, peers in pairs.items():
         for b, e in peers.items():
-            out.setdefault(b, {})[a] = _mirror(e)
+            out.setdefault(b, {})[a] = mirror_pair(e)
     return out
 
 
@@ -230,7 +219,7 @@ def _pack_pairs(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any
             other = by_key.get((dataset, b))
             back = ((other or {}).get("checks") or {}).get("peers") or {}
             if a < b and isinstance(e, dict) and a in back \
-                    and _canon(back[a]) == _canon(_mirror(e)):
+                    and _canon(back[a]) == _canon(mirror_pair(e)):
                 table.setdefault(dataset, {}).setdefault(a, {})[b] = e
                 del peers[b], back[a]
     for row in rows:
