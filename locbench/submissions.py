@@ -370,10 +370,12 @@ def score_submission(checked: CheckedSubmission, *, root: str | Path,
 
     frames = {(checked.model_id, e.spec.name): e.predictions for e in checked.entries}
     results, peers = annotate_with_peers(results, frames, root)  # flags against the models already under root
-    sealed = [seal(r) for r in results]  # refuses every non-finite result before the first write
+    # every result is sealed (non-finite ones refused) before the first write; the peers' records of these
+    # models were made against the rows being replaced, so they are rewritten too
+    sealed, sealed_peers = [seal(r) for r in results], [seal(p) for p in peers]
     written = [write_result(root, r) for r in sealed]
-    for peer in peers:  # their records of these models were made against the rows being replaced
-        write_result(root, seal(peer))
+    for peer in sealed_peers:
+        write_result(root, peer)
     return written
 
 
